@@ -1,0 +1,9 @@
+/**
+ * transferkit/tfjs: the TensorFlow.js backend. The only part of transferkit that imports
+ * `@tensorflow/*` (peer dependencies: an app brings its own tfjs-core and tfjs-layers).
+ *
+ * Importing it registers nothing and selects no tfjs backend.
+ *
+ * @packageDocumentation
+ */
+export { fromMatrix, toMatrix } from './matrix';

@@ -1,0 +1,51 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { either as E } from 'fp-ts';
+import { described, invalidArgument, shapeMismatch, type TransferError } from '../../core/errors';
+import { matrix, type Matrix } from '../../core/matrix';
+
+/**
+ * Reads a tensor of shape [N, ...] into a {@link Matrix} of N rows, each example flattened.
+ *
+ * The tensor is read, never disposed: the caller owns it. No tensor is left behind.
+ *
+ * @returns the matrix, or `ShapeMismatch` for a scalar, `InvalidArgument` for a string tensor or
+ * a NaN/Infinity value (its row is named)
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs-core';
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import { toMatrix } from 'transferkit/tfjs';
+ *
+ * const x = tf.tensor3d([[[1, 2]], [[3, 4]]]); // 2 examples of shape [1, 2]
+ * const m = toMatrix(x); // Right({ rows: 2, cols: 2, data: Float32Array [1, 2, 3, 4] })
+ * x.dispose();
+ * ```
+ */
+export const toMatrix = (t: tf.Tensor): E.Either<TransferError, Matrix> => {
+  if (t.isDisposed) return E.left(invalidArgument('tensor', 'a live tensor', described('a disposed tensor')));
+  if (t.rank < 1) return E.left(shapeMismatch('tensor', 'rank ≥ 1 ([examples, ...features])', `rank 0`));
+  if (t.dtype === 'string' || t.dtype === 'complex64') {
+    return E.left(invalidArgument('tensor.dtype', "'float32', 'int32' or 'bool'", t.dtype));
+  }
+  const rows = t.shape[0] ?? 0;
+  const cols = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  return matrix(rows, cols, Float32Array.from(t.dataSync() as ArrayLike<number>));
+};
+
+/**
+ * Makes a float32 tensor of shape [rows, cols] from a {@link Matrix}. The caller owns the result
+ * and must dispose it.
+ *
+ * @example
+ * ```ts
+ * import '@tensorflow/tfjs-backend-cpu';
+ * import { matrix } from 'transferkit';
+ * import { fromMatrix } from 'transferkit/tfjs';
+ * import { either as E } from 'fp-ts';
+ *
+ * const m = matrix(1, 3, new Float32Array([1, 2, 3]));
+ * if (E.isRight(m)) fromMatrix(m.right).dispose();
+ * ```
+ */
+export const fromMatrix = (m: Matrix): tf.Tensor2D => tf.tensor2d(m.data, [m.rows, m.cols], 'float32');

@@ -1,0 +1,107 @@
+import { either as E, function as F } from 'fp-ts';
+import { invalidArgument, type TransferError } from './errors';
+import { everyItem, nonEmptyString, positiveInteger } from './validate';
+
+/**
+ * A label space 𝒴 (Pan & Yang 2009, Definition 2): what a label is.
+ *
+ * - `categorical`: one of two or more named classes; the class's index in `classes` is its label id.
+ * - `binary`: a yes/no label, with the names of the two outcomes.
+ * - `regression`: a real vector of `dimensions` values, in `unit` when one is given.
+ */
+export type LabelSpace =
+  | { readonly kind: 'categorical'; readonly classes: ReadonlyArray<string> }
+  | { readonly kind: 'binary'; readonly positive: string; readonly negative: string }
+  | { readonly kind: 'regression'; readonly dimensions: number; readonly unit?: string };
+
+/**
+ * A categorical label space over named classes (at least two, distinct, non-empty).
+ *
+ * @example
+ * ```ts
+ * import { categorical } from 'transferkit';
+ *
+ * const digits = categorical(['5', '6', '7', '8', '9']);
+ * ```
+ */
+export const categorical = (classes: ReadonlyArray<string>): E.Either<TransferError, LabelSpace> =>
+  F.pipe(
+    Array.isArray(classes) && classes.length >= 2
+      ? everyItem(nonEmptyString)('classes', classes)
+      : E.left(invalidArgument('classes', 'an array of at least 2 class names', classes)),
+    E.chain((names) => {
+      const dup = names.findIndex((n, i) => names.indexOf(n) !== i);
+      return dup < 0
+        ? E.right({ kind: 'categorical' as const, classes: [...names] })
+        : E.left(invalidArgument(`classes[${dup}]`, 'distinct class names', names[dup]));
+    }),
+  );
+
+/**
+ * A binary label space; `positive` and `negative` name the two outcomes and must differ.
+ *
+ * @example
+ * ```ts
+ * import { binary } from 'transferkit';
+ *
+ * const spam = binary('spam', 'ham');
+ * ```
+ */
+export const binary = (positive: string, negative: string): E.Either<TransferError, LabelSpace> =>
+  F.pipe(
+    nonEmptyString('positive', positive),
+    E.chain(() => nonEmptyString('negative', negative)),
+    E.chain(() =>
+      positive === negative
+        ? E.left(invalidArgument('negative', `a name other than the positive class ${JSON.stringify(positive)}`, negative))
+        : E.right({ kind: 'binary' as const, positive, negative }),
+    ),
+  );
+
+/**
+ * A regression label space of `dimensions` real values (default 1), in `unit` when given.
+ *
+ * @example
+ * ```ts
+ * import { regression } from 'transferkit';
+ *
+ * const age = regression({ unit: 'years' });
+ * ```
+ */
+export const regression = (
+  args: { readonly dimensions?: number; readonly unit?: string } = {},
+): E.Either<TransferError, LabelSpace> =>
+  F.pipe(
+    positiveInteger('dimensions', args.dimensions ?? 1),
+    E.chain((dimensions) =>
+      args.unit === undefined
+        ? E.right({ kind: 'regression' as const, dimensions })
+        : E.map((unit: string) => ({ kind: 'regression' as const, dimensions, unit }))(nonEmptyString('unit', args.unit)),
+    ),
+  );
+
+/**
+ * The class names of a classification label space (binary: `[negative, positive]`), or
+ * `undefined` for regression.
+ */
+export const classNames = (space: LabelSpace): ReadonlyArray<string> | undefined =>
+  space.kind === 'categorical' ? space.classes : space.kind === 'binary' ? [space.negative, space.positive] : undefined;
+
+/** How two label spaces compare. `same-classes-reordered`: one set of classes, listed in another order. */
+export type LabelSpaceRelation = 'same' | 'same-classes-reordered' | 'different';
+
+/**
+ * Compares two label spaces as sets of labels: a binary space and a two-class categorical space
+ * with the same names are one label space; regression spaces match on dimensions and unit.
+ */
+export const compareLabelSpaces = (a: LabelSpace, b: LabelSpace): LabelSpaceRelation => {
+  if (a.kind === 'regression' || b.kind === 'regression') {
+    return a.kind === 'regression' && b.kind === 'regression' && a.dimensions === b.dimensions && a.unit === b.unit
+      ? 'same'
+      : 'different';
+  }
+  const ca = classNames(a) ?? [];
+  const cb = classNames(b) ?? [];
+  if (ca.length !== cb.length || !ca.every((c) => cb.includes(c))) return 'different';
+  return ca.every((c, i) => c === cb[i]) ? 'same' : 'same-classes-reordered';
+};

@@ -1,0 +1,53 @@
+import { either as E, function as F } from 'fp-ts';
+import type { Domain } from './domain';
+import type { TransferError } from './errors';
+import type { Task } from './task';
+import { boolean } from './validate';
+
+/** One side of a transfer problem: a domain and a task on it. */
+export interface Side {
+  readonly domain: Domain;
+  readonly task: Task;
+}
+
+/**
+ * A transfer problem (Pan & Yang 2009, Definition 3): learn the target's f_t with the help of the
+ * source domain D_s and task T_s. `labels` says where labelled data exist, which fixes the learning
+ * setting: target labels → inductive; source labels only → transductive; none → unsupervised.
+ */
+export interface TransferProblem {
+  readonly source: Side;
+  readonly target: Side;
+  /** Whether labelled examples exist on each side. */
+  readonly labels: { readonly source: boolean; readonly target: boolean };
+}
+
+/** Arguments of {@link transferProblem}. */
+export interface TransferProblemArgs {
+  /** The source domain and task, where the pretrained knowledge comes from. */
+  readonly source: Side;
+  /** The target domain and task, the problem to solve. */
+  readonly target: Side;
+  /** Whether labelled examples exist on each side. Default: both `true`. */
+  readonly labels?: { readonly source: boolean; readonly target: boolean };
+}
+
+/**
+ * Makes a {@link TransferProblem}.
+ *
+ * @example
+ * ```ts
+ * import { transferProblem, type Side } from 'transferkit';
+ *
+ * declare const reviews: Side, tweets: Side;
+ * const problem = transferProblem({ source: reviews, target: tweets, labels: { source: true, target: false } });
+ * ```
+ */
+export const transferProblem = (args: TransferProblemArgs): E.Either<TransferError, TransferProblem> => {
+  const labels = args.labels ?? { source: true, target: true };
+  return F.pipe(
+    boolean('labels.source', labels.source),
+    E.chain(() => boolean('labels.target', labels.target)),
+    E.map(() => ({ source: args.source, target: args.target, labels: { source: labels.source, target: labels.target } })),
+  );
+};

@@ -1,0 +1,225 @@
+import { either as E } from 'fp-ts';
+import { invalidArgument, type TransferError } from '../core/errors';
+import { makeRecipe, type Phase, type Recipe, type Tap, type TrainablePolicy } from '../core/recipe';
+import { nonNegativeInteger, unitInterval } from '../core/validate';
+import {
+  DIFFERENT_START_FRACTION,
+  EARLIEST_TAP_DEPTH,
+  FEW_EXAMPLES_PER_CLASS,
+  FINE_TUNE_EPOCHS,
+  FINE_TUNE_LEARNING_RATE_FACTOR,
+  FINE_TUNE_MIN_EXAMPLES_PER_CLASS,
+  FRACTION_STEP,
+  FULL_FINE_TUNE_FRACTION,
+  HEAD_EPOCHS,
+  HEAD_L2,
+  HEAD_LEARNING_RATE,
+  LARGE_EXAMPLES_PER_CLASS,
+  MIN_FINE_TUNE_FRACTION,
+  NEGATIVE_TRANSFER_SIMILARITY,
+  SIMILAR_LARGE_FRACTION,
+  TOP_TAP_MIN_SIMILARITY,
+} from './constants';
+
+/** Arguments of {@link selectStrategy}. */
+export interface SelectStrategyArgs {
+  /** Labelled target examples in all, a non-negative integer. */
+  readonly size: number;
+  /**
+   * How alike source and target are, in [0, 1]: 1 = the same kind of data and labels, 0 = nothing
+   * in common. A judgment, or a measured value mapped into [0, 1].
+   */
+  readonly similarity: number;
+  /**
+   * Number of target classes, an integer ≥ 2. When given, the size thresholds apply to examples
+   * per class (`size / classes`); when omitted (regression, or unknown), to the whole set.
+   */
+  readonly classes?: number;
+}
+
+/** The continuous quantities behind a decision, before they become a recipe. */
+interface Plan {
+  /** Examples per class (or in all, without a class count). */
+  readonly perClass: number;
+  /** Fraction of the backbone that fine-tunes, in [0, 1], rounded to {@link FRACTION_STEP}. */
+  readonly fraction: number;
+  /** Relative depth of the tap, in (0, 1], rounded to {@link FRACTION_STEP}. */
+  readonly depth: number;
+}
+
+const roundToStep = (x: number): number => Math.round(x / FRACTION_STEP) / Math.round(1 / FRACTION_STEP);
+
+/** Position of `perClass` on the log-scale ramp from the fine-tune threshold (0) to large data (1). */
+const dataRamp = (perClass: number): number =>
+  Math.min(
+    1,
+    Math.max(0, Math.log(perClass / FINE_TUNE_MIN_EXAMPLES_PER_CLASS) / Math.log(LARGE_EXAMPLES_PER_CLASS / FINE_TUNE_MIN_EXAMPLES_PER_CLASS)),
+  );
+
+/**
+ * The decision as numbers. Two regimes, split by size alone so that, at any size, a lower
+ * similarity never moves the tap up:
+ * - below {@link FINE_TUNE_MIN_EXAMPLES_PER_CLASS}: nothing fine-tunes; the tap rises linearly from
+ *   {@link EARLIEST_TAP_DEPTH} at similarity 0 to the top at {@link TOP_TAP_MIN_SIMILARITY};
+ * - from there on: the tap is the top, and the fine-tuned fraction interpolates in similarity between
+ *   `DIFFERENT_START_FRACTION → 1` (similarity 0) and `0 → SIMILAR_LARGE_FRACTION` (similarity 1),
+ *   each growing along the log-size ramp. Both ends grow with size, so more data never fine-tunes less.
+ */
+const plan = (size: number, similarity: number, classes: number | undefined): Plan => {
+  const perClass = size / (classes ?? 1);
+  if (perClass < FINE_TUNE_MIN_EXAMPLES_PER_CLASS) {
+    const rise = Math.min(1, similarity / TOP_TAP_MIN_SIMILARITY);
+    return { perClass, fraction: 0, depth: roundToStep(EARLIEST_TAP_DEPTH + (1 - EARLIEST_TAP_DEPTH) * rise) };
+  }
+  const ramp = dataRamp(perClass);
+  const whenDifferent = DIFFERENT_START_FRACTION + (1 - DIFFERENT_START_FRACTION) * ramp;
+  const whenSimilar = SIMILAR_LARGE_FRACTION * ramp;
+  return { perClass, fraction: roundToStep((1 - similarity) * whenDifferent + similarity * whenSimilar), depth: 1 };
+};
+
+const policyOf = (fraction: number): TrainablePolicy =>
+  fraction >= FULL_FINE_TUNE_FRACTION
+    ? { kind: 'all' }
+    : fraction >= MIN_FINE_TUNE_FRACTION
+      ? { kind: 'top-fraction', fraction }
+      : { kind: 'head-only' };
+
+const headPhase: Phase = {
+  name: 'head',
+  trains: { kind: 'head-only' },
+  epochs: HEAD_EPOCHS,
+  learningRate: HEAD_LEARNING_RATE,
+  optimizer: 'adam',
+  regularization: { l2: HEAD_L2 },
+};
+
+const fineTunePhase = (trains: TrainablePolicy): Phase => ({
+  name: 'fine-tune',
+  trains,
+  epochs: FINE_TUNE_EPOCHS,
+  learningRate: HEAD_LEARNING_RATE * FINE_TUNE_LEARNING_RATE_FACTOR,
+  optimizer: 'adam',
+  regularization: { l2: HEAD_L2 },
+});
+
+const pct = (x: number): string => `${Math.round(x * 100)} %`;
+const num = (x: number): string => String(Number(x.toPrecision(3)));
+
+const sizeSentence = (args: SelectStrategyArgs, p: Plan): string =>
+  args.classes === undefined
+    ? `${args.size} labelled examples; with no class count the size thresholds apply to the whole set.`
+    : `${args.size} labelled examples over ${args.classes} classes is ${num(p.perClass)} per class.`;
+
+const reasons = (args: SelectStrategyArgs, p: Plan, trains: TrainablePolicy): string[] => {
+  const out = [sizeSentence(args, p)];
+  if (p.perClass < FINE_TUNE_MIN_EXAMPLES_PER_CLASS) {
+    out.push(
+      `That is below ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, too few to update backbone weights without overfitting, ` +
+        'so the backbone stays frozen and only a new head trains (CS231n transfer-learning notes).',
+    );
+    const s = num(args.similarity);
+    out.push(
+      p.depth < 1
+        ? `Similarity ${s} < ${TOP_TAP_MIN_SIMILARITY}: the top layers' features are specific to the source task ` +
+            `(Yosinski et al. 2014), so the head reads more general features at relative depth ${p.depth}.`
+        : `Similarity ${s} ${args.similarity >= TOP_TAP_MIN_SIMILARITY ? '≥' : 'is within rounding of'} ${TOP_TAP_MIN_SIMILARITY}: ` +
+            "the source's top features should suit the target, so the head reads the top feature layer.",
+    );
+    return out;
+  }
+  out.push(
+    `That is at least ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, enough to adapt backbone weights; the share that adapts grows with ` +
+      `the data (up to ${LARGE_EXAMPLES_PER_CLASS} per class) and with dissimilarity (similarity ${num(args.similarity)}).`,
+  );
+  if (trains.kind === 'head-only') {
+    out.push(
+      `At this similarity and size it comes to ${pct(p.fraction)} of the backbone, under the ${pct(MIN_FINE_TUNE_FRACTION)} worth a ` +
+        'fine-tune phase, so the backbone stays frozen and the head reads the top feature layer.',
+    );
+  } else {
+    const what = trains.kind === 'all' ? 'the whole backbone' : `the top ${pct(p.fraction)} of the backbone`;
+    out.push(
+      `A head-only phase trains first, then ${what} fine-tunes at ${FINE_TUNE_LEARNING_RATE_FACTOR}× the head's learning rate, ` +
+        'so the pretrained features are adjusted rather than overwritten by a random head (CS231n).',
+    );
+  }
+  return out;
+};
+
+const warningsFor = (args: SelectStrategyArgs, p: Plan, trains: TrainablePolicy): string[] => {
+  const out: string[] = [];
+  if (args.similarity < NEGATIVE_TRANSFER_SIMILARITY) {
+    out.push(
+      `Similarity ${num(args.similarity)} is below ${NEGATIVE_TRANSFER_SIMILARITY}: the source may hurt rather than help (negative ` +
+        'transfer). Compare against a model trained from scratch on the target data.',
+    );
+  }
+  if (trains.kind === 'all' && args.similarity < TOP_TAP_MIN_SIMILARITY) {
+    out.push(
+      'With this much data and this little similarity, a model trained from scratch may do as well as the pretrained start; ' +
+        'keep a from-scratch baseline to compare against.',
+    );
+  }
+  if (args.classes !== undefined && args.size < args.classes) {
+    out.push(`${args.size} examples cannot cover ${args.classes} classes: at least ${args.classes - args.size} classes have no example.`);
+  } else if (p.perClass < FEW_EXAMPLES_PER_CLASS) {
+    out.push(
+      `Only ${num(p.perClass)} labelled examples per class: a held-out split will be tiny and its accuracy noisy; ` +
+        'report a spread over several splits or seeds.',
+    );
+  }
+  return out;
+};
+
+const checkArgs = (args: SelectStrategyArgs): E.Either<TransferError, SelectStrategyArgs> => {
+  const size = nonNegativeInteger('size', args.size);
+  if (E.isLeft(size)) return size;
+  const similarity = unitInterval('similarity', args.similarity);
+  if (E.isLeft(similarity)) return similarity;
+  const c = args.classes;
+  if (c !== undefined && !(typeof c === 'number' && Number.isInteger(c) && c >= 2)) {
+    return E.left(invalidArgument('classes', 'an integer ≥ 2 (a classification target has at least two classes)', c));
+  }
+  return E.right(args);
+};
+
+/**
+ * Chooses a transfer recipe from the target's labelled data size and its similarity to the source.
+ *
+ * @param args - `size` (labelled target examples), `similarity` in [0, 1], optional `classes`
+ * @returns a {@link Recipe} with its rationale and warnings, or `InvalidArgument` when `size` is not
+ * a non-negative integer, `similarity` is outside [0, 1] or NaN, or `classes` is not an integer ≥ 2
+ *
+ * @remarks
+ * The corners are the four quadrants of the CS231n transfer-learning notes: small + similar → a
+ * linear head on the top features (`feature-extractor`); large + similar → fine-tune the upper part
+ * (`partial-fine-tune`); small + different → a head on earlier, more general features
+ * (`earlier-layer-tap`, after Yosinski et al. 2014); large + different → fine-tune everything from
+ * the pretrained start (`full-fine-tune`), with a warning to compare against training from scratch.
+ * Between the corners the decision is continuous and monotone: more data never fine-tunes less, and a
+ * lower similarity never taps later. Every threshold is a named constant in `selector/constants`.
+ *
+ * @example
+ * ```ts
+ * import { selectStrategy } from 'transferkit';
+ * import { either as E } from 'fp-ts';
+ *
+ * const recipe = selectStrategy({ size: 50, similarity: 0.9, classes: 5 });
+ * if (E.isRight(recipe)) {
+ *   console.log(recipe.right.kind); // 'feature-extractor'
+ *   console.log(recipe.right.rationale.join('\n'));
+ * }
+ * ```
+ */
+export const selectStrategy = (args: SelectStrategyArgs): E.Either<TransferError, Recipe> =>
+  E.chain((ok: SelectStrategyArgs) => {
+    const p = plan(ok.size, ok.similarity, ok.classes);
+    const trains = policyOf(p.fraction);
+    const tap: Tap = p.depth >= 1 ? { kind: 'top' } : { kind: 'relative-depth', depth: p.depth };
+    return makeRecipe({
+      tap,
+      phases: trains.kind === 'head-only' ? [headPhase] : [headPhase, fineTunePhase(trains)],
+      rationale: reasons(ok, p, trains),
+      warnings: warningsFor(ok, p, trains),
+    });
+  })(checkArgs(args));

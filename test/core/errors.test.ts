@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { described, describeValue, invalidArgument, shapeMismatch } from 'transferkit';
+
+describe('describeValue', () => {
+  it.each([
+    [Number.NaN, 'NaN'],
+    [Number.POSITIVE_INFINITY, 'Infinity'],
+    [-0, '-0'],
+    [undefined, 'undefined'],
+    [null, 'null'],
+    ['five', '"five"'],
+    [[1, 2], '[1, 2]'],
+    [new Float32Array([0.5]), '[0.5]'],
+    [{ a: 1 }, 'an object'],
+    [described('a disposed tensor'), 'a disposed tensor'],
+  ])('renders %s as %s', (value, text) => {
+    expect(describeValue(value)).toBe(text);
+  });
+
+  it('cuts long arrays and strings', () => {
+    expect(describeValue(Array.from({ length: 20 }, (_, i) => i))).toBe('[0, 1, 2, 3, 4, 5, 6, 7, ... (20 items)]');
+    expect(describeValue('x'.repeat(100))).toHaveLength(62);
+  });
+});
+
+describe('error constructors', () => {
+  it('InvalidArgument says where, what was expected and what came', () => {
+    expect(invalidArgument('similarity', 'a number in [0, 1]', 1.5)).toEqual({
+      _tag: 'InvalidArgument',
+      path: 'similarity',
+      expected: 'a number in [0, 1]',
+      received: '1.5',
+      message: 'similarity: expected a number in [0, 1], received 1.5',
+    });
+  });
+
+  it('ShapeMismatch keeps both shapes', () => {
+    expect(shapeMismatch('data', '6 values', '5 values').message).toBe('data: expected 6 values, received 5 values');
+  });
+});

@@ -1,0 +1,45 @@
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const run = promisify(execFile);
+
+/** Runs an example the way the README says to, with tsx, and returns what it printed. */
+const runExample = async (name: string, args: string[] = []): Promise<string> => {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', `examples/${name}`, ...args], { cwd: root });
+  return stdout;
+};
+
+/** What each example must print: the parts of its story a reader relies on. */
+const expectations: Record<string, (out: string) => void> = {
+  'select-strategy.ts': (out) => {
+    for (const kind of ['feature-extractor', 'earlier-layer-tap', 'partial-fine-tune', 'full-fine-tune']) expect(out).toContain(`strategy  ${kind}`);
+    expect(out).toContain('error     similarity: expected a number in [0, 1], received 1.5');
+  },
+  'classify-scenario.ts': (out) => {
+    expect(out).toContain('Task transfer (same domain, different task): the label spaces differ.');
+    expect(out).toContain('Domain adaptation (different domain, same task): the feature spaces differ.');
+    expect(out).toContain('Undetermined: one of ordinary learning');
+    expect(out).toContain('Domain and task both differ (negative-transfer risk)');
+    expect(out).toContain('Setting: transductive.');
+  },
+};
+
+describe('examples', () => {
+  it('every example has expectations here, so none can rot unnoticed', () => {
+    expect(readdirSync(`${root}/examples`).filter((f) => f.endsWith('.ts')).sort()).toEqual(Object.keys(expectations).sort());
+  });
+
+  it.each(Object.keys(expectations))('%s runs and tells its story', async (name) => {
+    expectations[name]!(await runExample(name));
+  });
+
+  it('select-strategy.ts takes the user’s own numbers', async () => {
+    const out = await runExample('select-strategy.ts', ['--size', '5000', '--similarity', '0.2', '--classes', '5']);
+    expect(out).toContain('1000 per class');
+    expect(out).toContain('strategy  full-fine-tune');
+  });
+});

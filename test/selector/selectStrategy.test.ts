@@ -1,0 +1,153 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  backboneFraction,
+  FINE_TUNE_MIN_EXAMPLES_PER_CLASS,
+  selectStrategy,
+  tapDepth,
+  TOP_TAP_MIN_SIMILARITY,
+  type Recipe,
+  type SelectStrategyArgs,
+} from 'transferkit';
+import { err, ok } from '../fixtures/either';
+
+const select = (args: SelectStrategyArgs): Recipe => ok(selectStrategy(args));
+
+/** How much of the backbone a recipe ever trains: 0 (frozen) … 1 (everything). */
+const fineTuning = (r: Recipe): number => backboneFraction(r.trainable);
+
+describe('selectStrategy: the four quadrants (CS231n)', () => {
+  it('small + similar → feature extractor: a head on the top features, backbone frozen', () => {
+    const r = select({ size: 50, similarity: 0.9, classes: 5 });
+    expect(r.kind).toBe('feature-extractor');
+    expect(r.tap).toEqual({ kind: 'top' });
+    expect(r.phases.map((p) => p.trains.kind)).toEqual(['head-only']);
+  });
+
+  it('large + similar → partial fine-tune: head first, then the upper part at a lower learning rate', () => {
+    const r = select({ size: 50_000, similarity: 0.9, classes: 5 });
+    expect(r.kind).toBe('partial-fine-tune');
+    expect(r.tap).toEqual({ kind: 'top' });
+    expect(r.phases.map((p) => p.name)).toEqual(['head', 'fine-tune']);
+    const [head, tune] = r.phases;
+    expect(tune!.learningRate).toBeLessThan(head!.learningRate);
+    expect(fineTuning(r)).toBeGreaterThan(0);
+    expect(fineTuning(r)).toBeLessThan(1);
+  });
+
+  it('small + different → earlier-layer tap, backbone frozen', () => {
+    const r = select({ size: 50, similarity: 0.1, classes: 5 });
+    expect(r.kind).toBe('earlier-layer-tap');
+    expect(tapDepth(r.tap)).toBeLessThan(1);
+    expect(fineTuning(r)).toBe(0);
+  });
+
+  it('large + different → full fine-tune from the pretrained start, warning to compare with from-scratch', () => {
+    const r = select({ size: 50_000, similarity: 0.1, classes: 5 });
+    expect(r.kind).toBe('full-fine-tune');
+    expect(r.trainable).toEqual({ kind: 'all' });
+    expect(r.warnings.join(' ')).toMatch(/from scratch/);
+  });
+});
+
+describe('selectStrategy: continuous and monotone between the corners', () => {
+  const size = fc.integer({ min: 0, max: 5_000_000 });
+  const similarity = fc.double({ min: 0, max: 1, noNaN: true });
+  const classes = fc.option(fc.integer({ min: 2, max: 1000 }), { nil: undefined });
+  const withClasses = (args: SelectStrategyArgs, c: number | undefined): SelectStrategyArgs =>
+    c === undefined ? args : { ...args, classes: c };
+
+  it('more data never gives less fine-tuning', () => {
+    fc.assert(
+      fc.property(size, size, similarity, classes, (a, b, s, c) => {
+        const [small, large] = a <= b ? [a, b] : [b, a];
+        const rSmall = select(withClasses({ size: small, similarity: s }, c));
+        const rLarge = select(withClasses({ size: large, similarity: s }, c));
+        expect(fineTuning(rLarge)).toBeGreaterThanOrEqual(fineTuning(rSmall));
+        expect(rLarge.phases.length).toBeGreaterThanOrEqual(rSmall.phases.length);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('lower similarity never gives a later tap', () => {
+    fc.assert(
+      fc.property(size, similarity, similarity, classes, (n, a, b, c) => {
+        const [low, high] = a <= b ? [a, b] : [b, a];
+        const rLow = select(withClasses({ size: n, similarity: low }, c));
+        const rHigh = select(withClasses({ size: n, similarity: high }, c));
+        expect(tapDepth(rLow.tap)).toBeLessThanOrEqual(tapDepth(rHigh.tap));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('every valid input gives a recipe whose parts agree', () => {
+    fc.assert(
+      fc.property(size, similarity, classes, (n, s, c) => {
+        const r = select(withClasses({ size: n, similarity: s }, c));
+        expect(r.rationale.length).toBeGreaterThanOrEqual(3);
+        expect(r.phases[0]!.trains.kind).toBe('head-only');
+        if (r.kind === 'feature-extractor' || r.kind === 'earlier-layer-tap') expect(r.phases).toHaveLength(1);
+        else expect(r.phases).toHaveLength(2);
+        if (r.kind === 'earlier-layer-tap') expect(s).toBeLessThan(TOP_TAP_MIN_SIMILARITY);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('the size thresholds count examples per class when classes are given', () => {
+    const perClass = FINE_TUNE_MIN_EXAMPLES_PER_CLASS;
+    expect(select({ size: perClass * 10 - 10, similarity: 0.1, classes: 10 }).kind).toBe('earlier-layer-tap');
+    expect(select({ size: perClass * 10, similarity: 0.1, classes: 10 }).kind).toBe('partial-fine-tune');
+    expect(select({ size: perClass * 10, similarity: 0.1 }).kind).toBe('full-fine-tune');
+  });
+
+  it('the tap climbs with similarity while the backbone is frozen', () => {
+    const depths = [0, 0.1, 0.2, 0.3, 0.4, 0.5].map((s) => tapDepth(select({ size: 20, similarity: s, classes: 2 }).tap));
+    expect(depths).toEqual([0.5, 0.6, 0.7, 0.8, 0.9, 1]);
+  });
+
+  it('the fine-tuned fraction falls as similarity rises, at a fixed size', () => {
+    const fractions = [0, 0.25, 0.5, 0.75, 1].map((s) => fineTuning(select({ size: 3000, similarity: s, classes: 10 })));
+    for (let i = 1; i < fractions.length; i++) expect(fractions[i]).toBeLessThanOrEqual(fractions[i - 1]!);
+    expect(fractions[0]).toBeGreaterThan(fractions[4]!);
+  });
+});
+
+describe('selectStrategy: reasons and warnings', () => {
+  it('states the size per class and why the backbone stays frozen', () => {
+    const r = select({ size: 50, similarity: 0.9, classes: 5 });
+    expect(r.rationale[0]).toBe('50 labelled examples over 5 classes is 10 per class.');
+    expect(r.rationale.join(' ')).toContain('stays frozen');
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('warns of negative transfer at low similarity', () => {
+    expect(select({ size: 500, similarity: 0.05, classes: 5 }).warnings.join(' ')).toContain('negative transfer');
+  });
+
+  it('warns when a class cannot have an example, and when examples per class are few', () => {
+    expect(select({ size: 3, similarity: 0.9, classes: 5 }).warnings.join(' ')).toContain('at least 2 classes have no example');
+    expect(select({ size: 20, similarity: 0.9, classes: 5 }).warnings.join(' ')).toContain('Only 4 labelled examples per class');
+  });
+
+  it('accepts size 0 (nothing labelled yet) and says so in its warnings', () => {
+    expect(select({ size: 0, similarity: 0.7, classes: 2 }).warnings.join(' ')).toContain('0 examples cannot cover 2 classes');
+  });
+});
+
+describe('selectStrategy: bad input is a Left that says what was expected', () => {
+  it.each<[string, SelectStrategyArgs, string, string]>([
+    ['negative size', { size: -1, similarity: 0.5 }, 'size', 'a non-negative integer'],
+    ['fractional size', { size: 10.5, similarity: 0.5 }, 'size', 'a non-negative integer'],
+    ['NaN size', { size: Number.NaN, similarity: 0.5 }, 'size', 'a non-negative integer'],
+    ['similarity above 1', { size: 10, similarity: 1.01 }, 'similarity', 'a number in [0, 1]'],
+    ['similarity below 0', { size: 10, similarity: -0.1 }, 'similarity', 'a number in [0, 1]'],
+    ['NaN similarity', { size: 10, similarity: Number.NaN }, 'similarity', 'a number in [0, 1]'],
+    ['one class', { size: 10, similarity: 0.5, classes: 1 }, 'classes', 'an integer ≥ 2 (a classification target has at least two classes)'],
+    ['fractional classes', { size: 10, similarity: 0.5, classes: 2.5 }, 'classes', 'an integer ≥ 2 (a classification target has at least two classes)'],
+  ])('%s', (_, args, path, expected) => {
+    expect(err(selectStrategy(args))).toMatchObject({ _tag: 'InvalidArgument', path, expected });
+  });
+});
