@@ -1,0 +1,118 @@
+/**
+ * Builds the package with tsup and uses the output the way an app would: a fresh folder whose
+ * node_modules holds transferkit (package.json + dist, nothing else) beside its peer dependencies,
+ * loaded by plain Node in ESM and in CJS, and type-checked by tsc with Node's own resolution.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const run = promisify(execFile);
+const app = mkdtempSync(join(tmpdir(), 'transferkit-app-'));
+const pkg = join(app, 'node_modules', 'transferkit');
+const peers = ['fp-ts', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu'];
+
+/** What the app does with the package: real calls through both entry points. */
+const body = `
+const recipe = tk.selectStrategy({ size: 5000, similarity: 0.1, classes: 5 });
+const bad = tk.selectStrategy({ size: 10, similarity: Number.NaN });
+await tf.setBackend('cpu');
+const before = tf.memory().numTensors;
+const x = tf.tensor2d([[1, 2], [3, 4]]);
+const m = tfjs.toMatrix(x);
+const back = tfjs.fromMatrix(m.right);
+tf.dispose([x, back]);
+console.log(JSON.stringify({
+  kind: recipe.right.kind,
+  error: bad.left._tag + ' ' + bad.left.path,
+  matrix: Array.from(m.right.data),
+  leaked: tf.memory().numTensors - before,
+}));
+`;
+
+const expected = { kind: 'full-fine-tune', error: 'InvalidArgument similarity', matrix: [1, 2, 3, 4], leaked: 0 };
+
+const node = async (file: string): Promise<unknown> => {
+  const { stdout } = await run(process.execPath, [file], { cwd: app });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!);
+};
+
+beforeAll(async () => {
+  await run(process.execPath, [join(root, 'node_modules/tsup/dist/cli-default.js'), '--out-dir', join(pkg, 'dist')], { cwd: root });
+  cpSync(join(root, 'package.json'), join(pkg, 'package.json'));
+  for (const peer of peers) {
+    mkdirSync(join(app, 'node_modules', peer, '..'), { recursive: true });
+    symlinkSync(join(root, 'node_modules', peer), join(app, 'node_modules', peer), 'dir');
+  }
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true }));
+}, 180_000);
+
+afterAll(() => rmSync(app, { recursive: true, force: true }));
+
+describe('the built package, used as an app would', () => {
+  it('loads both entry points in ESM and works', async () => {
+    writeFileSync(
+      join(app, 'esm.mjs'),
+      `import * as tk from 'transferkit';\nimport * as tfjs from 'transferkit/tfjs';\nimport * as tf from '@tensorflow/tfjs-core';\nimport '@tensorflow/tfjs-backend-cpu';\n${body}`,
+    );
+    expect(await node('esm.mjs')).toEqual(expected);
+  });
+
+  it('loads both entry points in CJS and works', async () => {
+    writeFileSync(
+      join(app, 'cjs.cjs'),
+      `const tk = require('transferkit');\nconst tfjs = require('transferkit/tfjs');\nconst tf = require('@tensorflow/tfjs-core');\nrequire('@tensorflow/tfjs-backend-cpu');\n(async () => {\n${body}\n})();`,
+    );
+    expect(await node('cjs.cjs')).toEqual(expected);
+  });
+
+  it('ships types that tsc resolves under nodenext, for import and for require', async () => {
+    writeFileSync(
+      join(app, 'consumer.mts'),
+      `import { selectStrategy, type Recipe, type TransferError } from 'transferkit';\n` +
+        `import { toMatrix } from 'transferkit/tfjs';\nimport { either as E } from 'fp-ts';\n` +
+        `const r: E.Either<TransferError, Recipe> = selectStrategy({ size: 1, similarity: 0.5 });\n` +
+        `export const kind: Recipe['kind'] | undefined = E.isRight(r) ? r.right.kind : undefined;\n` +
+        // If the declarations failed to resolve, everything would be \`any\` and these lines would be errors.
+        `// @ts-expect-error size must be a number\nselectStrategy({ size: '10', similarity: 0.5 });\n` +
+        `// @ts-expect-error toMatrix takes a tensor\ntoMatrix([[1, 2]]);\n`,
+    );
+    writeFileSync(
+      join(app, 'consumer.cts'),
+      `import tk = require('transferkit');\nexport const tap: 'top' | 'relative-depth' | undefined = ` +
+        `(() => { const r = tk.selectStrategy({ size: 1, similarity: 0.5 }); return r._tag === 'Right' ? r.right.tap.kind : undefined; })();\n` +
+        `// @ts-expect-error similarity is required\ntk.selectStrategy({ size: 1 });\n`,
+    );
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        // tfjs's own declarations need the DOM lib; skipLibCheck leaves them alone, and the
+        // @ts-expect-error lines above prove ours still resolve to real types.
+        compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', noEmit: true, types: [], skipLibCheck: true, lib: ['es2022', 'dom'] },
+        files: ['consumer.mts', 'consumer.cts'],
+      }),
+    );
+    const tsc = join(root, 'node_modules/typescript/bin/tsc');
+    await expect(run(process.execPath, [tsc, '-p', app], { cwd: app })).resolves.toBeDefined();
+  }, 60_000);
+
+  it('keeps the core entry free of tensor libraries and Node built-ins', () => {
+    for (const file of ['index.js', 'index.cjs']) {
+      const text = readFileSync(join(pkg, 'dist', file), 'utf8');
+      expect(text).not.toMatch(/@tensorflow\//);
+      expect(text).not.toMatch(/['"]node:|require\(['"](fs|path|worker_threads)['"]\)/);
+    }
+  });
+
+  it('declares itself side-effect free, with tfjs and fp-ts as peers', () => {
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    expect(manifest.sideEffects).toBe(false);
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', 'fp-ts']);
+    expect(manifest.dependencies ?? {}).toEqual({});
+  });
+});
