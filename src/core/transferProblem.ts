@@ -37,10 +37,24 @@ export interface TransferProblemArgs {
  *
  * @example
  * ```ts
- * import { transferProblem, type Side } from 'transferkit';
+ * import { binary, domain, featureSpace, task, transferProblem, unobservedMarginal } from 'transferkit';
+ * import { either as E, function as F } from 'fp-ts';
  *
- * declare const reviews: Side, tweets: Side;
- * const problem = transferProblem({ source: reviews, target: tweets, labels: { source: true, target: false } });
+ * // Sentiment of product reviews (labelled) → sentiment of tweets (unlabelled): transductive.
+ * const problem = F.pipe(
+ *   E.Do,
+ *   E.bind('words', () => featureSpace({ id: 'bag-of-words-en', shape: [2000] })),
+ *   E.bind('sentiment', () => F.pipe(binary('positive', 'negative'), E.chain((labels) => task(labels)))),
+ *   E.bind('reviews', ({ words }) => domain(words, unobservedMarginal('reviews'))),
+ *   E.bind('tweets', ({ words }) => domain(words, unobservedMarginal('tweets'))),
+ *   E.chain(({ sentiment, reviews, tweets }) =>
+ *     transferProblem({
+ *       source: { domain: reviews, task: sentiment },
+ *       target: { domain: tweets, task: sentiment },
+ *       labels: { source: true, target: false },
+ *     }),
+ *   ),
+ * );
  * ```
  */
 export const transferProblem = (args: TransferProblemArgs): E.Either<TransferError, TransferProblem> => {
