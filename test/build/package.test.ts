@@ -92,7 +92,7 @@ describe('the built package, used as an app would', () => {
       join(app, 'tsconfig.json'),
       JSON.stringify({
         // tfjs's own declarations need the DOM lib; skipLibCheck leaves them alone, and the
-        // @ts-expect-error lines above prove ours still resolve to real types.
+        // expect-error lines in the consumers prove ours still resolve to real types.
         compilerOptions: { strict: true, module: 'nodenext', moduleResolution: 'nodenext', noEmit: true, types: [], skipLibCheck: true, lib: ['es2022', 'dom'] },
         files: ['consumer.mts', 'consumer.cts'],
       }),

@@ -137,6 +137,24 @@ describe('selectStrategy: reasons and warnings', () => {
   });
 });
 
+describe('selectStrategy: the outputs the docs show', () => {
+  it('README quick start: 200 examples, 10 classes, similarity 0.3', () => {
+    const r = select({ size: 200, similarity: 0.3, classes: 10 });
+    expect(r.kind).toBe('earlier-layer-tap');
+    expect(r.tap).toEqual({ kind: 'relative-depth', depth: 0.8 });
+  });
+
+  it('docs/choosing-a-strategy.md: 3,000 examples, 10 classes, similarity 0.5', () => {
+    const r = select({ size: 3000, similarity: 0.5, classes: 10 });
+    expect(r.kind).toBe('partial-fine-tune');
+    expect(r.trainable).toEqual({ kind: 'top-fraction', fraction: 0.4 });
+    expect(r.phases.map((p) => `${p.name} ${p.epochs} epochs, lr ${p.learningRate}`)).toEqual([
+      'head 30 epochs, lr 0.001',
+      'fine-tune 10 epochs, lr 0.0001',
+    ]);
+  });
+});
+
 describe('selectStrategy: bad input is a Left that says what was expected', () => {
   it.each<[string, SelectStrategyArgs, string, string]>([
     ['negative size', { size: -1, similarity: 0.5 }, 'size', 'a non-negative integer'],
