@@ -1,6 +1,6 @@
 import { either as E, function as F } from 'fp-ts';
-import { invalidArgument, type TransferError } from './errors';
-import { finiteNumber, nonEmptyString, unitInterval } from './validate';
+import type { TransferError } from './errors';
+import { finiteNumber, nonEmptyString, openUnitInterval, unitInterval } from './validate';
 
 /** The significance level used when a {@link ShiftTest} does not give one. */
 export const DEFAULT_SIGNIFICANCE = 0.05;
@@ -41,12 +41,8 @@ export const validateShiftTest = (path: string, test: ShiftTest): E.Either<Trans
     nonEmptyString(`${path}.statistic`, test.statistic),
     E.chain(() => finiteNumber(`${path}.value`, test.value)),
     E.chain(() => unitInterval(`${path}.pValue`, test.pValue)),
-    E.chain(() => {
-      const alpha = test.alpha ?? DEFAULT_SIGNIFICANCE;
-      return typeof alpha === 'number' && alpha > 0 && alpha < 1
-        ? E.right(test)
-        : E.left(invalidArgument(`${path}.alpha`, 'a number in (0, 1)', alpha));
-    }),
+    E.chain(() => openUnitInterval(`${path}.alpha`, test.alpha ?? DEFAULT_SIGNIFICANCE)),
+    E.map(() => test),
   );
 
 /** True when the test detects a shift: p-value below its significance level. */

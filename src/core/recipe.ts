@@ -1,6 +1,14 @@
 import { either as E, function as F } from 'fp-ts';
 import { invalidArgument, type TransferError } from './errors';
-import { everyItem, finiteNumber, nonEmptyString, positiveInteger, positiveNumber, unitIntervalOpenAbove } from './validate';
+import {
+  everyItem,
+  finiteNumber,
+  nonEmptyString,
+  openUnitInterval,
+  positiveInteger,
+  positiveNumber,
+  unitIntervalOpenAbove,
+} from './validate';
 
 /** The four named strategies. Each is a preset of one {@link Recipe} shape. */
 export type StrategyKind = 'feature-extractor' | 'earlier-layer-tap' | 'partial-fine-tune' | 'full-fine-tune';
@@ -102,18 +110,15 @@ const kindOf = (tap: Tap, trainable: TrainablePolicy): StrategyKind =>
         ? 'feature-extractor'
         : 'earlier-layer-tap';
 
-const inOpenUnit = (path: string, v: unknown): E.Either<TransferError, number> =>
-  typeof v === 'number' && v > 0 && v < 1 ? E.right(v) : E.left(invalidArgument(path, 'a number in (0, 1)', v));
-
 const checkTap = (tap: Tap): E.Either<TransferError, Tap> => {
   if (tap.kind === 'top') return E.right(tap);
-  if (tap.kind === 'relative-depth') return E.map(() => tap)(inOpenUnit('tap.depth', tap.depth));
+  if (tap.kind === 'relative-depth') return E.map(() => tap)(openUnitInterval('tap.depth', tap.depth));
   return E.left(invalidArgument('tap.kind', "'top' or 'relative-depth'", (tap as { kind: unknown }).kind));
 };
 
 const checkPolicy = (path: string, p: TrainablePolicy): E.Either<TransferError, TrainablePolicy> => {
   if (p.kind === 'head-only' || p.kind === 'all') return E.right(p);
-  if (p.kind === 'top-fraction') return E.map(() => p)(inOpenUnit(`${path}.fraction`, p.fraction));
+  if (p.kind === 'top-fraction') return E.map(() => p)(openUnitInterval(`${path}.fraction`, p.fraction));
   return E.left(invalidArgument(`${path}.kind`, "'head-only', 'top-fraction' or 'all'", (p as { kind: unknown }).kind));
 };
 

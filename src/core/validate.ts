@@ -47,6 +47,12 @@ export const unitIntervalOpenAbove: Check<number> = check(
   (v): v is number => isNumber(v) && v >= 0 && v < 1,
 );
 
+/** A number in the open interval (0, 1). */
+export const openUnitInterval: Check<number> = check(
+  'a number in (0, 1)',
+  (v): v is number => isNumber(v) && v > 0 && v < 1,
+);
+
 /** A string with at least one non-space character. */
 export const nonEmptyString: Check<string> = check(
   'a non-empty string',

@@ -1,0 +1,40 @@
+/** Type-level contracts callers rely on; checked by `npm run typecheck`, and run as tests. */
+import { either as E } from 'fp-ts';
+import { describe, expectTypeOf, it } from 'vitest';
+import {
+  classifyScenario,
+  selectStrategy,
+  type DomainCause,
+  type Recipe,
+  type Scenario,
+  type ScenarioReport,
+  type StrategyKind,
+  type TaskCause,
+  type TransferError,
+} from 'transferkit';
+
+describe('public types', () => {
+  it('fallible functions return Either<TransferError, A>, never a bare value', () => {
+    expectTypeOf(selectStrategy).returns.toEqualTypeOf<E.Either<TransferError, Recipe>>();
+    expectTypeOf(classifyScenario).returns.toEqualTypeOf<E.Either<TransferError, ScenarioReport>>();
+  });
+
+  it('TransferError narrows on _tag and always carries expected and received text', () => {
+    expectTypeOf<TransferError['_tag']>().toEqualTypeOf<'InvalidArgument' | 'ShapeMismatch'>();
+    expectTypeOf<TransferError['expected']>().toEqualTypeOf<string>();
+    expectTypeOf<TransferError['received']>().toEqualTypeOf<string>();
+  });
+
+  it('a Scenario narrows on kind to the fields of that case', () => {
+    expectTypeOf<Extract<Scenario, { kind: 'domain-adaptation' }>['causes']>().toEqualTypeOf<ReadonlyArray<DomainCause>>();
+    expectTypeOf<Extract<Scenario, { kind: 'task-transfer' }>['causes']>().toEqualTypeOf<ReadonlyArray<TaskCause>>();
+    expectTypeOf<Extract<Scenario, { kind: 'both-differ' }>['warning']>().toEqualTypeOf<string>();
+    expectTypeOf<Extract<Scenario, { kind: 'ordinary-learning' }>>().not.toHaveProperty('causes');
+  });
+
+  it('recipes are readonly data with one of the four strategy kinds', () => {
+    expectTypeOf<Recipe['kind']>().toEqualTypeOf<StrategyKind>();
+    expectTypeOf<StrategyKind>().toEqualTypeOf<'feature-extractor' | 'earlier-layer-tap' | 'partial-fine-tune' | 'full-fine-tune'>();
+    expectTypeOf<Recipe['phases']>().toEqualTypeOf<ReadonlyArray<Recipe['phases'][number]>>();
+  });
+});
