@@ -10,7 +10,8 @@ import { backboneFraction, selectStrategy, tapDepth, type Recipe, type SelectStr
 
 const describeRecipe = (r: Recipe): string => {
   const tap = r.tap.kind === 'top' ? 'top feature layer' : `relative depth ${tapDepth(r.tap)}`;
-  const trains = backboneFraction(r.trainable) === 0 ? 'head only' : `head, then ${Math.round(backboneFraction(r.trainable) * 100)} % of the backbone`;
+  const share = backboneFraction(r.trainable);
+  const trains = share === 0 ? 'head only' : `head, then ${share === undefined ? 'part' : `${Math.round(share * 100)} %`} of the backbone`;
   const phases = r.phases.map((p) => `${p.name}: ${p.epochs} epochs at lr ${p.learningRate}`).join('; ');
   return [
     `  strategy  ${r.kind}`,

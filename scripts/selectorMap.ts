@@ -45,9 +45,9 @@ const shade = (kind: StrategyKind, t: number): string => {
 /** Darker = an earlier tap (depth 0.5 → 1) or a larger fine-tuned part (0.1 → 0.9). */
 const colourOf = (r: Recipe): string =>
   r.kind === 'earlier-layer-tap'
-    ? shade(r.kind, (1 - tapDepth(r.tap)) / 0.5)
+    ? shade(r.kind, (1 - (tapDepth(r.tap) ?? 1)) / 0.5)
     : r.kind === 'partial-fine-tune'
-      ? shade(r.kind, (backboneFraction(r.trainable) - 0.1) / 0.8)
+      ? shade(r.kind, ((backboneFraction(r.trainable) ?? 0.1) - 0.1) / 0.8)
       : shade(r.kind, 1);
 
 const xOf = (perClass: number): number =>

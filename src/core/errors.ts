@@ -33,8 +33,38 @@ export interface ShapeMismatch {
   readonly message: string;
 }
 
+/** The operation is valid in general but not for this model or backend (e.g. fine-tuning a frozen graph). */
+export interface NotSupported {
+  readonly _tag: 'NotSupported';
+  /** What was asked for. */
+  readonly path: string;
+  /** What would have been supported. */
+  readonly expected: string;
+  /** What this model or backend is. */
+  readonly received: string;
+  readonly message: string;
+}
+
+/** Long work stopped because its `AbortSignal` fired; `where` says how far it got. */
+export interface Aborted {
+  readonly _tag: 'Aborted';
+  /** The phase, epoch and batch at which it stopped, e.g. `"phase fine-tune, epoch 2, batch 7"`. */
+  readonly where: string;
+  readonly message: string;
+}
+
+/** The tensor library threw; the library's own message is kept in `cause`. */
+export interface BackendFailure {
+  readonly _tag: 'BackendFailure';
+  /** What transferkit was doing, e.g. `"copying the source model"`. */
+  readonly operation: string;
+  /** The thrown error's message. */
+  readonly cause: string;
+  readonly message: string;
+}
+
 /** Every error transferkit returns. Switch on `_tag`. */
-export type TransferError = InvalidArgument | ShapeMismatch;
+export type TransferError = InvalidArgument | ShapeMismatch | NotSupported | Aborted | BackendFailure;
 
 const DESCRIBED: unique symbol = Symbol('transferkit.described');
 
@@ -99,3 +129,21 @@ export const shapeMismatch = (path: string, expected: string, received: string):
   received,
   message: `${path}: expected ${expected}, received ${received}`,
 });
+
+/** Builds a {@link NotSupported}. */
+export const notSupported = (path: string, expected: string, received: string): TransferError => ({
+  _tag: 'NotSupported',
+  path,
+  expected,
+  received,
+  message: `${path}: not supported here; expected ${expected}, received ${received}`,
+});
+
+/** Builds an {@link Aborted}. */
+export const aborted = (where: string): TransferError => ({ _tag: 'Aborted', where, message: `aborted at ${where}` });
+
+/** Builds a {@link BackendFailure} from anything thrown. */
+export const backendFailure = (operation: string, thrown: unknown): TransferError => {
+  const cause = thrown instanceof Error ? thrown.message : String(thrown);
+  return { _tag: 'BackendFailure', operation, cause, message: `${operation} failed: ${cause}` };
+};

@@ -10,3 +10,8 @@ export * from './evidence';
 export * from './scenario';
 export * from './classifyScenario';
 export * from './recipe';
+export * from './phases';
+export * from './labels';
+export * from './random';
+export * from './backbone';
+export * from './resolveTap';

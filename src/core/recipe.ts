@@ -4,6 +4,7 @@ import {
   everyItem,
   finiteNumber,
   nonEmptyString,
+  nonNegativeInteger,
   openUnitInterval,
   positiveInteger,
   positiveNumber,
@@ -14,22 +15,35 @@ import {
 export type StrategyKind = 'feature-extractor' | 'earlier-layer-tap' | 'partial-fine-tune' | 'full-fine-tune';
 
 /**
- * Where the head attaches to the backbone.
+ * Where the head attaches to the backbone: a reference to one of its layers.
  * - `top`: the top feature layer (the source's classifier removed).
- * - `relative-depth`: the layer at `depth` ∈ (0, 1) of the backbone's depth, counted from the input
- *   (0.5: halfway up); the backend resolves it to a layer and pools its activations.
+ * - `relative-depth`: the layer at `depth` ∈ (0, 1) of the way from the input to the top (0.5:
+ *   halfway up), moved forward to the end of its block (past a BatchNorm or activation that only it feeds).
+ * - `layer`: the layer with this name.
+ * - `index`: the layer at this position in the backbone's layer list.
+ * - `from-top`: `offset` layers below the top feature layer (0 is the top).
+ *
+ * The tap's activations are pooled to one vector per example (global average for maps, or flattened).
  */
-export type Tap = { readonly kind: 'top' } | { readonly kind: 'relative-depth'; readonly depth: number };
+export type Tap =
+  | { readonly kind: 'top' }
+  | { readonly kind: 'relative-depth'; readonly depth: number }
+  | { readonly kind: 'layer'; readonly name: string }
+  | { readonly kind: 'index'; readonly index: number }
+  | { readonly kind: 'from-top'; readonly offset: number };
 
 /**
- * Which part of the backbone (below the tap) trains; the head always trains.
+ * Which part of the backbone (up to the tap) trains; the head always trains. Layers are counted
+ * among those with weights, from the tap down.
  * - `head-only`: the backbone is frozen (BatchNorm statistics included).
- * - `top-fraction`: the top `fraction` ∈ (0, 1) of the backbone's layers below the tap train.
+ * - `top-fraction`: the top `fraction` ∈ (0, 1) of them train (at least one).
+ * - `top-layers`: the top `count` of them train.
  * - `all`: every backbone layer trains.
  */
 export type TrainablePolicy =
   | { readonly kind: 'head-only' }
   | { readonly kind: 'top-fraction'; readonly fraction: number }
+  | { readonly kind: 'top-layers'; readonly count: number }
   | { readonly kind: 'all' };
 
 /** Regularisation during one phase. */
@@ -94,32 +108,56 @@ export interface RecipeArgs {
   readonly warnings?: ReadonlyArray<string>;
 }
 
-/** The fraction of the backbone (below the tap) a policy trains: 0 for head-only, 1 for all. */
-export const backboneFraction = (policy: TrainablePolicy): number =>
-  policy.kind === 'head-only' ? 0 : policy.kind === 'all' ? 1 : policy.fraction;
+/**
+ * The fraction of the backbone a policy trains: 0 for head-only, 1 for all, the fraction for
+ * top-fraction; `undefined` for top-layers, whose share depends on the backbone.
+ */
+export const backboneFraction = (policy: TrainablePolicy): number | undefined =>
+  policy.kind === 'head-only' ? 0 : policy.kind === 'all' ? 1 : policy.kind === 'top-fraction' ? policy.fraction : undefined;
 
-/** The tap's relative depth: 1 for the top, else its `depth`. */
-export const tapDepth = (tap: Tap): number => (tap.kind === 'top' ? 1 : tap.depth);
+/** True for a tap at the top feature layer. */
+export const isTopTap = (tap: Tap): boolean => tap.kind === 'top' || (tap.kind === 'from-top' && tap.offset === 0);
+
+/** The tap's relative depth: 1 at the top, `depth` for a relative tap, `undefined` when it depends on the backbone. */
+export const tapDepth = (tap: Tap): number | undefined => (isTopTap(tap) ? 1 : tap.kind === 'relative-depth' ? tap.depth : undefined);
 
 const kindOf = (tap: Tap, trainable: TrainablePolicy): StrategyKind =>
   trainable.kind === 'all'
     ? 'full-fine-tune'
-    : trainable.kind === 'top-fraction'
+    : trainable.kind !== 'head-only'
       ? 'partial-fine-tune'
-      : tap.kind === 'top'
+      : isTopTap(tap)
         ? 'feature-extractor'
         : 'earlier-layer-tap';
 
-const checkTap = (tap: Tap): E.Either<TransferError, Tap> => {
-  if (tap.kind === 'top') return E.right(tap);
-  if (tap.kind === 'relative-depth') return E.map(() => tap)(openUnitInterval('tap.depth', tap.depth));
-  return E.left(invalidArgument('tap.kind', "'top' or 'relative-depth'", (tap as { kind: unknown }).kind));
+const TAP_KINDS = "'top', 'relative-depth', 'layer', 'index' or 'from-top'";
+
+/** Checks a tap's fields (not whether the layer exists: that needs the backbone). */
+export const checkTap = (path: string, tap: Tap): E.Either<TransferError, Tap> => {
+  const keep = E.map(() => tap);
+  switch (tap?.kind) {
+    case 'top':
+      return E.right(tap);
+    case 'relative-depth':
+      return keep(openUnitInterval(`${path}.depth`, tap.depth));
+    case 'layer':
+      return keep(nonEmptyString(`${path}.name`, tap.name));
+    case 'index':
+      return keep(nonNegativeInteger(`${path}.index`, tap.index));
+    case 'from-top':
+      return keep(nonNegativeInteger(`${path}.offset`, tap.offset));
+    default:
+      return E.left(invalidArgument(`${path}.kind`, TAP_KINDS, (tap as { kind?: unknown } | undefined)?.kind));
+  }
 };
 
 const checkPolicy = (path: string, p: TrainablePolicy): E.Either<TransferError, TrainablePolicy> => {
-  if (p.kind === 'head-only' || p.kind === 'all') return E.right(p);
-  if (p.kind === 'top-fraction') return E.map(() => p)(openUnitInterval(`${path}.fraction`, p.fraction));
-  return E.left(invalidArgument(`${path}.kind`, "'head-only', 'top-fraction' or 'all'", (p as { kind: unknown }).kind));
+  if (p?.kind === 'head-only' || p?.kind === 'all') return E.right(p);
+  if (p?.kind === 'top-fraction') return E.map(() => p)(openUnitInterval(`${path}.fraction`, p.fraction));
+  if (p?.kind === 'top-layers') return E.map(() => p)(positiveInteger(`${path}.count`, p.count));
+  return E.left(
+    invalidArgument(`${path}.kind`, "'head-only', 'top-fraction', 'top-layers' or 'all'", (p as { kind?: unknown } | undefined)?.kind),
+  );
 };
 
 const checkPhase = (path: string, phase: Phase): E.Either<TransferError, Phase> =>
@@ -146,8 +184,21 @@ const checkHead = (head: HeadSpec): E.Either<TransferError, HeadSpec> =>
     E.map(() => head),
   );
 
-const widest = (phases: ReadonlyArray<Phase>): TrainablePolicy =>
-  phases.map((p) => p.trains).reduce((a, b) => (backboneFraction(b) > backboneFraction(a) ? b : a));
+const RANK: Record<TrainablePolicy['kind'], number> = { 'head-only': 0, 'top-fraction': 1, 'top-layers': 1, all: 2 };
+const size = (p: TrainablePolicy): number => (p.kind === 'top-fraction' ? p.fraction : p.kind === 'top-layers' ? p.count : 0);
+
+/** The widest policy of the phases; a fraction and a layer count cannot be compared, so they cannot be mixed. */
+const widest = (phases: ReadonlyArray<Phase>): E.Either<TransferError, TrainablePolicy> => {
+  const partial = new Set(phases.map((p) => p.trains.kind).filter((k) => k === 'top-fraction' || k === 'top-layers'));
+  if (partial.size > 1) {
+    return E.left(invalidArgument('phases', "one kind of partial policy: 'top-fraction' or 'top-layers', not both", [...partial]));
+  }
+  return E.right(
+    phases
+      .map((p) => p.trains)
+      .reduce((a, b) => (RANK[b.kind] > RANK[a.kind] || (RANK[b.kind] === RANK[a.kind] && size(b) > size(a)) ? b : a)),
+  );
+};
 
 /**
  * Makes a {@link Recipe}, checking every field and deriving its `kind` and `trainable` policy.
@@ -177,10 +228,10 @@ export const makeRecipe = (args: RecipeArgs): E.Either<TransferError, Recipe> =>
     if (E.isLeft(checked)) return checked;
   }
   return F.pipe(
-    checkTap(args.tap),
+    checkTap('tap', args.tap),
     E.chain(() => checkHead(head)),
-    E.map(() => {
-      const trainable = widest(args.phases);
+    E.chain(() => widest(args.phases)),
+    E.map((trainable) => {
       return {
         kind: kindOf(args.tap, trainable),
         tap: args.tap,

@@ -73,21 +73,3 @@ export const NEGATIVE_TRANSFER_SIMILARITY = 0.25;
 
 /** Below this many labelled examples per class a recipe warns that held-out estimates will be noisy. */
 export const FEW_EXAMPLES_PER_CLASS = 10;
-
-/** Epochs of the head-only phase. It trains on cached embeddings, so epochs are cheap. */
-export const HEAD_EPOCHS = 30;
-
-/** Adam learning rate of the head-only phase (Adam's usual default, Kingma & Ba 2015). */
-export const HEAD_LEARNING_RATE = 1e-3;
-
-/** L2 penalty on the head's kernel, a light guard against fitting a few examples exactly. */
-export const HEAD_L2 = 1e-4;
-
-/** Epochs of the fine-tune phase. */
-export const FINE_TUNE_EPOCHS = 10;
-
-/**
- * Fine-tuning runs at this multiple of the head's learning rate. CS231n: use a smaller learning rate
- * for pretrained weights than for the new head, so the pretrained features are adjusted, not erased.
- */
-export const FINE_TUNE_LEARNING_RATE_FACTOR = 0.1;

@@ -1,19 +1,15 @@
 import { either as E } from 'fp-ts';
 import { invalidArgument, type TransferError } from '../core/errors';
-import { makeRecipe, type Phase, type Recipe, type Tap, type TrainablePolicy } from '../core/recipe';
+import { FINE_TUNE_LEARNING_RATE_FACTOR, fineTunePhase, headPhase } from '../core/phases';
+import { makeRecipe, type Recipe, type Tap, type TrainablePolicy } from '../core/recipe';
 import { nonNegativeInteger, unitInterval } from '../core/validate';
 import {
   DIFFERENT_START_FRACTION,
   EARLIEST_TAP_DEPTH,
   FEW_EXAMPLES_PER_CLASS,
-  FINE_TUNE_EPOCHS,
-  FINE_TUNE_LEARNING_RATE_FACTOR,
   FINE_TUNE_MIN_EXAMPLES_PER_CLASS,
   FRACTION_STEP,
   FULL_FINE_TUNE_FRACTION,
-  HEAD_EPOCHS,
-  HEAD_L2,
-  HEAD_LEARNING_RATE,
   LARGE_EXAMPLES_PER_CLASS,
   MIN_FINE_TUNE_FRACTION,
   NEGATIVE_TRANSFER_SIMILARITY,
@@ -83,24 +79,6 @@ const policyOf = (fraction: number): TrainablePolicy =>
     : fraction >= MIN_FINE_TUNE_FRACTION
       ? { kind: 'top-fraction', fraction }
       : { kind: 'head-only' };
-
-const headPhase: Phase = {
-  name: 'head',
-  trains: { kind: 'head-only' },
-  epochs: HEAD_EPOCHS,
-  learningRate: HEAD_LEARNING_RATE,
-  optimizer: 'adam',
-  regularization: { l2: HEAD_L2 },
-};
-
-const fineTunePhase = (trains: TrainablePolicy): Phase => ({
-  name: 'fine-tune',
-  trains,
-  epochs: FINE_TUNE_EPOCHS,
-  learningRate: HEAD_LEARNING_RATE * FINE_TUNE_LEARNING_RATE_FACTOR,
-  optimizer: 'adam',
-  regularization: { l2: HEAD_L2 },
-});
 
 const pct = (x: number): string => `${Math.round(x * 100)} %`;
 const num = (x: number): string => String(Number(x.toPrecision(3)));

@@ -11,9 +11,11 @@ const sourceFiles = (dir: string): string[] =>
     return statSync(path).isDirectory() ? sourceFiles(path) : /\.(ts|tsx|js|mjs|cjs)$/.test(name) ? [path] : [];
   });
 
-/** Module specifiers a file imports, statically, dynamically or with require. */
-const importsOf = (text: string): string[] =>
-  [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+/** Module specifiers a file imports, statically, dynamically or with require (comments are not code). */
+const importsOf = (source: string): string[] => {
+  const text = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  return [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+};
 
 const files = sourceFiles(join(root, 'src')).map((path) => ({
   path: relative(root, path).split('\\').join('/'),
@@ -25,7 +27,7 @@ const layerOf = (path: string): string => path.split('/')[1]!.replace(/\.ts$/, '
 
 describe('layering', () => {
   it('finds the import statements it checks (self-test of the scanner)', () => {
-    expect(importsOf(`import * as tf from '@tensorflow/tfjs-core';\nconst m = await import("@tensorflow/tfjs-layers");\nrequire('x');\nimport 'side';`)).toEqual([
+    expect(importsOf(`/**\n * import * as tf from '@tensorflow/in-a-comment';\n */\n// import 'commented-out';\nimport * as tf from '@tensorflow/tfjs-core';\nconst m = await import("@tensorflow/tfjs-layers");\nrequire('x');\nimport 'side';`)).toEqual([
       '@tensorflow/tfjs-core',
       '@tensorflow/tfjs-layers',
       'x',

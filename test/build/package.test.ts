@@ -84,7 +84,7 @@ describe('the built package, used as an app would', () => {
     );
     writeFileSync(
       join(app, 'consumer.cts'),
-      `import tk = require('transferkit');\nexport const tap: 'top' | 'relative-depth' | undefined = ` +
+      `import tk = require('transferkit');\nexport const tap: tk.Tap['kind'] | undefined = ` +
         `(() => { const r = tk.selectStrategy({ size: 1, similarity: 0.5 }); return r._tag === 'Right' ? r.right.tap.kind : undefined; })();\n` +
         `// @ts-expect-error similarity is required\ntk.selectStrategy({ size: 1 });\n`,
     );

@@ -19,10 +19,12 @@ describe('public types', () => {
     expectTypeOf(classifyScenario).returns.toEqualTypeOf<E.Either<TransferError, ScenarioReport>>();
   });
 
-  it('TransferError narrows on _tag and always carries expected and received text', () => {
-    expectTypeOf<TransferError['_tag']>().toEqualTypeOf<'InvalidArgument' | 'ShapeMismatch'>();
-    expectTypeOf<TransferError['expected']>().toEqualTypeOf<string>();
-    expectTypeOf<TransferError['received']>().toEqualTypeOf<string>();
+  it('TransferError narrows on _tag; every case has a message, argument errors carry expected and received', () => {
+    expectTypeOf<TransferError['_tag']>().toEqualTypeOf<'InvalidArgument' | 'ShapeMismatch' | 'NotSupported' | 'Aborted' | 'BackendFailure'>();
+    expectTypeOf<TransferError['message']>().toEqualTypeOf<string>();
+    type ArgumentError = Extract<TransferError, { _tag: 'InvalidArgument' | 'ShapeMismatch' | 'NotSupported' }>;
+    expectTypeOf<ArgumentError['expected']>().toEqualTypeOf<string>();
+    expectTypeOf<ArgumentError['received']>().toEqualTypeOf<string>();
   });
 
   it('a Scenario narrows on kind to the fields of that case', () => {

@@ -13,8 +13,10 @@ import { err, ok } from '../fixtures/either';
 
 const select = (args: SelectStrategyArgs): Recipe => ok(selectStrategy(args));
 
-/** How much of the backbone a recipe ever trains: 0 (frozen) … 1 (everything). */
-const fineTuning = (r: Recipe): number => backboneFraction(r.trainable);
+/** How much of the backbone a recipe ever trains: 0 (frozen) … 1 (everything); NaN fails every comparison. */
+const fineTuning = (r: Recipe): number => backboneFraction(r.trainable) ?? Number.NaN;
+/** The tap's relative depth; the selector only makes top and relative taps, NaN fails every comparison. */
+const depth = (r: Recipe): number => tapDepth(r.tap) ?? Number.NaN;
 
 describe('selectStrategy: the four quadrants (CS231n)', () => {
   it('small + similar → feature extractor: a head on the top features, backbone frozen', () => {
@@ -38,7 +40,7 @@ describe('selectStrategy: the four quadrants (CS231n)', () => {
   it('small + different → earlier-layer tap, backbone frozen', () => {
     const r = select({ size: 50, similarity: 0.1, classes: 5 });
     expect(r.kind).toBe('earlier-layer-tap');
-    expect(tapDepth(r.tap)).toBeLessThan(1);
+    expect(depth(r)).toBeLessThan(1);
     expect(fineTuning(r)).toBe(0);
   });
 
@@ -76,7 +78,7 @@ describe('selectStrategy: continuous and monotone between the corners', () => {
         const [low, high] = a <= b ? [a, b] : [b, a];
         const rLow = select(withClasses({ size: n, similarity: low }, c));
         const rHigh = select(withClasses({ size: n, similarity: high }, c));
-        expect(tapDepth(rLow.tap)).toBeLessThanOrEqual(tapDepth(rHigh.tap));
+        expect(depth(rLow)).toBeLessThanOrEqual(depth(rHigh));
       }),
       { numRuns: 2000 },
     );
@@ -104,7 +106,7 @@ describe('selectStrategy: continuous and monotone between the corners', () => {
   });
 
   it('the tap climbs with similarity while the backbone is frozen', () => {
-    const depths = [0, 0.1, 0.2, 0.3, 0.4, 0.5].map((s) => tapDepth(select({ size: 20, similarity: s, classes: 2 }).tap));
+    const depths = [0, 0.1, 0.2, 0.3, 0.4, 0.5].map((s) => depth(select({ size: 20, similarity: s, classes: 2 })));
     expect(depths).toEqual([0.5, 0.6, 0.7, 0.8, 0.9, 1]);
   });
 

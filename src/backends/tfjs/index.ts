@@ -6,4 +6,6 @@
  *
  * @packageDocumentation
  */
+export { fromLayersModel, type FromLayersModelOptions, type TfjsBackbone } from './fromLayersModel';
 export { fromMatrix, toMatrix } from './matrix';
+export { TfjsTransferModel } from './transferModel';

@@ -1,0 +1,30 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { either as E } from 'fp-ts';
+import { described, invalidArgument, shapeMismatch, type TransferError } from '../../core/errors';
+
+const shapeText = (shape: ReadonlyArray<number | null>): string => `[${shape.map((d) => (d === null ? 'N' : String(d))).join(', ')}]`;
+
+/**
+ * Checks a batch of inputs against a single-input model: a live float32 or int32 tensor, the
+ * model's shape (batch first), at least one example, every value finite. Returns the example count.
+ * Reads the tensor, never disposes it; leaves no tensor behind.
+ */
+export const checkInputs = (model: tfl.LayersModel, x: unknown, path = 'x'): E.Either<TransferError, number> => {
+  if (!(x instanceof tf.Tensor)) return E.left(invalidArgument(path, 'a tf.Tensor', x));
+  if (x.isDisposed) return E.left(invalidArgument(path, 'a live tensor', described('a disposed tensor')));
+  if (x.dtype !== 'float32' && x.dtype !== 'int32') return E.left(invalidArgument(`${path}.dtype`, "'float32' or 'int32'", x.dtype));
+  const expected = model.inputs[0]!.shape;
+  const fits = x.rank === expected.length && expected.every((d, i) => d === null || d === x.shape[i]);
+  if (!fits) return E.left(shapeMismatch(path, `shape ${shapeText(expected)} (the model's input)`, `shape ${shapeText(x.shape)}`));
+  if (x.shape[0] === 0) return E.left(invalidArgument(path, 'at least one example', described('an empty batch')));
+  const finite = tf.tidy(() => tf.all(tf.isFinite(x)).dataSync()[0] === 1);
+  if (!finite) {
+    const row = tf.tidy(() => {
+      const bad = tf.any(tf.reshape(tf.logicalNot(tf.isFinite(x)), [x.shape[0]!, -1]), 1);
+      return tf.argMax(tf.cast(bad, 'int32')).dataSync()[0]!;
+    });
+    return E.left(invalidArgument(`${path} row ${row}`, 'finite values', described('NaN or Infinity')));
+  }
+  return E.right(x.shape[0]!);
+};

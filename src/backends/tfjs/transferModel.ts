@@ -1,0 +1,174 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { either as E, type taskEither as TE } from 'fp-ts';
+import type { BuildSpec, PhaseArgs, PhaseSession, Pooling, TransferModel } from '../../core/backbone';
+import { backendFailure, described, invalidArgument, shapeMismatch, type TransferError } from '../../core/errors';
+import type { Matrix } from '../../core/matrix';
+import { deriveSeed } from '../../core/random';
+import { ancestors, release, type Layer, type SymbolicTensor } from './graph';
+import { checkInputs } from './inputs';
+import { toMatrix } from './matrix';
+import { openSession, type Parts } from './session';
+
+const disposedError = (): TransferError => invalidArgument('model', 'a model that has not been disposed', described('a disposed transfer model'));
+
+/**
+ * A trained (or training) transfer model on tfjs: a copy of the source's layers up to the tap, a
+ * pooling layer and a new head. It owns its tensors: call {@link TfjsTransferModel.dispose} when done.
+ * Disposing it never touches the source model.
+ */
+export class TfjsTransferModel implements TransferModel<tf.Tensor> {
+  #disposed = false;
+
+  /** @internal Use `transfer` (or a backbone's `build`) to make one. */
+  constructor(
+    private readonly parts: Parts,
+    /** The whole model: input → copied layers → pooling → head. What predicts and what is saved. */
+    private readonly full: tfl.LayersModel,
+    private readonly owned: ReadonlyArray<Layer>,
+  ) {}
+
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
+  startPhase(args: PhaseArgs<tf.Tensor>): TE.TaskEither<TransferError, PhaseSession> {
+    return async () => (this.#disposed ? E.left(disposedError()) : openSession(this.parts, args));
+  }
+
+  /** Class probabilities, one row per example, in inference mode. */
+  predict(inputs: tf.Tensor, options: { readonly batchSize?: number } = {}): TE.TaskEither<TransferError, Matrix> {
+    return async () => {
+      if (this.#disposed) return E.left(disposedError());
+      const n = checkInputs(this.full, inputs);
+      if (E.isLeft(n)) return n;
+      try {
+        const probs = this.full.predict(inputs, { batchSize: options.batchSize ?? 256 }) as tf.Tensor;
+        try {
+          return toMatrix(probs);
+        } finally {
+          probs.dispose();
+        }
+      } catch (thrown) {
+        return E.left(backendFailure('predicting', thrown));
+      }
+    };
+  }
+
+  /**
+   * Saves the whole model (copied layers, pooling and head) as one tfjs LayersModel through any
+   * IOHandler or URL scheme tfjs accepts (`'file://…'` with tfjs-node, `'indexeddb://…'`,
+   * `tf.io.withSaveHandler(…)`). Load it back with `tf.loadLayersModel`; it predicts the same.
+   */
+  save(handlerOrUrl: tf.io.IOHandler | string): TE.TaskEither<TransferError, tf.io.SaveResult> {
+    return async () => {
+      if (this.#disposed) return E.left(disposedError());
+      try {
+        return E.right(await this.full.save(handlerOrUrl));
+      } catch (thrown) {
+        return E.left(backendFailure('saving the model', thrown));
+      }
+    };
+  }
+
+  /** A copy of every weight, keyed `layer/weight`; for checking what a phase changed. */
+  weights(): ReadonlyMap<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    for (const layer of this.owned) {
+      for (const w of layer.weights) out.set(`${layer.name}/${w.name.split('/').pop()}`, Float32Array.from(w.read().dataSync() as ArrayLike<number>));
+    }
+    return out;
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.owned.forEach(release);
+  }
+}
+
+/** A name not used by any of `taken`: `base`, else `base_2`, `base_3`, … */
+const freshName = (base: string, taken: Set<string>): string => {
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base}_${i}`;
+  taken.add(name);
+  return name;
+};
+
+/** The layer that turns the tap's output into one vector per example, or none for a vector already. */
+const poolingLayer = (output: SymbolicTensor, pooling: Pooling, name: string): E.Either<TransferError, Layer | undefined> => {
+  const rank = output.shape.length;
+  if (rank === 2) return E.right(undefined);
+  if (pooling === 'flatten') return E.right(tfl.layers.flatten({ name }));
+  if (rank === 4) return E.right(tfl.layers.globalAveragePooling2d({ name }));
+  if (rank === 3) return E.right(tfl.layers.globalAveragePooling1d({ name }));
+  return E.left(shapeMismatch('tap', "an output of rank 2, 3 or 4 for average pooling (or pooling: 'flatten')", `rank ${rank}`));
+};
+
+/** The head's layers: hidden ReLU dense layers, then a softmax over the classes; initialisation seeded. */
+const headLayers = (spec: BuildSpec, taken: Set<string>): Layer[] => {
+  const units = [...spec.head.hidden, spec.classes];
+  return units.map((n, i) =>
+    tfl.layers.dense({
+      units: n,
+      activation: i === units.length - 1 ? 'softmax' : 'relu',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: deriveSeed(spec.seed, 100 + i) }),
+      biasInitializer: 'zeros',
+      name: freshName(i === units.length - 1 ? 'transferkit_head_output' : `transferkit_head_hidden_${i}`, taken),
+    }),
+  );
+};
+
+const applyAll = (layers: ReadonlyArray<Layer>, x: SymbolicTensor): SymbolicTensor =>
+  layers.reduce((h, layer) => layer.apply(h) as SymbolicTensor, x);
+
+/** A deep copy of a model: same topology, new layer objects, the same weight values. */
+const copyModel = async (source: tfl.LayersModel): Promise<tfl.LayersModel> => {
+  const copy = await tfl.models.modelFromJSON({ modelTopology: source.toJSON(null, false) as tf.io.ModelJSON['modelTopology'] });
+  copy.setWeights(source.getWeights());
+  return copy;
+};
+
+/**
+ * Builds a transfer model from a source: copies it, keeps the copied layers up to the tap, adds
+ * pooling and a head. The source is read, never changed; on failure nothing is left allocated.
+ */
+export const buildTransferModel = (source: tfl.LayersModel, spec: BuildSpec): TE.TaskEither<TransferError, TfjsTransferModel> => async () => {
+  let copy: tfl.LayersModel | undefined;
+  const created: Layer[] = [];
+  try {
+    copy = await copyModel(source);
+    const tapLayer = copy.getLayer(spec.tap.name);
+    const graph = ancestors(copy, tapLayer);
+    const kept = new Set(graph);
+    copy.layers.filter((l) => !kept.has(l)).forEach(release);
+    const taken = new Set(copy.layers.map((l) => l.name));
+    const tapOutput = tapLayer.output as SymbolicTensor;
+    const pool = poolingLayer(tapOutput, spec.pooling, freshName('transferkit_pool', taken));
+    if (E.isLeft(pool)) {
+      graph.forEach(release);
+      return pool;
+    }
+    const pooled = pool.right === undefined ? tapOutput : (pool.right.apply(tapOutput) as SymbolicTensor);
+    const head = headLayers(spec, taken);
+    created.push(...(pool.right === undefined ? [] : [pool.right]), ...head);
+    const headInput = tfl.input({ shape: pooled.shape.slice(1) as number[] });
+    const headModel = tfl.model({ inputs: headInput, outputs: applyAll(head, headInput) });
+    const full = tfl.model({ inputs: copy.inputs[0]!, outputs: applyAll(head, pooled), name: `transferkit_${source.name}` });
+    const parts: Parts = {
+      input: copy.inputs[0]!,
+      graph: pool.right === undefined ? graph : [...graph, pool.right],
+      backbone: graph.filter((l) => l.getClassName() !== 'InputLayer'),
+      pooled,
+      head,
+      headModel,
+      classes: spec.classes,
+      dropout: spec.head.dropout,
+    };
+    return E.right(new TfjsTransferModel(parts, full, [...graph, ...created]));
+  } catch (thrown) {
+    copy?.layers.forEach(release);
+    created.forEach(release);
+    return E.left(backendFailure('building the transfer model', thrown));
+  }
+};

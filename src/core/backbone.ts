@@ -1,0 +1,123 @@
+/**
+ * The model interface: all the core knows of a pretrained model. A backend (e.g.
+ * `transferkit/tfjs`) implements it; the strategies run over it. No tensor type appears here:
+ * inputs are the backend's type parameter `X`, and what comes back is a {@link Matrix}.
+ */
+import type { either as E, taskEither as TE } from 'fp-ts';
+import type { TransferError } from './errors';
+import type { Matrix } from './matrix';
+import type { HeadSpec, Phase, TrainablePolicy } from './recipe';
+
+/** One layer of a backbone, as the core sees it. */
+export interface LayerInfo {
+  /** The layer's name, unique in its model. */
+  readonly name: string;
+  /** Its position in {@link Backbone.layers} (topological order: every layer after its inputs). */
+  readonly index: number;
+  /** Its class, e.g. `"Conv2D"`, `"BatchNormalization"`, `"Dense"`. */
+  readonly kind: string;
+  /** Output shape with the batch dimension first (`null` where it varies). */
+  readonly outputShape: ReadonlyArray<number | null>;
+  /** Number of weights (trainable or not, BatchNorm statistics included). */
+  readonly params: number;
+  /** Whether the source model marks it trainable. */
+  readonly trainable: boolean;
+  /** Indices of the layers whose outputs it takes. */
+  readonly inputs: ReadonlyArray<number>;
+}
+
+/** What a backbone can do. A frozen graph can embed but not fine-tune. */
+export interface Capabilities {
+  /** Whether backbone layers can be trained (otherwise only head-only recipes run). */
+  readonly fineTune: boolean;
+  /** What the backbone is, in words, for error messages (e.g. `"a tfjs LayersModel"`). */
+  readonly description: string;
+}
+
+/** How a tap's activations become one vector per example. */
+export type Pooling = 'average' | 'flatten';
+
+/** What {@link Backbone.build} needs to make a trainable transfer model. */
+export interface BuildSpec {
+  /** The resolved tap layer. */
+  readonly tap: LayerInfo;
+  readonly head: HeadSpec;
+  /** Number of target classes (the head's outputs). */
+  readonly classes: number;
+  readonly pooling: Pooling;
+  /** Seeds the head's initial weights. */
+  readonly seed: number;
+}
+
+/** Which inputs a phase session evaluates: the training inputs, or the separate validation inputs. */
+export type InputSet = 'train' | 'validation';
+
+/** Arguments of {@link TransferModel.startPhase}. */
+export interface PhaseArgs<X> {
+  readonly phase: Phase;
+  /** Training inputs and their class ids (one per example). */
+  readonly inputs: X;
+  readonly labels: Int32Array;
+  /** Optional separate validation inputs and class ids. */
+  readonly validation?: { readonly inputs: X; readonly labels: Int32Array };
+  /** Batch size used while computing cached activations. */
+  readonly batchSize: number;
+  /** Seeds randomness inside steps (dropout masks). */
+  readonly seed: number;
+}
+
+/** Loss summed over examples, and how many were classified right. */
+export interface BatchOutcome {
+  readonly lossSum: number;
+  readonly correct: number;
+}
+
+/**
+ * One training phase in progress. The model froze what the phase does not train and may have run
+ * the frozen part once per example, caching its output; steps then train only the rest.
+ */
+export interface PhaseSession {
+  /** One optimisation step on these training examples (indices into the phase's inputs). */
+  step(indices: Int32Array, stepNumber: number): E.Either<TransferError, BatchOutcome>;
+  /** Loss and correct count over these examples of a set, in inference mode (no update). */
+  evaluate(set: InputSet, indices: Int32Array): E.Either<TransferError, BatchOutcome>;
+  /** Time spent computing cached activations, in ms. */
+  readonly cacheMs: number;
+  /** Frees the cache and the optimizer. The model keeps what the phase trained. */
+  dispose(): void;
+}
+
+/** A trainable model built from a backbone: a copy of its layers up to the tap, plus a new head. */
+export interface TransferModel<X> {
+  /** Freezes all that `args.phase` does not train and prepares its steps. */
+  startPhase(args: PhaseArgs<X>): TE.TaskEither<TransferError, PhaseSession>;
+  /** Class probabilities, one row per example. */
+  predict(inputs: X, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix>;
+  /** Whether {@link TransferModel.dispose} was called. */
+  readonly isDisposed: boolean;
+  /** Frees everything the model owns. Never touches the source. */
+  dispose(): void;
+}
+
+/**
+ * A pretrained model seen through the core: its layers, embeddings at any layer, and a way to
+ * build a trainable transfer model that never touches the source.
+ *
+ * @typeParam X - the backend's input type (for tfjs, a `Tensor`)
+ * @typeParam M - the backend's transfer model, with its own extras (export, weights)
+ */
+export interface Backbone<X, M extends TransferModel<X>> {
+  /** Every layer, in topological order. */
+  readonly layers: ReadonlyArray<LayerInfo>;
+  /** Index of the top feature layer: the last layer before the source's classifier. */
+  readonly top: number;
+  readonly capabilities: Capabilities;
+  /** Checks inputs against the model (shape, dtype, finite values) and counts the examples. */
+  count(inputs: X): E.Either<TransferError, number>;
+  /** Activations at a layer for a batch of inputs, pooled to one row per example. */
+  embed(inputs: X, at: LayerInfo, options: { readonly pooling: Pooling; readonly batchSize: number }): TE.TaskEither<TransferError, Matrix>;
+  /** A new trainable model: a copy of the layers up to `spec.tap` and a new head. */
+  build(spec: BuildSpec): TE.TaskEither<TransferError, M>;
+  /** Whether the source model is still usable (not disposed). */
+  readonly isUsable: () => boolean;
+}

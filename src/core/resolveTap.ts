@@ -1,0 +1,62 @@
+import { either as E } from 'fp-ts';
+import type { LayerInfo } from './backbone';
+import { invalidArgument, type TransferError } from './errors';
+import { checkTap, type Tap } from './recipe';
+
+/** Layer kinds that finish a block: a tap lands after them rather than before. */
+const BLOCK_TAIL = new Set(['BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'PReLU', 'ThresholdedReLU']);
+
+const namesOf = (layers: ReadonlyArray<LayerInfo>, last: number): string => {
+  const names = layers.slice(1, last + 1).map((l) => l.name);
+  return names.length <= 12 ? names.join(', ') : `${names.slice(0, 6).join(', ')}, …, ${names.slice(-6).join(', ')}`;
+};
+
+/** Moves forward while the layer's only consumer is a BatchNorm or activation, not past `last`. */
+const endOfBlock = (layers: ReadonlyArray<LayerInfo>, index: number, last: number): number => {
+  let at = index;
+  for (;;) {
+    const consumers = layers.filter((l) => l.inputs.includes(at));
+    const next = consumers[0];
+    if (consumers.length !== 1 || next === undefined || next.index > last || !BLOCK_TAIL.has(next.kind)) return at;
+    at = next.index;
+  }
+};
+
+/**
+ * Resolves a {@link Tap} to one of a backbone's layers, at or below its top feature layer.
+ * The input layer (index 0 when the list has one) is never a tap.
+ *
+ * @param layers - the backbone's layers in topological order
+ * @param top - index of the top feature layer
+ * @returns the layer, or `InvalidArgument` that lists the valid names or the valid range
+ */
+export const resolveTap = (layers: ReadonlyArray<LayerInfo>, top: number, tap: Tap): E.Either<TransferError, LayerInfo> => {
+  const checked = checkTap('tap', tap);
+  if (E.isLeft(checked)) return checked;
+  const first = layers[0]?.kind === 'InputLayer' ? 1 : 0;
+  const within = (index: number, path: string, received: unknown): E.Either<TransferError, LayerInfo> => {
+    const layer = layers[index];
+    return layer !== undefined && index >= first && index <= top
+      ? E.right(layer)
+      : E.left(invalidArgument(path, `a layer from ${first} to ${top} (the top feature layer)`, received));
+  };
+  switch (tap.kind) {
+    case 'top':
+      return within(top, 'tap', 'top');
+    case 'index':
+      return within(tap.index, 'tap.index', tap.index);
+    case 'from-top':
+      return within(top - tap.offset, 'tap.offset', tap.offset);
+    case 'relative-depth': {
+      const target = Math.max(first, Math.min(top, Math.round(first + tap.depth * (top - first))));
+      return within(endOfBlock(layers, target, top), 'tap.depth', tap.depth);
+    }
+    case 'layer': {
+      const layer = layers.find((l) => l.name === tap.name);
+      if (layer === undefined || layer.index < first || layer.index > top) {
+        return E.left(invalidArgument('tap.name', `the name of a layer up to the top feature layer: ${namesOf(layers, top)}`, tap.name));
+      }
+      return E.right(layer);
+    }
+  }
+};

@@ -1,0 +1,40 @@
+import { either as E, type taskEither as TE } from 'fp-ts';
+import type { TransferModel } from '../core/backbone';
+import { shapeMismatch, type TransferError } from '../core/errors';
+import { checkLabels } from '../core/labels';
+import type { TransferData } from './transfer';
+
+/** Accuracy in [0, 1] and mean cross-entropy (nats) over a labelled set. */
+export interface Evaluation {
+  readonly accuracy: number;
+  readonly loss: number;
+  readonly count: number;
+}
+
+/**
+ * Evaluates a trained model on labelled data: accuracy, and mean cross-entropy of the true class's
+ * probability (clipped at 1e-7).
+ *
+ * @param classes - the number of classes the model was trained on (`result.classes`)
+ */
+export const evaluate =
+  <X>(model: TransferModel<X>, data: TransferData<X>, classes: number, options: { readonly batchSize?: number } = {}): TE.TaskEither<TransferError, Evaluation> =>
+  async () => {
+    const labels = checkLabels(data.y, classes);
+    if (E.isLeft(labels)) return labels;
+    const probs = await model.predict(data.x, options)();
+    if (E.isLeft(probs)) return probs;
+    const { rows, cols, data: p } = probs.right;
+    const ids = labels.right.ids;
+    if (rows !== ids.length) return E.left(shapeMismatch('y', `${rows} labels (one per input)`, `${ids.length} labels`));
+    let correct = 0;
+    let loss = 0;
+    for (let i = 0; i < rows; i++) {
+      const row = p.subarray(i * cols, (i + 1) * cols);
+      let best = 0;
+      for (let j = 1; j < cols; j++) if (row[j]! > row[best]!) best = j;
+      if (best === ids[i]) correct++;
+      loss -= Math.log(Math.min(1, Math.max(1e-7, row[ids[i]!]!)));
+    }
+    return E.right({ accuracy: correct / rows, loss: loss / rows, count: rows });
+  };

@@ -1,0 +1,3 @@
+export * from './presets';
+export * from './transfer';
+export * from './evaluate';

@@ -1,0 +1,65 @@
+/**
+ * The four named strategies as plain {@link Recipe} values: one recipe shape, four presets. Each
+ * can be run as is, or changed and re-checked with `makeRecipe`, e.g. a partial fine-tune of the
+ * top two layers: `makeRecipe({ ...partialFineTune, phases: [headPhase, fineTunePhase({ kind: 'top-layers', count: 2 })] })`.
+ */
+import { fineTunePhase, headPhase } from '../core/phases';
+import type { Recipe } from '../core/recipe';
+
+const linearHead = { hidden: [], dropout: 0 } as const;
+
+/** A new head on the top feature layer; the backbone stays frozen (a linear probe). */
+export const featureExtractor: Recipe = {
+  kind: 'feature-extractor',
+  tap: { kind: 'top' },
+  trainable: { kind: 'head-only' },
+  phases: [headPhase],
+  head: linearHead,
+  rationale: ['A new head trains on the top feature layer; the backbone stays frozen, BatchNorm statistics included.'],
+  warnings: [],
+};
+
+/** A new head on activations halfway up the backbone, pooled; the backbone stays frozen. */
+export const earlierLayerTap: Recipe = {
+  kind: 'earlier-layer-tap',
+  tap: { kind: 'relative-depth', depth: 0.5 },
+  trainable: { kind: 'head-only' },
+  phases: [headPhase],
+  head: linearHead,
+  rationale: [
+    'A new head trains on pooled activations halfway up the backbone, which are more general than the top ones (Yosinski et al. 2014); the backbone stays frozen.',
+  ],
+  warnings: [],
+};
+
+/** A head first, then the top quarter of the backbone's layers with it, at a tenth of the learning rate. */
+export const partialFineTune: Recipe = {
+  kind: 'partial-fine-tune',
+  tap: { kind: 'top' },
+  trainable: { kind: 'top-fraction', fraction: 0.25 },
+  phases: [headPhase, fineTunePhase({ kind: 'top-fraction', fraction: 0.25 })],
+  head: linearHead,
+  rationale: [
+    'A new head trains first on the frozen backbone; then the top quarter of the backbone fine-tunes with it at a tenth of the learning rate, while the lower layers stay frozen.',
+  ],
+  warnings: [],
+};
+
+/** A head first, then every layer with it, at a tenth of the learning rate. */
+export const fullFineTune: Recipe = {
+  kind: 'full-fine-tune',
+  tap: { kind: 'top' },
+  trainable: { kind: 'all' },
+  phases: [headPhase, fineTunePhase({ kind: 'all' })],
+  head: linearHead,
+  rationale: ['A new head trains first on the frozen backbone; then every layer fine-tunes with it at a tenth of the learning rate.'],
+  warnings: [],
+};
+
+/** The four presets by kind. */
+export const presets = {
+  'feature-extractor': featureExtractor,
+  'earlier-layer-tap': earlierLayerTap,
+  'partial-fine-tune': partialFineTune,
+  'full-fine-tune': fullFineTune,
+} as const satisfies Record<Recipe['kind'], Recipe>;
