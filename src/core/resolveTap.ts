@@ -6,8 +6,8 @@ import { checkTap, type Tap } from './recipe';
 /** Layer kinds that finish a block: a tap lands after them rather than before. */
 const BLOCK_TAIL = new Set(['BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'PReLU', 'ThresholdedReLU']);
 
-const namesOf = (layers: ReadonlyArray<LayerInfo>, last: number): string => {
-  const names = layers.slice(1, last + 1).map((l) => l.name);
+const namesOf = (layers: ReadonlyArray<LayerInfo>, first: number, last: number): string => {
+  const names = layers.slice(first, last + 1).map((l) => l.name);
   return names.length <= 12 ? names.join(', ') : `${names.slice(0, 6).join(', ')}, …, ${names.slice(-6).join(', ')}`;
 };
 
@@ -54,7 +54,7 @@ export const resolveTap = (layers: ReadonlyArray<LayerInfo>, top: number, tap: T
     case 'layer': {
       const layer = layers.find((l) => l.name === tap.name);
       if (layer === undefined || layer.index < first || layer.index > top) {
-        return E.left(invalidArgument('tap.name', `the name of a layer up to the top feature layer: ${namesOf(layers, top)}`, tap.name));
+        return E.left(invalidArgument('tap.name', `the name of a layer up to the top feature layer: ${namesOf(layers, first, top)}`, tap.name));
       }
       return E.right(layer);
     }

@@ -15,6 +15,23 @@ describe('makeRecipe', () => {
     expect(ok(makeRecipe(args)).kind).toBe(kind);
   });
 
+  it.each<[string, RecipeArgs['tap'], string]>([
+    ['a named layer', { kind: 'layer', name: 'block_3' }, 'earlier-layer-tap'],
+    ['an index', { kind: 'index', index: 4 }, 'earlier-layer-tap'],
+    ['offset 0 from the top', { kind: 'from-top', offset: 0 }, 'feature-extractor'],
+    ['offset 2 from the top', { kind: 'from-top', offset: 2 }, 'earlier-layer-tap'],
+  ])('a head-only recipe tapping %s is a %s', (_, tap, kind) => {
+    expect(ok(makeRecipe({ tap, phases: [head] })).kind).toBe(kind);
+  });
+
+  it('top-layers is a partial fine-tune; mixing it with top-fraction is refused', () => {
+    const layers: Phase = { ...head, trains: { kind: 'top-layers', count: 2 } };
+    expect(ok(makeRecipe({ tap: { kind: 'top' }, phases: [head, layers] })).kind).toBe('partial-fine-tune');
+    expect(err(makeRecipe({ tap: { kind: 'top' }, phases: [head, layers, fineTune(0.5)] })).path).toBe('phases');
+    expect(err(makeRecipe({ tap: { kind: 'top' }, phases: [{ ...head, trains: { kind: 'top-layers', count: 0 } }] })).path).toBe('phases[0].trains.count');
+    expect(backboneFraction({ kind: 'top-layers', count: 2 })).toBeUndefined();
+  });
+
   it('trainable is the widest policy of any phase, whatever the order', () => {
     const r = ok(makeRecipe({ tap: { kind: 'top' }, phases: [fineTune(0.2), fineTune(0.6), head] }));
     expect(r.trainable).toEqual({ kind: 'top-fraction', fraction: 0.6 });
@@ -42,6 +59,9 @@ describe('makeRecipe', () => {
     ['depth 0', { tap: { kind: 'relative-depth', depth: 0 }, phases: [head] }, 'tap.depth'],
     ['depth NaN', { tap: { kind: 'relative-depth', depth: Number.NaN }, phases: [head] }, 'tap.depth'],
     ['dropout 1', { tap: { kind: 'top' }, phases: [head], head: { hidden: [], dropout: 1 } }, 'head.dropout'],
+    ['empty layer name', { tap: { kind: 'layer', name: '' }, phases: [head] }, 'tap.name'],
+    ['negative index', { tap: { kind: 'index', index: -1 }, phases: [head] }, 'tap.index'],
+    ['unknown tap kind', { tap: { kind: 'middle' } as unknown as RecipeArgs['tap'], phases: [head] }, 'tap.kind'],
     ['hidden 0 units', { tap: { kind: 'top' }, phases: [head], head: { hidden: [16, 0], dropout: 0 } }, 'head.hidden[1]'],
   ])('rejects %s with InvalidArgument at %s', (_, args, path) => {
     expect(err(makeRecipe(args))).toMatchObject({ _tag: 'InvalidArgument', path });
