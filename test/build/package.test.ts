@@ -27,15 +27,32 @@ const x = tf.tensor2d([[1, 2], [3, 4]]);
 const m = tfjs.toMatrix(x);
 const back = tfjs.fromMatrix(m.right);
 tf.dispose([x, back]);
+const source = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [4], units: 6, name: 'features' }), tfl.layers.dense({ units: 2, activation: 'softmax' })] });
+const inputs = tf.randomNormal([12, 4], 0, 1, 'float32', 1);
+const backbone = tfjs.fromLayersModel(source);
+const trained = await tk.transfer(backbone.right, tk.partialFineTune, { x: inputs, y: [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2] }, { epochs: 1 })();
+const probs = await trained.right.model.predict(inputs)();
+trained.right.model.dispose();
+tf.dispose([inputs]);
+source.dispose();
 console.log(JSON.stringify({
   kind: recipe.right.kind,
   error: bad.left._tag + ' ' + bad.left.path,
   matrix: Array.from(m.right.data),
+  tap: trained.right.tap.name,
+  probabilities: [probs.right.rows, probs.right.cols],
   leaked: tf.memory().numTensors - before,
 }));
 `;
 
-const expected = { kind: 'full-fine-tune', error: 'InvalidArgument similarity', matrix: [1, 2, 3, 4], leaked: 0 };
+const expected = {
+  kind: 'full-fine-tune',
+  error: 'InvalidArgument similarity',
+  matrix: [1, 2, 3, 4],
+  tap: 'features',
+  probabilities: [12, 3],
+  leaked: 0,
+};
 
 const node = async (file: string): Promise<unknown> => {
   const { stdout } = await run(process.execPath, [file], { cwd: app });
@@ -58,7 +75,7 @@ describe('the built package, used as an app would', () => {
   it('loads both entry points in ESM and works', async () => {
     writeFileSync(
       join(app, 'esm.mjs'),
-      `import * as tk from 'transferkit';\nimport * as tfjs from 'transferkit/tfjs';\nimport * as tf from '@tensorflow/tfjs-core';\nimport '@tensorflow/tfjs-backend-cpu';\n${body}`,
+      `import * as tk from 'transferkit';\nimport * as tfjs from 'transferkit/tfjs';\nimport * as tf from '@tensorflow/tfjs-core';\nimport * as tfl from '@tensorflow/tfjs-layers';\nimport '@tensorflow/tfjs-backend-cpu';\n${body}`,
     );
     expect(await node('esm.mjs')).toEqual(expected);
   });
@@ -66,7 +83,7 @@ describe('the built package, used as an app would', () => {
   it('loads both entry points in CJS and works', async () => {
     writeFileSync(
       join(app, 'cjs.cjs'),
-      `const tk = require('transferkit');\nconst tfjs = require('transferkit/tfjs');\nconst tf = require('@tensorflow/tfjs-core');\nrequire('@tensorflow/tfjs-backend-cpu');\n(async () => {\n${body}\n})();`,
+      `const tk = require('transferkit');\nconst tfjs = require('transferkit/tfjs');\nconst tf = require('@tensorflow/tfjs-core');\nconst tfl = require('@tensorflow/tfjs-layers');\nrequire('@tensorflow/tfjs-backend-cpu');\n(async () => {\n${body}\n})();`,
     );
     expect(await node('cjs.cjs')).toEqual(expected);
   });

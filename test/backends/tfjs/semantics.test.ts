@@ -18,6 +18,7 @@ import {
   headPhase,
   makeRecipe,
   partialFineTune,
+  selectStrategy,
   transfer,
   type Progress,
   type Recipe,
@@ -128,6 +129,23 @@ describe('4. any layer of a functional model can be the tap', () => {
       expect(result.tap.name).toBe('dw_relu');
       result.model.dispose();
     }));
+});
+
+describe('recipes from selectStrategy run unchanged', () => {
+  it.each([
+    [20, 0.9, 'feature-extractor'],
+    [20, 0.1, 'earlier-layer-tap'],
+    [3000, 0.9, 'partial-fine-tune'],
+    [30_000, 0.0, 'full-fine-tune'],
+  ] as const)('size %i, similarity %f → %s', async (size, similarity, kind) => {
+    await withModel(mobileNetLike, [8, 8, 3], async (model, x, y) => {
+      const recipe = ok(selectStrategy({ size, similarity, classes: 3 }));
+      expect(recipe.kind).toBe(kind);
+      const result = ok(await transfer(ok(fromLayersModel(model)), recipe, { x, y }, quick)());
+      expect(result.history).toHaveLength(recipe.phases.length);
+      result.model.dispose();
+    });
+  });
 });
 
 describe('5. seeded', () => {
