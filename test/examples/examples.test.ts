@@ -13,6 +13,17 @@ const runExample = async (name: string, args: string[] = []): Promise<string> =>
   return stdout;
 };
 
+/** A strategy story printed its recipe, its tap, and both accuracies with the gain between them. */
+const storyTold = (out: string, kind: string, tap: string): void => {
+  expect(out).toContain(`strategy  ${kind}`);
+  expect(out).toContain(`tap       ${tap} `);
+  const transferred = Number(/transferred: +([\d.]+) %/.exec(out)?.[1]);
+  const scratch = Number(/untrained copy: +([\d.]+) %/.exec(out)?.[1]);
+  const gain = Number(/transfer gain: ([+-][\d.]+) points/.exec(out)?.[1]);
+  expect(transferred).toBeGreaterThan(33.4); // better than chance on 3 classes
+  expect(gain).toBeCloseTo(transferred - scratch, 1);
+};
+
 /** What each example must print: the parts of its story a reader relies on. */
 const expectations: Record<string, (out: string) => void> = {
   'select-strategy.ts': (out) => {
@@ -25,6 +36,16 @@ const expectations: Record<string, (out: string) => void> = {
     expect(out).toContain('Undetermined: one of ordinary learning');
     expect(out).toContain('Domain and task both differ (negative-transfer risk)');
     expect(out).toContain('Setting: transductive.');
+  },
+  'feature-extractor.ts': (out) => storyTold(out, 'feature-extractor', 'features'),
+  'earlier-layer-tap.ts': (out) => storyTold(out, 'earlier-layer-tap', 'hidden_2'),
+  'partial-fine-tune.ts': (out) => {
+    storyTold(out, 'partial-fine-tune', 'features');
+    expect(out).toContain('moved     features, transferkit_head_output; every other layer is bit-identical to the source');
+  },
+  'full-fine-tune.ts': (out) => {
+    storyTold(out, 'full-fine-tune', 'features');
+    expect(out).toMatch(/reloaded predictions differ by at most 0\.0e\+0/);
   },
 };
 

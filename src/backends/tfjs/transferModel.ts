@@ -75,7 +75,7 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
   weights(): ReadonlyMap<string, Float32Array> {
     const out = new Map<string, Float32Array>();
     for (const layer of this.owned) {
-      for (const w of layer.weights) out.set(`${layer.name}/${w.originalName.split("/").pop()}`, Float32Array.from(w.read().dataSync() as ArrayLike<number>));
+      for (const w of layer.weights) out.set(`${layer.name}/${w.originalName.split('/').pop()}`, Float32Array.from(w.read().dataSync() as ArrayLike<number>));
     }
     return out;
   }

@@ -1,0 +1,15 @@
+/**
+ * User story: "My classes are unlike the source's; its top layers are too specific. Read features
+ * from lower down instead, by relative depth or by a layer's name."
+ *
+ * Run: npx tsx examples/earlier-layer-tap.ts
+ */
+import { either as E } from 'fp-ts';
+import { earlierLayerTap, makeRecipe } from 'transferkit';
+import { tell } from './support/story';
+
+// The preset taps halfway up; here the tap is named instead: the second hidden layer.
+const recipe = makeRecipe({ ...earlierLayerTap, tap: { kind: 'layer', name: 'hidden_2' } });
+if (E.isLeft(recipe)) throw new Error(recipe.left.message);
+
+await tell({ title: 'Earlier-layer tap: a new head on more general features, backbone frozen', recipe: recipe.right, perClass: 5 });
