@@ -45,10 +45,11 @@ const fromSparse = (labels: ReadonlyArray<number> | Int32Array, classes: number 
 /**
  * Checks target labels and turns them into class ids.
  *
- * Sparse labels must be integers in [0, classes); one-hot rows must have a single 1. Every class
- * must have at least one example (a class with none cannot be learned, and tfjs would not say so:
- * out-of-range sparse labels give a loss of exactly 0 there). Without `classes`, the number of
- * classes is the one-hot width, or the largest id + 1.
+ * Sparse labels must be integers in [0, classes); one-hot rows must have a single 1 (tfjs would
+ * not say so: out-of-range sparse labels give a loss of exactly 0 there). For training data every
+ * class must have at least one example, since a class with none cannot be learned; a test or
+ * validation set may lack some (`everyClass: false`). Without `classes`, the number of classes is
+ * the one-hot width, or the largest id + 1.
  *
  * @example
  * ```ts
@@ -58,7 +59,7 @@ const fromSparse = (labels: ReadonlyArray<number> | Int32Array, classes: number 
  * checkLabels([0, 2], 3); // Left: class 1 has no example
  * ```
  */
-export const checkLabels = (labels: Labels, classes?: number): E.Either<TransferError, ClassIds> => {
+export const checkLabels = (labels: Labels, classes?: number, everyClass = true): E.Either<TransferError, ClassIds> => {
   if (classes !== undefined && !(Number.isInteger(classes) && classes >= 2)) {
     return E.left(invalidArgument('classes', 'an integer ≥ 2', classes));
   }
@@ -70,7 +71,7 @@ export const checkLabels = (labels: Labels, classes?: number): E.Either<Transfer
   if (k < 2) return E.left(invalidArgument('labels', 'at least 2 classes', described(`only class ${k - 1}`)));
   const counts = new Int32Array(k);
   for (const id of ids.right) counts[id]! += 1;
-  const missing = counts.findIndex((c) => c === 0);
+  const missing = everyClass ? counts.findIndex((c) => c === 0) : -1;
   if (missing >= 0) {
     return E.left(invalidArgument('labels', `at least one example of every class 0…${k - 1}`, described(`no example of class ${missing}`)));
   }

@@ -20,7 +20,7 @@ export interface Evaluation {
 export const evaluate =
   <X>(model: TransferModel<X>, data: TransferData<X>, classes: number, options: { readonly batchSize?: number } = {}): TE.TaskEither<TransferError, Evaluation> =>
   async () => {
-    const labels = checkLabels(data.y, classes);
+    const labels = checkLabels(data.y, classes, false);
     if (E.isLeft(labels)) return labels;
     const probs = await model.predict(data.x, options)();
     if (E.isLeft(probs)) return probs;

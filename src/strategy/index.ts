@@ -1,3 +1,4 @@
 export * from './presets';
 export * from './transfer';
 export * from './evaluate';
+export * from './embed';

@@ -11,6 +11,7 @@ import { either as E } from 'fp-ts';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   earlierLayerTap,
+  embed,
   evaluate,
   featureExtractor,
   fineTunePhase,
@@ -330,6 +331,31 @@ describe('the backbone and the result', () => {
       expect(x.isDisposed).toBe(false);
     }));
 
+  it('embed() takes a layer reference, and refuses an unknown one with the valid names', () =>
+    withModel(mobileNetLike, [8, 8, 3], async (model, x) => {
+      const backbone = ok(fromLayersModel(model));
+      const top = ok(await embed(backbone, x)());
+      const named = ok(await embed(backbone, x, { kind: 'layer', name: 'stem_relu' }, { pooling: 'flatten' })());
+      expect([top.rows, top.cols, named.cols]).toEqual([24, 8, 8 * 8 * 8]);
+      expect(err(await embed(backbone, x, { kind: 'layer', name: 'classifier' })()).expected).toContain('stem_conv, stem_bn');
+    }));
+
+  it('a tap whose output cannot be average-pooled into a vector is refused; flattening it works', async () => {
+    const input = tfl.input({ shape: [4, 4, 4, 1] });
+    const volume = tfl.layers.conv3d({ filters: 2, kernelSize: 3, padding: 'same', name: 'volume' }).apply(input) as tfl.SymbolicTensor;
+    const out = tfl.layers.dense({ units: 2, activation: 'softmax' }).apply(tfl.layers.flatten().apply(volume)) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: out });
+    const x = tf.zeros([4, 4, 4, 4, 1]);
+    const backbone = ok(fromLayersModel(model));
+    const recipe = ok(makeRecipe({ tap: { kind: 'layer', name: 'volume' }, phases: [headPhase] }));
+    const data = { x, y: [0, 1, 0, 1] };
+    expect(err(await transfer(backbone, recipe, data, quick)())).toMatchObject({ _tag: 'ShapeMismatch', path: 'tap', received: 'rank 5' });
+    const flat = ok(await transfer(backbone, recipe, data, { ...quick, pooling: 'flatten' })());
+    flat.model.dispose();
+    x.dispose();
+    model.dispose();
+  });
+
   it('learns: when the top features carry the labels, the head fits them', async () => {
     // Top features equal to the inputs (identity kernel); the toy labels are tertiles of x0 + x1.
     const model = tfl.sequential({
@@ -364,6 +390,10 @@ describe('the backbone and the result', () => {
       const p = ok(await r.model.predict(x)());
       expect([p.rows, p.cols]).toEqual([24, 3]);
       for (let i = 0; i < p.rows; i++) expect(p.data.subarray(i * 3, i * 3 + 3).reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
+      // A test set may lack a class; only training data must have every class.
+      const few = tf.slice(x, [0, 0], [3, 8]);
+      expect(ok(await evaluate(r.model, { x: few, y: [0, 0, 0] }, 3)()).count).toBe(3);
+      few.dispose();
       const wrong = tf.zeros([2, 5]);
       expect(E.isLeft(await r.model.predict(wrong)())).toBe(true);
       wrong.dispose();
