@@ -10,4 +10,5 @@
  */
 export * from './core/index';
 export * from './selector/index';
+export * from './metrics/index';
 export * from './strategy/index';

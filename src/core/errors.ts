@@ -147,3 +147,7 @@ export const backendFailure = (operation: string, thrown: unknown): TransferErro
   const cause = thrown instanceof Error ? thrown.message : String(thrown);
   return { _tag: 'BackendFailure', operation, cause, message: `${operation} failed: ${cause}` };
 };
+
+/** The same error, found inside `prefix` (e.g. `target`): its path and message say so. */
+export const within = (prefix: string, error: TransferError): TransferError =>
+  'path' in error ? { ...error, path: `${prefix}.${error.path}`, message: `${prefix}.${error.message}` } : { ...error, message: `${prefix}: ${error.message}` };

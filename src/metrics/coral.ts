@@ -1,0 +1,50 @@
+import { either as E } from 'fp-ts';
+import type { TransferError } from '../core/errors';
+import type { Matrix } from '../core/matrix';
+import { checkPair } from './checks';
+import { gramCols, type Dense } from './linalg';
+
+/** Result of {@link coral}. */
+export interface CoralResult {
+  /** ‖C_s − C_t‖²_F / (4d²), ≥ 0. */
+  readonly value: number;
+  readonly higherIsBetter: false;
+}
+
+/** Unbiased feature covariance (features × features). */
+export const covariance = (x: Dense): Float64Array => {
+  const { rows: n, cols: d } = x;
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] = mean[j]! + x.data[i * d + j]! / n;
+  const centred = Float64Array.from(x.data, (v, i) => v - mean[i % d]!);
+  return gramCols({ rows: n, cols: d, data: centred }).data.map((v) => v / (n - 1));
+};
+
+/**
+ * CORAL distance between two samples: how far apart their feature covariances are.
+ *
+ * @remarks Sun & Saenko, "Deep CORAL: Correlation Alignment for Deep Domain Adaptation", ECCV
+ * Workshops 2016, eq. (1): ℓ = ‖C_S − C_T‖²_F / (4d²), with unbiased covariances (their eq. 2–3).
+ * It sees second-order differences only: two samples with equal covariances and different means
+ * score 0.
+ *
+ * @example
+ * ```ts
+ * import { coral, matrix } from 'transferkit';
+ * import { either as E } from 'fp-ts';
+ *
+ * const a = matrix(3, 2, new Float32Array([0, 0, 1, 1, 2, 2]));
+ * const b = matrix(3, 2, new Float32Array([0, 0, 2, 2, 4, 4]));
+ * if (E.isRight(a) && E.isRight(b)) console.log(coral(a.right, b.right)); // Right({ value: 2.25, ... })
+ * ```
+ */
+export const coral = (source: Matrix, target: Matrix): E.Either<TransferError, CoralResult> => {
+  const pair = checkPair(source, target);
+  if (E.isLeft(pair)) return pair;
+  const [x, y] = pair.right;
+  const cs = covariance(x);
+  const ct = covariance(y);
+  let sum = 0;
+  for (let i = 0; i < cs.length; i++) sum += (cs[i]! - ct[i]!) ** 2;
+  return E.right({ value: sum / (4 * x.cols * x.cols), higherIsBetter: false });
+};

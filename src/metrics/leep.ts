@@ -1,0 +1,54 @@
+import { either as E } from 'fp-ts';
+import type { TransferError } from '../core/errors';
+import { checkLabels, type Labels } from '../core/labels';
+import type { Matrix } from '../core/matrix';
+import { checkCount, checkProbabilities } from './checks';
+
+/** Result of {@link leep}. */
+export interface LeepResult {
+  /** Mean log-likelihood of the target labels under the empirical predictor, ≤ 0. */
+  readonly value: number;
+  readonly higherIsBetter: true;
+}
+
+/**
+ * LEEP: how well the source model's own class probabilities on target inputs predict the target
+ * labels, through the empirical conditional P(y | z) of target label y given source class z.
+ *
+ * @remarks Nguyen, Hassner, Seeger & Archambeau, "LEEP: A New Measure to Evaluate Transferability
+ * of Learned Representations", ICML 2020, eq. (1)–(2): P̂(y, z) = 1/n Σ_{i: yᵢ = y} θ(xᵢ)_z,
+ * P̂(y | z) = P̂(y, z) / Σ_y' P̂(y', z), LEEP = 1/n Σᵢ log Σ_z P̂(yᵢ | z) θ(xᵢ)_z.
+ *
+ * @param sourceProbabilities - the source model's class probabilities on the target inputs, one row each
+ * @param labels - the target labels
+ *
+ * @example
+ * ```ts
+ * import { leep, matrix } from 'transferkit';
+ * import { either as E } from 'fp-ts';
+ *
+ * const theta = matrix(4, 2, new Float32Array([0.9, 0.1, 0.8, 0.2, 0.1, 0.9, 0.3, 0.7]));
+ * if (E.isRight(theta)) console.log(leep(theta.right, [0, 0, 1, 1]));
+ * ```
+ */
+export const leep = (sourceProbabilities: Matrix, labels: Labels): E.Either<TransferError, LeepResult> => {
+  const theta = checkProbabilities('sourceProbabilities', sourceProbabilities);
+  if (E.isLeft(theta)) return theta;
+  const ids = checkLabels(labels);
+  if (E.isLeft(ids)) return ids;
+  const count = checkCount(theta.right, ids.right.ids.length);
+  if (E.isLeft(count)) return count;
+  const { rows: n, cols: z, data } = theta.right;
+  const { ids: y, classes } = ids.right;
+  const joint = new Float64Array(classes * z);
+  for (let i = 0; i < n; i++) for (let j = 0; j < z; j++) joint[y[i]! * z + j] = joint[y[i]! * z + j]! + data[i * z + j]! / n;
+  const marginal = new Float64Array(z);
+  for (let c = 0; c < classes; c++) for (let j = 0; j < z; j++) marginal[j] = marginal[j]! + joint[c * z + j]!;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    let p = 0;
+    for (let j = 0; j < z; j++) if (marginal[j]! > 0) p += (joint[y[i]! * z + j]! / marginal[j]!) * data[i * z + j]!;
+    total += Math.log(Math.max(p, 1e-300));
+  }
+  return E.right({ value: total / n, higherIsBetter: true });
+};

@@ -1,0 +1,205 @@
+/**
+ * The dense linear algebra the metrics need, in float64 on plain typed arrays (row-major).
+ *
+ * The symmetric eigensolver reduces the matrix to tridiagonal form with Householder reflections,
+ * then diagonalises it with implicit QL iterations (the classical pair described in Golub & Van
+ * Loan, "Matrix Computations", §8.3, and Wilkinson & Reinsch's Handbook). It never forms the
+ * eigenvectors: callers pass the few vectors they need in the eigenbasis (`B`), and every reflection
+ * and rotation is applied to those instead — O(n²k) work for k vectors on top of the O(n³)
+ * reduction, instead of accumulating an n×n basis.
+ */
+
+/** A dense row-major float64 matrix. */
+export interface Dense {
+  readonly rows: number;
+  readonly cols: number;
+  readonly data: Float64Array;
+}
+
+export const dense = (rows: number, cols: number, data = new Float64Array(rows * cols)): Dense => ({ rows, cols, data });
+
+/** A · Aᵀ (rows × rows), using row-contiguous dot products. */
+export const gramRows = (a: Dense): Dense => {
+  const { rows: n, cols: d, data } = a;
+  const g = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const oi = i * d;
+    for (let j = 0; j <= i; j++) {
+      const oj = j * d;
+      let s = 0;
+      for (let k = 0; k < d; k++) s += data[oi + k]! * data[oj + k]!;
+      g[i * n + j] = s;
+      g[j * n + i] = s;
+    }
+  }
+  return dense(n, n, g);
+};
+
+/** Aᵀ · A (cols × cols), accumulated row by row so the inner loop runs over contiguous memory. */
+export const gramCols = (a: Dense): Dense => {
+  const { rows: n, cols: d, data } = a;
+  const g = new Float64Array(d * d);
+  for (let r = 0; r < n; r++) {
+    const o = r * d;
+    for (let i = 0; i < d; i++) {
+      const v = data[o + i]!;
+      if (v === 0) continue;
+      const gi = i * d;
+      for (let j = 0; j <= i; j++) g[gi + j] = g[gi + j]! + v * data[o + j]!;
+    }
+  }
+  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) g[j * d + i] = g[i * d + j]!;
+  return dense(d, d, g);
+};
+
+/** Aᵀ · B (a.cols × b.cols) for A, B with the same number of rows. */
+export const transposeTimes = (a: Dense, b: Dense): Dense => {
+  const out = new Float64Array(a.cols * b.cols);
+  for (let r = 0; r < a.rows; r++) {
+    for (let i = 0; i < a.cols; i++) {
+      const v = a.data[r * a.cols + i]!;
+      if (v === 0) continue;
+      for (let j = 0; j < b.cols; j++) out[i * b.cols + j] = out[i * b.cols + j]! + v * b.data[r * b.cols + j]!;
+    }
+  }
+  return dense(a.cols, b.cols, out);
+};
+
+/**
+ * Reduces symmetric `m` (overwritten) to tridiagonal T = Qᵀ M Q, applying Qᵀ to the rows of `b`
+ * (overwritten). Returns T's diagonal and sub-diagonal (`e[i]` couples i and i+1; `e[n−1] = 0`).
+ */
+const tridiagonalize = (m: Float64Array, n: number, b: Float64Array, k: number): { d: Float64Array; e: Float64Array } => {
+  const v = new Float64Array(n);
+  const p = new Float64Array(n);
+  const w = new Float64Array(k);
+  for (let c = 0; c < n - 2; c++) {
+    // Householder vector v for column c below the diagonal: (I − 2vvᵀ/vᵀv) x = ∓‖x‖ e₁.
+    let below = 0;
+    for (let i = c + 2; i < n; i++) below += m[i * n + c]! ** 2;
+    if (below === 0) continue; // the column is already tridiagonal
+    const x0 = m[(c + 1) * n + c]!;
+    const norm = Math.sqrt(below + x0 * x0);
+    const alpha = x0 > 0 ? -norm : norm;
+    v.fill(0);
+    for (let i = c + 1; i < n; i++) v[i] = m[i * n + c]!;
+    v[c + 1] = x0 - alpha;
+    let vv = 0;
+    for (let i = c + 1; i < n; i++) vv += v[i]! ** 2;
+    if (vv === 0) continue;
+    const tau = 2 / vv;
+    // p = τ M v on the trailing block; q = p − (τ/2)(pᵀv) v; M ← M − v qᵀ − q vᵀ.
+    let pv = 0;
+    for (let i = c + 1; i < n; i++) {
+      let s = 0;
+      const oi = i * n;
+      for (let j = c + 1; j < n; j++) s += m[oi + j]! * v[j]!;
+      p[i] = tau * s;
+      pv += p[i]! * v[i]!;
+    }
+    const half = (tau / 2) * pv;
+    for (let i = c + 1; i < n; i++) p[i] = p[i]! - half * v[i]!;
+    for (let i = c + 1; i < n; i++) {
+      const oi = i * n;
+      const vi = v[i]!;
+      const qi = p[i]!;
+      for (let j = c + 1; j < n; j++) m[oi + j] = m[oi + j]! - vi * p[j]! - qi * v[j]!;
+    }
+    m[(c + 1) * n + c] = alpha;
+    m[c * n + c + 1] = alpha;
+    for (let i = c + 2; i < n; i++) {
+      m[i * n + c] = 0;
+      m[c * n + i] = 0;
+    }
+    // Rows of b: b ← (I − τ v vᵀ) b.
+    w.fill(0);
+    for (let i = c + 1; i < n; i++) {
+      const vi = v[i]!;
+      if (vi === 0) continue;
+      for (let j = 0; j < k; j++) w[j] = w[j]! + vi * b[i * k + j]!;
+    }
+    for (let i = c + 1; i < n; i++) {
+      const s = tau * v[i]!;
+      if (s === 0) continue;
+      for (let j = 0; j < k; j++) b[i * k + j] = b[i * k + j]! - s * w[j]!;
+    }
+  }
+  const d = new Float64Array(n);
+  const e = new Float64Array(n);
+  for (let i = 0; i < n; i++) d[i] = m[i * n + i]!;
+  for (let i = 0; i < n - 1; i++) e[i] = m[(i + 1) * n + i]!;
+  return { d, e };
+};
+
+/**
+ * Diagonalises a symmetric tridiagonal matrix in place by implicit QL iterations with Wilkinson
+ * shifts; each plane rotation is applied to the rows of `b` (k columns). Returns false if an
+ * eigenvalue failed to converge in 60 iterations.
+ */
+const tridiagonalQL = (d: Float64Array, e: Float64Array, n: number, b: Float64Array, k: number): boolean => {
+  for (let l = 0; l < n; l++) {
+    for (let iter = 0; ; iter++) {
+      let m = l;
+      for (; m < n - 1; m++) {
+        const dd = Math.abs(d[m]!) + Math.abs(d[m + 1]!);
+        if (Math.abs(e[m]!) <= Number.EPSILON * dd) break;
+      }
+      if (m === l) break;
+      if (iter === 60) return false;
+      let g = (d[l + 1]! - d[l]!) / (2 * e[l]!);
+      let r = Math.hypot(g, 1);
+      g = d[m]! - d[l]! + e[l]! / (g + (g >= 0 ? r : -r));
+      let s = 1;
+      let c = 1;
+      let p = 0;
+      let i = m - 1;
+      let underflow = false;
+      for (; i >= l; i--) {
+        const f = s * e[i]!;
+        const bb = c * e[i]!;
+        r = Math.hypot(f, g);
+        e[i + 1] = r;
+        if (r === 0) {
+          d[i + 1] = d[i + 1]! - p;
+          e[m] = 0;
+          underflow = true;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = d[i + 1]! - p;
+        r = (d[i]! - g) * s + 2 * c * bb;
+        p = s * r;
+        d[i + 1] = g + p;
+        g = c * r - bb;
+        // The same rotation on rows i and i+1 of b.
+        const oi = i * k;
+        const o1 = (i + 1) * k;
+        for (let j = 0; j < k; j++) {
+          const bi = b[oi + j]!;
+          const b1 = b[o1 + j]!;
+          b[o1 + j] = s * bi + c * b1;
+          b[oi + j] = c * bi - s * b1;
+        }
+      }
+      if (underflow) continue;
+      d[l] = d[l]! - p;
+      e[l] = g;
+      e[m] = 0;
+    }
+  }
+  return true;
+};
+
+/**
+ * Eigenvalues of symmetric `m` (n×n) and Wᵀ·B, where M = W Λ Wᵀ and B is n×k: the columns of B
+ * expressed in the eigenbasis. Neither input is changed. `undefined` if the QL iteration fails to
+ * converge (it does not in practice for finite input).
+ */
+export const symmetricEigen = (m: Dense, b: Dense): { values: Float64Array; projected: Dense } | undefined => {
+  const n = m.rows;
+  const a = Float64Array.from(m.data);
+  const out = Float64Array.from(b.data);
+  const { d, e } = tridiagonalize(a, n, out, b.cols);
+  return tridiagonalQL(d, e, n, out, b.cols) ? { values: d, projected: dense(n, b.cols, out) } : undefined;
+};
