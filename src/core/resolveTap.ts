@@ -60,3 +60,12 @@ export const resolveTap = (layers: ReadonlyArray<LayerInfo>, top: number, tap: T
     }
   }
 };
+
+/**
+ * The layers that end a block, from the first tappable layer to the top: each layer whose output is
+ * not passed on only to a BatchNorm or activation. The natural candidates for an earlier tap.
+ */
+export const blockEnds = (layers: ReadonlyArray<LayerInfo>, top: number): ReadonlyArray<LayerInfo> => {
+  const first = layers[0]?.kind === 'InputLayer' ? 1 : 0;
+  return layers.slice(first, top + 1).filter((l) => endOfBlock(layers, l.index, top) === l.index);
+};

@@ -5,3 +5,6 @@ export * from './logme';
 export * from './leep';
 export * from './hScore';
 export * from './nce';
+export * from './measureSimilarity';
+export * from './rankLayers';
+export * from './rankBackbones';

@@ -23,9 +23,9 @@ export interface SelectStrategyArgs {
   readonly size: number;
   /**
    * How alike source and target are, in [0, 1]: 1 = the same kind of data and labels, 0 = nothing
-   * in common. A judgment, or a measured value mapped into [0, 1].
+   * in common. A judgment, or a measurement: the result of `measureSimilarity` can be passed as is.
    */
-  readonly similarity: number;
+  readonly similarity: number | { readonly similarity: number };
   /**
    * Number of target classes, an integer ≥ 2. When given, the size thresholds apply to examples
    * per class (`size / classes`); when omitted (regression, or unknown), to the whole set.
@@ -83,13 +83,14 @@ const policyOf = (fraction: number): TrainablePolicy =>
 const pct = (x: number): string => `${Math.round(x * 100)} %`;
 const num = (x: number): string => String(Number(x.toPrecision(3)));
 
-const sizeSentence = (args: SelectStrategyArgs, p: Plan): string =>
+const sizeSentence = (args: Checked, p: Plan): string =>
   args.classes === undefined
     ? `${args.size} labelled examples; with no class count the size thresholds apply to the whole set.`
     : `${args.size} labelled examples over ${args.classes} classes is ${num(p.perClass)} per class.`;
 
-const reasons = (args: SelectStrategyArgs, p: Plan, trains: TrainablePolicy): string[] => {
+const reasons = (args: Checked, p: Plan, trains: TrainablePolicy): string[] => {
   const out = [sizeSentence(args, p)];
+  if (args.measured) out.push(`Similarity ${num(args.similarity)} was measured between source and target samples (1 − PAD/2).`);
   if (p.perClass < FINE_TUNE_MIN_EXAMPLES_PER_CLASS) {
     out.push(
       `That is below ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, too few to update backbone weights without overfitting, ` +
@@ -124,7 +125,7 @@ const reasons = (args: SelectStrategyArgs, p: Plan, trains: TrainablePolicy): st
   return out;
 };
 
-const warningsFor = (args: SelectStrategyArgs, p: Plan, trains: TrainablePolicy): string[] => {
+const warningsFor = (args: Checked, p: Plan, trains: TrainablePolicy): string[] => {
   const out: string[] = [];
   if (args.similarity < NEGATIVE_TRANSFER_SIMILARITY) {
     out.push(
@@ -149,16 +150,24 @@ const warningsFor = (args: SelectStrategyArgs, p: Plan, trains: TrainablePolicy)
   return out;
 };
 
-const checkArgs = (args: SelectStrategyArgs): E.Either<TransferError, SelectStrategyArgs> => {
+/** The arguments with a plain similarity, whichever form it came in. */
+interface Checked extends SelectStrategyArgs {
+  readonly similarity: number;
+  readonly measured: boolean;
+}
+
+const checkArgs = (args: SelectStrategyArgs): E.Either<TransferError, Checked> => {
   const size = nonNegativeInteger('size', args.size);
   if (E.isLeft(size)) return size;
-  const similarity = unitInterval('similarity', args.similarity);
+  const measured = typeof args.similarity === 'object' && args.similarity !== null;
+  const raw = measured ? (args.similarity as { similarity: unknown }).similarity : args.similarity;
+  const similarity = unitInterval(measured ? 'similarity.similarity' : 'similarity', raw);
   if (E.isLeft(similarity)) return similarity;
   const c = args.classes;
   if (c !== undefined && !(typeof c === 'number' && Number.isInteger(c) && c >= 2)) {
     return E.left(invalidArgument('classes', 'an integer ≥ 2 (a classification target has at least two classes)', c));
   }
-  return E.right(args);
+  return E.right({ ...args, similarity: similarity.right, measured });
 };
 
 /**
@@ -190,7 +199,7 @@ const checkArgs = (args: SelectStrategyArgs): E.Either<TransferError, SelectStra
  * ```
  */
 export const selectStrategy = (args: SelectStrategyArgs): E.Either<TransferError, Recipe> =>
-  E.chain((ok: SelectStrategyArgs) => {
+  E.chain((ok: Checked) => {
     const p = plan(ok.size, ok.similarity, ok.classes);
     const trains = policyOf(p.fraction);
     const tap: Tap = p.depth >= 1 ? { kind: 'top' } : { kind: 'relative-depth', depth: p.depth };
