@@ -1,0 +1,58 @@
+/**
+ * LogME on 1,000 × 1,280 features (10 classes): transferkit's TypeScript against a numpy
+ * implementation (bench/logme_reference.py), on the same data, timed in one run.
+ * Run: npm run bench -- logme   (needs python3 with numpy; skipped with a message otherwise)
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { either as E } from 'fp-ts';
+import { logme, seededRandom, type Matrix } from 'transferkit';
+
+const N = 1000;
+const D = 1280;
+const K = 10;
+const RUNS = 3;
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export const run = (): void => {
+  const random = seededRandom(42);
+  const gaussian = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const centres = Float32Array.from({ length: K * D }, gaussian);
+  const labels = Int32Array.from({ length: N }, (_, i) => i % K);
+  const data = Float32Array.from({ length: N * D }, (_, i) => 0.3 * centres[labels[Math.floor(i / D)]! * D + (i % D)]! + gaussian());
+  const features: Matrix = { rows: N, cols: D, data };
+
+  const ours: number[] = [];
+  let value = Number.NaN;
+  for (let r = 0; r < RUNS; r++) {
+    const start = performance.now();
+    const result = logme(features, labels);
+    ours.push(performance.now() - start);
+    if (E.isLeft(result)) throw new Error(result.left.message);
+    value = result.right.value;
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'transferkit-bench-'));
+  let reference: { value: number; ms: number[]; numpy: string } | undefined;
+  try {
+    writeFileSync(join(dir, 'f.f32'), data);
+    writeFileSync(join(dir, 'y.i32'), labels);
+    const script = fileURLToPath(new URL('./logme_reference.py', import.meta.url));
+    reference = JSON.parse(execFileSync('python3', [script, join(dir, 'f.f32'), join(dir, 'y.i32'), String(N), String(D), String(RUNS)], { encoding: 'utf8' }));
+  } catch (error) {
+    console.log(`numpy reference skipped: ${(error as Error).message.split('\n')[0]} (install python3 and numpy to compare)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  console.log(`LogME, ${N} × ${D} features, ${K} classes, median of ${RUNS} runs`);
+  console.log(`  transferkit (TypeScript): ${median(ours).toFixed(0)} ms   value ${value.toFixed(6)}`);
+  if (reference !== undefined) {
+    console.log(`  numpy ${reference.numpy} (OpenBLAS):  ${median(reference.ms).toFixed(0)} ms   value ${reference.value.toFixed(6)}`);
+    console.log(`  ratio transferkit / numpy: ${(median(ours) / median(reference.ms)).toFixed(1)}×   |value difference| ${Math.abs(value - reference.value).toExponential(1)}`);
+  }
+};

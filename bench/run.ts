@@ -1,0 +1,15 @@
+/**
+ * Runs the benchmarks: `npm run bench` for all, `npm run bench -- logme` for one. Each prints
+ * ratios measured side by side in one run; docs/benchmarks.md records results with the command.
+ */
+import { run as logme } from './logme';
+
+const benches: Record<string, () => void> = { logme };
+const chosen = process.argv.slice(2);
+for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) {
+  const bench = benches[name];
+  if (bench === undefined) {
+    console.error(`unknown bench ${name}; choose from: ${Object.keys(benches).join(', ')}`);
+    process.exitCode = 2;
+  } else bench();
+}
