@@ -1,5 +1,6 @@
 import { either as E } from 'fp-ts';
 import { described, invalidArgument, shapeMismatch, within, type TransferError } from '../core/errors';
+import { checkLabels, type ClassIds, type Labels } from '../core/labels';
 import { matrix, type Matrix } from '../core/matrix';
 import { dense, type Dense } from './linalg';
 
@@ -42,4 +43,23 @@ export const checkProbabilities = (path: string, m: Matrix): E.Either<TransferEr
     if (Math.abs(sum - 1) > 1e-3) return E.left(invalidArgument(`${path} row ${i}`, 'probabilities summing to 1', described(`a row summing to ${sum}`)));
   }
   return checked;
+};
+
+/**
+ * Features (or, with `check`, e.g. probabilities) and one class label per row: the checks every
+ * label-based score starts with.
+ */
+export const checkLabelled = (
+  features: Matrix,
+  labels: Labels,
+  check: (path: string, m: Matrix) => E.Either<TransferError, Dense> = checkSample,
+  path = 'features',
+): E.Either<TransferError, { readonly f: Dense } & ClassIds> => {
+  const f = check(path, features);
+  if (E.isLeft(f)) return f;
+  const ids = checkLabels(labels);
+  if (E.isLeft(ids)) return ids;
+  const count = checkCount(f.right, ids.right.ids.length);
+  if (E.isLeft(count)) return count;
+  return E.right({ f: f.right, ...ids.right });
 };

@@ -1,8 +1,8 @@
 import { either as E } from 'fp-ts';
 import { backendFailure, type TransferError } from '../core/errors';
-import { checkLabels, type Labels } from '../core/labels';
+import type { Labels } from '../core/labels';
 import type { Matrix } from '../core/matrix';
-import { checkCount, checkSample } from './checks';
+import { checkLabelled } from './checks';
 import { dense, gramCols, symmetricEigen } from './linalg';
 
 /** Result of {@link hScore}. */
@@ -31,14 +31,10 @@ export interface HScoreResult {
  * ```
  */
 export const hScore = (features: Matrix, labels: Labels): E.Either<TransferError, HScoreResult> => {
-  const checked = checkSample('features', features);
+  const checked = checkLabelled(features, labels);
   if (E.isLeft(checked)) return checked;
-  const ids = checkLabels(labels);
-  if (E.isLeft(ids)) return ids;
-  const count = checkCount(checked.right, ids.right.ids.length);
-  if (E.isLeft(count)) return count;
-  const { rows: n, cols: d, data } = checked.right;
-  const { ids: y, classes } = ids.right;
+  const { f, ids: y, classes } = checked.right;
+  const { rows: n, cols: d, data } = f;
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] = mean[j]! + data[i * d + j]! / n;
   const centred = dense(n, d, Float64Array.from(data, (v, i) => (v - mean[i % d]!) / Math.sqrt(n)));

@@ -1,8 +1,8 @@
 import { either as E } from 'fp-ts';
 import type { TransferError } from '../core/errors';
-import { checkLabels, type Labels } from '../core/labels';
+import type { Labels } from '../core/labels';
 import type { Matrix } from '../core/matrix';
-import { checkCount, checkProbabilities } from './checks';
+import { checkLabelled, checkProbabilities } from './checks';
 
 /** Result of {@link leep}. */
 export interface LeepResult {
@@ -32,14 +32,10 @@ export interface LeepResult {
  * ```
  */
 export const leep = (sourceProbabilities: Matrix, labels: Labels): E.Either<TransferError, LeepResult> => {
-  const theta = checkProbabilities('sourceProbabilities', sourceProbabilities);
-  if (E.isLeft(theta)) return theta;
-  const ids = checkLabels(labels);
-  if (E.isLeft(ids)) return ids;
-  const count = checkCount(theta.right, ids.right.ids.length);
-  if (E.isLeft(count)) return count;
-  const { rows: n, cols: z, data } = theta.right;
-  const { ids: y, classes } = ids.right;
+  const checked = checkLabelled(sourceProbabilities, labels, checkProbabilities, 'sourceProbabilities');
+  if (E.isLeft(checked)) return checked;
+  const { f: theta, ids: y, classes } = checked.right;
+  const { rows: n, cols: z, data } = theta;
   const joint = new Float64Array(classes * z);
   for (let i = 0; i < n; i++) for (let j = 0; j < z; j++) joint[y[i]! * z + j] = joint[y[i]! * z + j]! + data[i * z + j]! / n;
   const marginal = new Float64Array(z);

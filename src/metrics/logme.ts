@@ -1,8 +1,8 @@
 import { either as E } from 'fp-ts';
 import { backendFailure, type TransferError } from '../core/errors';
-import { checkLabels, type Labels } from '../core/labels';
+import type { Labels } from '../core/labels';
 import type { Matrix } from '../core/matrix';
-import { checkCount, checkSample } from './checks';
+import { checkCount, checkLabelled, checkSample } from './checks';
 import { dense, gramCols, gramRows, symmetricEigen, transposeTimes, type Dense } from './linalg';
 
 /** Result of {@link logme} and {@link logmeRegression}. */
@@ -128,16 +128,12 @@ const logmeOf = (f: Dense, y: Dense): E.Either<TransferError, LogMeResult> => {
  * ```
  */
 export const logme = (features: Matrix, labels: Labels): E.Either<TransferError, LogMeResult> => {
-  const f = checkSample('features', features);
-  if (E.isLeft(f)) return f;
-  const ids = checkLabels(labels);
-  if (E.isLeft(ids)) return ids;
-  const count = checkCount(f.right, ids.right.ids.length);
-  if (E.isLeft(count)) return count;
-  const { ids: y, classes } = ids.right;
+  const checked = checkLabelled(features, labels);
+  if (E.isLeft(checked)) return checked;
+  const { f, ids: y, classes } = checked.right;
   const oneHot = dense(y.length, classes);
   y.forEach((c, i) => (oneHot.data[i * classes + c] = 1));
-  return logmeOf(f.right, oneHot);
+  return logmeOf(f, oneHot);
 };
 
 /**
