@@ -4,7 +4,7 @@
  */
 import { either as E } from 'fp-ts';
 import type { Backbone, LayerInfo, Pooling, TransferModel } from '../core/backbone';
-import { aborted, described, invalidArgument, notSupported, shapeMismatch, type TransferError } from '../core/errors';
+import { aborted, described, invalidArgument, notSupported, shapeMismatch, within, type TransferError } from '../core/errors';
 import { checkLabels, type Labels } from '../core/labels';
 import { deriveSeed, permutation, seededRandom } from '../core/random';
 import { makeRecipe, type Recipe } from '../core/recipe';
@@ -133,7 +133,7 @@ export const plan = <X, M extends TransferModel<X>>(
     return E.right({ ...common, train: order.slice(0, ids.length - held), validation: { kind: 'split', indices: order.slice(ids.length - held) } });
   }
   const vLabels = checkLabels(v.data.y, classes, false);
-  if (E.isLeft(vLabels)) return E.left({ ...vLabels.left, message: `validation ${vLabels.left.message}` });
+  if (E.isLeft(vLabels)) return E.left(within('validation', vLabels.left));
   const vCount = countMatching(backbone, 'validation.y', v.data.x, vLabels.right.ids);
   if (E.isLeft(vCount)) return vCount;
   return E.right({

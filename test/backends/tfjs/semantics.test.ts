@@ -214,6 +214,7 @@ describe('bad input: a typed Left before anything trains', () => {
     ['more labels than inputs', (x, y) => ({ data: { x, y: [...y, 0] } }), 'y'],
     ['fewer labels than inputs', (x, y) => ({ data: { x, y: y.slice(1) } }), 'y'],
     ['pooling that does not exist', () => ({ options: { pooling: 'max' as 'average' } }), 'options.pooling'],
+    ['a validation set with a label out of range', (x, y) => ({ options: { validation: { data: { x, y: y.map(() => 3) } } } }), 'validation.labels[0]'],
   ];
   it.each(bad)('%s', async (_, change, path) => {
     await withModel(denseModel, [8], async (model, x, y) => {
