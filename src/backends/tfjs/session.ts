@@ -46,10 +46,18 @@ interface Cached {
 
 const rowSize = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a * b, 1);
 
-/** Runs the frozen prefix once over the inputs, in inference mode, and keeps its outputs as rows. */
-const cache = (input: SymbolicTensor, crossing: ReadonlyArray<SymbolicTensor>, x: tf.Tensor, batchSize: number): Cached[] => {
+/**
+ * The frozen prefix as a model from the input to the crossing tensors it computes (crossing
+ * tensors that are the input itself need no model), or none when every crossing tensor is the input.
+ */
+const prefixModel = (input: SymbolicTensor, crossing: ReadonlyArray<SymbolicTensor>): tfl.LayersModel | undefined => {
   const internal = crossing.filter((t) => t.id !== input.id);
-  const predicted = internal.length === 0 ? [] : tfl.model({ inputs: input, outputs: internal }).predict(x, { batchSize });
+  return internal.length === 0 ? undefined : tfl.model({ inputs: input, outputs: internal });
+};
+
+/** Runs the frozen prefix once over the inputs, in inference mode, and keeps its outputs as rows. */
+const cache = (prefix: tfl.LayersModel | undefined, input: SymbolicTensor, crossing: ReadonlyArray<SymbolicTensor>, x: tf.Tensor, batchSize: number): Cached[] => {
+  const predicted = prefix === undefined ? [] : prefix.predict(x, { batchSize });
   const outputs = Array.isArray(predicted) ? predicted : [predicted];
   try {
     let k = 0;
@@ -158,10 +166,11 @@ export const openSession = (parts: Parts, args: PhaseArgs<tf.Tensor>): E.Either<
     const trained = applyPolicy(parts.backbone, args.phase.trains);
     const { suffix, crossing } = split(parts.graph, trained, parts.pooled);
     const suffixModel = suffix.length === 0 ? undefined : replay(suffix, crossing, parts.pooled);
+    const prefix = prefixModel(parts.input, crossing);
     const started = performance.now();
-    const train = { rows: cache(parts.input, crossing, args.inputs, args.batchSize), labels: args.labels };
+    const train = { rows: cache(prefix, parts.input, crossing, args.inputs, args.batchSize), labels: args.labels };
     const v = args.validation;
-    const validation = v === undefined ? undefined : { rows: cache(parts.input, crossing, v.inputs, args.batchSize), labels: v.labels };
+    const validation = v === undefined ? undefined : { rows: cache(prefix, parts.input, crossing, v.inputs, args.batchSize), labels: v.labels };
     const cacheMs = performance.now() - started;
     return E.right(new TfjsPhaseSession(parts, suffixModel, { train, validation }, args, trained, cacheMs));
   } catch (thrown) {

@@ -2,22 +2,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { classifyScenario, measureSimilarity, rankBackbones, rankLayers, selectStrategy, type TransferProblem } from 'transferkit';
 import { fromLayersModel } from 'transferkit/tfjs';
 import { err, ok } from '../../fixtures/either';
 import { denseModel, mobileNetLike, toyData } from '../../fixtures/models';
+import { expectNoLeakedTensors } from '../../fixtures/tensors';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-let tensors = 0;
-beforeEach(() => {
-  tensors = tf.memory().numTensors;
-});
-afterEach(() => {
-  expect(tf.memory().numTensors).toBe(tensors);
-});
+expectNoLeakedTensors();
 
 /** 8 inputs → `keep` (a copy of all 8) → `lose` (only inputs 4…7, which the toy labels ignore) → classifier. */
 const keepThenLose = (): tfl.LayersModel => {

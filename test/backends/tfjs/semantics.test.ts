@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   earlierLayerTap,
   embed,
@@ -28,19 +28,14 @@ import {
 import { fromLayersModel } from 'transferkit/tfjs';
 import { err, ok } from '../../fixtures/either';
 import { denseModel, mobileNetLike, snapshot, toyData } from '../../fixtures/models';
+import { expectNoLeakedTensors } from '../../fixtures/tensors';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-let tensorsAtStart = 0;
-beforeEach(() => {
-  tensorsAtStart = tf.memory().numTensors;
-});
-afterEach(() => {
-  // Every test frees what it made: models, data and results.
-  expect(tf.memory().numTensors).toBe(tensorsAtStart);
-});
+// Every test frees what it made: models, data and results.
+expectNoLeakedTensors();
 
 const quick = { epochs: 1, batchSize: 8, seed: 5 } as const;
 const changed = (a: ReadonlyMap<string, Float32Array>, b: ReadonlyMap<string, Float32Array>): string[] =>
