@@ -2,14 +2,16 @@
  * Runs the benchmarks: `npm run bench` for all, `npm run bench -- logme` for one. Each prints
  * ratios measured side by side in one run; docs/benchmarks.md records results with the command.
  */
+import { run as cnn } from './cnnTraining';
+import { run as kernels } from './kernels';
 import { run as logme } from './logme';
 
-const benches: Record<string, () => void> = { logme };
+const benches: Record<string, () => void | Promise<void>> = { logme, kernels, cnn };
 const chosen = process.argv.slice(2);
 for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) {
   const bench = benches[name];
   if (bench === undefined) {
     console.error(`unknown bench ${name}; choose from: ${Object.keys(benches).join(', ')}`);
     process.exitCode = 2;
-  } else bench();
+  } else await bench();
 }

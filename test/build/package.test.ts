@@ -129,7 +129,10 @@ describe('the built package, used as an app would', () => {
   it('declares itself side-effect free, with tfjs and fp-ts as peers', () => {
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     expect(manifest.sideEffects).toBe(false);
-    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', 'fp-ts']);
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', 'fp-ts']);
+    // Only fp-ts is required: an app that imports only the core needs no tfjs, and wasm is a choice.
+    const optional = Object.entries(manifest.peerDependenciesMeta).flatMap(([name, meta]) => ((meta as { optional?: boolean }).optional === true ? [name] : []));
+    expect(optional.sort()).toEqual(['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']);
     expect(manifest.dependencies ?? {}).toEqual({});
   });
 });

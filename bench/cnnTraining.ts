@@ -1,0 +1,96 @@
+/**
+ * Training a small MNIST CNN (conv 32 3×3, max-pool, conv 64 3×3, max-pool, dense 128, dense 10;
+ * batch 64, SGD), samples/s: stock tfjs cpu, stock tfjs wasm, the same two with transferkit's
+ * kernel pack, and PyTorch on the same machine — measured side by side in one run.
+ * Run: npm run bench -- cnn   (PyTorch is skipped, with a message, when python3-torch is missing:
+ * `apt-get install python3-torch`)
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { either as E } from 'fp-ts';
+import { registerTransferKernels } from 'transferkit/tfjs';
+
+const BATCH = 64;
+/** Each configuration trains for at least this long (after one warm-up batch), at most 40 batches. */
+const MIN_MS = 8_000;
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const cnn = (): tfl.LayersModel => {
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 128, activation: 'relu' }),
+      tfl.layers.dense({ units: 10, activation: 'softmax' }),
+    ],
+  });
+  model.compile({ optimizer: tf.train.sgd(0.01), loss: 'categoricalCrossentropy' });
+  return model;
+};
+
+/** Samples/s training the CNN on the current backend, or the error that stopped it. */
+const trainRate = async (): Promise<{ rate: number } | { error: string }> => {
+  const model = cnn();
+  const x = tf.randomNormal([BATCH, 28, 28, 1], 0, 1, 'float32', 1);
+  const y = tf.oneHot(tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 10), 'int32'), 10);
+  try {
+    await model.trainOnBatch(x, y); // warm-up
+    const start = performance.now();
+    let batches = 0;
+    while (performance.now() - start < MIN_MS && batches < 40) {
+      await model.trainOnBatch(x, y);
+      batches++;
+    }
+    return { rate: (batches * BATCH) / ((performance.now() - start) / 1000) };
+  } catch (error) {
+    return { error: (error as Error).message.split('\n')[0]! };
+  } finally {
+    tf.dispose([x, y]);
+    model.dispose();
+  }
+};
+
+const torchRate = (threads: number): { rate: number; version: string; threads: number } | { error: string } => {
+  try {
+    const script = fileURLToPath(new URL('./cnn_reference.py', import.meta.url));
+    const out = JSON.parse(execFileSync('/usr/bin/python3', [script, '10', String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    return { rate: median(out.samplesPerSecond), version: out.torch, threads: out.threads };
+  } catch (error) {
+    return { error: `${(error as Error).message.split('\n')[0]} (install it with: apt-get install python3-torch)` };
+  }
+};
+
+export const run = async (): Promise<void> => {
+  const rows: Array<[string, { rate: number } | { error: string }]> = [];
+  for (const backend of ['cpu', 'wasm']) {
+    await tf.setBackend(backend);
+    rows.push([`stock tfjs ${backend}`, await trainRate()]);
+  }
+  for (const backend of ['cpu', 'wasm']) {
+    await tf.setBackend(backend);
+    const pack = registerTransferKernels(backend);
+    if (E.isLeft(pack)) throw new Error(pack.left.message);
+    rows.push([`tfjs ${backend} + transferkit kernels`, await trainRate()]);
+    pack.right.unregister();
+  }
+  const torch = [torchRate(1), torchRate(2)];
+  for (const t of torch) rows.push(['rate' in t ? `PyTorch ${t.version}, ${t.threads} thread${t.threads > 1 ? 's' : ''}` : 'PyTorch', t]);
+
+  const ours = rows.find(([name]) => name === 'tfjs wasm + transferkit kernels')![1];
+  const best = Math.max(...torch.map((t) => ('rate' in t ? t.rate : 0)));
+  console.log(`MNIST CNN training, batch ${BATCH}, samples/s (each configuration ≥ ${MIN_MS / 1000} s after a warm-up batch); last column: its rate / transferkit's (tfjs wasm + kernels)`);
+  for (const [name, result] of rows) {
+    const cell = 'rate' in result ? result.rate.toFixed(1).padStart(8) : `  failed: ${result.error}`;
+    const ratio = 'rate' in result && 'rate' in ours ? `   ${(result.rate / ours.rate).toFixed(2)}×` : '';
+    console.log(`  ${name.padEnd(36)}${cell}${ratio}`);
+  }
+  if ('rate' in ours && best > 0) console.log(`  PyTorch (best) / transferkit: ${(best / ours.rate).toFixed(2)}×`);
+};

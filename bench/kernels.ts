@@ -1,0 +1,81 @@
+/**
+ * Each kernel of transferkit's pack against the stock kernel it replaces, on the shapes of a small
+ * MNIST CNN and of MobileNetV2's blocks, on cpu and wasm: median ms of 5 calls, side by side.
+ * `KERNEL_PACK` lists a replacement only where this measured it faster.
+ * Run: npm run bench -- kernels
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { either as E } from 'fp-ts';
+import { registerTransferKernels } from 'transferkit/tfjs';
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+interface Case {
+  readonly kernel: string;
+  readonly what: string;
+  readonly inputs: () => Record<string, tf.Tensor>;
+  readonly attrs: Record<string, unknown>;
+}
+
+const conv = (n: number, h: number, cin: number, k: number, cout: number, stride: number, pad: 'same' | 'valid', depthwise: boolean): Case[] => {
+  const info = tf.backend_util.computeConv2DInfo([n, h, h, cin], [k, k, cin, cout], stride, 1, pad, undefined, depthwise);
+  const dyShape = [n, info.outHeight, info.outWidth, info.outChannels];
+  const what = `${depthwise ? 'depthwise ' : ''}${h}²×${cin} k${k} s${stride} → ${info.outChannels}, batch ${n}`;
+  const common = depthwise ? { strides: stride, dilations: 1, pad } : { strides: stride, pad, dataFormat: 'NHWC' };
+  const prefix = depthwise ? 'DepthwiseConv2dNative' : 'Conv2D';
+  return [
+    { kernel: `${prefix}BackpropFilter`, what, inputs: () => ({ x: tf.randomNormal([n, h, h, cin]), dy: tf.randomNormal(dyShape) }), attrs: { ...common, filterShape: [k, k, cin, cout] } },
+    { kernel: `${prefix}BackpropInput`, what, inputs: () => ({ dy: tf.randomNormal(dyShape), filter: tf.randomNormal([k, k, cin, cout]) }), attrs: { ...common, inputShape: [n, h, h, cin] } },
+  ];
+};
+
+const CASES: Case[] = [
+  ...conv(64, 28, 1, 3, 32, 1, 'valid', false),
+  ...conv(64, 13, 32, 3, 64, 1, 'valid', false),
+  ...conv(16, 14, 64, 1, 384, 1, 'valid', false),
+  ...conv(16, 14, 384, 3, 1, 1, 'same', true),
+  ...conv(16, 28, 192, 3, 1, 2, 'same', true),
+  { kernel: 'BatchMatMul', what: 'dense gradient 64×1600 · (128×1600)ᵀ', inputs: () => ({ a: tf.randomNormal([1, 64, 128]), b: tf.randomNormal([1, 1600, 128]) }), attrs: { transposeA: false, transposeB: true } },
+  { kernel: 'BatchMatMul', what: 'dense gradient (64×1600)ᵀ · 64×128', inputs: () => ({ a: tf.randomNormal([1, 64, 1600]), b: tf.randomNormal([1, 64, 128]) }), attrs: { transposeA: true, transposeB: false } },
+];
+
+const timeKernel = (c: Case): number | string => {
+  const inputs = c.inputs();
+  try {
+    const times: number[] = [];
+    for (let r = 0; r < 6; r++) {
+      const start = performance.now();
+      const out = tf.engine().runKernel(c.kernel, inputs, c.attrs as tf.NamedAttrMap) as tf.Tensor;
+      out.dataSync();
+      times.push(performance.now() - start);
+      out.dispose();
+    }
+    return median(times.slice(1));
+  } catch (error) {
+    return (error as Error).message.split('\n')[0]!.slice(0, 60);
+  } finally {
+    tf.dispose(Object.values(inputs));
+  }
+};
+
+export const run = async (): Promise<void> => {
+  console.log('Stock kernel vs transferkit kernel pack, median ms of 5 calls after a warm-up');
+  for (const backend of ['wasm', 'cpu']) {
+    await tf.setBackend(backend);
+    const stock = CASES.map(timeKernel);
+    const pack = registerTransferKernels(backend);
+    if (E.isLeft(pack)) throw new Error(pack.left.message);
+    const ours = CASES.map(timeKernel);
+    pack.right.unregister();
+    console.log(`\n  ${backend}`);
+    CASES.forEach((c, i) => {
+      const s = stock[i]!;
+      const o = ours[i]!;
+      const ratio = typeof s === 'number' && typeof o === 'number' ? `${(s / o).toFixed(1)}× faster` : '';
+      const show = (v: number | string): string => (typeof v === 'number' ? `${v.toFixed(1)} ms` : `fails: ${v}`);
+      console.log(`  ${c.kernel.padEnd(36)} ${c.what.padEnd(40)} stock ${show(s).padEnd(14)} pack ${show(o).padEnd(10)} ${ratio}`);
+    });
+  }
+};

@@ -1,0 +1,182 @@
+/**
+ * The gradient-kernel pack: registering transferkit's convolution gradient kernels (and a faster
+ * matrix product where transpose flags are slow) for the cpu and wasm backends, by an explicit
+ * call. Importing transferkit registers nothing.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { either as E } from 'fp-ts';
+import { backendFailure, invalidArgument, notSupported, type TransferError } from '../../../core/errors';
+import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput } from './conv';
+import { KernelCalls, type Info } from './run';
+
+type Factory = (original: tf.KernelFunc | undefined) => tf.KernelFunc;
+
+const dataFormatOf = (attrs: tf.NamedAttrMap): string => (attrs['dataFormat'] as string | undefined) ?? 'NHWC';
+
+/**
+ * Wraps a kernel body: NCHW goes to the original kernel where there is one; intermediates are
+ * released whatever happens.
+ */
+const kernel =
+  (name: string, body: (calls: KernelCalls, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => Info): Factory =>
+  (original) =>
+  ({ inputs, backend, attrs = {} }) => {
+    if (dataFormatOf(attrs) !== 'NHWC') {
+      if (original !== undefined) return original({ inputs, backend, attrs });
+      throw new Error(`transferkit: ${name} supports only NHWC data on this backend`);
+    }
+    const calls = new KernelCalls(backend as tf.KernelBackend, tf.getBackend());
+    try {
+      return calls.finish(body(calls, inputs, attrs));
+    } catch (thrown) {
+      calls.abandon();
+      throw thrown;
+    }
+  };
+
+const convInfo = (inShape: ReadonlyArray<number>, filterShape: ReadonlyArray<number>, attrs: tf.NamedAttrMap, depthwise: boolean): tf.backend_util.Conv2DInfo =>
+  tf.backend_util.computeConv2DInfo(
+    inShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs['strides'] as number | [number, number],
+    (attrs['dilations'] as number | [number, number] | undefined) ?? 1,
+    attrs['pad'] as 'same' | 'valid' | number,
+    attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
+    depthwise,
+  );
+
+/** The kernels the pack can register. */
+export type PackKernel =
+  | 'Conv2DBackpropFilter'
+  | 'Conv2DBackpropInput'
+  | 'DepthwiseConv2dNativeBackpropFilter'
+  | 'DepthwiseConv2dNativeBackpropInput'
+  | 'BatchMatMul';
+
+const factories: Record<PackKernel, Factory> = {
+  Conv2DBackpropFilter: kernel('Conv2DBackpropFilter', (calls, { x, dy }, attrs) =>
+    conv2DBackpropFilter(calls, x!, dy!, convInfo(x!.shape, attrs['filterShape'] as number[], attrs, false)),
+  ),
+  Conv2DBackpropInput: kernel('Conv2DBackpropInput', (calls, { dy, filter }, attrs) =>
+    conv2DBackpropInput(calls, dy!, filter!, convInfo(attrs['inputShape'] as number[], filter!.shape, attrs, false)),
+  ),
+  DepthwiseConv2dNativeBackpropFilter: kernel('DepthwiseConv2dNativeBackpropFilter', (calls, { x, dy }, attrs) =>
+    depthwiseBackpropFilter(calls, x!, dy!, convInfo(x!.shape, attrs['filterShape'] as number[], attrs, true)),
+  ),
+  DepthwiseConv2dNativeBackpropInput: kernel('DepthwiseConv2dNativeBackpropInput', (calls, { dy, filter }, attrs) =>
+    depthwiseBackpropInput(calls, dy!, filter!, convInfo(attrs['inputShape'] as number[], filter!.shape, attrs, true)),
+  ),
+  // A matrix product with a transpose flag runs an order of magnitude slower on wasm than an
+  // explicit transpose followed by a plain product; dense-layer gradients pass those flags.
+  BatchMatMul: (original) => (args) => {
+    const { transposeA, transposeB } = args.attrs as { transposeA?: boolean; transposeB?: boolean };
+    if (original === undefined) throw new Error('transferkit: BatchMatMul has no kernel to wrap');
+    if (transposeA !== true && transposeB !== true) return original(args);
+    const calls = new KernelCalls(args.backend as tf.KernelBackend, tf.getBackend(), new Map([['BatchMatMul', original]]));
+    try {
+      // Swap the last two axes.
+      const flip = (t: Info): Info => {
+        const r = t.shape.length;
+        return calls.transpose(t, [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2]);
+      };
+      const a = transposeA === true ? flip(args.inputs['a']!) : args.inputs['a']!;
+      const b = transposeB === true ? flip(args.inputs['b']!) : args.inputs['b']!;
+      return calls.finish(calls.run('BatchMatMul', { a, b }, { ...args.attrs, transposeA: false, transposeB: false }));
+    } catch (thrown) {
+      calls.abandon();
+      throw thrown;
+    }
+  },
+};
+
+/** Every kernel the pack has. */
+export const PACK_KERNELS: ReadonlyArray<PackKernel> = Object.keys(factories) as PackKernel[];
+
+/**
+ * Which kernels the pack brings to each backend by default: the ones stock wasm lacks, and
+ * replacements only where `npm run bench -- kernels` measured them faster than the stock kernel
+ * (docs/benchmarks.md). On cpu only the filter gradient of a convolution wins (19–68×); the
+ * others run slower there than tfjs's own loops, because the cpu backend's forward convolution
+ * and matrix product are slow.
+ */
+export const KERNEL_PACK: Readonly<Record<string, ReadonlyArray<PackKernel>>> = {
+  wasm: PACK_KERNELS,
+  cpu: ['Conv2DBackpropFilter'],
+};
+
+/** Options of `registerTransferKernels`. */
+export interface KernelPackOptions {
+  /** Which kernels to register (default: `KERNEL_PACK[backend]`, the ones measured faster). */
+  readonly kernels?: ReadonlyArray<PackKernel>;
+}
+
+/** What `registerTransferKernels` did. */
+export interface RegisteredKernels {
+  readonly backend: string;
+  /** Every kernel registered (added or replaced). */
+  readonly kernels: ReadonlyArray<PackKernel>;
+  /** Kernels the backend did not have. */
+  readonly added: ReadonlyArray<string>;
+  /** Stock kernels replaced (they come back on `unregister`). */
+  readonly replaced: ReadonlyArray<string>;
+  /** Puts the backend's stock kernels back. */
+  readonly unregister: () => void;
+}
+
+const active = new Map<string, RegisteredKernels>();
+
+/**
+ * Registers transferkit's gradient kernels for a tfjs backend (the current one by default): the
+ * convolution gradients stock wasm lacks, and faster replacements for slow stock kernels on wasm
+ * and cpu. Each is built from the backend's own kernels and tested against tfjs's reference cpu
+ * kernels. Calling it again for the same backend and kernels changes nothing and returns the
+ * same record.
+ *
+ * @returns what was added and replaced, and how to undo it; `NotSupported` for a backend the pack
+ * has no kernels for (webgl and tfjs-node have fast kernels of their own).
+ */
+export const registerTransferKernels = (backendName: string = tf.getBackend(), options: KernelPackOptions = {}): E.Either<TransferError, RegisteredKernels> => {
+  const names = options.kernels ?? KERNEL_PACK[backendName];
+  if (names === undefined) {
+    return E.left(notSupported('backend', `a backend with a kernel pack (${Object.keys(KERNEL_PACK).join(' or ')})`, `'${backendName}'`));
+  }
+  const unknown = names.filter((n) => !(PACK_KERNELS as ReadonlyArray<string>).includes(n));
+  if (unknown.length > 0) return E.left(invalidArgument('options.kernels', `kernels of the pack (${PACK_KERNELS.join(', ')})`, unknown));
+  const existing = active.get(backendName);
+  if (existing !== undefined) {
+    const same = existing.kernels.length === names.length && names.every((n) => existing.kernels.includes(n));
+    if (same) return E.right(existing);
+    return E.left(invalidArgument('options.kernels', `the kernels already registered for '${backendName}' (${existing.kernels.join(', ')}); unregister them first`, names));
+  }
+  if (tf.findBackendFactory(backendName) === null && tf.findBackend(backendName) === null) {
+    return E.left(notSupported('backend', 'a registered tfjs backend (import its package first)', `'${backendName}'`));
+  }
+  const originals = new Map<string, tf.KernelConfig>();
+  const added: string[] = [];
+  const replaced: string[] = [];
+  const unregister = (): void => {
+    for (const name of [...added, ...replaced]) tf.unregisterKernel(name, backendName);
+    for (const config of originals.values()) tf.registerKernel(config);
+    active.delete(backendName);
+  };
+  try {
+    for (const name of names) {
+      const original = tf.getKernel(name, backendName);
+      if (original !== undefined) {
+        originals.set(name, original);
+        tf.unregisterKernel(name, backendName);
+        replaced.push(name);
+      } else {
+        added.push(name);
+      }
+      // Keep the original's setup (wasm kernels bind their wasm functions in it).
+      tf.registerKernel({ ...original, kernelName: name, backendName, kernelFunc: factories[name]!(original?.kernelFunc) });
+    }
+  } catch (thrown) {
+    unregister();
+    return E.left(backendFailure(`registering kernels for '${backendName}'`, thrown));
+  }
+  const record: RegisteredKernels = { backend: backendName, kernels: [...names], added, replaced, unregister };
+  active.set(backendName, record);
+  return E.right(record);
+};

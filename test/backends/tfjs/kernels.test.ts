@@ -1,0 +1,295 @@
+/**
+ * The gradient-kernel pack against tfjs's reference cpu kernels, over shapes, strides, paddings,
+ * dilations and depth multipliers, on cpu (replacing the stock kernels) and on wasm (where three of
+ * them are missing).
+ *
+ * Tolerance: the largest absolute difference is at most 1e-4 × max(1, largest reference value).
+ * Sums of a few hundred float32 products in a different order differ by about 1e-6 relative.
+ *
+ * tfjs's reference depthwise gradient kernels ignore dilations (tfjs's gradient refuses dilated
+ * depthwise convolutions, so nothing calls them that way). Dilated cases are therefore checked
+ * against a direct loop over the definition, written here.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KERNEL_PACK, PACK_KERNELS, registerTransferKernels, type RegisteredKernels } from 'transferkit/tfjs';
+import { err, ok } from '../../fixtures/either';
+
+const TOLERANCE = 1e-4;
+
+type Pad = 'same' | 'valid' | number;
+interface ConvCase {
+  readonly n: number;
+  readonly size: [number, number];
+  readonly channels: number;
+  readonly kernel: [number, number];
+  readonly out: number; // output channels, or the depth multiplier for depthwise cases
+  readonly strides: [number, number];
+  readonly dilations: [number, number];
+  readonly pad: Pad;
+}
+
+const conv = (over: Partial<ConvCase>): ConvCase => ({ n: 2, size: [7, 6], channels: 3, kernel: [3, 3], out: 4, strides: [1, 1], dilations: [1, 1], pad: 'same', ...over });
+
+const CONV_CASES: ConvCase[] = [
+  conv({}),
+  conv({ pad: 'valid' }),
+  conv({ pad: 1 }),
+  conv({ strides: [2, 2] }),
+  conv({ strides: [2, 2], pad: 'valid', size: [8, 9] }),
+  conv({ strides: [2, 1], kernel: [3, 2], pad: 'same' }),
+  conv({ strides: [3, 3], kernel: [5, 5], size: [11, 10], pad: 2 }),
+  conv({ kernel: [1, 1], out: 7 }),
+  conv({ kernel: [1, 1], strides: [2, 2], pad: 'valid' }),
+  conv({ n: 5, size: [5, 5], channels: 16, out: 2 }),
+  conv({ n: 1, size: [4, 4], channels: 1, out: 1, kernel: [4, 4], pad: 'valid' }),
+];
+
+const DEPTHWISE_CASES: ConvCase[] = [
+  conv({ out: 1 }),
+  conv({ out: 2 }),
+  conv({ out: 1, pad: 'valid' }),
+  conv({ out: 1, strides: [2, 2] }),
+  conv({ out: 3, strides: [2, 2], pad: 'valid', size: [9, 8] }),
+  conv({ out: 1, strides: [2, 1], kernel: [3, 2] }),
+  conv({ out: 2, strides: [3, 3], kernel: [5, 5], size: [11, 10], pad: 2 }),
+  conv({ out: 1, dilations: [2, 2] }),
+  conv({ out: 2, dilations: [2, 3], pad: 'valid', size: [9, 10] }),
+  conv({ out: 1, kernel: [5, 5], pad: 2, size: [8, 8] }),
+];
+
+/**
+ * Depthwise convolution gradients straight from the definition
+ * y[b, p, q, c·m + k] = Σ_{i,j} x[b, p·sh + i·dh − top, q·sw + j·dw − left, c] · w[i, j, c, k].
+ */
+const depthwiseByDefinition = (c: ConvCase, x: Float32Array, w: Float32Array, dy: Float32Array): Results => {
+  const [h, wd] = c.size;
+  const ch = c.channels;
+  const m = c.out;
+  const [kh, kw] = c.kernel;
+  const info = tf.backend_util.computeConv2DInfo([c.n, h, wd, ch], [kh, kw, ch, m], c.strides, c.dilations, c.pad, undefined, true);
+  const { outHeight: oh, outWidth: ow, padInfo } = info;
+  const filter = new Float32Array(kh * kw * ch * m);
+  const input = new Float32Array(c.n * h * wd * ch);
+  for (let b = 0; b < c.n; b++)
+    for (let p = 0; p < oh; p++)
+      for (let q = 0; q < ow; q++)
+        for (let i = 0; i < kh; i++)
+          for (let j = 0; j < kw; j++) {
+            const r = p * c.strides[0] + i * c.dilations[0] - padInfo.top;
+            const s = q * c.strides[1] + j * c.dilations[1] - padInfo.left;
+            if (r < 0 || r >= h || s < 0 || s >= wd) continue;
+            for (let k = 0; k < ch; k++)
+              for (let t = 0; t < m; t++) {
+                const g = dy[((b * oh + p) * ow + q) * ch * m + k * m + t]!;
+                const xi = ((b * h + r) * wd + s) * ch + k;
+                const wi = ((i * kw + j) * ch + k) * m + t;
+                filter[wi]! += x[xi]! * g;
+                input[xi]! += w[wi]! * g;
+              }
+          }
+  return { filter, input };
+};
+
+const label = (c: ConvCase): string =>
+  `n${c.n} ${c.size.join('x')}x${c.channels} k${c.kernel.join('x')} out${c.out} s${c.strides.join(',')} d${c.dilations.join(',')} pad ${c.pad}`;
+
+/** The kernel calls a case makes, with seeded inputs. */
+const calls = (c: ConvCase, depthwise: boolean) => {
+  const inShape: [number, number, number, number] = [c.n, c.size[0], c.size[1], c.channels];
+  const filterShape: [number, number, number, number] = [c.kernel[0], c.kernel[1], c.channels, c.out];
+  const info = tf.backend_util.computeConv2DInfo(inShape, filterShape, c.strides, c.dilations, c.pad, undefined, depthwise);
+  const outShape = [c.n, info.outHeight, info.outWidth, info.outChannels];
+  const x = tf.randomNormal(inShape, 0, 1, 'float32', 1);
+  const filter = tf.randomNormal(filterShape, 0, 1, 'float32', 2);
+  const dy = tf.randomNormal(outShape, 0, 1, 'float32', 3);
+  const common = depthwise ? { strides: c.strides, dilations: c.dilations, pad: c.pad } : { strides: c.strides, pad: c.pad, dataFormat: 'NHWC' };
+  const byDefinition = (): Results => depthwiseByDefinition(c, x.dataSync() as Float32Array, filter.dataSync() as Float32Array, dy.dataSync() as Float32Array);
+  const run = (): { filter: Float32Array; input: Float32Array } => ({
+    filter: read(tf.engine().runKernel(depthwise ? 'DepthwiseConv2dNativeBackpropFilter' : 'Conv2DBackpropFilter', { x, dy }, { ...common, filterShape })),
+    input: read(tf.engine().runKernel(depthwise ? 'DepthwiseConv2dNativeBackpropInput' : 'Conv2DBackpropInput', { dy, filter }, { ...common, inputShape: inShape })),
+  });
+  return { run, byDefinition, dispose: () => tf.dispose([x, filter, dy]) };
+};
+
+const read = (t: tf.Tensor | tf.Tensor[]): Float32Array => {
+  const tensor = Array.isArray(t) ? t[0]! : t;
+  const values = tensor.dataSync() as Float32Array;
+  tf.dispose(t);
+  return values;
+};
+
+const expectClose = (actual: Float32Array, expected: Float32Array): void => {
+  expect(actual.length).toBe(expected.length);
+  let scale = 1;
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    scale = Math.max(scale, Math.abs(expected[i]!));
+    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+  }
+  expect(worst).toBeLessThanOrEqual(TOLERANCE * scale);
+};
+
+interface Results {
+  readonly filter: Float32Array;
+  readonly input: Float32Array;
+}
+
+/** Matrix products with every combination of transpose flags, batched. */
+const MATMUL_CASES = [
+  { a: [3, 5, 4], b: [3, 4, 6], transposeA: false, transposeB: false },
+  { a: [3, 4, 5], b: [3, 4, 6], transposeA: true, transposeB: false },
+  { a: [2, 5, 4], b: [2, 6, 4], transposeA: false, transposeB: true },
+  { a: [1, 4, 7], b: [1, 2, 4], transposeA: true, transposeB: true },
+  { a: [2, 3, 64, 33], b: [2, 3, 17, 33], transposeA: false, transposeB: true },
+] as const;
+
+const matMuls = (): Float32Array[] =>
+  MATMUL_CASES.map((c, i) => {
+    const a = tf.randomNormal([...c.a], 0, 1, 'float32', 10 + i);
+    const b = tf.randomNormal([...c.b], 0, 1, 'float32', 20 + i);
+    try {
+      return read(tf.engine().runKernel('BatchMatMul', { a, b }, { transposeA: c.transposeA, transposeB: c.transposeB }));
+    } finally {
+      tf.dispose([a, b]);
+    }
+  });
+
+/** Runs every case on the current backend. */
+const runAll = (cases: ReadonlyArray<ConvCase>, depthwise: boolean): Results[] =>
+  cases.map((c) => {
+    const { run, dispose } = calls(c, depthwise);
+    try {
+      return run();
+    } finally {
+      dispose();
+    }
+  });
+
+interface All {
+  readonly conv: Results[];
+  readonly depthwise: Results[];
+  readonly matMul: Float32Array[];
+}
+let reference: All & { depthwiseByDefinition: Results[] };
+let cpuPack: All;
+let wasmPack: All;
+let registered: RegisteredKernels[] = [];
+let tensorsBefore = 0;
+let tensorsAfter = 0;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  reference = {
+    conv: runAll(CONV_CASES, false),
+    depthwise: runAll(DEPTHWISE_CASES, true),
+    matMul: matMuls(),
+    depthwiseByDefinition: DEPTHWISE_CASES.map((c) => {
+      const { byDefinition, dispose } = calls(c, true);
+      try {
+        return byDefinition();
+      } finally {
+        dispose();
+      }
+    }),
+  };
+  tensorsBefore = tf.memory().numTensors;
+  // Every kernel of the pack on both backends, whichever are on by default, so each is checked.
+  registered.push(ok(registerTransferKernels('cpu', { kernels: PACK_KERNELS })));
+  cpuPack = { conv: runAll(CONV_CASES, false), depthwise: runAll(DEPTHWISE_CASES, true), matMul: matMuls() };
+  await tf.setBackend('wasm');
+  registered.push(ok(registerTransferKernels('wasm', { kernels: PACK_KERNELS })));
+  wasmPack = { conv: runAll(CONV_CASES, false), depthwise: runAll(DEPTHWISE_CASES, true), matMul: matMuls() };
+  tensorsAfter = tf.memory().numTensors;
+  await tf.setBackend('cpu');
+});
+
+afterAll(() => {
+  for (const r of registered) r.unregister();
+  registered = [];
+});
+
+describe.each([
+  ['cpu', () => cpuPack],
+  ['wasm', () => wasmPack],
+] as const)('the kernel pack on %s', (_backend, results) => {
+  it.each(CONV_CASES.map((c, i) => [label(c), i] as const))('Conv2DBackpropFilter and Conv2DBackpropInput match the reference: %s', (_name, i) => {
+    expectClose(results().conv[i]!.filter, reference.conv[i]!.filter);
+    expectClose(results().conv[i]!.input, reference.conv[i]!.input);
+  });
+
+  it.each(DEPTHWISE_CASES.map((c, i) => [label(c), i] as const))('depthwise filter and input gradients match the definition: %s', (_name, i) => {
+    expectClose(results().depthwise[i]!.filter, reference.depthwiseByDefinition[i]!.filter);
+    expectClose(results().depthwise[i]!.input, reference.depthwiseByDefinition[i]!.input);
+  });
+
+  it.each(DEPTHWISE_CASES.flatMap((c, i) => (c.dilations.every((d) => d === 1) ? [[label(c), i] as const] : [])))(
+    'depthwise filter and input gradients match the reference kernels: %s',
+    (_name, i) => {
+      expectClose(results().depthwise[i]!.filter, reference.depthwise[i]!.filter);
+      expectClose(results().depthwise[i]!.input, reference.depthwise[i]!.input);
+    },
+  );
+
+  it.each(MATMUL_CASES.map((c, i) => [`${c.a.join('×')} · ${c.b.join('×')}, transposeA ${c.transposeA}, transposeB ${c.transposeB}`, i] as const))(
+    'BatchMatMul matches the reference: %s',
+    (_name, i) => {
+      expectClose(results().matMul[i]!, reference.matMul[i]!);
+    },
+  );
+});
+
+describe('the references', () => {
+  it('agree with each other where tfjs supports the case, and not where it ignores dilations', () => {
+    DEPTHWISE_CASES.forEach((c, i) => {
+      const undilated = c.dilations.every((d) => d === 1);
+      const a = reference.depthwise[i]!.filter;
+      const b = reference.depthwiseByDefinition[i]!.filter;
+      const worst = Math.max(...a.map((v, k) => Math.abs(v - b[k]!)));
+      expect(worst < 1e-3, label(c)).toBe(undilated);
+    });
+  });
+});
+
+describe('registering the pack', () => {
+  it('leaves no tensor or data buffer behind', () => {
+    expect(tensorsAfter).toBe(tensorsBefore);
+  });
+
+  it('adds the kernels stock wasm lacks and replaces the others', () => {
+    const [cpu, wasm] = registered;
+    expect(wasm!.added).toEqual(['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']);
+    expect(wasm!.replaced).toEqual(['Conv2DBackpropInput', 'BatchMatMul']);
+    expect(cpu!.replaced).toEqual([...PACK_KERNELS]);
+  });
+
+  it('is idempotent: a second call with the same kernels returns the same record', () => {
+    expect(ok(registerTransferKernels('cpu', { kernels: PACK_KERNELS }))).toBe(registered[0]);
+  });
+
+  it('refuses a different set while one is registered, then accepts it once unregistered', () => {
+    expect(err(registerTransferKernels('cpu'))).toMatchObject({ _tag: 'InvalidArgument', path: 'options.kernels' });
+    const stock = tf.getKernel('Conv2DBackpropInput', 'cpu')!.kernelFunc;
+    registered[0]!.unregister();
+    const byDefault = ok(registerTransferKernels('cpu'));
+    expect(byDefault.kernels).toEqual(KERNEL_PACK['cpu']);
+    expect(tf.getKernel('Conv2DBackpropInput', 'cpu')!.kernelFunc).not.toBe(stock);
+    byDefault.unregister();
+    registered[0] = ok(registerTransferKernels('cpu', { kernels: PACK_KERNELS }));
+  });
+
+  it('puts the stock kernels back on unregister, and wasm loses the ones it lacked', () => {
+    const wasm = registered[1]!;
+    wasm.unregister();
+    expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined();
+    expect(tf.getKernel('Conv2DBackpropInput', 'wasm')).toBeDefined();
+    registered[1] = ok(registerTransferKernels('wasm', { kernels: PACK_KERNELS }));
+  });
+
+  it('rejects a backend it has no kernels for, and kernels it does not have', () => {
+    expect(err(registerTransferKernels('webgl'))._tag).toBe('NotSupported');
+    expect(err(registerTransferKernels('cpu', { kernels: ['Conv2D' as 'BatchMatMul'] }))).toMatchObject({ _tag: 'InvalidArgument', path: 'options.kernels' });
+  });
+});
