@@ -7,6 +7,7 @@ import type { either as E, taskEither as TE } from 'fp-ts';
 import type { TransferError } from './errors';
 import type { Matrix } from './matrix';
 import type { HeadSpec, Phase, TrainablePolicy } from './recipe';
+import type { RowStoreFactory } from './rowStore';
 
 /** One layer of a backbone, as the core sees it. */
 export interface LayerInfo {
@@ -64,6 +65,8 @@ export interface PhaseArgs<X> {
   readonly batchSize: number;
   /** Seeds randomness inside steps (dropout masks). */
   readonly seed: number;
+  /** Where the phase keeps cached activations (default: in memory, in chunks). */
+  readonly store?: RowStoreFactory;
 }
 
 /** Loss summed over examples, and how many were classified right. */

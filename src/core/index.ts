@@ -15,3 +15,4 @@ export * from './labels';
 export * from './random';
 export * from './backbone';
 export * from './resolveTap';
+export * from './rowStore';

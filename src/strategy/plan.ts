@@ -9,6 +9,7 @@ import { checkLabels, type Labels } from '../core/labels';
 import { deriveSeed, permutation, seededRandom } from '../core/random';
 import { makeRecipe, type Recipe } from '../core/recipe';
 import { resolveTap } from '../core/resolveTap';
+import type { RowStoreFactory } from '../core/rowStore';
 import { openUnitInterval, positiveInteger } from '../core/validate';
 
 /** Inputs and their labels. */
@@ -52,6 +53,11 @@ export interface TransferOptions<X> {
   readonly signal?: AbortSignal;
   /** Called after every batch. */
   readonly onProgress?: (progress: Progress) => void;
+  /**
+   * Where cached activations of the frozen part are kept. Default: in memory, in 16 MB chunks
+   * ({@link memoryRowStore}); `diskRowStore` from `transferkit/node` spills to disk past a budget.
+   */
+  readonly activationStore?: RowStoreFactory;
 }
 
 export type Validation = { readonly kind: 'none' } | { readonly kind: 'split'; readonly indices: Int32Array } | { readonly kind: 'set'; readonly count: number };
@@ -89,6 +95,9 @@ const checkOptions = <X>(options: TransferOptions<X>): E.Either<TransferError, v
     options.validation !== undefined && 'split' in options.validation ? openUnitInterval('options.validation.split', options.validation.split) : E.right(0),
     Number.isInteger(options.seed ?? 0) ? E.right(0) : E.left(invalidArgument('options.seed', 'an integer', options.seed)),
     ['average', 'flatten'].includes(options.pooling ?? 'average') ? E.right(0) : E.left(invalidArgument('options.pooling', "'average' or 'flatten'", options.pooling)),
+    options.activationStore === undefined || typeof options.activationStore === 'function'
+      ? E.right(0)
+      : E.left(invalidArgument('options.activationStore', 'a row-store factory (e.g. memoryRowStore())', options.activationStore)),
   ];
   const bad = checks.find(E.isLeft);
   return bad === undefined ? E.right(undefined) : (bad as E.Left<TransferError>);

@@ -93,6 +93,7 @@ const runPhases = async <X, M extends TransferModel<X>>(model: M, data: Transfer
       ...(p.validationSet === undefined ? {} : { validation: p.validationSet }),
       batchSize: p.batchSize,
       seed: deriveSeed(p.seed, 7 + phaseIndex),
+      ...(options.activationStore === undefined ? {} : { store: options.activationStore }),
     })();
     if (E.isLeft(session)) return session;
     const started = performance.now();

@@ -3,10 +3,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E, type taskEither as TE } from 'fp-ts';
 import type { Backbone, LayerInfo, Pooling } from '../../core/backbone';
 import { backendFailure, described, invalidArgument, notSupported, shapeMismatch, type TransferError } from '../../core/errors';
-import type { Matrix } from '../../core/matrix';
+import { matrix, type Matrix } from '../../core/matrix';
+import { compilePrefix } from './compile';
 import { inboundLayers, layerInfos, type Layer } from './graph';
 import { checkInputs } from './inputs';
-import { toMatrix } from './matrix';
 import { buildTransferModel, TfjsTransferModel } from './transferModel';
 
 /** A tfjs-layers model seen as a {@link Backbone}: inputs are tensors, trained models are {@link TfjsTransferModel}s. */
@@ -57,27 +57,43 @@ const topIndex = (model: tfl.LayersModel, layers: ReadonlyArray<LayerInfo>, top:
     : E.left(invalidArgument('options.top', `a layer name or index: ${layers.map((l) => l.name).join(', ')}`, top));
 };
 
-/** Activations at one layer, pooled to a row per example, in inference mode. */
+/**
+ * Activations at one layer, pooled to a row per example, in inference mode. The layers up to the
+ * tap run compiled (BatchNorm folded, activations fused; compile.ts), a batch at a time, and each
+ * batch is pooled before the next runs, so memory holds one batch of activations.
+ */
 const embedAt = (model: tfl.LayersModel, x: tf.Tensor, at: LayerInfo, pooling: Pooling, batchSize: number): E.Either<TransferError, Matrix> => {
-  // A model cut from the source shares its layers: it is only read here and never disposed, since
-  // disposing it would release the source's own weights.
-  const cut = tfl.model({ inputs: model.inputs, outputs: model.getLayer(at.name).output as tfl.SymbolicTensor });
-  const activations = cut.predict(x, { batchSize }) as tf.Tensor;
+  const output = model.getLayer(at.name).output as tfl.SymbolicTensor;
+  const rank = output.shape.length;
+  if (rank > 4 && pooling === 'average') {
+    return E.left(shapeMismatch('at', "an output of rank 2, 3 or 4 for average pooling (or pooling: 'flatten')", `rank ${rank}`));
+  }
+  // The compiled program reads the source's layers and owns only its folded copies of weights.
+  const prefix = compilePrefix(model.inputs[0]!, [output]);
   try {
-    const rank = activations.rank;
-    if (rank > 4 && pooling === 'average') {
-      return E.left(shapeMismatch('at', "an output of rank 2, 3 or 4 for average pooling (or pooling: 'flatten')", `rank ${rank}`));
+    const n = x.shape[0]!;
+    let cols = 0;
+    let data = new Float32Array(0);
+    for (let start = 0; start < n; start += batchSize) {
+      const size = Math.min(batchSize, n - start);
+      const rows = tf.tidy(() => {
+        const [activations] = prefix.run(tf.slice(x, start, size));
+        const a = activations!;
+        return a.rank === 2 ? a : pooling === 'flatten' ? tf.reshape(a, [size, -1]) : tf.mean(a, a.rank === 4 ? [1, 2] : [1]);
+      });
+      try {
+        if (start === 0) {
+          cols = rows.shape[1]!;
+          data = new Float32Array(n * cols);
+        }
+        data.set(rows.dataSync() as Float32Array, start * cols);
+      } finally {
+        rows.dispose();
+      }
     }
-    const pooled = tf.tidy(() =>
-      rank === 2 ? activations.clone() : pooling === 'flatten' ? tf.reshape(activations, [activations.shape[0]!, -1]) : tf.mean(activations, rank === 4 ? [1, 2] : [1]),
-    );
-    try {
-      return toMatrix(pooled);
-    } finally {
-      pooled.dispose();
-    }
+    return matrix(n, cols, data);
   } finally {
-    activations.dispose();
+    prefix.dispose();
   }
 };
 

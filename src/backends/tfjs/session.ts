@@ -2,9 +2,10 @@
  * One training phase on the tfjs backend.
  *
  * The phase's policy splits the copied graph into a frozen prefix and a trainable suffix. The prefix
- * runs once per example through `predict` (inference mode: BatchNorm on its moving statistics,
- * dropout off) and its outputs are cached; every step then runs only the suffix and the head on
- * cached rows. Gradients flow only to the variables of the layers that train, so nothing frozen
+ * is compiled for inference (BatchNorm folded into the convolution before it, activations fused;
+ * see compile.ts), runs once per example, a batch at a time, and its outputs are appended to row
+ * stores (in-memory chunks by default, or on disk); every step then runs only the suffix and the
+ * head on gathered rows. Gradients flow only to the variables of the layers that train, so nothing frozen
  * moves, and a new policy takes effect in the next phase with no re-compile to forget.
  *
  * The copied backbone layers run in inference mode even while they train, as the Keras
@@ -19,6 +20,8 @@ import { either as E } from 'fp-ts';
 import type { BatchOutcome, InputSet, PhaseArgs, PhaseSession } from '../../core/backbone';
 import { backendFailure, type TransferError } from '../../core/errors';
 import { deriveSeed } from '../../core/random';
+import { memoryRowStore, type RowStore, type RowStoreFactory } from '../../core/rowStore';
+import { compilePrefix, type CompiledPrefix } from './compile';
 import { applyPolicy, replay, split, type Layer, type SymbolicTensor } from './graph';
 
 /** What a session needs of a transfer model. */
@@ -38,42 +41,45 @@ export interface Parts {
   readonly dropout: number;
 }
 
-/** Cached prefix outputs: one per crossing tensor, one row per example. */
+const rowSize = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a * b, 1);
+
+/** Cached prefix outputs of one crossing tensor: a row per example. */
 interface Cached {
-  readonly data: Float32Array;
+  readonly store: RowStore;
   readonly shape: ReadonlyArray<number>;
 }
 
-const rowSize = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a * b, 1);
-
 /**
- * The frozen prefix as a model from the input to the crossing tensors it computes (crossing
- * tensors that are the input itself need no model), or none when every crossing tensor is the input.
+ * Runs the compiled frozen prefix over the inputs, a batch at a time, and appends each crossing
+ * tensor's rows to its own store: memory holds one batch of activations beyond the stores.
  */
-const prefixModel = (input: SymbolicTensor, crossing: ReadonlyArray<SymbolicTensor>): tfl.LayersModel | undefined => {
-  const internal = crossing.filter((t) => t.id !== input.id);
-  return internal.length === 0 ? undefined : tfl.model({ inputs: input, outputs: internal });
-};
-
-/** Runs the frozen prefix once over the inputs, in inference mode, and keeps its outputs as rows. */
-const cache = (prefix: tfl.LayersModel | undefined, input: SymbolicTensor, crossing: ReadonlyArray<SymbolicTensor>, x: tf.Tensor, batchSize: number): Cached[] => {
-  const predicted = prefix === undefined ? [] : prefix.predict(x, { batchSize });
-  const outputs = Array.isArray(predicted) ? predicted : [predicted];
+const cache = (prefix: CompiledPrefix, crossing: ReadonlyArray<SymbolicTensor>, x: tf.Tensor, batchSize: number, store: RowStoreFactory): Cached[] => {
+  const cached = crossing.map((t) => {
+    const shape = (t.shape as number[]).slice(1);
+    return { store: store(rowSize(shape)), shape };
+  });
   try {
-    let k = 0;
-    return crossing.map((t) => {
-      const values = t.id === input.id ? x : outputs[k++]!;
-      return { data: Float32Array.from(values.dataSync() as ArrayLike<number>), shape: values.shape.slice(1) };
-    });
-  } finally {
-    tf.dispose(outputs);
+    const n = x.shape[0]!;
+    for (let start = 0; start < n; start += batchSize) {
+      const size = Math.min(batchSize, n - start);
+      const batch = tf.slice(x, start, size);
+      const outputs = prefix.run(batch);
+      try {
+        outputs.forEach((o, k) => cached[k]!.store.append(o.dataSync() as Float32Array));
+      } finally {
+        tf.dispose([batch, ...outputs]);
+      }
+    }
+    return cached;
+  } catch (thrown) {
+    cached.forEach((c) => c.store.dispose());
+    throw thrown;
   }
 };
 
 const gatherRows = (c: Cached, indices: Int32Array): tf.Tensor => {
-  const size = rowSize(c.shape);
-  const out = new Float32Array(indices.length * size);
-  indices.forEach((row, i) => out.set(c.data.subarray(row * size, (row + 1) * size), i * size));
+  const out = new Float32Array(indices.length * c.store.rowSize);
+  c.store.gather(indices, out);
   return tf.tensor(out, [indices.length, ...c.shape], 'float32');
 };
 
@@ -100,7 +106,10 @@ class TfjsPhaseSession implements PhaseSession {
     this.#optimizer = optimizer === 'adam' ? tf.train.adam(learningRate) : tf.train.sgd(learningRate);
     const weights = [...trained, ...parts.head].flatMap((l) => l.trainableWeights);
     this.#variables = weights.map((w) => w.read() as tf.Variable);
-    this.#kernels = weights.filter((w) => /kernel$/.test(w.name)).map((w) => w.read() as tf.Variable);
+    // tfjs makes variable names unique with a suffix (`kernel_1` for the second model built in a
+    // process), which once hid every kernel from the L2 penalty after the first run; the original
+    // name is stable.
+    this.#kernels = weights.filter((w) => /kernel$/.test(w.originalName)).map((w) => w.read() as tf.Variable);
   }
 
   #forward(xs: tf.Tensor[], training: boolean, seed: number): tf.Tensor {
@@ -157,23 +166,30 @@ class TfjsPhaseSession implements PhaseSession {
 
   dispose(): void {
     this.#optimizer.dispose();
+    for (const set of [this.cached.train, this.cached.validation]) set?.rows.forEach((c) => c.store.dispose());
   }
 }
 
 /** Opens a phase: applies its policy, splits the graph, caches the frozen prefix's outputs. */
 export const openSession = (parts: Parts, args: PhaseArgs<tf.Tensor>): E.Either<TransferError, PhaseSession> => {
+  let prefix: CompiledPrefix | undefined;
+  let train: Cached[] = [];
   try {
     const trained = applyPolicy(parts.backbone, args.phase.trains);
     const { suffix, crossing } = split(parts.graph, trained, parts.pooled);
     const suffixModel = suffix.length === 0 ? undefined : replay(suffix, crossing, parts.pooled);
-    const prefix = prefixModel(parts.input, crossing);
+    prefix = compilePrefix(parts.input, crossing);
+    const store = args.store ?? memoryRowStore();
     const started = performance.now();
-    const train = { rows: cache(prefix, parts.input, crossing, args.inputs, args.batchSize), labels: args.labels };
+    train = cache(prefix, crossing, args.inputs, args.batchSize, store);
     const v = args.validation;
-    const validation = v === undefined ? undefined : { rows: cache(prefix, parts.input, crossing, v.inputs, args.batchSize), labels: v.labels };
+    const validation = v === undefined ? undefined : { rows: cache(prefix, crossing, v.inputs, args.batchSize, store), labels: v.labels };
     const cacheMs = performance.now() - started;
-    return E.right(new TfjsPhaseSession(parts, suffixModel, { train, validation }, args, trained, cacheMs));
+    return E.right(new TfjsPhaseSession(parts, suffixModel, { train: { rows: train, labels: args.labels }, validation }, args, trained, cacheMs));
   } catch (thrown) {
+    train.forEach((c) => c.store.dispose());
     return E.left(backendFailure(`starting phase ${args.phase.name}`, thrown));
+  } finally {
+    prefix?.dispose();
   }
 };
