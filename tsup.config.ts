@@ -1,11 +1,13 @@
 import { defineConfig } from 'tsup';
 
-// Two entry points: `transferkit` (no tensor library) and `transferkit/tfjs` (the backend).
+// Three entry points: `transferkit` (no tensor library), `transferkit/tfjs` (the backend) and
+// `transferkit/node` (what needs Node built-ins, e.g. spilling caches to disk).
 // Peer dependencies (fp-ts, @tensorflow/*) stay external so an app keeps one copy of each.
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
     tfjs: 'src/backends/tfjs/index.ts',
+    node: 'src/node/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

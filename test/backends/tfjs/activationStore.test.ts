@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { memoryRowStore, partialFineTune, transfer, type RowStore, type RowStoreFactory } from 'transferkit';
+import { diskRowStore } from 'transferkit/node';
 import { fromLayersModel } from 'transferkit/tfjs';
 import { ok } from '../../fixtures/either';
 import { mobileNetLike, toyData } from '../../fixtures/models';
@@ -59,8 +60,12 @@ describe('activationStore', () => {
         expect(s.disposed).toBe(true);
       }
       expect([...stored.model.weights()]).toEqual([...plain.model.weights()]);
+      // Spilling every row to disk changes nothing either.
+      const spilled = ok(await transfer(ok(fromLayersModel(model)), partialFineTune, { x, y }, { ...options, activationStore: diskRowStore({ memoryBytes: 0 }) })());
+      expect([...spilled.model.weights()]).toEqual([...plain.model.weights()]);
       stored.model.dispose();
       plain.model.dispose();
+      spilled.model.dispose();
     } finally {
       x.dispose();
       model.dispose();
