@@ -3,10 +3,12 @@
  * ratios measured side by side in one run; docs/benchmarks.md records results with the command.
  */
 import { run as cnn } from './cnnTraining';
+import { run as embedding } from './embedding';
+import { run as finetune } from './fineTune';
 import { run as kernels } from './kernels';
 import { run as logme } from './logme';
 
-const benches: Record<string, () => void | Promise<void>> = { logme, kernels, cnn };
+const benches: Record<string, () => void | Promise<void>> = { logme, kernels, cnn, embedding, finetune };
 const chosen = process.argv.slice(2);
 for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) {
   const bench = benches[name];

@@ -116,7 +116,7 @@ const calls = (c: ConvCase, depthwise: boolean) => {
 
 const read = (t: tf.Tensor | tf.Tensor[]): Float32Array => {
   const tensor = Array.isArray(t) ? t[0]! : t;
-  const values = tensor.dataSync() as Float32Array;
+  const values = Float32Array.from(tensor.dataSync());
   tf.dispose(t);
   return values;
 };
@@ -168,10 +168,57 @@ const runAll = (cases: ReadonlyArray<ConvCase>, depthwise: boolean): Results[] =
     }
   });
 
+/** Slices: contiguous runs (the fast path) and not, of several ranks and dtypes. */
+const SLICE_CASES = [
+  { shape: [10, 4, 4, 3], begin: [3, 0, 0, 0], size: [4, 4, 4, 3], dtype: 'float32' },
+  { shape: [10, 4, 4, 3], begin: [3, 1, 0, 0], size: [1, 2, 4, 3], dtype: 'float32' },
+  { shape: [10, 4, 4, 3], begin: [3, 1, 1, 0], size: [2, 2, 2, 3], dtype: 'float32' },
+  { shape: [6, 5], begin: [2, 0], size: [-1, -1], dtype: 'int32' },
+  { shape: [6, 5], begin: [0, 1], size: [6, 3], dtype: 'int32' },
+  { shape: [2, 3, 4, 5, 6], begin: [1, 0, 0, 0, 0], size: [1, 3, 4, 5, 6], dtype: 'float32' },
+  { shape: [9], begin: [4], size: [3], dtype: 'bool' },
+] as const;
+
+/** Tiles: repeats of length-1 axes only (a broadcast, the fast path), and real repeats. */
+const TILE_CASES = [
+  { shape: [1, 1, 1, 7], reps: [5, 3, 3, 1], dtype: 'float32' },
+  { shape: [4, 1], reps: [1, 6], dtype: 'float32' },
+  { shape: [2, 3], reps: [2, 2], dtype: 'float32' },
+  { shape: [1, 3], reps: [4, 1], dtype: 'int32' },
+] as const;
+
+const values = (shape: ReadonlyArray<number>, dtype: tf.DataType, seed: number): tf.Tensor =>
+  tf.tidy(() => {
+    const base = tf.randomUniform([...shape], -5, 5, 'float32', seed);
+    return dtype === 'float32' ? base : dtype === 'int32' ? tf.cast(tf.round(base), 'int32') : tf.greater(base, 0);
+  });
+
+const slices = (): Float32Array[] =>
+  SLICE_CASES.map((c, i) => {
+    const x = values(c.shape, c.dtype, 30 + i);
+    try {
+      return Float32Array.from(read(tf.engine().runKernel('Slice', { x }, { begin: [...c.begin], size: [...c.size] })));
+    } finally {
+      x.dispose();
+    }
+  });
+
+const tiles = (): Float32Array[] =>
+  TILE_CASES.map((c, i) => {
+    const x = values(c.shape, c.dtype, 40 + i);
+    try {
+      return Float32Array.from(read(tf.engine().runKernel('Tile', { x }, { reps: [...c.reps] })));
+    } finally {
+      x.dispose();
+    }
+  });
+
 interface All {
   readonly conv: Results[];
   readonly depthwise: Results[];
   readonly matMul: Float32Array[];
+  readonly slice: Float32Array[];
+  readonly tile: Float32Array[];
 }
 let reference: All & { depthwiseByDefinition: Results[] };
 let cpuPack: All;
@@ -186,6 +233,8 @@ beforeAll(async () => {
     conv: runAll(CONV_CASES, false),
     depthwise: runAll(DEPTHWISE_CASES, true),
     matMul: matMuls(),
+    slice: slices(),
+    tile: tiles(),
     depthwiseByDefinition: DEPTHWISE_CASES.map((c) => {
       const { byDefinition, dispose } = calls(c, true);
       try {
@@ -198,10 +247,10 @@ beforeAll(async () => {
   tensorsBefore = tf.memory().numTensors;
   // Every kernel of the pack on both backends, whichever are on by default, so each is checked.
   registered.push(ok(registerTransferKernels('cpu', { kernels: PACK_KERNELS })));
-  cpuPack = { conv: runAll(CONV_CASES, false), depthwise: runAll(DEPTHWISE_CASES, true), matMul: matMuls() };
+  cpuPack = { conv: runAll(CONV_CASES, false), depthwise: runAll(DEPTHWISE_CASES, true), matMul: matMuls(), slice: slices(), tile: tiles() };
   await tf.setBackend('wasm');
   registered.push(ok(registerTransferKernels('wasm', { kernels: PACK_KERNELS })));
-  wasmPack = { conv: runAll(CONV_CASES, false), depthwise: runAll(DEPTHWISE_CASES, true), matMul: matMuls() };
+  wasmPack = { conv: runAll(CONV_CASES, false), depthwise: runAll(DEPTHWISE_CASES, true), matMul: matMuls(), slice: slices(), tile: tiles() };
   tensorsAfter = tf.memory().numTensors;
   await tf.setBackend('cpu');
 });
@@ -239,6 +288,14 @@ describe.each([
       expectClose(results().matMul[i]!, reference.matMul[i]!);
     },
   );
+
+  it.each(SLICE_CASES.map((c, i) => [`${c.dtype} ${c.shape.join('×')} from ${c.begin.join(',')} size ${c.size.join(',')}`, i] as const))('Slice gives exactly the reference: %s', (_name, i) => {
+    expect(results().slice[i]).toEqual(reference.slice[i]);
+  });
+
+  it.each(TILE_CASES.map((c, i) => [`${c.dtype} ${c.shape.join('×')} by ${c.reps.join(',')}`, i] as const))('Tile gives exactly the reference: %s', (_name, i) => {
+    expect(results().tile[i]).toEqual(reference.tile[i]);
+  });
 });
 
 describe('the references', () => {
@@ -261,7 +318,7 @@ describe('registering the pack', () => {
   it('adds the kernels stock wasm lacks and replaces the others', () => {
     const [cpu, wasm] = registered;
     expect(wasm!.added).toEqual(['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']);
-    expect(wasm!.replaced).toEqual(['Conv2DBackpropInput', 'BatchMatMul']);
+    expect(wasm!.replaced).toEqual(['Slice', 'Tile', 'Conv2DBackpropInput', 'BatchMatMul']);
     expect(cpu!.replaced).toEqual([...PACK_KERNELS]);
   });
 
