@@ -20,8 +20,9 @@ const STAGES: ReadonlyArray<readonly [number, number, number, number]> = [
 export const mobileNetV2 = (size: number, classes = 1000, seed = 1): tfl.LayersModel => {
   let k = seed;
   const init = () => tfl.initializers.heNormal({ seed: k++ });
-  const bn = (name: string) =>
-    tfl.layers.batchNormalization({ name, epsilon: 1e-3, momentum: 0.999, movingMeanInitializer: tfl.initializers.randomNormal({ stddev: 0.1, seed: k++ }), movingVarianceInitializer: tfl.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: k++ }) });
+  // Identity statistics (mean 0, variance 1) with He-initialised convolutions keep the signal's
+  // scale through the depth; random statistics made every image's features the same.
+  const bn = (name: string) => tfl.layers.batchNormalization({ name, epsilon: 1e-3, momentum: 0.999 });
   const relu6 = (name: string) => tfl.layers.reLU({ maxValue: 6, name });
   const conv = (name: string, filters: number, kernel: number, stride: number) =>
     tfl.layers.conv2d({ name, filters, kernelSize: kernel, strides: stride, padding: 'same', useBias: false, kernelInitializer: init() });
@@ -37,7 +38,9 @@ export const mobileNetV2 = (size: number, classes = 1000, seed = 1): tfl.LayersM
       const prefix = block === 0 ? 'expanded_conv' : `block_${block}`;
       let h = x;
       if (t !== 1) h = apply(relu6(`${prefix}_expand_relu`), apply(bn(`${prefix}_expand_BN`), apply(conv(`${prefix}_expand`, channels * t, 1, 1), h)));
-      const dw = tfl.layers.depthwiseConv2d({ name: `${prefix}_depthwise`, kernelSize: 3, strides: stride, padding: 'same', useBias: false, depthwiseInitializer: init() });
+      // He initialisation by the depthwise filter's own fan-in (9), not tfjs's (9 × channels).
+      const dwInit = tfl.initializers.randomNormal({ stddev: Math.sqrt(2 / 9), seed: k++ });
+      const dw = tfl.layers.depthwiseConv2d({ name: `${prefix}_depthwise`, kernelSize: 3, strides: stride, padding: 'same', useBias: false, depthwiseInitializer: dwInit });
       h = apply(relu6(`${prefix}_depthwise_relu`), apply(bn(`${prefix}_depthwise_BN`), apply(dw, h)));
       h = apply(bn(`${prefix}_project_BN`), apply(conv(`${prefix}_project`, c, 1, 1), h));
       x = stride === 1 && channels === c ? (tfl.layers.add({ name: `${prefix}_add` }).apply([x, h]) as tfl.SymbolicTensor) : h;

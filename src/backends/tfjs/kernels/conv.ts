@@ -32,6 +32,14 @@ const padded = (calls: KernelCalls, x: Info, info: Conv2DInfo): Info => {
   ]);
 };
 
+/** A 1×1, stride-1, unpadded convolution: a matrix product applied at every pixel. */
+const pointwise = (info: Conv2DInfo): boolean =>
+  info.filterHeight === 1 &&
+  info.filterWidth === 1 &&
+  info.strideHeight === 1 &&
+  info.strideWidth === 1 &&
+  info.padInfo.top + info.padInfo.bottom + info.padInfo.left + info.padInfo.right === 0;
+
 /**
  * Gradient of a convolution with respect to its filter, as one forward convolution: with the
  * batch and channel axes of the padded input swapped (channels become the batch) and the output
@@ -41,6 +49,12 @@ const padded = (calls: KernelCalls, x: Info, info: Conv2DInfo): Info => {
  */
 export const conv2DBackpropFilter = (calls: KernelCalls, x: Info, dy: Info, info: Conv2DInfo): Info => {
   const { inChannels: cin, outChannels: cout, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  if (pointwise(info)) {
+    // A 1×1 convolution is a matrix product over every pixel: dW = xᵀ · dy.
+    const m = info.batchSize * info.outHeight * info.outWidth;
+    const product = calls.matMul(calls.transpose(calls.reshape(x, [m, cin]), [1, 0]), calls.reshape(dy, [m, cout]));
+    return calls.reshape(product, [1, 1, cin, cout]);
+  }
   const xt = calls.transpose(padded(calls, x, info), [3, 1, 2, 0]);
   const f = calls.transpose(dy, [1, 2, 0, 3]);
   const full = calls.run('Conv2D', { x: xt, filter: f }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [sh, sw], dimRoundingMode: 'floor' });
@@ -87,6 +101,12 @@ const spread = (calls: KernelCalls, dy: Info, info: Conv2DInfo): Info => {
 
 /** Gradient of a convolution with respect to its input: shape [n, inHeight, inWidth, cin]. */
 export const conv2DBackpropInput = (calls: KernelCalls, dy: Info, filter: Info, info: Conv2DInfo): Info => {
+  if (pointwise(info)) {
+    // dx = dy · Wᵀ over every pixel.
+    const m = info.batchSize * info.outHeight * info.outWidth;
+    const w = calls.transpose(calls.reshape(filter, [info.inChannels, info.outChannels]), [1, 0]);
+    return calls.reshape(calls.matMul(calls.reshape(dy, [m, info.outChannels]), w), [info.batchSize, info.inHeight, info.inWidth, info.inChannels]);
+  }
   const flipped = calls.transpose(calls.reverse(filter, [0, 1]), [0, 1, 3, 2]);
   return calls.run(
     'Conv2D',
