@@ -2,13 +2,14 @@
  * Runs the benchmarks: `npm run bench` for all, `npm run bench -- logme` for one. Each prints
  * ratios measured side by side in one run; docs/benchmarks.md records results with the command.
  */
+import { run as cache } from './cacheMemory';
 import { run as cnn } from './cnnTraining';
 import { run as embedding } from './embedding';
 import { run as finetune } from './fineTune';
 import { run as kernels } from './kernels';
 import { run as logme } from './logme';
 
-const benches: Record<string, () => void | Promise<void>> = { logme, kernels, cnn, embedding, finetune };
+const benches: Record<string, () => void | Promise<void>> = { logme, kernels, cnn, embedding, finetune, cache };
 const chosen = process.argv.slice(2);
 for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) {
   const bench = benches[name];
