@@ -1,0 +1,125 @@
+/**
+ * The MNIST transfer study (issue 5): for a target domain and a number of labelled images per
+ * digit, train a from-scratch baseline, the four strategy presets, and the recipe `selectStrategy`
+ * picks for that size and the measured similarity, and score each on held-out target images.
+ *
+ * Source: the committed CNN trained on digits 0–4 (scripts/mnist/source). Target: digits 5–9 in one
+ * of four domains (data.ts). Training images come from [0, 600) per digit (each seed takes its own
+ * slice), test images from [600, 860); similarity is measured on 60 unlabelled target images per
+ * digit against 60 held-out source images per digit.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { either as E } from 'fp-ts';
+import { evaluate, measureSimilarity, presets, selectStrategy, transfer, type Recipe, type StrategyKind } from 'transferkit';
+import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
+import { SIDE, SOURCE_DIGITS, SPLITS, take, TARGET_DIGITS, type DomainName } from './data';
+import { sourceArchitecture } from './sourceModel';
+
+export type Method = 'scratch' | StrategyKind | 'selector';
+export const METHODS: ReadonlyArray<Method> = ['scratch', 'feature-extractor', 'earlier-layer-tap', 'partial-fine-tune', 'full-fine-tune', 'selector'];
+
+export interface CellSpec {
+  readonly domain: DomainName;
+  readonly perDigit: number;
+  readonly seed: number;
+}
+
+export interface MethodResult {
+  readonly method: Method;
+  /** The recipe that ran (for the selector: the one it picked). */
+  readonly ran: string;
+  readonly accuracy: number;
+  readonly ms: number;
+}
+
+export interface CellResult extends CellSpec {
+  readonly similarity: number;
+  readonly results: ReadonlyArray<MethodResult>;
+}
+
+/** Test images per digit, from the end of the held-out range. */
+export const TEST_PER_DIGIT = 100;
+/** Optimisation steps the from-scratch baseline gets (Adam 1e-3, batch 32), whatever the size. */
+export const SCRATCH_STEPS = 300;
+const BATCH = 32;
+
+const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
+  if (E.isLeft(e)) throw new Error(e.left.message);
+  return e.right;
+};
+
+const images = (x: Float32Array, count: number): tf.Tensor4D => tf.tensor4d(x, [count, SIDE, SIDE, 1]);
+
+/** Trains the source architecture from random weights on the target, as a plain tfjs model. */
+const scratch = async (x: tf.Tensor, y: Int32Array, test: { x: tf.Tensor; y: Int32Array }, seed: number): Promise<number> => {
+  const model = sourceArchitecture(100 + seed);
+  // A model disposes only an optimizer it created itself: this one is disposed below.
+  const optimizer = tf.train.adam(1e-3);
+  model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const labels = tf.tensor1d(y, 'float32');
+  const testLabels = tf.tensor1d(test.y, 'float32');
+  try {
+    const epochs = Math.max(1, Math.ceil(SCRATCH_STEPS / Math.ceil(y.length / BATCH)));
+    await model.fit(x, labels, { epochs, batchSize: BATCH, shuffle: true, verbose: 0 });
+    const scores = model.evaluate(test.x, testLabels, { batchSize: 256 }) as tf.Scalar[];
+    const accuracy = (await scores[1]!.data())[0]!;
+    tf.dispose(scores);
+    return accuracy;
+  } finally {
+    tf.dispose([labels, testLabels]);
+    model.dispose();
+    optimizer.dispose();
+  }
+};
+
+const transferred = async (backbone: TfjsBackbone, recipe: Recipe, x: tf.Tensor, y: Int32Array, test: { x: tf.Tensor; y: Int32Array }, seed: number): Promise<number> => {
+  const result = unwrap(await transfer(backbone, recipe, { x, y: Array.from(y) }, { seed, batchSize: BATCH })());
+  try {
+    return unwrap(await evaluate(result.model, { x: test.x, y: Array.from(test.y) }, TARGET_DIGITS.length)()).accuracy;
+  } finally {
+    result.model.dispose();
+  }
+};
+
+/** Runs one cell of the study: every method in `methods`, in order, reporting each as it ends. */
+export const runCell = async (
+  source: tfl.LayersModel,
+  spec: CellSpec,
+  methods: ReadonlyArray<Method> = METHODS,
+  onMethod: (result: MethodResult) => void = () => undefined,
+): Promise<CellResult> => {
+  const backbone = unwrap(fromLayersModel(source));
+  if ((spec.seed + 1) * spec.perDigit > SPLITS.target.trainEnd) throw new Error(`seed ${spec.seed} × ${spec.perDigit} per digit runs past the training range`);
+  const train = take(TARGET_DIGITS, spec.seed * spec.perDigit, spec.perDigit, spec.domain);
+  const test = take(TARGET_DIGITS, SPLITS.target.testEnd - TEST_PER_DIGIT, TEST_PER_DIGIT, spec.domain);
+  const sourceSample = take(SOURCE_DIGITS, SPLITS.source.trainEnd, 60);
+  const targetSample = take(TARGET_DIGITS, 0, 60, spec.domain);
+  const x = images(train.x, train.count);
+  const testX = images(test.x, test.count);
+  const sx = images(sourceSample.x, sourceSample.count);
+  const tx = images(targetSample.x, targetSample.count);
+  try {
+    const similarity = unwrap(await measureSimilarity(backbone, sx, tx, { seed: 1 })()).similarity;
+    const results: MethodResult[] = [];
+    for (const method of methods) {
+      const started = performance.now();
+      let ran: string = method;
+      let accuracy: number;
+      if (method === 'scratch') {
+        accuracy = await scratch(x, train.y, { x: testX, y: test.y }, spec.seed);
+      } else {
+        const recipe = method === 'selector' ? unwrap(selectStrategy({ size: train.count, similarity, classes: TARGET_DIGITS.length })) : presets[method];
+        ran = method === 'selector' ? recipe.kind : method;
+        accuracy = await transferred(backbone, recipe, x, train.y, { x: testX, y: test.y }, spec.seed);
+      }
+      const result = { method, ran, accuracy, ms: performance.now() - started };
+      results.push(result);
+      onMethod(result);
+    }
+    return { ...spec, similarity, results };
+  } finally {
+    tf.dispose([x, testX, sx, tx]);
+  }
+};
+
