@@ -206,3 +206,22 @@ export const compilePrefix = (input: SymbolicTensor, outputs: ReadonlyArray<Symb
     },
   };
 };
+
+/**
+ * Runs a compiled prefix over `x` a batch at a time: `use` gets each batch's outputs (and where the
+ * batch starts, and its size), which are disposed when it returns, so memory holds one batch.
+ */
+export const forEachBatch = (prefix: CompiledPrefix, x: tf.Tensor, batchSize: number, use: (outputs: tf.Tensor[], start: number, size: number) => void): void => {
+  const n = x.shape[0]!;
+  for (let start = 0; start < n; start += batchSize) {
+    const size = Math.min(batchSize, n - start);
+    const batch = tf.slice(x, start, size);
+    let outputs: tf.Tensor[] = [];
+    try {
+      outputs = prefix.run(batch);
+      use(outputs, start, size);
+    } finally {
+      tf.dispose([batch, ...outputs]);
+    }
+  }
+};

@@ -4,7 +4,7 @@ import { either as E, type taskEither as TE } from 'fp-ts';
 import type { Backbone, LayerInfo, Pooling } from '../../core/backbone';
 import { backendFailure, described, invalidArgument, notSupported, shapeMismatch, type TransferError } from '../../core/errors';
 import { matrix, type Matrix } from '../../core/matrix';
-import { compilePrefix } from './compile';
+import { compilePrefix, forEachBatch } from './compile';
 import { inboundLayers, layerInfos, type Layer } from './graph';
 import { checkInputs } from './inputs';
 import { buildTransferModel, TfjsTransferModel } from './transferModel';
@@ -74,13 +74,8 @@ const embedAt = (model: tfl.LayersModel, x: tf.Tensor, at: LayerInfo, pooling: P
     const n = x.shape[0]!;
     let cols = 0;
     let data = new Float32Array(0);
-    for (let start = 0; start < n; start += batchSize) {
-      const size = Math.min(batchSize, n - start);
-      const rows = tf.tidy(() => {
-        const [activations] = prefix.run(tf.slice(x, start, size));
-        const a = activations!;
-        return a.rank === 2 ? a : pooling === 'flatten' ? tf.reshape(a, [size, -1]) : tf.mean(a, a.rank === 4 ? [1, 2] : [1]);
-      });
+    forEachBatch(prefix, x, batchSize, ([a], start, size) => {
+      const rows = tf.tidy(() => (a!.rank === 2 ? a!.clone() : pooling === 'flatten' ? tf.reshape(a!, [size, -1]) : tf.mean(a!, a!.rank === 4 ? [1, 2] : [1])));
       try {
         if (start === 0) {
           cols = rows.shape[1]!;
@@ -90,7 +85,7 @@ const embedAt = (model: tfl.LayersModel, x: tf.Tensor, at: LayerInfo, pooling: P
       } finally {
         rows.dispose();
       }
-    }
+    });
     return matrix(n, cols, data);
   } finally {
     prefix.dispose();

@@ -21,7 +21,7 @@ import type { BatchOutcome, InputSet, PhaseArgs, PhaseSession } from '../../core
 import { backendFailure, type TransferError } from '../../core/errors';
 import { deriveSeed } from '../../core/random';
 import { memoryRowStore, type RowStore, type RowStoreFactory } from '../../core/rowStore';
-import { compilePrefix, type CompiledPrefix } from './compile';
+import { compilePrefix, forEachBatch, type CompiledPrefix } from './compile';
 import { applyPolicy, replay, split, type Layer, type SymbolicTensor } from './graph';
 
 /** What a session needs of a transfer model. */
@@ -59,17 +59,7 @@ const cache = (prefix: CompiledPrefix, crossing: ReadonlyArray<SymbolicTensor>, 
     return { store: store(rowSize(shape)), shape };
   });
   try {
-    const n = x.shape[0]!;
-    for (let start = 0; start < n; start += batchSize) {
-      const size = Math.min(batchSize, n - start);
-      const batch = tf.slice(x, start, size);
-      const outputs = prefix.run(batch);
-      try {
-        outputs.forEach((o, k) => cached[k]!.store.append(o.dataSync() as Float32Array));
-      } finally {
-        tf.dispose([batch, ...outputs]);
-      }
-    }
+    forEachBatch(prefix, x, batchSize, (outputs) => outputs.forEach((o, k) => cached[k]!.store.append(o.dataSync() as Float32Array)));
     return cached;
   } catch (thrown) {
     cached.forEach((c) => c.store.dispose());

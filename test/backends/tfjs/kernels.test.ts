@@ -16,6 +16,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KERNEL_PACK, PACK_KERNELS, registerTransferKernels, type RegisteredKernels } from 'transferkit/tfjs';
 import { err, ok } from '../../fixtures/either';
+import { expectClose as closeTo } from '../../fixtures/tensors';
 
 const TOLERANCE = 1e-4;
 
@@ -121,16 +122,7 @@ const read = (t: tf.Tensor | tf.Tensor[]): Float32Array => {
   return values;
 };
 
-const expectClose = (actual: Float32Array, expected: Float32Array): void => {
-  expect(actual.length).toBe(expected.length);
-  let scale = 1;
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]!));
-    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
-  }
-  expect(worst).toBeLessThanOrEqual(TOLERANCE * scale);
-};
+const expectClose = (actual: Float32Array, expected: Float32Array): void => closeTo(actual, expected, TOLERANCE);
 
 interface Results {
   readonly filter: Float32Array;

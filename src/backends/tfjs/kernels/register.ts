@@ -25,13 +25,7 @@ const kernel =
       if (original !== undefined) return original({ inputs, backend, attrs });
       throw new Error(`transferkit: ${name} supports only NHWC data on this backend`);
     }
-    const calls = new KernelCalls(backend as tf.KernelBackend, tf.getBackend());
-    try {
-      return calls.finish(body(calls, inputs, attrs));
-    } catch (thrown) {
-      calls.abandon();
-      throw thrown;
-    }
+    return KernelCalls.body(backend, (calls) => body(calls, inputs, attrs));
   };
 
 const convInfo = (inShape: ReadonlyArray<number>, filterShape: ReadonlyArray<number>, attrs: tf.NamedAttrMap, depthwise: boolean): tf.backend_util.Conv2DInfo =>
@@ -94,15 +88,8 @@ const factories: Record<PackKernel, Factory> = {
     if (original === undefined) throw new Error('transferkit: Tile has no kernel to wrap');
     const broadcast = x.dtype === 'float32' && reps.every((r, i) => r === 1 || x.shape[i] === 1);
     if (!broadcast) return original(args);
-    const calls = new KernelCalls(args.backend as tf.KernelBackend, tf.getBackend());
-    try {
-      const shape = x.shape.map((d, i) => d * reps[i]!);
-      const zeros = calls.run('Fill', {}, { shape, value: 0, dtype: 'float32' });
-      return calls.finish(calls.run('Add', { a: zeros, b: x }));
-    } catch (thrown) {
-      calls.abandon();
-      throw thrown;
-    }
+    const shape = x.shape.map((d, i) => d * reps[i]!);
+    return KernelCalls.body(args.backend, (calls) => calls.run('Add', { a: calls.run('Fill', {}, { shape, value: 0, dtype: 'float32' }), b: x }));
   },
 
   Conv2DBackpropFilter: kernel('Conv2DBackpropFilter', (calls, { x, dy }, attrs) =>
@@ -123,20 +110,20 @@ const factories: Record<PackKernel, Factory> = {
     const { transposeA, transposeB } = args.attrs as { transposeA?: boolean; transposeB?: boolean };
     if (original === undefined) throw new Error('transferkit: BatchMatMul has no kernel to wrap');
     if (transposeA !== true && transposeB !== true) return original(args);
-    const calls = new KernelCalls(args.backend as tf.KernelBackend, tf.getBackend(), new Map([['BatchMatMul', original]]));
-    try {
-      // Swap the last two axes.
-      const flip = (t: Info): Info => {
-        const r = t.shape.length;
-        return calls.transpose(t, [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2]);
-      };
-      const a = transposeA === true ? flip(args.inputs['a']!) : args.inputs['a']!;
-      const b = transposeB === true ? flip(args.inputs['b']!) : args.inputs['b']!;
-      return calls.finish(calls.run('BatchMatMul', { a, b }, { ...args.attrs, transposeA: false, transposeB: false }));
-    } catch (thrown) {
-      calls.abandon();
-      throw thrown;
-    }
+    return KernelCalls.body(
+      args.backend,
+      (calls) => {
+        // Swap the last two axes.
+        const flip = (t: Info): Info => {
+          const r = t.shape.length;
+          return calls.transpose(t, [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2]);
+        };
+        const a = transposeA === true ? flip(args.inputs['a']!) : args.inputs['a']!;
+        const b = transposeB === true ? flip(args.inputs['b']!) : args.inputs['b']!;
+        return calls.run('BatchMatMul', { a, b }, { ...args.attrs, transposeA: false, transposeB: false });
+      },
+      new Map([['BatchMatMul', original]]),
+    );
   },
 };
 

@@ -45,6 +45,20 @@ export class KernelCalls {
     this.#made.length = 0;
   }
 
+  /**
+   * Runs a kernel body with fresh calls on `backend`, returning its result and releasing every
+   * intermediate, whether the body returns or throws.
+   */
+  static body(backend: unknown, body: (calls: KernelCalls) => Info, overrides?: ReadonlyMap<string, tf.KernelFunc>): Info {
+    const calls = new KernelCalls(backend as tf.KernelBackend, tf.getBackend(), overrides);
+    try {
+      return calls.finish(body(calls));
+    } catch (thrown) {
+      calls.abandon();
+      throw thrown;
+    }
+  }
+
   reshape(x: Info, shape: number[]): Info {
     return this.run('Reshape', { x }, { shape });
   }
