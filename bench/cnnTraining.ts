@@ -58,6 +58,27 @@ const trainRate = async (): Promise<{ rate: number } | { error: string }> => {
   }
 };
 
+/** Where one training step's kernel time goes on the current backend: the five largest kernels. */
+const stepProfile = async (): Promise<string> => {
+  const model = cnn();
+  const x = tf.randomNormal([BATCH, 28, 28, 1], 0, 1, 'float32', 1);
+  const y = tf.oneHot(tf.tensor1d(Array.from({ length: BATCH }, (_, i) => i % 10), 'int32'), 10);
+  try {
+    await model.trainOnBatch(x, y);
+    const info = await tf.profile(async () => {
+      await model.trainOnBatch(x, y);
+    });
+    const byKernel = new Map<string, number>();
+    for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+    const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
+    const top = [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    return `one step's kernel time ${total.toFixed(0)} ms: ${top.map(([k, ms]) => `${k} ${ms.toFixed(0)} ms`).join(', ')}`;
+  } finally {
+    tf.dispose([x, y]);
+    model.dispose();
+  }
+};
+
 const torchRate = (threads: number): { rate: number; version: string; threads: number } | { error: string } => {
   try {
     const script = fileURLToPath(new URL('./cnn_reference.py', import.meta.url));
@@ -74,11 +95,13 @@ export const run = async (): Promise<void> => {
     await tf.setBackend(backend);
     rows.push([`stock tfjs ${backend}`, await trainRate()]);
   }
+  let profile = '';
   for (const backend of ['cpu', 'wasm']) {
     await tf.setBackend(backend);
     const pack = registerTransferKernels(backend);
     if (E.isLeft(pack)) throw new Error(pack.left.message);
     rows.push([`tfjs ${backend} + transferkit kernels`, await trainRate()]);
+    if (backend === 'wasm') profile = await stepProfile();
     pack.right.unregister();
   }
   const torch = [torchRate(1), torchRate(2)];
@@ -93,4 +116,5 @@ export const run = async (): Promise<void> => {
     console.log(`  ${name.padEnd(36)}${cell}${ratio}`);
   }
   if ('rate' in ours && best > 0) console.log(`  PyTorch (best) / transferkit: ${(best / ours.rate).toFixed(2)}×`);
+  console.log(`  transferkit on wasm, ${profile}`);
 };

@@ -37,6 +37,8 @@ const CASES: Case[] = [
   ...conv(16, 14, 64, 1, 384, 1, 'valid', false),
   ...conv(16, 14, 384, 3, 1, 1, 'same', true),
   ...conv(16, 28, 192, 3, 1, 2, 'same', true),
+  { kernel: 'Slice', what: 'a batch of 32 from 500 × 96² × 3 images', inputs: () => ({ x: tf.randomNormal([500, 96, 96, 3]) }), attrs: { begin: [64, 0, 0, 0], size: [32, 96, 96, 3] } },
+  { kernel: 'Tile', what: 'a BatchNorm gradient: 1280 → 32 × 3 × 3 × 1280', inputs: () => ({ x: tf.randomNormal([1, 1, 1, 1280]) }), attrs: { reps: [32, 3, 3, 1] } },
   { kernel: 'BatchMatMul', what: 'dense gradient 64×1600 · (128×1600)ᵀ', inputs: () => ({ a: tf.randomNormal([1, 64, 128]), b: tf.randomNormal([1, 1600, 128]) }), attrs: { transposeA: false, transposeB: true } },
   { kernel: 'BatchMatMul', what: 'dense gradient (64×1600)ᵀ · 64×128', inputs: () => ({ a: tf.randomNormal([1, 64, 1600]), b: tf.randomNormal([1, 64, 128]) }), attrs: { transposeA: true, transposeB: false } },
 ];
