@@ -1,7 +1,8 @@
 /**
- * The gradient-kernel pack: registering transferkit's convolution gradient kernels (and a faster
- * matrix product where transpose flags are slow) for the cpu and wasm backends, by an explicit
- * call. Importing transferkit registers nothing.
+ * The kernel pack: transferkit's convolution gradient kernels, and faster versions of stock kernels
+ * that transfer workloads lean on (a matrix product with transpose flags, contiguous slices,
+ * broadcast tiles), for the cpu and wasm backends, registered by an explicit call. Importing
+ * transferkit registers nothing.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { either as E } from 'fp-ts';
