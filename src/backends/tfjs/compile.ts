@@ -118,16 +118,18 @@ export const compilePrefix = (input: SymbolicTensor, outputs: ReadonlyArray<Symb
   // How many steps (or outputs) read each tensor: a tensor read only by the next layer of a chain
   // may disappear into it.
   const readers = new Map<number, number>();
+  const readBy = new Map<number, Layer>();
   const read = (id: number): void => void readers.set(id, (readers.get(id) ?? 0) + 1);
-  for (const layer of order) nodeOf(layer).inputs.forEach((t) => read(t.id));
+  for (const layer of order) {
+    for (const t of nodeOf(layer).inputs) {
+      read(t.id);
+      readBy.set(t.id, layer);
+    }
+  }
   outputs.forEach((t) => read(t.id));
-  const onlyReader = (t: SymbolicTensor): Layer | undefined => {
-    if (readers.get(t.id) !== 1) return undefined;
-    return order.find((l) => nodeOf(l).inputs.some((i) => i.id === t.id));
-  };
+  const onlyReader = (t: SymbolicTensor): Layer | undefined => (readers.get(t.id) === 1 ? readBy.get(t.id) : undefined);
 
   const steps: Step[] = [];
-  const folded: string[][] = [];
   const absorbed = new Set<Layer>();
   for (const layer of order) {
     if (absorbed.has(layer)) continue;
@@ -155,7 +157,6 @@ export const compilePrefix = (input: SymbolicTensor, outputs: ReadonlyArray<Symb
         output: nodeOf(chain[chain.length - 1]!).outputs[0]!.id,
         layers: chain.map((l) => l.name),
       });
-      folded.push(chain.map((l) => l.name));
       continue;
     }
     steps.push({ kind: 'layer', layer, inputs: inputs.map((t) => t.id), outputs: outs.map((t) => t.id) });
@@ -200,7 +201,7 @@ export const compilePrefix = (input: SymbolicTensor, outputs: ReadonlyArray<Symb
   };
   return {
     run,
-    folded,
+    folded: steps.flatMap((step) => (step.kind === 'conv' ? [step.layers] : [])),
     dispose: () => {
       for (const step of steps) if (step.kind === 'conv') tf.dispose([step.filter, step.bias]);
     },

@@ -218,6 +218,9 @@ let wasmPack: All;
 let registered: RegisteredKernels[] = [];
 let tensorsBefore = 0;
 let tensorsAfter = 0;
+/** Data buffers each backend holds before and after the pack's runs: a kernel's intermediates are buffers, not tensors. */
+const buffers: Record<string, { before: number; after: number }> = {};
+const dataIds = (backend: string): number => tf.findBackend(backend)!.numDataIds();
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -237,12 +240,16 @@ beforeAll(async () => {
     }),
   };
   tensorsBefore = tf.memory().numTensors;
+  buffers['cpu'] = { before: dataIds('cpu'), after: 0 };
   // Every kernel of the pack on both backends, whichever are on by default, so each is checked.
   registered.push(ok(registerTransferKernels('cpu', { kernels: PACK_KERNELS })));
   cpuPack = { conv: runAll(CONV_CASES, false), depthwise: runAll(DEPTHWISE_CASES, true), matMul: matMuls(), slice: slices(), tile: tiles() };
+  buffers['cpu'].after = dataIds('cpu');
   await tf.setBackend('wasm');
+  buffers['wasm'] = { before: dataIds('wasm'), after: 0 };
   registered.push(ok(registerTransferKernels('wasm', { kernels: PACK_KERNELS })));
   wasmPack = { conv: runAll(CONV_CASES, false), depthwise: runAll(DEPTHWISE_CASES, true), matMul: matMuls(), slice: slices(), tile: tiles() };
+  buffers['wasm'].after = dataIds('wasm');
   tensorsAfter = tf.memory().numTensors;
   await tf.setBackend('cpu');
 });
@@ -305,6 +312,8 @@ describe('the references', () => {
 describe('registering the pack', () => {
   it('leaves no tensor or data buffer behind', () => {
     expect(tensorsAfter).toBe(tensorsBefore);
+    expect(buffers['cpu']!.after).toBe(buffers['cpu']!.before);
+    expect(buffers['wasm']!.after).toBe(buffers['wasm']!.before);
   });
 
   it('adds the kernels stock wasm lacks and replaces the others', () => {

@@ -5,8 +5,9 @@
  *
  * - The filter gradient of a convolution is itself a convolution: of the input, with batch and
  *   channels swapped, by the output gradient dilated by the stride (Dumoulin & Visin, "A guide to
- *   convolution arithmetic for deep learning", 2016, gives the arithmetic). Measured on wasm, this
- *   ran 5–7× faster than building im2col rows and multiplying them (`npm run bench -- cnn`).
+ *   convolution arithmetic for deep learning", 2016, gives the arithmetic). While this was written, a
+ *   version that built im2col rows and multiplied them was timed on wasm at 5–7× slower, in a
+ *   one-off profile of the CNN bench's training step; that version is no longer in the tree.
  * - The input gradient is a stride-1 convolution of the output gradient — spread out by the
  *   stride, with zeros between — with the filter flipped in space and its channel axes swapped
  *   (Dumoulin & Visin, "A guide to convolution arithmetic for deep learning", 2016, §4).
@@ -17,11 +18,7 @@ import type { Info, KernelCalls } from './run';
 
 type Conv2DInfo = tf.backend_util.Conv2DInfo;
 
-
-/**
- * The input, padded as the convolution padded it, and the extents a filter tap (i, j) reads:
- * rows i·dh, i·dh + sh, …, for `outHeight` rows (likewise columns).
- */
+/** The input, padded as the convolution padded it. */
 const padded = (calls: KernelCalls, x: Info, info: Conv2DInfo): Info => {
   const { top, bottom, left, right } = info.padInfo;
   return calls.pad(x, [
@@ -149,6 +146,3 @@ export const depthwiseBackpropInput = (calls: KernelCalls, dy: Info, filter: Inf
   );
   return multiplier === 1 ? out : calls.sum(calls.reshape(out, [n, inHeight, inWidth, c, multiplier]), [4]);
 };
-
-
-

@@ -11,8 +11,6 @@ import * as tf from '@tensorflow/tfjs-core';
 export type Info = tf.TensorInfo;
 type Attrs = tf.NamedAttrMap;
 
-const sizeOf = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a * b, 1);
-
 export class KernelCalls {
   readonly #made: Info[] = [];
 
@@ -87,27 +85,11 @@ export class KernelCalls {
     return this.reshape(product, [m, n]);
   }
 
-  concat(xs: Info[], axis: number): Info {
-    return xs.length === 1 ? xs[0]! : this.run('Concat', xs, { axis });
-  }
-
-  add(xs: Info[]): Info {
-    return xs.length === 1 ? xs[0]! : this.run('AddN', xs);
-  }
-
-  mul(a: Info, b: Info): Info {
-    return this.run('Multiply', { a, b });
-  }
-
   sum(x: Info, axis: number[]): Info {
     return this.run('Sum', { x }, { axis, keepDims: false });
   }
 
   reverse(x: Info, dims: number[]): Info {
     return this.run('Reverse', { x }, { dims });
-  }
-
-  size(x: Info): number {
-    return sizeOf(x.shape);
   }
 }
