@@ -3,22 +3,25 @@
  * 600 labelled images per digit, all the training range holds) × 3 seeds — with the from-scratch
  * baseline, the four strategies and selectStrategy's pick in every cell. Writes
  * docs/results/calibration-mnist.md (the table, with the date, machine and command) and
- * docs/results/calibration-mnist.json (every run).
+ * docs/results/calibration-mnist.json (every run) and docs/results/calibration-mnist.svg (the chart).
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { either as E } from 'fp-ts';
+import { FINE_TUNE_EPOCHS, FINE_TUNE_LEARNING_RATE_FACTOR, FINE_TUNE_MIN_STEPS, HEAD_LEARNING_RATE, HEAD_MIN_STEPS } from 'transferkit';
 import { setupBackend } from 'transferkit/tfjs';
 import { DOMAINS } from './data';
+import { studyChart } from './chart';
 import { loadSourceModel } from './sourceModel';
-import { METHODS, runCell, type CellResult, type Method } from './study';
+import { METHODS, runCell, SCRATCH_STEPS, type CellResult, type Method } from './study';
 
 const SIZES = [5, 20, 100, 600];
 const SEEDS = [0, 1, 2];
 const STRATEGIES: ReadonlyArray<Method> = ['feature-extractor', 'earlier-layer-tap', 'partial-fine-tune', 'full-fine-tune'];
 
+const JSON_OUT = new URL('../../docs/results/calibration-mnist.json', import.meta.url);
 const started = performance.now();
 const choice = await setupBackend()();
 if (E.isLeft(choice)) throw new Error(choice.left.message);
@@ -29,6 +32,8 @@ for (const domain of DOMAINS) {
   for (const perDigit of SIZES) {
     for (const seed of SEEDS) {
       cells.push(await runCell(source, { domain, perDigit, seed }));
+      // Every run so far, in case a long grid is stopped part way.
+      writeFileSync(JSON_OUT, `${JSON.stringify(cells, null, 1)}\n`);
       const minutes = ((performance.now() - started) / 60_000).toFixed(1);
       process.stderr.write(`\r${cells.length}/${total} cells, ${minutes} min: ${domain}, ${perDigit} per digit, seed ${seed}      `);
     }
@@ -67,7 +72,7 @@ const doc = [
   '',
   `Made by \`npm run calibrate\` (scripts/mnist/calibrate.ts) on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${choice.right.description.split(';')[0]}), tfjs ${tf.version_core}, in ${minutes} min. Every run is in calibration-mnist.json.`,
   '',
-  'Source: the committed CNN trained on digits 0–4. Target: digits 5–9 in four domains; labelled images per digit as shown (each of 3 seeds takes its own slice of the 600 training images per digit while they fit; 600 uses them all); test: 500 held-out images. Cells: test accuracy in %, mean ± sd over the 3 seeds, and mean wall time. Scratch: the same architecture from random weights, 300 Adam steps (1e-3, batch 32), plain tfjs `fit`. Strategies: the presets with their current phase defaults. Selector: `selectStrategy` with the cell\'s size and the similarity measured on 60 unlabelled target and 60 held-out source images per digit. Gain: selector − scratch. Regret: best strategy − selector.',
+  `Source: the committed CNN trained on digits 0–4. Target: digits 5–9 in four domains; labelled images per digit as shown (each of 3 seeds takes its own slice of the 600 training images per digit while they fit; 600 uses them all); test: 500 held-out images. Cells: test accuracy in %, mean ± sd over the 3 seeds, and mean wall time. Scratch: the same architecture from random weights, ${SCRATCH_STEPS} Adam steps (1e-3, batch 32), plain tfjs \`fit\`. Strategies: the presets with the phase defaults of src/core/phases.ts (head: 30 epochs or at least ${HEAD_MIN_STEPS} steps, Adam ${HEAD_LEARNING_RATE}; fine-tune: ${FINE_TUNE_EPOCHS} epochs or at least ${FINE_TUNE_MIN_STEPS} steps at ${FINE_TUNE_LEARNING_RATE_FACTOR}× that rate). When the selector's pick is exactly a preset, the cell reuses that preset's run (same recipe, same seed: the same model). Selector: \`selectStrategy\` with the cell's size and the similarity measured on 60 unlabelled target and 60 held-out source images per digit. Gain: selector − scratch. Regret: best strategy − selector.`,
   '',
   `| domain | per digit | similarity | ${METHODS.join(' | ')} | selector picked | gain | regret |`,
   `|---|---|---|${METHODS.map(() => '---').join('|')}|---|---|---|`,
@@ -82,5 +87,8 @@ const doc = [
   '',
 ].join('\n');
 writeFileSync(new URL('../../docs/results/calibration-mnist.md', import.meta.url), doc);
-writeFileSync(new URL('../../docs/results/calibration-mnist.json', import.meta.url), `${JSON.stringify(cells, null, 1)}\n`);
+writeFileSync(
+  new URL('../../docs/results/calibration-mnist.svg', import.meta.url),
+  studyChart(cells, 'MNIST transfer (source: digits 0–4): test accuracy by target size, mean of 3 seeds'),
+);
 console.log(doc);

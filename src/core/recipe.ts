@@ -60,6 +60,12 @@ export interface Phase {
   readonly trains: TrainablePolicy;
   /** Passes over the training data, a positive integer. */
   readonly epochs: number;
+  /**
+   * At least this many optimisation steps (batches), a positive integer; optional. With few
+   * examples an epoch is one or two batches, so a phase set in epochs alone barely trains: it then
+   * runs `ceil(minSteps / batches per epoch)` epochs instead, when that is more than `epochs`.
+   */
+  readonly minSteps?: number;
   /** The optimizer's step size, > 0. */
   readonly learningRate: number;
   /** The optimizer. */
@@ -165,6 +171,7 @@ const checkPhase = (path: string, phase: Phase): E.Either<TransferError, Phase> 
     nonEmptyString(`${path}.name`, phase.name),
     E.chain(() => checkPolicy(`${path}.trains`, phase.trains)),
     E.chain(() => positiveInteger(`${path}.epochs`, phase.epochs)),
+    E.chain(() => (phase.minSteps === undefined ? E.right(phase) : E.map(() => phase)(positiveInteger(`${path}.minSteps`, phase.minSteps)))),
     E.chain(() => positiveNumber(`${path}.learningRate`, phase.learningRate)),
     E.chain(() =>
       phase.optimizer === 'adam' || phase.optimizer === 'sgd'

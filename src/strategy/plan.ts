@@ -39,7 +39,7 @@ export interface Progress {
 export interface TransferOptions<X> {
   /** Examples per optimisation step, a positive integer. Default 32. */
   readonly batchSize?: number;
-  /** Epochs of every phase, replacing the recipe's. Default: the recipe's own. */
+  /** Epochs of every phase, exactly: replaces the recipe's epochs and its `minSteps`. Default: the recipe's own. */
   readonly epochs?: number;
   /** A seeded random fraction in (0, 1) of the data held out, or a separate set. Default: none. */
   readonly validation?: { readonly split: number } | { readonly data: TransferData<X> };

@@ -46,6 +46,10 @@ const validationOutcome = <X>(session: PhaseSession, p: Plan<X>): E.Either<Trans
   );
 };
 
+/** The epochs a phase runs: its own, or more when that many batches would fall short of its `minSteps`. */
+const epochsOf = (phase: Phase, batchesPerEpoch: number): number =>
+  phase.minSteps === undefined ? phase.epochs : Math.max(phase.epochs, Math.ceil(phase.minSteps / batchesPerEpoch));
+
 /** Runs one phase's epochs on an open session. */
 const runEpochs = async <X>(
   session: PhaseSession,
@@ -56,8 +60,9 @@ const runEpochs = async <X>(
 ): Promise<E.Either<TransferError, EpochReport[]>> => {
   const epochs: EpochReport[] = [];
   const batches = Math.ceil(p.train.length / p.batchSize);
+  const total = epochsOf(phase, batches);
   let step = 0;
-  for (let epoch = 1; epoch <= phase.epochs; epoch++) {
+  for (let epoch = 1; epoch <= total; epoch++) {
     const order = permutation(p.train.length, seededRandom(deriveSeed(p.seed, 1000 * (phaseIndex + 1) + epoch)));
     let lossSum = 0;
     let correct = 0;
@@ -69,7 +74,7 @@ const runEpochs = async <X>(
       lossSum += outcome.right.lossSum;
       correct += outcome.right.correct;
       seen += batch.length;
-      const progress = { phase: phase.name, phaseIndex, phases: p.recipe.phases.length, epoch, epochs: phase.epochs, batch: b + 1, batches };
+      const progress = { phase: phase.name, phaseIndex, phases: p.recipe.phases.length, epoch, epochs: total, batch: b + 1, batches };
       options.onProgress?.({ ...progress, loss: lossSum / seen, accuracy: correct / seen });
       await yieldToEventLoop();
       if (options.signal?.aborted === true) return E.left(aborted(`phase ${phase.name}, epoch ${epoch}, batch ${b + 1}`));
@@ -82,10 +87,16 @@ const runEpochs = async <X>(
   return E.right(epochs);
 };
 
+/** A phase that runs exactly `epochs` epochs: `options.epochs` replaces the recipe's epochs and its `minSteps`. */
+const withEpochs = (phase: Phase, epochs: number): Phase => {
+  const { minSteps: _dropped, ...rest } = phase;
+  return { ...rest, epochs };
+};
+
 const runPhases = async <X, M extends TransferModel<X>>(model: M, data: TransferData<X>, p: Plan<X>, options: TransferOptions<X>): Promise<E.Either<TransferError, PhaseReport[]>> => {
   const history: PhaseReport[] = [];
   for (const [phaseIndex, recipePhase] of p.recipe.phases.entries()) {
-    const phase = options.epochs === undefined ? recipePhase : { ...recipePhase, epochs: options.epochs };
+    const phase = options.epochs === undefined ? recipePhase : withEpochs(recipePhase, options.epochs);
     const session = await model.startPhase({
       phase,
       inputs: data.x,

@@ -51,6 +51,8 @@ describe('makeRecipe', () => {
     ['no phases', { tap: { kind: 'top' }, phases: [] }, 'phases'],
     ['epochs 0', { tap: { kind: 'top' }, phases: [{ ...head, epochs: 0 }] }, 'phases[0].epochs'],
     ['epochs 1.5', { tap: { kind: 'top' }, phases: [{ ...head, epochs: 1.5 }] }, 'phases[0].epochs'],
+    ['minSteps 0', { tap: { kind: 'top' }, phases: [{ ...head, minSteps: 0 }] }, 'phases[0].minSteps'],
+    ['minSteps 2.5', { tap: { kind: 'top' }, phases: [head, { ...head, minSteps: 2.5 }] }, 'phases[1].minSteps'],
     ['learning rate 0', { tap: { kind: 'top' }, phases: [{ ...head, learningRate: 0 }] }, 'phases[0].learningRate'],
     ['learning rate NaN', { tap: { kind: 'top' }, phases: [head, { ...head, learningRate: Number.NaN }] }, 'phases[1].learningRate'],
     ['negative l2', { tap: { kind: 'top' }, phases: [{ ...head, regularization: { l2: -1 } }] }, 'phases[0].regularization.l2'],

@@ -11,10 +11,10 @@ beforeAll(async () => {
 });
 
 describe('the MNIST study', () => {
-  it('runs a cell: a selector pick and a strategy, scored on held-out images, with nothing left behind', async () => {
+  it('runs a cell: a strategy and the selector, scored on held-out images, with nothing left behind', async () => {
     const source = await loadSourceModel();
     const before = tf.memory().numTensors;
-    const cell = await runCell(source, { domain: 'unchanged', perDigit: 5, seed: 1 }, ['feature-extractor', 'selector']);
+    const cell = await runCell(source, { domain: 'unchanged', perDigit: 4, seed: 1 }, ['feature-extractor', 'selector']);
     expect(tf.memory().numTensors).toBe(before);
     source.dispose();
     expect(cell.similarity).toBeGreaterThan(0);
@@ -24,8 +24,10 @@ describe('the MNIST study', () => {
       expect(r.accuracy).toBeGreaterThanOrEqual(0);
       expect(r.accuracy).toBeLessThanOrEqual(1);
     }
-    // 25 labelled images: too few to fine-tune, so the selector picks a head-only strategy.
-    expect(['feature-extractor', 'earlier-layer-tap']).toContain(cell.results[1]!.ran);
+    // 4 images per digit is below the 5 it takes to fine-tune, and same-kind digits are similar
+    // enough for the top tap: the pick is exactly the feature-extractor preset, so its run is reused.
+    expect(cell.results[1]).toMatchObject({ ran: 'feature-extractor', reused: true, accuracy: cell.results[0]!.accuracy });
+    expect(cell.results[0]!.accuracy).toBeGreaterThan(0.4); // chance is 0.2
   }, 120_000);
 
   it('refuses more labelled images per digit than the training range holds', async () => {

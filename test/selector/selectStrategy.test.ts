@@ -150,9 +150,9 @@ describe('selectStrategy: the outputs the docs show', () => {
     const r = select({ size: 3000, similarity: 0.5, classes: 10 });
     expect(r.kind).toBe('partial-fine-tune');
     expect(r.trainable).toEqual({ kind: 'top-fraction', fraction: 0.4 });
-    expect(r.phases.map((p) => `${p.name} ${p.epochs} epochs, lr ${p.learningRate}`)).toEqual([
-      'head 30 epochs, lr 0.001',
-      'fine-tune 10 epochs, lr 0.0001',
+    expect(r.phases.map((p) => `${p.name} ${p.epochs} epochs (≥ ${p.minSteps} steps), lr ${p.learningRate}`)).toEqual([
+      'head 30 epochs (≥ 2000 steps), lr 0.01',
+      'fine-tune 10 epochs (≥ 300 steps), lr 0.001',
     ]);
   });
 });

@@ -47,7 +47,7 @@ describe('measureSimilarity', () => {
     expect(alike.marginalShift.pValue).toBeGreaterThan(0.05);
 
     // The measurement feeds both the selector and the scenario classifier.
-    const recipe = ok(selectStrategy({ size: 30, similarity: apart, classes: 3 }));
+    const recipe = ok(selectStrategy({ size: 12, similarity: apart, classes: 3 }));
     expect(recipe.kind).toBe('earlier-layer-tap');
     expect(recipe.rationale.join(' ')).toContain('was measured');
     const space = { id: 'toy-8', shape: [8], dtype: 'float32' } as const;

@@ -129,8 +129,8 @@ describe('4. any layer of a functional model can be the tap', () => {
 
 describe('recipes from selectStrategy run unchanged', () => {
   it.each([
-    [20, 0.9, 'feature-extractor'],
-    [20, 0.1, 'earlier-layer-tap'],
+    [12, 0.9, 'feature-extractor'],
+    [12, 0.1, 'earlier-layer-tap'],
     [3000, 0.9, 'partial-fine-tune'],
     [30_000, 0.0, 'full-fine-tune'],
   ] as const)('size %i, similarity %f → %s', async (size, similarity, kind) => {
@@ -284,6 +284,26 @@ describe('7. long work: progress, abort within a batch, nothing leaks', () => {
       expect(seen.length).toBe(2 * 2 * 3); // phases × epochs × batches of 8 in 24
       expect(seen.at(-1)).toMatchObject({ phase: 'fine-tune', phaseIndex: 1, phases: 2, epoch: 2, epochs: 2, batch: 3, batches: 3 });
       r.model.dispose();
+    }));
+
+  it('a phase with minSteps runs enough epochs for that many steps; options.epochs overrides it exactly', () =>
+    withModel(denseModel, [8], async (model, x, y) => {
+      const backbone = ok(fromLayersModel(model));
+      const recipe = ok(makeRecipe({ tap: { kind: 'top' }, phases: [{ ...headPhase, epochs: 1, minSteps: 7 }] }));
+      const seen: Progress[] = [];
+      const r = ok(await transfer(backbone, recipe, { x, y }, { batchSize: 8, seed: 5, onProgress: (p) => seen.push(p) })());
+      // 24 examples in batches of 8 are 3 steps an epoch: 7 steps need ceil(7 / 3) = 3 epochs.
+      expect(r.history[0]!.epochs).toHaveLength(3);
+      expect(seen).toHaveLength(9);
+      expect(seen.at(-1)).toMatchObject({ epoch: 3, epochs: 3, batch: 3, batches: 3 });
+      r.model.dispose();
+      const enough = ok(makeRecipe({ tap: { kind: 'top' }, phases: [{ ...headPhase, epochs: 4, minSteps: 7 }] }));
+      const r2 = ok(await transfer(backbone, enough, { x, y }, { batchSize: 8, seed: 5 })());
+      expect(r2.history[0]!.epochs).toHaveLength(4);
+      r2.model.dispose();
+      const r3 = ok(await transfer(backbone, recipe, { x, y }, { batchSize: 8, seed: 5, epochs: 2 })());
+      expect(r3.history[0]!.epochs).toHaveLength(2);
+      r3.model.dispose();
     }));
 
   it('stops within one batch of the abort, returns Aborted, and frees everything', () =>
