@@ -12,7 +12,9 @@ const describeRecipe = (r: Recipe): string => {
   const tap = r.tap.kind === 'top' ? 'top feature layer' : `relative depth ${tapDepth(r.tap)}`;
   const share = backboneFraction(r.trainable);
   const trains = share === 0 ? 'head only' : `head, then ${share === undefined ? 'part' : `${Math.round(share * 100)} %`} of the backbone`;
-  const phases = r.phases.map((p) => `${p.name}: ${p.epochs} epochs at lr ${p.learningRate}`).join('; ');
+  const phases = r.phases
+    .map((p) => `${p.name}: ${p.epochs} epochs${p.minSteps === undefined ? '' : ` (at least ${p.minSteps} steps)`} at lr ${p.learningRate}`)
+    .join('; ');
   return [
     `  strategy  ${r.kind}`,
     `  tap       ${tap}`,
@@ -42,10 +44,11 @@ if (size !== undefined || similarity !== undefined) {
   show({ size: size ?? 0, similarity: similarity ?? Number.NaN, ...(classes === undefined ? {} : { classes }) });
 } else {
   console.log('transferkit selectStrategy: the four corners, then points between them.\n');
-  show({ size: 100, similarity: 0.9, classes: 10 }); // small + similar
-  show({ size: 100, similarity: 0.1, classes: 10 }); // small + different
+  show({ size: 30, similarity: 0.9, classes: 10 }); // small + similar
+  show({ size: 30, similarity: 0.1, classes: 10 }); // small + different
   show({ size: 50_000, similarity: 0.9, classes: 10 }); // large + similar
-  show({ size: 50_000, similarity: 0.1, classes: 10 }); // large + different
-  show({ size: 3_000, similarity: 0.5, classes: 10 }); // in between
+  show({ size: 50_000, similarity: 0.05, classes: 10 }); // large + different
+  show({ size: 200, similarity: 0.3, classes: 10 }); // in between: 20 per class is enough to fine-tune (docs/study.md)
+  show({ size: 3_000, similarity: 0.8, classes: 10 }); // in between
   show({ size: 100, similarity: 1.5, classes: 10 }); // bad input: a typed error, not an exception
 }

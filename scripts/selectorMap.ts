@@ -6,7 +6,9 @@
 import { either as E } from 'fp-ts';
 import {
   backboneFraction,
+  EARLIEST_TAP_DEPTH,
   FINE_TUNE_MIN_EXAMPLES_PER_CLASS,
+  FULL_FINE_TUNE_MAX_SIMILARITY,
   LARGE_EXAMPLES_PER_CLASS,
   selectStrategy,
   tapDepth,
@@ -42,10 +44,10 @@ const shade = (kind: StrategyKind, t: number): string => {
   return rgb([0, 1, 2].map((i) => light[i]! + (dark[i]! - light[i]!) * t) as unknown as RGB);
 };
 
-/** Darker = an earlier tap (depth 0.5 → 1) or a larger fine-tuned part (0.1 → 0.9). */
+/** Darker = an earlier tap (depth EARLIEST_TAP_DEPTH → 1) or a larger fine-tuned part (0.1 → 0.9). */
 const colourOf = (r: Recipe): string =>
   r.kind === 'earlier-layer-tap'
-    ? shade(r.kind, (1 - (tapDepth(r.tap) ?? 1)) / 0.5)
+    ? shade(r.kind, (1 - (tapDepth(r.tap) ?? 1)) / (1 - EARLIEST_TAP_DEPTH))
     : r.kind === 'partial-fine-tune'
       ? shade(r.kind, ((backboneFraction(r.trainable) ?? 0.1) - 0.1) / 0.8)
       : shade(r.kind, 1);
@@ -105,13 +107,21 @@ const thresholds = (): string[] => {
   const xFine = xOf(FINE_TUNE_MIN_EXAMPLES_PER_CLASS);
   const xLarge = xOf(LARGE_EXAMPLES_PER_CLASS);
   const yTap = yOf(TOP_TAP_MIN_SIMILARITY);
+  const yFull = yOf(FULL_FINE_TUNE_MAX_SIMILARITY);
+  // A white outline keeps a label readable where it crosses a dark region.
+  const halo = 'paint-order="stroke" stroke="white" stroke-width="3"';
   return [
+    // The region the MNIST calibration grid measured (docs/study.md): 5–600 per class, similarity 0–0.48.
+    `<rect x="${fmt(xOf(5))}" y="${fmt(yOf(0.48))}" width="${fmt(xOf(600) - xOf(5))}" height="${fmt(yOf(0) - yOf(0.48))}" fill="none" stroke="white" stroke-width="1.5" stroke-dasharray="2 3"/>`,
+    text(xOf(600) - 6, yOf(0.48) + 16, 'measured: MNIST calibration grid', `text-anchor="end" font-size="11" fill="white"`),
+    `<line x1="${fmt(xFine)}" y1="${fmt(yFull)}" x2="${PLOT.left + PLOT.width}" y2="${fmt(yFull)}" ${dash}/>`,
+    text(PLOT.left + PLOT.width - 6, yFull - 6, `FULL_FINE_TUNE_MAX_SIMILARITY (${FULL_FINE_TUNE_MAX_SIMILARITY})`, `text-anchor="end" font-size="11" ${halo}`),
     `<line x1="${fmt(xFine)}" y1="${PLOT.top}" x2="${fmt(xFine)}" y2="${PLOT.top + PLOT.height}" ${dash}/>`,
     `<line x1="${fmt(xLarge)}" y1="${PLOT.top}" x2="${fmt(xLarge)}" y2="${PLOT.top + PLOT.height}" ${dash}/>`,
     `<line x1="${PLOT.left}" y1="${fmt(yTap)}" x2="${fmt(xFine)}" y2="${fmt(yTap)}" ${dash}/>`,
     text(xFine, PLOT.top - 8, `FINE_TUNE_MIN (${FINE_TUNE_MIN_EXAMPLES_PER_CLASS})`, 'text-anchor="middle" font-size="11"'),
     text(xLarge, PLOT.top - 8, `LARGE (${LARGE_EXAMPLES_PER_CLASS.toLocaleString('en-US')})`, 'text-anchor="middle" font-size="11"'),
-    text(PLOT.left + 6, yTap - 6, `TOP_TAP_MIN_SIMILARITY (${TOP_TAP_MIN_SIMILARITY})`, 'font-size="11"'),
+    text(PLOT.left + 6, yTap - 6, `TOP_TAP_MIN_SIMILARITY (${TOP_TAP_MIN_SIMILARITY})`, `font-size="11" ${halo}`),
   ];
 };
 

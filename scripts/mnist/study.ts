@@ -11,9 +11,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
-import { evaluate, measureSimilarity, presets, selectStrategy, transfer, type Recipe, type StrategyKind } from 'transferkit';
+import { evaluate, measureSimilarity, permutation, presets, seededRandom, selectStrategy, transfer, type Recipe, type StrategyKind } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
-import { SIDE, SOURCE_DIGITS, SPLITS, take, TARGET_DIGITS, type DomainName } from './data';
+import { PIXELS, SIDE, SOURCE_DIGITS, SPLITS, take, TARGET_DIGITS, type DomainName, type Set } from './data';
 import { sourceArchitecture } from './sourceModel';
 
 export type Method = 'scratch' | StrategyKind | 'selector';
@@ -33,6 +33,8 @@ export interface MethodResult {
   readonly ms: number;
   /** The selector picked exactly a preset that already ran in the cell, and took its result. */
   readonly reused?: boolean;
+  /** The selector's warnings for this cell (negative-transfer risk, few examples). */
+  readonly warnings?: ReadonlyArray<string>;
 }
 
 export interface CellResult extends CellSpec {
@@ -49,7 +51,8 @@ export const TEST_PER_DIGIT = 100;
  * left it below its own 100-per-digit score at 600 per digit.
  */
 export const SCRATCH_STEPS = 1000;
-const BATCH = 32;
+/** Examples per step, for every method. */
+export const BATCH = 32;
 
 const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
   if (E.isLeft(e)) throw new Error(e.left.message);
@@ -58,23 +61,43 @@ const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
 
 const images = (x: Float32Array, count: number): tf.Tensor4D => tf.tensor4d(x, [count, SIDE, SIDE, 1]);
 
+/**
+ * The training stream of the from-scratch baseline: SCRATCH_STEPS batches drawn epoch after epoch,
+ * each epoch in its own seeded order (tfjs's own `shuffle` uses Math.random, which would make the
+ * baseline differ from run to run).
+ */
+export const scratchStream = (train: Set, seed: number): { x: Float32Array; y: Float32Array; count: number } => {
+  const count = SCRATCH_STEPS * BATCH;
+  const x = new Float32Array(count * PIXELS);
+  const y = new Float32Array(count);
+  let order: ArrayLike<number> = [];
+  for (let i = 0, epoch = 0; i < count; i++) {
+    if (i % train.count === 0) order = permutation(train.count, seededRandom(1000 * (seed + 1) + epoch++));
+    const from = order[i % train.count]!;
+    x.set(train.x.subarray(from * PIXELS, (from + 1) * PIXELS), i * PIXELS);
+    y[i] = train.y[from]!;
+  }
+  return { x, y, count };
+};
+
 /** Trains the source architecture from random weights on the target, as a plain tfjs model. */
-const scratch = async (x: tf.Tensor, y: Int32Array, test: { x: tf.Tensor; y: Int32Array }, seed: number): Promise<number> => {
+const scratch = async (train: Set, test: { x: tf.Tensor; y: Int32Array }, seed: number): Promise<number> => {
   const model = sourceArchitecture(100 + seed);
   // A model disposes only an optimizer it created itself: this one is disposed below.
   const optimizer = tf.train.adam(1e-3);
   model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const labels = tf.tensor1d(y, 'float32');
+  const stream = scratchStream(train, seed);
+  const x = images(stream.x, stream.count);
+  const labels = tf.tensor1d(stream.y, 'float32');
   const testLabels = tf.tensor1d(test.y, 'float32');
   try {
-    const epochs = Math.max(1, Math.ceil(SCRATCH_STEPS / Math.ceil(y.length / BATCH)));
-    await model.fit(x, labels, { epochs, batchSize: BATCH, shuffle: true, verbose: 0 });
+    await model.fit(x, labels, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0 });
     const scores = model.evaluate(test.x, testLabels, { batchSize: 256 }) as tf.Scalar[];
     const accuracy = (await scores[1]!.data())[0]!;
     tf.dispose(scores);
     return accuracy;
   } finally {
-    tf.dispose([labels, testLabels]);
+    tf.dispose([x, labels, testLabels]);
     model.dispose();
     optimizer.dispose();
   }
@@ -135,22 +158,24 @@ export const runCell = async (
       const started = performance.now();
       let ran: string = method;
       let accuracy: number;
+      let extra: Pick<MethodResult, 'warnings'> = {};
       if (method === 'scratch') {
-        accuracy = await scratch(x, train.y, { x: testX, y: test.y }, spec.seed);
+        accuracy = await scratch(train, { x: testX, y: test.y }, spec.seed);
       } else {
         const recipe = method === 'selector' ? unwrap(selectStrategy({ size: train.count, similarity, classes: TARGET_DIGITS.length })) : presets[method];
         ran = method === 'selector' ? recipe.kind : method;
         // The same recipe with the same seed trains the same model (the strategy contract tests
         // it), so a pick that is exactly a preset already run in this cell takes that run's result.
         const same = results.find((r) => r.method === recipe.kind && sameTraining(recipe, presets[recipe.kind]));
+        if (method === 'selector') extra = { warnings: recipe.warnings };
         if (method === 'selector' && same !== undefined) {
-          results.push({ method, ran, accuracy: same.accuracy, ms: same.ms, reused: true });
+          results.push({ method, ran, accuracy: same.accuracy, ms: same.ms, reused: true, ...extra });
           onMethod(results.at(-1)!);
           continue;
         }
         accuracy = await transferred(backbone, recipe, x, train.y, { x: testX, y: test.y }, spec.seed);
       }
-      const result = { method, ran, accuracy, ms: performance.now() - started };
+      const result = { method, ran, accuracy, ms: performance.now() - started, ...extra };
       results.push(result);
       onMethod(result);
     }

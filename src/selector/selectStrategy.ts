@@ -4,12 +4,12 @@ import { FINE_TUNE_LEARNING_RATE_FACTOR, fineTunePhase, headPhase } from '../cor
 import { makeRecipe, type Recipe, type Tap, type TrainablePolicy } from '../core/recipe';
 import { nonNegativeInteger, unitInterval } from '../core/validate';
 import {
-  DIFFERENT_START_FRACTION,
   EARLIEST_TAP_DEPTH,
   FEW_EXAMPLES_PER_CLASS,
   FINE_TUNE_MIN_EXAMPLES_PER_CLASS,
   FRACTION_STEP,
   FULL_FINE_TUNE_FRACTION,
+  FULL_FINE_TUNE_MAX_SIMILARITY,
   LARGE_EXAMPLES_PER_CLASS,
   MIN_FINE_TUNE_FRACTION,
   NEGATIVE_TRANSFER_SIMILARITY,
@@ -57,9 +57,10 @@ const dataRamp = (perClass: number): number =>
  * similarity never moves the tap up:
  * - below {@link FINE_TUNE_MIN_EXAMPLES_PER_CLASS}: nothing fine-tunes; the tap rises linearly from
  *   {@link EARLIEST_TAP_DEPTH} at similarity 0 to the top at {@link TOP_TAP_MIN_SIMILARITY};
- * - from there on: the tap is the top, and the fine-tuned fraction interpolates in similarity between
- *   `DIFFERENT_START_FRACTION → 1` (similarity 0) and `0 → SIMILAR_LARGE_FRACTION` (similarity 1),
- *   each growing along the log-size ramp. Both ends grow with size, so more data never fine-tunes less.
+ * - from there on: the tap is the top and the backbone fine-tunes after a head-only phase: all of
+ *   it up to {@link FULL_FINE_TUNE_MAX_SIMILARITY}, and above that a fraction interpolated linearly
+ *   between everything (at that similarity) and `SIMILAR_LARGE_FRACTION × ramp` (at similarity 1),
+ *   where the ramp grows with log(size). More data never fine-tunes less.
  */
 const plan = (size: number, similarity: number, classes: number | undefined): Plan => {
   const perClass = size / (classes ?? 1);
@@ -67,10 +68,10 @@ const plan = (size: number, similarity: number, classes: number | undefined): Pl
     const rise = Math.min(1, similarity / TOP_TAP_MIN_SIMILARITY);
     return { perClass, fraction: 0, depth: roundToStep(EARLIEST_TAP_DEPTH + (1 - EARLIEST_TAP_DEPTH) * rise) };
   }
-  const ramp = dataRamp(perClass);
-  const whenDifferent = DIFFERENT_START_FRACTION + (1 - DIFFERENT_START_FRACTION) * ramp;
-  const whenSimilar = SIMILAR_LARGE_FRACTION * ramp;
-  return { perClass, fraction: roundToStep((1 - similarity) * whenDifferent + similarity * whenSimilar), depth: 1 };
+  if (similarity <= FULL_FINE_TUNE_MAX_SIMILARITY) return { perClass, fraction: 1, depth: 1 };
+  const towardSimilar = (similarity - FULL_FINE_TUNE_MAX_SIMILARITY) / (1 - FULL_FINE_TUNE_MAX_SIMILARITY);
+  const whenSimilar = SIMILAR_LARGE_FRACTION * dataRamp(perClass);
+  return { perClass, fraction: roundToStep(1 - towardSimilar + towardSimilar * whenSimilar), depth: 1 };
 };
 
 const policyOf = (fraction: number): TrainablePolicy =>
@@ -93,8 +94,8 @@ const reasons = (args: Checked, p: Plan, trains: TrainablePolicy): string[] => {
   if (args.measured) out.push(`Similarity ${num(args.similarity)} was measured between source and target samples (1 − PAD/2).`);
   if (p.perClass < FINE_TUNE_MIN_EXAMPLES_PER_CLASS) {
     out.push(
-      `That is below ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, too few to update backbone weights without overfitting, ` +
-        'so the backbone stays frozen and only a new head trains (CS231n transfer-learning notes).',
+      `That is below ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, the smallest size the calibration grid measured: with so few ` +
+        'examples the backbone stays frozen and only a new head trains, as the CS231n transfer-learning notes advise for small data.',
     );
     const s = num(args.similarity);
     out.push(
@@ -107,8 +108,14 @@ const reasons = (args: Checked, p: Plan, trains: TrainablePolicy): string[] => {
     return out;
   }
   out.push(
-    `That is at least ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, enough to adapt backbone weights; the share that adapts grows with ` +
-      `the data (up to ${LARGE_EXAMPLES_PER_CLASS} per class) and with dissimilarity (similarity ${num(args.similarity)}).`,
+    args.similarity <= FULL_FINE_TUNE_MAX_SIMILARITY
+      ? `That is at least ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, and similarity ${num(args.similarity)} is at most ` +
+          `${FULL_FINE_TUNE_MAX_SIMILARITY}: in the MNIST calibration grid (docs/study.md) fine-tuning the whole backbone beat ` +
+          'fine-tuning its top part and beat every frozen head at every size from 5 per class and every similarity up to 0.48.'
+      : `That is at least ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, enough to adapt backbone weights. Similarity ${num(args.similarity)} is ` +
+          `above ${FULL_FINE_TUNE_MAX_SIMILARITY}, so the lower layers should already fit and the share that adapts shrinks toward ` +
+          `the top (CS231n: large and similar → fine-tune the top); it grows with the data up to ${LARGE_EXAMPLES_PER_CLASS} per class. ` +
+          'The calibration grid measured no target this similar.',
   );
   if (trains.kind === 'head-only') {
     out.push(
@@ -125,18 +132,12 @@ const reasons = (args: Checked, p: Plan, trains: TrainablePolicy): string[] => {
   return out;
 };
 
-const warningsFor = (args: Checked, p: Plan, trains: TrainablePolicy): string[] => {
+const warningsFor = (args: Checked, p: Plan): string[] => {
   const out: string[] = [];
   if (args.similarity < NEGATIVE_TRANSFER_SIMILARITY) {
     out.push(
       `Similarity ${num(args.similarity)} is below ${NEGATIVE_TRANSFER_SIMILARITY}: the source may hurt rather than help (negative ` +
         'transfer). Compare against a model trained from scratch on the target data.',
-    );
-  }
-  if (trains.kind === 'all' && args.similarity < TOP_TAP_MIN_SIMILARITY) {
-    out.push(
-      'With this much data and this little similarity, a model trained from scratch may do as well as the pretrained start; ' +
-        'keep a from-scratch baseline to compare against.',
     );
   }
   if (args.classes !== undefined && args.size < args.classes) {
@@ -178,22 +179,26 @@ const checkArgs = (args: SelectStrategyArgs): E.Either<TransferError, Checked> =
  * a non-negative integer, `similarity` is outside [0, 1] or NaN, or `classes` is not an integer ≥ 2
  *
  * @remarks
- * The corners are the four quadrants of the CS231n transfer-learning notes: small + similar → a
- * linear head on the top features (`feature-extractor`); large + similar → fine-tune the upper part
- * (`partial-fine-tune`); small + different → a head on earlier, more general features
- * (`earlier-layer-tap`, after Yosinski et al. 2014); large + different → fine-tune everything from
- * the pretrained start (`full-fine-tune`), with a warning to compare against training from scratch.
- * Between the corners the decision is continuous and monotone: more data never fine-tunes less, and a
- * lower similarity never taps later. Every threshold is a named constant in `selector/constants`.
+ * The shape is the CS231n transfer-learning notes' four quadrants; the numbers come from the MNIST
+ * calibration grid (docs/study.md), which moved the boundaries a long way. From
+ * {@link FINE_TUNE_MIN_EXAMPLES_PER_CLASS} (5) examples per class on, the head trains first and then
+ * the backbone fine-tunes: all of it up to similarity {@link FULL_FINE_TUNE_MAX_SIMILARITY} (where
+ * the grid found a full fine-tune best in every cell), a shrinking top part above it (large +
+ * similar → `partial-fine-tune`, unmeasured). Below 5 per class the backbone stays frozen: a head on
+ * the top features when the target is similar (`feature-extractor`), on earlier, more general ones
+ * when it is not (`earlier-layer-tap`, after Yosinski et al. 2014). Below similarity
+ * {@link NEGATIVE_TRANSFER_SIMILARITY} a warning says to compare against training from scratch.
+ * The decision is monotone: more data never fine-tunes less, and a lower similarity never taps
+ * later. Every threshold is a named constant in `selector/constants`.
  *
  * @example
  * ```ts
  * import { selectStrategy } from 'transferkit';
  * import { either as E } from 'fp-ts';
  *
- * const recipe = selectStrategy({ size: 50, similarity: 0.9, classes: 5 });
+ * const recipe = selectStrategy({ size: 50, similarity: 0.3, classes: 5 });
  * if (E.isRight(recipe)) {
- *   console.log(recipe.right.kind); // 'feature-extractor'
+ *   console.log(recipe.right.kind); // 'full-fine-tune'
  *   console.log(recipe.right.rationale.join('\n'));
  * }
  * ```
@@ -207,6 +212,6 @@ export const selectStrategy = (args: SelectStrategyArgs): E.Either<TransferError
       tap,
       phases: trains.kind === 'head-only' ? [headPhase] : [headPhase, fineTunePhase(trains)],
       rationale: reasons(ok, p, trains),
-      warnings: warningsFor(ok, p, trains),
+      warnings: warningsFor(ok, p),
     });
   })(checkArgs(args));

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   backboneFraction,
   FINE_TUNE_MIN_EXAMPLES_PER_CLASS,
+  FULL_FINE_TUNE_MAX_SIMILARITY,
   selectStrategy,
   tapDepth,
   TOP_TAP_MIN_SIMILARITY,
@@ -18,9 +19,9 @@ const fineTuning = (r: Recipe): number => backboneFraction(r.trainable) ?? Numbe
 /** The tap's relative depth; the selector only makes top and relative taps, NaN fails every comparison. */
 const depth = (r: Recipe): number => tapDepth(r.tap) ?? Number.NaN;
 
-describe('selectStrategy: the four quadrants (CS231n)', () => {
+describe('selectStrategy: the four quadrants (CS231n), with the calibrated boundaries', () => {
   it('small + similar → feature extractor: a head on the top features, backbone frozen', () => {
-    const r = select({ size: 50, similarity: 0.9, classes: 5 });
+    const r = select({ size: 10, similarity: 0.9, classes: 5 });
     expect(r.kind).toBe('feature-extractor');
     expect(r.tap).toEqual({ kind: 'top' });
     expect(r.phases.map((p) => p.trains.kind)).toEqual(['head-only']);
@@ -38,17 +39,27 @@ describe('selectStrategy: the four quadrants (CS231n)', () => {
   });
 
   it('small + different → earlier-layer tap, backbone frozen', () => {
-    const r = select({ size: 50, similarity: 0.1, classes: 5 });
+    const r = select({ size: 10, similarity: 0.1, classes: 5 });
     expect(r.kind).toBe('earlier-layer-tap');
     expect(depth(r)).toBeLessThan(1);
     expect(fineTuning(r)).toBe(0);
   });
 
   it('large + different → full fine-tune from the pretrained start, warning to compare with from-scratch', () => {
-    const r = select({ size: 50_000, similarity: 0.1, classes: 5 });
+    const r = select({ size: 50_000, similarity: 0.05, classes: 5 });
     expect(r.kind).toBe('full-fine-tune');
     expect(r.trainable).toEqual({ kind: 'all' });
     expect(r.warnings.join(' ')).toMatch(/from scratch/);
+  });
+
+  it('from 5 per class on, at the similarities the MNIST grid measured (0 to 0.48), everything fine-tunes', () => {
+    for (const perClass of [FINE_TUNE_MIN_EXAMPLES_PER_CLASS, 20, 100, 600]) {
+      for (const similarity of [0, 0.14, 0.48, FULL_FINE_TUNE_MAX_SIMILARITY]) {
+        const r = select({ size: perClass * 5, similarity, classes: 5 });
+        expect(r.kind, `${perClass} per class, similarity ${similarity}`).toBe('full-fine-tune');
+        expect(r.phases.map((p) => p.trains.kind)).toEqual(['head-only', 'all']);
+      }
+    }
   });
 });
 
@@ -101,13 +112,13 @@ describe('selectStrategy: continuous and monotone between the corners', () => {
   it('the size thresholds count examples per class when classes are given', () => {
     const perClass = FINE_TUNE_MIN_EXAMPLES_PER_CLASS;
     expect(select({ size: perClass * 10 - 10, similarity: 0.1, classes: 10 }).kind).toBe('earlier-layer-tap');
-    expect(select({ size: perClass * 10, similarity: 0.1, classes: 10 }).kind).toBe('partial-fine-tune');
-    expect(select({ size: perClass * 10, similarity: 0.1 }).kind).toBe('full-fine-tune');
+    expect(select({ size: perClass * 10, similarity: 0.1, classes: 10 }).kind).toBe('full-fine-tune');
+    expect(select({ size: perClass * 10 - 10, similarity: 0.1 }).kind).toBe('full-fine-tune');
   });
 
   it('the tap climbs with similarity while the backbone is frozen', () => {
-    const depths = [0, 0.1, 0.2, 0.3, 0.4, 0.5].map((s) => depth(select({ size: 20, similarity: s, classes: 2 })));
-    expect(depths).toEqual([0.5, 0.6, 0.7, 0.8, 0.9, 1]);
+    const depths = [0, 0.1, 0.2, 0.3, 0.4, 0.5].map((s) => depth(select({ size: 8, similarity: s, classes: 2 })));
+    expect(depths).toEqual([0.75, 0.8, 0.85, 0.9, 0.95, 1]);
   });
 
   it('the fine-tuned fraction falls as similarity rises, at a fixed size', () => {
@@ -119,10 +130,15 @@ describe('selectStrategy: continuous and monotone between the corners', () => {
 
 describe('selectStrategy: reasons and warnings', () => {
   it('states the size per class and why the backbone stays frozen', () => {
-    const r = select({ size: 50, similarity: 0.9, classes: 5 });
-    expect(r.rationale[0]).toBe('50 labelled examples over 5 classes is 10 per class.');
+    const r = select({ size: 15, similarity: 0.9, classes: 5 });
+    expect(r.rationale[0]).toBe('15 labelled examples over 5 classes is 3 per class.');
     expect(r.rationale.join(' ')).toContain('stays frozen');
-    expect(r.warnings).toEqual([]);
+  });
+
+  it('cites the calibration for a full fine-tune, and the prior where the grid did not reach', () => {
+    expect(select({ size: 100, similarity: 0.3, classes: 5 }).rationale.join(' ')).toContain('MNIST calibration grid');
+    expect(select({ size: 500, similarity: 0.9, classes: 5 }).rationale.join(' ')).toContain('measured no target this similar');
+    expect(select({ size: 500, similarity: 0.9, classes: 5 }).warnings).toEqual([]);
   });
 
   it('warns of negative transfer at low similarity', () => {
@@ -142,14 +158,14 @@ describe('selectStrategy: reasons and warnings', () => {
 describe('selectStrategy: the outputs the docs show', () => {
   it('README quick start: 200 examples, 10 classes, similarity 0.3', () => {
     const r = select({ size: 200, similarity: 0.3, classes: 10 });
-    expect(r.kind).toBe('earlier-layer-tap');
-    expect(r.tap).toEqual({ kind: 'relative-depth', depth: 0.8 });
+    expect(r.kind).toBe('full-fine-tune');
+    expect(r.trainable).toEqual({ kind: 'all' });
   });
 
-  it('docs/choosing-a-strategy.md: 3,000 examples, 10 classes, similarity 0.5', () => {
-    const r = select({ size: 3000, similarity: 0.5, classes: 10 });
+  it('docs/choosing-a-strategy.md: 3,000 examples, 10 classes, similarity 0.8', () => {
+    const r = select({ size: 3000, similarity: 0.8, classes: 10 });
     expect(r.kind).toBe('partial-fine-tune');
-    expect(r.trainable).toEqual({ kind: 'top-fraction', fraction: 0.4 });
+    expect(r.trainable).toEqual({ kind: 'top-fraction', fraction: 0.65 });
     expect(r.phases.map((p) => `${p.name} ${p.epochs} epochs (≥ ${p.minSteps} steps), lr ${p.learningRate}`)).toEqual([
       'head 30 epochs (≥ 2000 steps), lr 0.01',
       'fine-tune 10 epochs (≥ 300 steps), lr 0.001',
