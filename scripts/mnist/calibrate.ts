@@ -10,7 +10,7 @@ import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { either as E } from 'fp-ts';
-import { FINE_TUNE_EPOCHS, FINE_TUNE_LEARNING_RATE_FACTOR, FINE_TUNE_MIN_STEPS, HEAD_LEARNING_RATE, HEAD_MIN_STEPS } from 'transferkit';
+import { FINE_TUNE_EPOCHS, FINE_TUNE_LEARNING_RATE_FACTOR, FINE_TUNE_MIN_STEPS, HEAD_EPOCHS, HEAD_LEARNING_RATE, HEAD_MIN_STEPS } from 'transferkit';
 import { setupBackend } from 'transferkit/tfjs';
 import { DOMAINS } from './data';
 import { studyChart } from './chart';
@@ -72,7 +72,7 @@ const doc = [
   '',
   `Made by \`npm run calibrate\` (scripts/mnist/calibrate.ts) on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${choice.right.description.split(';')[0]}), tfjs ${tf.version_core}, in ${minutes} min. Every run is in calibration-mnist.json.`,
   '',
-  `Source: the committed CNN trained on digits 0–4. Target: digits 5–9 in four domains; labelled images per digit as shown (each of 3 seeds takes its own slice of the 600 training images per digit while they fit; 600 uses them all); test: 500 held-out images. Cells: test accuracy in %, mean ± sd over the 3 seeds, and mean wall time. Scratch: the same architecture from random weights, ${SCRATCH_STEPS} Adam steps (1e-3, batch 32), plain tfjs \`fit\`. Strategies: the presets with the phase defaults of src/core/phases.ts (head: 30 epochs or at least ${HEAD_MIN_STEPS} steps, Adam ${HEAD_LEARNING_RATE}; fine-tune: ${FINE_TUNE_EPOCHS} epochs or at least ${FINE_TUNE_MIN_STEPS} steps at ${FINE_TUNE_LEARNING_RATE_FACTOR}× that rate). When the selector's pick is exactly a preset, the cell reuses that preset's run (same recipe, same seed: the same model). Selector: \`selectStrategy\` with the cell's size and the similarity measured on 60 unlabelled target and 60 held-out source images per digit. Gain: selector − scratch. Regret: best strategy − selector.`,
+  `Source: the committed CNN trained on digits 0–4. Target: digits 5–9 in four domains; labelled images per digit as shown (each of 3 seeds takes its own slice of the 600 training images per digit while they fit; 600 uses them all); test: 500 held-out images. Cells: test accuracy in %, mean ± sd over the 3 seeds, and mean wall time. Scratch: the same architecture from random weights, ${SCRATCH_STEPS} Adam steps (1e-3, batch 32), plain tfjs \`fit\`. Strategies: the presets with the phase defaults of src/core/phases.ts (head: ${HEAD_EPOCHS} epochs or at least ${HEAD_MIN_STEPS} steps, Adam ${HEAD_LEARNING_RATE}; fine-tune: ${FINE_TUNE_EPOCHS} epochs or at least ${FINE_TUNE_MIN_STEPS} steps at ${FINE_TUNE_LEARNING_RATE_FACTOR}× that rate). When the selector's pick is exactly a preset, the cell reuses that preset's run (same recipe, same seed: the same model). Selector: \`selectStrategy\` with the cell's size and the similarity measured on 60 unlabelled target and 60 held-out source images per digit. Gain: selector − scratch. Regret: best strategy − selector.`,
   '',
   `| domain | per digit | similarity | ${METHODS.join(' | ')} | selector picked | gain | regret |`,
   `|---|---|---|${METHODS.map(() => '---').join('|')}|---|---|---|`,
