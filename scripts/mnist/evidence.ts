@@ -75,7 +75,9 @@ export const measuringEvidence = async (options: EvidenceOptions, log: (line: st
         const ranked = unwrap(await rankLayers(backbone, { x, y: labelled.y })());
         const layers = [];
         for (const { layer, logme } of ranked) {
-          const phase = { ...headPhase, epochs: options.epochs, learningRate: options.learningRate };
+          // Exactly `options.epochs`: the default head phase's step floor (minSteps) is left out.
+          const { minSteps: _floor, ...head } = headPhase;
+          const phase = { ...head, epochs: options.epochs, learningRate: options.learningRate };
           const recipe: Recipe = unwrap(makeRecipe({ tap: { kind: 'layer', name: layer.name }, phases: [phase] }));
           const result = unwrap(await transfer(backbone, recipe, { x, y: labelled.y }, { seed: 1, batchSize: 25 })());
           const accuracy = unwrap(await evaluate(result.model, { x: testX, y: test.y }, 5)()).accuracy;
