@@ -5,8 +5,8 @@
  *
  * Source: the committed CNN trained on digits 0–4 (scripts/mnist/source). Target: digits 5–9 in one
  * of four domains (data.ts). Training images come from [0, 600) per digit (each seed takes its own
- * slice while they fit), test images from the last 100 of [600, 860); similarity is measured on 60 unlabelled target images per
- * digit against 60 held-out source images per digit.
+ * slice while they fit), test images from the last 100 of [600, 860); similarity is measured once
+ * per domain, on 60 unlabelled target images per digit against 60 held-out source images per digit.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -131,6 +131,19 @@ const similarityOf = async (source: tfl.LayersModel, domain: DomainName, measure
   return value;
 };
 
+/** Similarity between 60 held-out source images per digit and 60 unlabelled target images per digit of `domain`. */
+const measureDomain = async (backbone: TfjsBackbone, domain: DomainName): Promise<number> => {
+  const sourceSample = take(SOURCE_DIGITS, SPLITS.source.trainEnd, 60);
+  const targetSample = take(TARGET_DIGITS, 0, 60, domain);
+  const sx = images(sourceSample.x, sourceSample.count);
+  const tx = images(targetSample.x, targetSample.count);
+  try {
+    return unwrap(await measureSimilarity(backbone, sx, tx, { seed: 1 })()).similarity;
+  } finally {
+    tf.dispose([sx, tx]);
+  }
+};
+
 /** Runs one cell of the study: every method in `methods`, in order, reporting each as it ends. */
 export const runCell = async (
   source: tfl.LayersModel,
@@ -145,14 +158,10 @@ export const runCell = async (
   const from = (spec.seed + 1) * spec.perDigit <= SPLITS.target.trainEnd ? spec.seed * spec.perDigit : 0;
   const train = take(TARGET_DIGITS, from, spec.perDigit, spec.domain);
   const test = take(TARGET_DIGITS, SPLITS.target.testEnd - TEST_PER_DIGIT, TEST_PER_DIGIT, spec.domain);
-  const sourceSample = take(SOURCE_DIGITS, SPLITS.source.trainEnd, 60);
-  const targetSample = take(TARGET_DIGITS, 0, 60, spec.domain);
   const x = images(train.x, train.count);
   const testX = images(test.x, test.count);
-  const sx = images(sourceSample.x, sourceSample.count);
-  const tx = images(targetSample.x, targetSample.count);
   try {
-    const similarity = await similarityOf(source, spec.domain, async () => unwrap(await measureSimilarity(backbone, sx, tx, { seed: 1 })()).similarity);
+    const similarity = await similarityOf(source, spec.domain, () => measureDomain(backbone, spec.domain));
     const results: MethodResult[] = [];
     for (const method of methods) {
       const started = performance.now();
@@ -181,7 +190,7 @@ export const runCell = async (
     }
     return { ...spec, similarity, results };
   } finally {
-    tf.dispose([x, testX, sx, tx]);
+    tf.dispose([x, testX]);
   }
 };
 
