@@ -7,7 +7,12 @@
  * eigenvectors: callers pass the few vectors they need in the eigenbasis (`B`), and every reflection
  * and rotation is applied to those instead — O(n²k) work for k vectors on top of the O(n³)
  * reduction, instead of accumulating an n×n basis.
+ *
+ * The three O(n³) loops — the Gram matrix, and the symmetric mat-vec and rank-2 update of each
+ * reduction step — run as WebAssembly SIMD kernels (kernels/linalg.wat) where the runtime has them,
+ * and as the TypeScript loops below otherwise; the two agree to rounding.
  */
+import { hasLinalgKernels, linalgKernels, type LinalgKernels } from './kernels/wasm';
 
 /** A dense row-major float64 matrix. */
 export interface Dense {
@@ -24,6 +29,27 @@ export const dense = (rows: number, cols: number, data = new Float64Array(rows *
  * registers. (Splitting the columns into cache-sized chunks was measured and was slower.)
  */
 export const gramRows = (a: Dense): Dense => {
+  const { rows: n, cols: d } = a;
+  const g = gramLowerWasm(a) ?? gramLowerTs(a);
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) g[j * n + i] = g[i * n + j]!;
+  return dense(n, n, g);
+};
+
+/** Byte addresses are kept 16-aligned for the SIMD loads. */
+const align16 = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+
+/** The lower triangle of A·Aᵀ by the WebAssembly kernel, or undefined where it cannot run. */
+const gramLowerWasm = (a: Dense): Float64Array<ArrayBuffer> | undefined => {
+  const kernels = linalgKernels();
+  const { rows: n, cols: d } = a;
+  const at = align16(n * d * 8);
+  if (kernels === undefined || !kernels.reserve(at + n * n * 8)) return undefined;
+  kernels.f64().set(a.data);
+  kernels.gramLower(0, n, d, at);
+  return kernels.f64().slice(at / 8, at / 8 + n * n);
+};
+
+const gramLowerTs = (a: Dense): Float64Array<ArrayBuffer> => {
   const { rows: n, cols: d, data: x } = a;
   const g = new Float64Array(n * n);
   let i = 0;
@@ -84,13 +110,22 @@ export const gramRows = (a: Dense): Dense => {
       g[i * n + j] = s;
     }
   }
-  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) g[j * n + i] = g[i * n + j]!;
-  return dense(n, n, g);
+  return g;
 };
 
-/** Aᵀ · A (cols × cols), accumulated row by row so the inner loop runs over contiguous memory. */
+/**
+ * Aᵀ · A (cols × cols). With the WebAssembly kernels: A is transposed and its rows' Gram matrix
+ * taken (LogME on 5,000 × 512 features, which takes this path, runs 8.6× faster with the kernels:
+ * `npm run bench -- logme`, docs/benchmarks.md). Without them: accumulated row by row, so the inner loop runs over contiguous memory and skips
+ * zeros (ReLU features have many).
+ */
 export const gramCols = (a: Dense): Dense => {
   const { rows: n, cols: d, data } = a;
+  if (hasLinalgKernels()) {
+    const t = new Float64Array(n * d);
+    for (let r = 0; r < n; r++) for (let c = 0; c < d; c++) t[c * n + r] = data[r * d + c]!;
+    return gramRows(dense(d, n, t));
+  }
   const g = new Float64Array(d * d);
   for (let r = 0; r < n; r++) {
     const o = r * d;
@@ -123,19 +158,19 @@ export const transposeTimes = (a: Dense, b: Dense): Dense => {
  * (overwritten). Returns T's diagonal and sub-diagonal (`e[i]` couples i and i+1; `e[n−1] = 0`).
  */
 export const tridiagonalize = (m: Float64Array, n: number, b: Float64Array, k: number): { d: Float64Array; e: Float64Array } => {
-  const v = new Float64Array(n);
-  const p = new Float64Array(n);
+  const work = reductionWork(m, n);
+  const { m: a, v, p } = work;
   const w = new Float64Array(k);
   for (let c = 0; c < n - 2; c++) {
     // Householder vector v for column c below the diagonal: (I − 2vvᵀ/vᵀv) x = ∓‖x‖ e₁.
     let below = 0;
-    for (let i = c + 2; i < n; i++) below += m[i * n + c]! ** 2;
+    for (let i = c + 2; i < n; i++) below += a[i * n + c]! ** 2;
     if (below === 0) continue; // the column is already tridiagonal
-    const x0 = m[(c + 1) * n + c]!;
+    const x0 = a[(c + 1) * n + c]!;
     const norm = Math.sqrt(below + x0 * x0);
     const alpha = x0 > 0 ? -norm : norm;
     v.fill(0);
-    for (let i = c + 1; i < n; i++) v[i] = m[i * n + c]!;
+    for (let i = c + 1; i < n; i++) v[i] = a[i * n + c]!;
     v[c + 1] = x0 - alpha;
     let vv = 0;
     for (let i = c + 1; i < n; i++) vv += v[i]! ** 2;
@@ -145,27 +180,7 @@ export const tridiagonalize = (m: Float64Array, n: number, b: Float64Array, k: n
     // p = τ M v (symmetric mat-vec over the lower triangle), then q = p − (τ/2)(pᵀv) v,
     // then M ← M − v qᵀ − q vᵀ on the lower triangle.
     p.fill(0, c + 1);
-    for (let i = c + 1; i < n; i++) {
-      const oi = i * n;
-      const vi = v[i]!;
-      let s0 = m[oi + i]! * vi;
-      let s1 = 0;
-      let j = c + 1;
-      for (; j + 1 < i; j += 2) {
-        const a0 = m[oi + j]!;
-        const a1 = m[oi + j + 1]!;
-        s0 += a0 * v[j]!;
-        s1 += a1 * v[j + 1]!;
-        p[j] = p[j]! + a0 * vi;
-        p[j + 1] = p[j + 1]! + a1 * vi;
-      }
-      for (; j < i; j++) {
-        const a = m[oi + j]!;
-        s0 += a * v[j]!;
-        p[j] = p[j]! + a * vi;
-      }
-      p[i] = p[i]! + s0 + s1;
-    }
+    work.symv(c + 1);
     let pv = 0;
     for (let i = c + 1; i < n; i++) {
       p[i] = tau * p[i]!;
@@ -173,17 +188,12 @@ export const tridiagonalize = (m: Float64Array, n: number, b: Float64Array, k: n
     }
     const half = (tau / 2) * pv;
     for (let i = c + 1; i < n; i++) p[i] = p[i]! - half * v[i]!;
-    for (let i = c + 1; i < n; i++) {
-      const oi = i * n;
-      const vi = v[i]!;
-      const qi = p[i]!;
-      for (let j = c + 1; j <= i; j++) m[oi + j] = m[oi + j]! - vi * p[j]! - qi * v[j]!;
-    }
-    m[(c + 1) * n + c] = alpha;
-    m[c * n + c + 1] = alpha;
+    work.rank2(c + 1);
+    a[(c + 1) * n + c] = alpha;
+    a[c * n + c + 1] = alpha;
     for (let i = c + 2; i < n; i++) {
-      m[i * n + c] = 0;
-      m[c * n + i] = 0;
+      a[i * n + c] = 0;
+      a[c * n + i] = 0;
     }
     // Rows of b: b ← (I − τ v vᵀ) b.
     w.fill(0);
@@ -198,11 +208,91 @@ export const tridiagonalize = (m: Float64Array, n: number, b: Float64Array, k: n
       for (let j = 0; j < k; j++) b[i * k + j] = b[i * k + j]! - s * w[j]!;
     }
   }
+  work.finish();
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   for (let i = 0; i < n; i++) d[i] = m[i * n + i]!;
   for (let i = 0; i < n - 1; i++) e[i] = m[(i + 1) * n + i]!;
   return { d, e };
+};
+
+/**
+ * Where one reduction runs: the matrix and the vectors v, p it works on, and the two trailing-block
+ * operations (`from` is the block's first index) — in WebAssembly memory when the kernels are
+ * available, else on the caller's array. `finish` leaves the reduced matrix in the caller's `m`.
+ */
+interface ReductionWork {
+  readonly m: Float64Array;
+  readonly v: Float64Array;
+  readonly p: Float64Array;
+  /** p += M·v, reading M's lower triangle. */
+  readonly symv: (from: number) => void;
+  /** M ← M − v·pᵀ − p·vᵀ on the lower triangle. */
+  readonly rank2: (from: number) => void;
+  readonly finish: () => void;
+}
+
+const reductionWork = (m: Float64Array, n: number): ReductionWork => {
+  const kernels = linalgKernels();
+  return (kernels && wasmReductionWork(kernels, m, n)) ?? tsReductionWork(m, n);
+};
+
+const wasmReductionWork = (kernels: LinalgKernels, m: Float64Array, n: number): ReductionWork | undefined => {
+  const vAt = align16(n * n * 8);
+  const pAt = vAt + align16(n * 8);
+  if (!kernels.reserve(pAt + n * 8)) return undefined;
+  const memory = kernels.f64(); // the memory does not grow again, so these views stay valid
+  const a = memory.subarray(0, n * n);
+  a.set(m);
+  return {
+    m: a,
+    v: memory.subarray(vAt / 8, vAt / 8 + n),
+    p: memory.subarray(pAt / 8, pAt / 8 + n),
+    symv: (from) => kernels.symvLower(0, n, from, vAt, pAt),
+    rank2: (from) => kernels.rank2Lower(0, n, from, vAt, pAt),
+    finish: () => m.set(a),
+  };
+};
+
+const tsReductionWork = (m: Float64Array, n: number): ReductionWork => {
+  const v = new Float64Array(n);
+  const p = new Float64Array(n);
+  return { m, v, p, symv: (from) => symvLower(m, n, from, v, p), rank2: (from) => rank2Lower(m, n, from, v, p), finish: () => undefined };
+};
+
+/** p += M·v over indices ≥ from, reading only M's lower triangle: each element serves its row and its column. */
+const symvLower = (m: Float64Array, n: number, from: number, v: Float64Array, p: Float64Array): void => {
+  for (let i = from; i < n; i++) {
+    const oi = i * n;
+    const vi = v[i]!;
+    let s0 = m[oi + i]! * vi;
+    let s1 = 0;
+    let j = from;
+    for (; j + 1 < i; j += 2) {
+      const a0 = m[oi + j]!;
+      const a1 = m[oi + j + 1]!;
+      s0 += a0 * v[j]!;
+      s1 += a1 * v[j + 1]!;
+      p[j] = p[j]! + a0 * vi;
+      p[j + 1] = p[j + 1]! + a1 * vi;
+    }
+    for (; j < i; j++) {
+      const a = m[oi + j]!;
+      s0 += a * v[j]!;
+      p[j] = p[j]! + a * vi;
+    }
+    p[i] = p[i]! + s0 + s1;
+  }
+};
+
+/** M ← M − v·qᵀ − q·vᵀ on the lower triangle (with the diagonal), indices ≥ from. */
+const rank2Lower = (m: Float64Array, n: number, from: number, v: Float64Array, q: Float64Array): void => {
+  for (let i = from; i < n; i++) {
+    const oi = i * n;
+    const vi = v[i]!;
+    const qi = q[i]!;
+    for (let j = from; j <= i; j++) m[oi + j] = m[oi + j]! - vi * q[j]! - qi * v[j]!;
+  }
 };
 
 /**
