@@ -136,4 +136,19 @@ y = np.arange(80) % 3
 rng.shuffle(y)
 z = np.where(rng.random(80) < 0.7, y, rng.integers(0, 5, 80))
 cases["nce"] = {"sourceLabels": z.tolist(), "labels": y.tolist(), "value": nce(z, y)}
+
+
+def periodic(n, d):
+    """F = float32(sin(0.37 i) · (i mod 7 + 1)) over i = 0 … n·d − 1, row-major."""
+    i = np.arange(n * d)
+    return f32((np.sin(0.37 * i) * (i % 7 + 1)).reshape(n, d))
+
+
+# Periodic, nearly rank-deficient features: their Gram matrix has a cluster of eigenvalues at rounding
+# level, which once kept the QL iteration from converging. Stored by rule, not as 12,000 values.
+for name, (n, d) in {"logme_periodic_wide": (100, 120), "logme_periodic_tall": (120, 100)}.items():
+    F = periodic(n, d)
+    value, per = logme_direct(F, one_hot(np.arange(n) % 3, 3))
+    cases[name] = {"rows": n, "cols": d, "features": "sin(0.37 i) * (i mod 7 + 1) as float32, row-major", "labels": "i mod 3", "value": value}
+
 print(json.dumps({"generatedBy": "python3 scripts/reference/metrics.py", "numpy": np.__version__, "cases": cases}))

@@ -46,7 +46,7 @@ export const hScore = (features: Matrix, labels: Labels): E.Either<TransferError
   for (let j = 0; j < d; j++) for (let c = 0; c < classes; c++) b.data[j * classes + c] = Math.sqrt(counts[c]! / n) * (b.data[j * classes + c]! - mean[j]!);
   const eig = symmetricEigen(gramCols(centred), b);
   if (eig === undefined) return E.left(backendFailure('H-score', new Error('the eigenvalue iteration did not converge')));
-  const largest = Math.max(...eig.values);
+  const largest = eig.values.reduce((a, b) => Math.max(a, b), 0);
   let value = 0;
   eig.values.forEach((lambda, i) => {
     if (lambda <= 1e-10 * largest) return;

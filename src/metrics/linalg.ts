@@ -301,12 +301,18 @@ const rank2Lower = (m: Float64Array, n: number, from: number, v: Float64Array, q
  * eigenvalue failed to converge in 60 iterations.
  */
 export const tridiagonalQL = (d: Float64Array, e: Float64Array, n: number, b: Float64Array, k: number): boolean => {
+  // An off-diagonal element is negligible relative to its neighbours, or to the whole matrix: the
+  // second test lets clusters of eigenvalues at rounding level (a rank-deficient Gram matrix) deflate,
+  // and changes the spectrum by no more than the reduction's own rounding.
+  let norm = 0;
+  for (let i = 0; i < n; i++) norm = Math.max(norm, Math.abs(d[i]!) + Math.abs(e[i]!) + (i > 0 ? Math.abs(e[i - 1]!) : 0));
+  const floor = Number.EPSILON * norm;
   for (let l = 0; l < n; l++) {
     for (let iter = 0; ; iter++) {
       let m = l;
       for (; m < n - 1; m++) {
         const dd = Math.abs(d[m]!) + Math.abs(d[m + 1]!);
-        if (Math.abs(e[m]!) <= Number.EPSILON * dd) break;
+        if (Math.abs(e[m]!) <= Math.max(Number.EPSILON * dd, floor)) break;
       }
       if (m === l) break;
       if (iter === 60) return false;

@@ -35,9 +35,17 @@ const spectrum = (f: Dense, y: Dense): { s2: Float64Array; z: Dense; rank: numbe
   }
   const eig = symmetricEigen(gramCols(f), transposeTimes(f, y));
   if (eig === undefined) return undefined;
+  // Eigenvalues of FᵀF are only known to about ε·D·max σ²: below that, σᵢ² is rounding noise and
+  // dividing by σᵢ would blow it up. Such directions are taken as σᵢ = 0 — the limit the evidence has
+  // as σᵢ → 0 (their share of y then counts as outside F's span). (numpy's matrix_rank uses the
+  // same kind of cut on singular values.)
+  const noise = Number.EPSILON * f.cols * eig.values.reduce((a, b) => Math.max(a, b), 0);
   const z = dense(f.cols, k);
   eig.values.forEach((s2, i) => {
-    if (s2 <= 0) return;
+    if (s2 <= noise) {
+      eig.values[i] = 0;
+      return;
+    }
     const s = Math.sqrt(s2);
     for (let j = 0; j < k; j++) z.data[i * k + j] = eig.projected.data[i * k + j]! / s;
   });

@@ -33,6 +33,15 @@ describe('metrics against the numpy reference', () => {
     expect(ok(logme(m(c.features), ids(c.labels))).value).toBeCloseTo(c.value, 9);
   });
 
+  // Nearly rank-deficient features: the eigensolver must deflate a cluster of rounding-level
+  // eigenvalues (it once gave up here with "did not converge", on both sides).
+  it.each(['logme_periodic_wide', 'logme_periodic_tall'])('LogME on periodic, nearly rank-deficient features (%s)', (name) => {
+    const c = cases[name]!;
+    const [rows, cols] = [c.rows as number, c.cols as number];
+    const features: Matrix = { rows, cols, data: Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(0.37 * i) * ((i % 7) + 1)) };
+    expect(ok(logme(features, Array.from({ length: rows }, (_, i) => i % 3))).value).toBeCloseTo(c.value, 9);
+  });
+
   it('LogME for regression targets', () => {
     const c = cases.logme_regression!;
     expect(ok(logmeRegression(m(c.features), m(c.targets))).value).toBeCloseTo(c.value, 9);
