@@ -16,6 +16,8 @@ import { loadSourceModel } from './sourceModel';
 export interface DomainEvidence {
   readonly domain: DomainName;
   readonly similarity: number;
+  /** The layer the similarity was measured at (the top feature layer). */
+  readonly layer: string;
   readonly proxyADistance: number;
   readonly mmd2: number;
   readonly pValue: number;
@@ -51,6 +53,16 @@ export const kendallTau = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): 
   return pairs === 0 ? 0 : score / pairs;
 };
 
+/**
+ * Across domains: Kendall's τ between the measured similarity and the held-out accuracy of a frozen
+ * head on the layer it was measured at — does the similarity order the domains as that head does?
+ */
+export const similarityTau = (results: ReadonlyArray<DomainEvidence>): number =>
+  kendallTau(
+    results.map((r) => r.similarity),
+    results.map((r) => r.layers.find((l) => l.name === r.layer)?.accuracy ?? Number.NaN),
+  );
+
 const images = (x: Float32Array, count: number): tf.Tensor4D => tf.tensor4d(x, [count, 28, 28, 1]);
 const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
   if (E.isLeft(e)) throw new Error(e.left.message);
@@ -85,7 +97,7 @@ export const measuringEvidence = async (options: EvidenceOptions, log: (line: st
           layers.push({ name: layer.name, logme, accuracy });
         }
         const kendall = kendallTau(layers.map((l) => l.logme), layers.map((l) => l.accuracy));
-        out.push({ domain, similarity: measured.similarity, proxyADistance: measured.proxyADistance, mmd2: measured.marginalShift.value, pValue: measured.marginalShift.pValue, layers, kendallTau: kendall });
+        out.push({ domain, similarity: measured.similarity, layer: measured.layer, proxyADistance: measured.proxyADistance, mmd2: measured.marginalShift.value, pValue: measured.marginalShift.pValue, layers, kendallTau: kendall });
         log(`${domain}: similarity ${measured.similarity.toFixed(3)}, τ ${kendall.toFixed(2)}`);
       } finally {
         tf.dispose([target, x, testX]);

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { measuringEvidence, type EvidenceOptions } from './evidence';
+import { measuringEvidence, similarityTau, type EvidenceOptions } from './evidence';
 
 await tf.setBackend('cpu');
 const options: EvidenceOptions = { similarityPerDigit: 60, labelledPerDigit: 20, testPerDigit: 100, epochs: 100, learningRate: 0.01 };
@@ -26,6 +26,10 @@ const lines = [
   '| target domain (digits 5–9) | similarity | PAD | MMD² | MMD p-value | Kendall τ (LogME vs accuracy) |',
   '|---|---|---|---|---|---|',
   ...results.map((r) => `| ${r.domain} | ${r.similarity.toFixed(3)} | ${r.proxyADistance.toFixed(3)} | ${r.mmd2.toFixed(4)} | ${r.pValue.toFixed(3)} | ${r.kendallTau.toFixed(2)} |`),
+  '',
+  `Does the similarity order the domains as a frozen head on the layer it measures at does? Held-out accuracy of that head (from the tables below), by domain: ${results
+    .map((r) => `${r.domain} ${pct(r.layers.find((l) => l.name === r.layer)?.accuracy ?? Number.NaN)} (\`${r.layer}\`)`)
+    .join(', ')}. Kendall τ between similarity and that accuracy over the ${results.length} domains: **${similarityTau(results).toFixed(2)}** (ties in similarity count as neither agreeing nor disagreeing).`,
   '',
   ...results.flatMap((r) => [
     `**${r.domain}**: layer, LogME, held-out accuracy of a head on it`,

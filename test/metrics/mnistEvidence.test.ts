@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { kendallTau, measuringEvidence, type DomainEvidence } from '../../scripts/mnist/evidence';
+import { kendallTau, measuringEvidence, similarityTau, type DomainEvidence } from '../../scripts/mnist/evidence';
 
 let results: DomainEvidence[] = [];
 let tensors = 0;
@@ -30,6 +30,13 @@ describe('measurements on MNIST', () => {
     expect(same!).toBeGreaterThan(inverted!);
     // Not asserted: inverted > permuted. In this model's features inverted digits are the farther
     // of the two (docs/results/measuring-mnist.md), and tapped accuracy does not favour them either.
+  });
+
+  it('similarity orders the four domains as a frozen head on the measured layer does (τ > 0.5)', () => {
+    // 6 pairs of domains: τ > 0.5 allows at most one pair out of order (or two tied in similarity,
+    // as the saturated heavy shifts can be). The full-size run gives τ = 1.
+    expect(results.every((r) => r.layers.some((l) => l.name === r.layer))).toBe(true);
+    expect(similarityTau(results)).toBeGreaterThan(0.5);
   });
 
   it('the best layer by LogME transfers best where the domain is most similar', () => {
