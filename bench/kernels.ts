@@ -41,6 +41,18 @@ const CASES: Case[] = [
   { kernel: 'Tile', what: 'a BatchNorm gradient: 1280 → 32 × 3 × 3 × 1280', inputs: () => ({ x: tf.randomNormal([1, 1, 1, 1280]) }), attrs: { reps: [32, 3, 3, 1] } },
   { kernel: 'BatchMatMul', what: 'dense gradient 64×1600 · (128×1600)ᵀ', inputs: () => ({ a: tf.randomNormal([1, 64, 128]), b: tf.randomNormal([1, 1600, 128]) }), attrs: { transposeA: false, transposeB: true } },
   { kernel: 'BatchMatMul', what: 'dense gradient (64×1600)ᵀ · 64×128', inputs: () => ({ a: tf.randomNormal([1, 64, 1600]), b: tf.randomNormal([1, 64, 128]) }), attrs: { transposeA: true, transposeB: false } },
+  ...[
+    [26, 32],
+    [11, 64],
+  ].map(([h, c]) => {
+    const out = Math.floor(h! / 2);
+    return {
+      kernel: 'MaxPoolGrad',
+      what: `2×2 pool of ${h}²×${c}, batch 64`,
+      inputs: () => ({ input: tf.randomNormal([64, h!, h!, c!]), dy: tf.randomNormal([64, out, out, c!]), output: tf.randomNormal([64, out, out, c!]) }),
+      attrs: { filterSize: 2, strides: 2, pad: 'valid' },
+    };
+  }),
 ];
 
 const timeKernel = (c: Case): number | string => {

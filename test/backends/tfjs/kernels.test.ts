@@ -179,6 +179,44 @@ const TILE_CASES = [
   { shape: [1, 3], reps: [4, 1], dtype: 'int32' },
 ] as const;
 
+/**
+ * Max-pool gradients: overlapping windows, 'same' padding past the edge, uneven windows, and ties
+ * (small integers, and ReLU outputs where many windows are all zero) — among tied maxima the
+ * gradient goes to the first in the window's row-major order. (No numeric padding: stock wasm's
+ * forward MaxPool reads out of bounds with it, in tfjs 4.22.)
+ */
+const POOL_CASES = [
+  { shape: [2, 6, 6, 3], filter: [2, 2], strides: [2, 2], pad: 'valid', values: 'normal' },
+  { shape: [2, 7, 6, 3], filter: [2, 2], strides: [2, 2], pad: 'same', values: 'normal' },
+  { shape: [2, 7, 7, 4], filter: [3, 3], strides: [1, 1], pad: 'same', values: 'normal' },
+  { shape: [1, 9, 8, 5], filter: [3, 3], strides: [2, 2], pad: 'valid', values: 'normal' },
+  { shape: [2, 6, 5, 3], filter: [3, 2], strides: [2, 1], pad: 'same', values: 'normal' },
+  { shape: [2, 6, 6, 3], filter: [2, 2], strides: [2, 2], pad: 'valid', values: 'integers' },
+  { shape: [2, 7, 7, 2], filter: [3, 3], strides: [1, 1], pad: 'same', values: 'integers' },
+  { shape: [3, 8, 8, 6], filter: [2, 2], strides: [2, 2], pad: 'valid', values: 'relu' },
+  { shape: [2, 6, 6, 4], filter: [2, 2], strides: [2, 2], pad: 'valid', values: 'NaN and −∞' },
+] as const;
+
+const maxPoolGrads = (): Float32Array[] =>
+  POOL_CASES.map((c, i) => {
+    const [input, dy, output] = tf.tidy(() => {
+      const normal = tf.randomNormal([...c.shape], 0, 1, 'float32', 50 + i);
+      // 'NaN and −∞': about a third of the values each, so some windows hold nothing above −∞.
+      const special = (): tf.Tensor => {
+        const u = tf.randomUniform([...c.shape], 0, 1, 'float32', 70 + i);
+        return tf.where(tf.less(u, 0.35), tf.fill([...c.shape], Number.NaN), tf.where(tf.less(u, 0.7), tf.fill([...c.shape], Number.NEGATIVE_INFINITY), normal));
+      };
+      const x = c.values === 'normal' ? normal : c.values === 'integers' ? tf.round(normal) : c.values === 'relu' ? tf.relu(normal) : special();
+      const y = tf.maxPool(x as tf.Tensor4D, [...c.filter] as [number, number], [...c.strides] as [number, number], c.pad);
+      return [x, tf.randomNormal(y.shape, 0, 1, 'float32', 60 + i), y];
+    });
+    try {
+      return read(tf.engine().runKernel('MaxPoolGrad', { dy, input, output }, { filterSize: [...c.filter], strides: [...c.strides], pad: c.pad }));
+    } finally {
+      tf.dispose([input, dy, output]);
+    }
+  });
+
 const values = (shape: ReadonlyArray<number>, dtype: tf.DataType, seed: number): tf.Tensor =>
   tf.tidy(() => {
     const base = tf.randomUniform([...shape], -5, 5, 'float32', seed);
@@ -211,6 +249,7 @@ interface All {
   readonly matMul: Float32Array[];
   readonly slice: Float32Array[];
   readonly tile: Float32Array[];
+  readonly maxPoolGrad: Float32Array[];
 }
 let reference: All & { depthwiseByDefinition: Results[] };
 let cpuPack: All;
@@ -230,6 +269,7 @@ beforeAll(async () => {
     matMul: matMuls(),
     slice: slices(),
     tile: tiles(),
+    maxPoolGrad: maxPoolGrads(),
     depthwiseByDefinition: DEPTHWISE_CASES.map((c) => {
       const { byDefinition, dispose } = calls(c, true);
       try {
@@ -243,12 +283,12 @@ beforeAll(async () => {
   buffers['cpu'] = { before: dataIds('cpu'), after: 0 };
   // Every kernel of the pack on both backends, whichever are on by default, so each is checked.
   registered.push(ok(registerTransferKernels('cpu', { kernels: PACK_KERNELS })));
-  cpuPack = { conv: runAll(CONV_CASES, false), depthwise: runAll(DEPTHWISE_CASES, true), matMul: matMuls(), slice: slices(), tile: tiles() };
+  cpuPack = { conv: runAll(CONV_CASES, false), depthwise: runAll(DEPTHWISE_CASES, true), matMul: matMuls(), slice: slices(), tile: tiles(), maxPoolGrad: maxPoolGrads() };
   buffers['cpu'].after = dataIds('cpu');
   await tf.setBackend('wasm');
   buffers['wasm'] = { before: dataIds('wasm'), after: 0 };
   registered.push(ok(registerTransferKernels('wasm', { kernels: PACK_KERNELS })));
-  wasmPack = { conv: runAll(CONV_CASES, false), depthwise: runAll(DEPTHWISE_CASES, true), matMul: matMuls(), slice: slices(), tile: tiles() };
+  wasmPack = { conv: runAll(CONV_CASES, false), depthwise: runAll(DEPTHWISE_CASES, true), matMul: matMuls(), slice: slices(), tile: tiles(), maxPoolGrad: maxPoolGrads() };
   buffers['wasm'].after = dataIds('wasm');
   tensorsAfter = tf.memory().numTensors;
   await tf.setBackend('cpu');
@@ -297,6 +337,17 @@ describe.each([
   });
 });
 
+describe('MaxPoolGrad on wasm', () => {
+  it.each(POOL_CASES.map((c, i) => [`${c.values} ${c.shape.join('×')}, window ${c.filter.join('×')}, strides ${c.strides.join(',')}, pad ${c.pad}`, i] as const))(
+    'matches the reference, ties included: %s',
+    (_name, i) => {
+      // Non-overlapping windows give exactly the reference; overlapping ones add in another order.
+      expectClose(wasmPack.maxPoolGrad[i]!, reference.maxPoolGrad[i]!);
+      if (POOL_CASES[i]!.filter.every((f, k) => f <= POOL_CASES[i]!.strides[k]!)) expect(wasmPack.maxPoolGrad[i]).toEqual(reference.maxPoolGrad[i]);
+    },
+  );
+});
+
 describe('the references', () => {
   it('agree with each other where tfjs supports the case, and not where it ignores dilations', () => {
     DEPTHWISE_CASES.forEach((c, i) => {
@@ -319,7 +370,7 @@ describe('registering the pack', () => {
   it('adds the kernels stock wasm lacks and replaces the others', () => {
     const [cpu, wasm] = registered;
     expect(wasm!.added).toEqual(['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']);
-    expect(wasm!.replaced).toEqual(['Slice', 'Tile', 'Conv2DBackpropInput', 'BatchMatMul']);
+    expect(wasm!.replaced).toEqual(['Slice', 'Tile', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad']);
     expect(cpu!.replaced).toEqual([...PACK_KERNELS]);
   });
 
