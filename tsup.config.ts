@@ -1,12 +1,15 @@
 import { defineConfig } from 'tsup';
 
-// Three entry points: `transferkit` (no tensor library), `transferkit/tfjs` (the backend) and
-// `transferkit/node` (what needs Node built-ins, e.g. spilling caches to disk).
+// Four entry points: `transferkit` (no tensor library), `transferkit/tfjs` (the backend),
+// `transferkit/tfjs/threads` (Node only: embedding in worker threads; its worker is its own file)
+// and `transferkit/node` (what needs Node built-ins, e.g. spilling caches to disk).
 // Peer dependencies (fp-ts, @tensorflow/*) stay external so an app keeps one copy of each.
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
     tfjs: 'src/backends/tfjs/index.ts',
+    'tfjs-threads': 'src/backends/tfjs/threads/index.ts',
+    'tfjs-threads-worker': 'src/backends/tfjs/threads/worker.ts',
     node: 'src/node/index.ts',
   },
   format: ['esm', 'cjs'],

@@ -2,7 +2,8 @@
  * Embedding with a MobileNetV2 (224², random weights, built in code): images/s at the top
  * (`out_relu`, 7×7×1280) and at an earlier tap (`block_12_add`, 14×14×96), transferkit's
  * `backbone.embed` (BatchNorm folded, activations fused) against stock `model.predict` of the same
- * cut, on wasm (with and without transferkit) and on cpu — side by side in one run. GFLOP/s count
+ * cut, on wasm (with and without transferkit) and on cpu — side by side in one run. On wasm also
+ * transferkit's embed in worker threads (`transferkit/tfjs/threads`, one per core). GFLOP/s count
  * 2 per multiply-add; the peak is the issue's: wasm SIMD without FMA, 4 lanes × 2 ops × clock ×
  * cores, with the clock read from /proc/cpuinfo.
  * Run: npm run bench -- embedding
@@ -15,6 +16,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import { fromLayersModel } from 'transferkit/tfjs';
+import { withEmbeddingThreads, type ThreadedBackbone } from 'transferkit/tfjs/threads';
 import { mobileNetV2, multiplyAdds } from './support/mobilenetv2';
 
 const SIZE = 224;
@@ -57,9 +59,17 @@ export const run = async (): Promise<void> => {
   const rows: string[] = [];
   for (const backend of ['wasm', 'cpu']) {
     await tf.setBackend(backend);
-    const images = backend === 'cpu' ? BATCH : 2 * BATCH;
+    // On wasm, 4 batches: with one thread per core each thread still gets two.
+    const images = backend === 'cpu' ? BATCH : 4 * BATCH;
     const runs = backend === 'cpu' ? 1 : 3;
     const x = tf.randomUniform([images, SIZE, SIZE, 3], 0, 1, 'float32', 5);
+    // Worker threads on wasm only: each runs the backend the caller's thread uses.
+    let threads: ThreadedBackbone | undefined;
+    if (backend === 'wasm') {
+      const started = await withEmbeddingThreads(model, { top: 'out_relu' })();
+      if (E.isLeft(started)) throw new Error(started.left.message);
+      threads = started.right;
+    }
     for (const tap of TAPS) {
       const flops = 2 * multiplyAdds(model, tap);
       const cut = tfl.model({ inputs: model.inputs, outputs: model.getLayer(tap).output as tfl.SymbolicTensor });
@@ -73,14 +83,29 @@ export const run = async (): Promise<void> => {
         const m = await backbone.right.embed(x, info, { pooling: 'average', batchSize: BATCH })();
         if (E.isLeft(m)) throw new Error(m.left.message);
       });
+      let threaded: number | undefined;
+      if (threads !== undefined) {
+        const t = threads;
+        threaded = await rate(images, runs, async () => {
+          const m = await t.embed(x, info, { pooling: 'average', batchSize: BATCH })();
+          if (E.isLeft(m)) throw new Error(m.left.message);
+        });
+      }
       const gflops = (r: number) => (r * flops) / 1e9;
       const share = (r: number) => (peak === undefined ? '' : `, ${((100 * gflops(r)) / peak).toFixed(0)} % of peak`);
       rows.push(
         `  ${backend.padEnd(5)} ${tap.padEnd(13)} ${(flops / 1e9).toFixed(2)} GFLOP/image   stock predict ${stock.toFixed(1).padStart(6)} img/s   transferkit embed ${ours.toFixed(1).padStart(6)} img/s (${gflops(ours).toFixed(1)} GFLOP/s${share(ours)})   ${(ours / stock).toFixed(2)}×`,
       );
       console.log(rows.at(-1));
+      if (threaded !== undefined) {
+        rows.push(
+          `  ${backend.padEnd(5)} ${tap.padEnd(13)} ${(flops / 1e9).toFixed(2)} GFLOP/image   transferkit embed in ${threads!.threads} threads ${threaded.toFixed(1).padStart(6)} img/s (${gflops(threaded).toFixed(1)} GFLOP/s${share(threaded)})   ${(threaded / ours).toFixed(2)}× one thread, ${(threaded / stock).toFixed(2)}× stock`,
+        );
+        console.log(rows.at(-1));
+      }
     }
     x.dispose();
+    await threads?.close();
   }
   model.dispose();
 };

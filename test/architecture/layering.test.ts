@@ -62,9 +62,12 @@ describe('layering', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('only src/node imports Node built-ins: the other entry points bundle for the browser', () => {
+  it('only the Node-only entry points import Node built-ins (src/node, src/backends/tfjs/threads): the others bundle for the browser', () => {
     const nodeOnly = files.filter((f) => f.imports.some((i) => i.startsWith('node:') || ['fs', 'path', 'os', 'worker_threads', 'process'].includes(i)));
-    expect(nodeOnly.map((f) => f.path).filter((p) => !p.startsWith('src/node/'))).toEqual([]);
+    expect(nodeOnly.map((f) => f.path).filter((p) => !p.startsWith('src/node/') && !p.startsWith('src/backends/tfjs/threads/'))).toEqual([]);
     expect(nodeOnly.map((f) => f.path)).toContain('src/node/diskRowStore.ts');
+    // The browser entry transferkit/tfjs must not reach the threads module.
+    const tfjsEntry = files.find((f) => f.path === 'src/backends/tfjs/index.ts')!;
+    expect(tfjsEntry.imports.filter((i) => i.includes('threads'))).toEqual([]);
   });
 });

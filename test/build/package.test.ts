@@ -17,7 +17,7 @@ const app = mkdtempSync(join(tmpdir(), 'transferkit-app-'));
 const pkg = join(app, 'node_modules', 'transferkit');
 const peers = ['fp-ts', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu'];
 
-/** What the app does with the package: real calls through both entry points. */
+/** What the app does with the package: real calls through every entry point. */
 const body = `
 const recipe = tk.selectStrategy({ size: 5000, similarity: 0.1, classes: 5 });
 const bad = tk.selectStrategy({ size: 10, similarity: Number.NaN });
@@ -33,6 +33,9 @@ const backbone = tfjs.fromLayersModel(source);
 const trained = await tk.transfer(backbone.right, tk.partialFineTune, { x: inputs, y: [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2] }, { epochs: 1, activationStore: tkn.diskRowStore({ memoryBytes: 0 }) })();
 const probs = await trained.right.model.predict(inputs)();
 trained.right.model.dispose();
+const threaded = await tkt.withEmbeddingThreads(source, { threads: 2 })();
+const embedded = await threaded.right.embed(inputs, threaded.right.layers[threaded.right.top], { pooling: 'average', batchSize: 5 })();
+await threaded.right.close();
 tf.dispose([inputs]);
 source.dispose();
 console.log(JSON.stringify({
@@ -41,6 +44,7 @@ console.log(JSON.stringify({
   matrix: Array.from(m.right.data),
   tap: trained.right.tap.name,
   probabilities: [probs.right.rows, probs.right.cols],
+  threaded: [embedded.right.rows, embedded.right.cols],
   leaked: tf.memory().numTensors - before,
 }));
 `;
@@ -51,6 +55,7 @@ const expected = {
   matrix: [1, 2, 3, 4],
   tap: 'features',
   probabilities: [12, 3],
+  threaded: [12, 6],
   leaked: 0,
 };
 
@@ -72,18 +77,18 @@ beforeAll(async () => {
 afterAll(() => rmSync(app, { recursive: true, force: true }));
 
 describe('the built package, used as an app would', () => {
-  it('loads the three entry points in ESM and works', async () => {
+  it('loads the four entry points in ESM and works', async () => {
     writeFileSync(
       join(app, 'esm.mjs'),
-      `import * as tk from 'transferkit';\nimport * as tfjs from 'transferkit/tfjs';\nimport * as tkn from 'transferkit/node';\nimport * as tf from '@tensorflow/tfjs-core';\nimport * as tfl from '@tensorflow/tfjs-layers';\nimport '@tensorflow/tfjs-backend-cpu';\n${body}`,
+      `import * as tk from 'transferkit';\nimport * as tfjs from 'transferkit/tfjs';\nimport * as tkn from 'transferkit/node';\nimport * as tkt from 'transferkit/tfjs/threads';\nimport * as tf from '@tensorflow/tfjs-core';\nimport * as tfl from '@tensorflow/tfjs-layers';\nimport '@tensorflow/tfjs-backend-cpu';\n${body}`,
     );
     expect(await node('esm.mjs')).toEqual(expected);
   });
 
-  it('loads the three entry points in CJS and works', async () => {
+  it('loads the four entry points in CJS and works', async () => {
     writeFileSync(
       join(app, 'cjs.cjs'),
-      `const tk = require('transferkit');\nconst tfjs = require('transferkit/tfjs');\nconst tkn = require('transferkit/node');\nconst tf = require('@tensorflow/tfjs-core');\nconst tfl = require('@tensorflow/tfjs-layers');\nrequire('@tensorflow/tfjs-backend-cpu');\n(async () => {\n${body}\n})();`,
+      `const tk = require('transferkit');\nconst tfjs = require('transferkit/tfjs');\nconst tkn = require('transferkit/node');\nconst tkt = require('transferkit/tfjs/threads');\nconst tf = require('@tensorflow/tfjs-core');\nconst tfl = require('@tensorflow/tfjs-layers');\nrequire('@tensorflow/tfjs-backend-cpu');\n(async () => {\n${body}\n})();`,
     );
     expect(await node('cjs.cjs')).toEqual(expected);
   });

@@ -1,0 +1,96 @@
+/**
+ * Embedding in worker threads: the same rows, in the same order, as `fromLayersModel`'s embed on
+ * the caller's thread; the source untouched; no tensor left on the caller's thread; typed errors.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { either as E } from 'fp-ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
+import { withEmbeddingThreads, type ThreadedBackbone } from 'transferkit/tfjs/threads';
+import { err, ok } from '../../fixtures/either';
+import { denseModel, mobileNetLike, snapshot } from '../../fixtures/models';
+import { expectNoLeakedTensors } from '../../fixtures/tensors';
+
+const conv = mobileNetLike(3);
+const dense = denseModel(4);
+let threaded: ThreadedBackbone;
+let local: TfjsBackbone;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  threaded = ok(await withEmbeddingThreads(conv, { threads: 2 })());
+  local = ok(fromLayersModel(conv));
+});
+
+afterAll(async () => {
+  await threaded?.close();
+  conv.dispose();
+  dense.dispose();
+});
+
+describe('withEmbeddingThreads', () => {
+  expectNoLeakedTensors();
+
+  it.each([
+    ['gap', 7, 3],
+    ['block_out', 5, 2],
+    ['dw_relu', 1, 4],
+  ])('embeds at %s the rows the caller’s thread would, in order (%i rows, batches of %i)', async (layer, rows, batchSize) => {
+    const at = local.layers.find((l) => l.name === layer)!;
+    const x = tf.randomNormal([rows, 8, 8, 3], 0, 1, 'float32', rows);
+    const expected = ok(await local.embed(x, at, { pooling: 'average', batchSize })());
+    const actual = ok(await threaded.embed(x, at, { pooling: 'average', batchSize })());
+    x.dispose();
+    expect([actual.rows, actual.cols]).toEqual([expected.rows, expected.cols]);
+    // Same backend, same compiled path, same batches within each thread's share: the same floats.
+    expect(actual.data).toEqual(expected.data);
+  });
+
+  it('flattens too, and keeps the layer list and top of fromLayersModel', async () => {
+    expect(threaded.threads).toBe(2);
+    expect(threaded.layers).toEqual(local.layers);
+    expect(threaded.top).toBe(local.top);
+    const at = local.layers.find((l) => l.name === 'block_out')!;
+    const x = tf.randomNormal([4, 8, 8, 3], 0, 1, 'float32', 9);
+    const expected = ok(await local.embed(x, at, { pooling: 'flatten', batchSize: 4 })());
+    const actual = ok(await threaded.embed(x, at, { pooling: 'flatten', batchSize: 4 })());
+    x.dispose();
+    expect(actual.data).toEqual(expected.data);
+  });
+
+  it('leaves the source model as it was, BatchNorm statistics included', async () => {
+    const before = snapshot(dense);
+    const backbone = ok(await withEmbeddingThreads(dense, { threads: 1 })());
+    const x = tf.randomNormal([6, 8], 0, 1, 'float32', 2);
+    ok(await backbone.embed(x, backbone.layers[backbone.top]!, { pooling: 'average', batchSize: 4 })());
+    x.dispose();
+    await backbone.close();
+    expect(snapshot(dense)).toEqual(before);
+  });
+
+  it('checks its inputs as fromLayersModel does, and gives a typed error once closed', async () => {
+    const at = local.layers[local.top]!;
+    const wrong = tf.zeros([2, 5, 5, 3]);
+    expect(err(await threaded.embed(wrong, at, { pooling: 'average', batchSize: 2 })())._tag).toBe('ShapeMismatch');
+    wrong.dispose();
+    const backbone = ok(await withEmbeddingThreads(dense, { threads: 1 })());
+    await backbone.close();
+    await backbone.close(); // twice is fine
+    const x = tf.zeros([2, 8]);
+    expect(err(await backbone.embed(x, backbone.layers[backbone.top]!, { pooling: 'average', batchSize: 2 })())._tag).toBe('InvalidArgument');
+    x.dispose();
+  });
+
+  it('rejects a layer the model does not have', async () => {
+    const x = tf.zeros([2, 8, 8, 3]);
+    const at = { ...local.layers[local.top]!, name: 'nope' };
+    expect(err(await threaded.embed(x, at, { pooling: 'average', batchSize: 2 })())._tag).toBe('InvalidArgument');
+    x.dispose();
+  });
+
+  it.each([0, 1.5, -1, Number.NaN])('rejects threads = %s', async (threads) => {
+    const result = await withEmbeddingThreads(dense, { threads })();
+    expect(E.isLeft(result) && result.left._tag).toBe('InvalidArgument');
+  });
+});
