@@ -29,7 +29,7 @@ export const dense = (rows: number, cols: number, data = new Float64Array(rows *
  * registers. (Splitting the columns into cache-sized chunks was measured and was slower.)
  */
 export const gramRows = (a: Dense): Dense => {
-  const { rows: n, cols: d } = a;
+  const n = a.rows;
   const g = gramLowerWasm(a) ?? gramLowerTs(a);
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) g[j * n + i] = g[i * n + j]!;
   return dense(n, n, g);
@@ -115,9 +115,9 @@ const gramLowerTs = (a: Dense): Float64Array<ArrayBuffer> => {
 
 /**
  * Aᵀ · A (cols × cols). With the WebAssembly kernels: A is transposed and its rows' Gram matrix
- * taken (LogME on 5,000 × 512 features, which takes this path, runs 8.6× faster with the kernels:
- * `npm run bench -- logme`, docs/benchmarks.md). Without them: accumulated row by row, so the inner loop runs over contiguous memory and skips
- * zeros (ReLU features have many).
+ * taken (LogME on 5,000 × 512 features, which takes this path, runs 7–9× faster with the kernels:
+ * `npm run bench -- logme`, docs/benchmarks.md). Without them: accumulated row by row, so the
+ * inner loop runs over contiguous memory and skips zeros (ReLU features have many).
  */
 export const gramCols = (a: Dense): Dense => {
   const { rows: n, cols: d, data } = a;

@@ -59,6 +59,8 @@ const artifactsOf = async (model: tfl.LayersModel): Promise<tf.io.ModelArtifacts
 interface Thread {
   readonly worker: Worker;
   readonly pending: Map<number, { resolve: (m: WorkerMessage) => void; reject: (e: Error) => void }>;
+  /** Set once the thread has stopped (closed, crashed or out of memory): requests fail at once. */
+  exited?: Error;
 }
 
 const startThread = (setup: WorkerSetup, entry: URL): Promise<Thread> =>
@@ -86,7 +88,10 @@ const startThread = (setup: WorkerSetup, entry: URL): Promise<Thread> =>
       failAll(error);
       reject(error);
     });
-    worker.on('exit', (code) => failAll(new Error(`the worker thread exited (code ${code})`)));
+    worker.on('exit', (code) => {
+      thread.exited = new Error(`the worker thread exited (code ${code})`);
+      failAll(thread.exited);
+    });
   });
 
 /**
@@ -153,6 +158,10 @@ export const withEmbeddingThreads =
 
     const ask = (thread: Thread, request: Omit<EmbedRequest, 'id'>): Promise<WorkerMessage> =>
       new Promise((resolve, reject) => {
+        if (thread.exited !== undefined) {
+          reject(thread.exited);
+          return;
+        }
         const id = nextId++;
         thread.pending.set(id, { resolve, reject });
         thread.worker.postMessage({ ...request, id }, [request.data.buffer as ArrayBuffer]);
