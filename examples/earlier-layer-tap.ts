@@ -8,8 +8,9 @@ import { either as E } from 'fp-ts';
 import { earlierLayerTap, makeRecipe } from 'transferkit';
 import { tell } from './support/story';
 
-// The preset taps halfway up; here the tap is named instead: the second hidden layer.
-const recipe = makeRecipe({ ...earlierLayerTap, tap: { kind: 'layer', name: 'hidden_2' } });
+// The preset taps halfway up; here the tap is named instead: the last convolutional block, below the
+// dense `features` layer (its feature maps are average-pooled into one row per image).
+const recipe = makeRecipe({ ...earlierLayerTap, tap: { kind: 'layer', name: 'block3_relu' } });
 if (E.isLeft(recipe)) throw new Error(recipe.left.message);
 
 await tell({ title: 'Earlier-layer tap: a new head on more general features, backbone frozen', recipe: recipe.right, perClass: 5 });

@@ -20,9 +20,11 @@ const storyTold = (out: string, kind: string, tap: string): void => {
   const transferred = Number(/transferred: +([\d.]+) %/.exec(out)?.[1]);
   const scratch = Number(/untrained copy: +([\d.]+) %/.exec(out)?.[1]);
   const gain = Number(/transfer gain: ([+-][\d.]+) points/.exec(out)?.[1]);
-  expect(transferred).toBeGreaterThan(33.4); // better than chance on 3 classes
   // Each of the three is printed to 0.1, so the printed gain may differ from the printed difference by 0.1.
   expect(Math.abs(gain - (transferred - scratch))).toBeLessThanOrEqual(0.1 + 1e-9);
+  // What docs/strategies.md says the examples show: on these digits, starting from the source beats
+  // starting from an untrained copy with the same recipe (the runs are seeded).
+  expect(gain).toBeGreaterThan(0);
 };
 
 /** What each example must print: the parts of its story a reader relies on. */
@@ -39,7 +41,7 @@ const expectations: Record<string, (out: string) => void> = {
     expect(out).toContain('Setting: transductive.');
   },
   'feature-extractor.ts': (out) => storyTold(out, 'feature-extractor', 'features'),
-  'earlier-layer-tap.ts': (out) => storyTold(out, 'earlier-layer-tap', 'hidden_2'),
+  'earlier-layer-tap.ts': (out) => storyTold(out, 'earlier-layer-tap', 'block3_relu'),
   'partial-fine-tune.ts': (out) => {
     storyTold(out, 'partial-fine-tune', 'features');
     expect(out).toContain('moved     features, transferkit_head_output; every other layer is bit-identical to the source');
