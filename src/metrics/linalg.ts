@@ -12,7 +12,7 @@
  * reduction step — run as WebAssembly SIMD kernels (kernels/linalg.wat) where the runtime has them,
  * and as the TypeScript loops below otherwise; the two agree to rounding.
  */
-import { hasLinalgKernels, linalgKernels, type LinalgKernels } from './kernels/wasm';
+import { hasLinalgKernels, linalgKernels, MAX_KERNEL_BYTES, type LinalgKernels } from './kernels/wasm';
 
 /** A dense row-major float64 matrix. */
 export interface Dense {
@@ -121,7 +121,8 @@ const gramLowerTs = (a: Dense): Float64Array<ArrayBuffer> => {
  */
 export const gramCols = (a: Dense): Dense => {
   const { rows: n, cols: d, data } = a;
-  if (hasLinalgKernels()) {
+  // (Only when the kernel's memory can hold it; the transposed copy would otherwise be wasted.)
+  if (hasLinalgKernels() && 8 * (n * d + d * d) + 16 <= MAX_KERNEL_BYTES) {
     const t = new Float64Array(n * d);
     for (let r = 0; r < n; r++) for (let c = 0; c < d; c++) t[c * n + r] = data[r * d + c]!;
     return gramRows(dense(d, n, t));

@@ -36,7 +36,7 @@ export interface LinalgKernels {
 
 const PAGE = 65536;
 /** Kept below 2 GiB so every byte address is a non-negative i32. */
-const MAX_BYTES = 2 ** 31 - PAGE;
+export const MAX_KERNEL_BYTES = 2 ** 31 - PAGE;
 const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 let compiled: object | null | undefined;
 let enabled = true;
@@ -75,7 +75,7 @@ export const linalgKernels = (): LinalgKernels | undefined => {
   return {
     f64: () => new Float64Array(memory.buffer),
     reserve: (bytes) => {
-      if (bytes > MAX_BYTES) return false;
+      if (bytes > MAX_KERNEL_BYTES) return false;
       const missing = Math.ceil((bytes - memory.buffer.byteLength) / PAGE);
       if (missing <= 0) return true;
       try {
