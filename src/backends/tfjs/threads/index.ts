@@ -91,6 +91,7 @@ const startThread = (setup: WorkerSetup, entry: URL): Promise<Thread> =>
     worker.on('exit', (code) => {
       thread.exited = new Error(`the worker thread exited (code ${code})`);
       failAll(thread.exited);
+      reject(thread.exited); // if it exits before it is ready (after, this does nothing)
     });
   });
 
@@ -102,7 +103,8 @@ const startThread = (setup: WorkerSetup, entry: URL): Promise<Thread> =>
  * (`npm run bench -- embedding`, docs/benchmarks.md).
  *
  * Starting threads takes a moment (each loads tfjs and the model), so keep the backbone for many
- * calls and `close()` it when done. Training (`transfer`) still runs on the caller's thread.
+ * calls and `close()` it when done: until then its threads keep the Node process alive. Training
+ * (`transfer`) still runs on the caller's thread.
  *
  * @returns the backbone, or `InvalidArgument` for a bad `threads`, `NotSupported` for a backend
  * other than wasm or cpu, `BackendFailure` if a thread cannot start
