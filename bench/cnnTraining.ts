@@ -20,7 +20,7 @@ const MIN_MS = 8_000;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const cnn = (): tfl.LayersModel => {
+export const cnn = (): tfl.LayersModel => {
   const model = tfl.sequential({
     layers: [
       tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, activation: 'relu' }),
