@@ -1,7 +1,9 @@
 /**
  * Training a small MNIST CNN (conv 32 3×3, max-pool, conv 64 3×3, max-pool, dense 128, dense 10;
  * batch 64, SGD), samples/s: stock tfjs cpu, stock tfjs wasm, the same two with transferkit's
- * kernel pack, and PyTorch on the same machine — measured side by side in one run.
+ * kernel pack, transferkit's own `transfer` (a full fine-tune phase of the same network with a new
+ * 10-class head) on one thread and split over threads (`transferkit/tfjs/threads`), and PyTorch on
+ * the same machine — measured side by side in one run.
  * Run: npm run bench -- cnn   (PyTorch is skipped, with a message, when python3-torch is missing:
  * `apt-get install python3-torch`)
  */
@@ -12,7 +14,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
-import { registerTransferKernels } from 'transferkit/tfjs';
+import { availableParallelism } from 'node:os';
+import { fineTunePhase, makeRecipe, transfer, type TransferResult } from 'transferkit';
+import { fromLayersModel, registerTransferKernels, type TfjsTransferModel } from 'transferkit/tfjs';
+import { withThreads } from 'transferkit/tfjs/threads';
 
 const BATCH = 64;
 /** Each configuration trains for at least this long (after one warm-up batch), at most 40 batches. */
@@ -54,6 +59,35 @@ const trainRate = async (): Promise<{ rate: number } | { error: string }> => {
     return { error: (error as Error).message.split('\n')[0]! };
   } finally {
     tf.dispose([x, y]);
+    model.dispose();
+  }
+};
+
+/**
+ * Samples/s of `transfer`'s training steps: one fine-tune phase of the whole CNN (a new head on its
+ * 128-unit layer, SGD 0.01, batch 64) over 1,280 random images, 2 epochs; the rate counts only the
+ * steps (the phase's `trainMs`), on `threads` threads (1: `fromLayersModel`, the caller's thread).
+ */
+const transferRate = async (threads: number): Promise<{ rate: number } | { error: string }> => {
+  const model = cnn();
+  const n = 20 * BATCH;
+  const x = tf.randomNormal([n, 28, 28, 1], 0, 1, 'float32', 1);
+  const y = Array.from({ length: n }, (_, i) => i % 10);
+  const threaded = threads > 1 ? await withThreads(model, { threads })() : undefined;
+  try {
+    const backbone = threaded ?? fromLayersModel(model);
+    if (E.isLeft(backbone)) return { error: backbone.left.message };
+    const { minSteps: _floor, ...phase } = fineTunePhase({ kind: 'all' });
+    const recipe = makeRecipe({ tap: { kind: 'top' }, phases: [{ ...phase, epochs: 2, optimizer: 'sgd', learningRate: 0.01 }] });
+    if (E.isLeft(recipe)) return { error: recipe.left.message };
+    const result: E.Either<{ message: string }, TransferResult<TfjsTransferModel>> = await transfer(backbone.right, recipe.right, { x, y }, { seed: 1, batchSize: BATCH })();
+    if (E.isLeft(result)) return { error: result.left.message };
+    result.right.model.dispose();
+    const phaseRun = result.right.history[0]!;
+    return { rate: (n * phaseRun.epochs.length) / (phaseRun.trainMs / 1000) };
+  } finally {
+    if (threaded !== undefined && E.isRight(threaded)) await threaded.right.close();
+    x.dispose();
     model.dispose();
   }
 };
@@ -101,7 +135,12 @@ export const run = async (): Promise<void> => {
     const pack = registerTransferKernels(backend);
     if (E.isLeft(pack)) throw new Error(pack.left.message);
     rows.push([`tfjs ${backend} + transferkit kernels`, await trainRate()]);
-    if (backend === 'wasm') profile = await stepProfile();
+    if (backend === 'wasm') {
+      profile = await stepProfile();
+      rows.push(['transferkit transfer(), wasm, 1 thread', await transferRate(1)]);
+      const cores = availableParallelism();
+      rows.push([`transferkit transfer(), wasm, ${cores} threads`, await transferRate(cores)]);
+    }
     pack.right.unregister();
   }
   const torch = [torchRate(1), torchRate(2)];
@@ -113,8 +152,10 @@ export const run = async (): Promise<void> => {
   for (const [name, result] of rows) {
     const cell = 'rate' in result ? result.rate.toFixed(1).padStart(8) : `  failed: ${result.error}`;
     const ratio = 'rate' in result && 'rate' in ours ? `   ${(result.rate / ours.rate).toFixed(2)}×` : '';
-    console.log(`  ${name.padEnd(36)}${cell}${ratio}`);
+    console.log(`  ${name.padEnd(40)}${cell}${ratio}`);
   }
   if ('rate' in ours && best > 0) console.log(`  PyTorch (best) / transferkit: ${(best / ours.rate).toFixed(2)}×`);
+  const threadedRow = rows.find(([name]) => name.startsWith('transferkit transfer(), wasm,') && !name.endsWith('1 thread'));
+  if (threadedRow !== undefined && 'rate' in threadedRow[1] && best > 0) console.log(`  PyTorch (best) / transferkit transfer() on threads: ${(best / threadedRow[1].rate).toFixed(2)}×`);
   console.log(`  transferkit on wasm, ${profile}`);
 };

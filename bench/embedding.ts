@@ -16,7 +16,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import { fromLayersModel } from 'transferkit/tfjs';
-import { withEmbeddingThreads, type ThreadedBackbone } from 'transferkit/tfjs/threads';
+import { withThreads, type ThreadedBackbone } from 'transferkit/tfjs/threads';
 import { mobileNetV2, multiplyAdds } from './support/mobilenetv2';
 
 const SIZE = 224;
@@ -66,7 +66,7 @@ export const run = async (): Promise<void> => {
     // Worker threads on wasm only: each runs the backend the caller's thread uses.
     let threads: ThreadedBackbone | undefined;
     if (backend === 'wasm') {
-      const started = await withEmbeddingThreads(model, { top: 'out_relu' })();
+      const started = await withThreads(model, { top: 'out_relu' })();
       if (E.isLeft(started)) throw new Error(started.left.message);
       threads = started.right;
     }

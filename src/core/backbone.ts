@@ -80,8 +80,11 @@ export interface BatchOutcome {
  * the frozen part once per example, caching its output; steps then train only the rest.
  */
 export interface PhaseSession {
-  /** One optimisation step on these training examples (indices into the phase's inputs). */
-  step(indices: Int32Array, stepNumber: number): E.Either<TransferError, BatchOutcome>;
+  /**
+   * One optimisation step on these training examples (indices into the phase's inputs). A backend
+   * that spreads a step over threads answers with a promise.
+   */
+  step(indices: Int32Array, stepNumber: number): E.Either<TransferError, BatchOutcome> | Promise<E.Either<TransferError, BatchOutcome>>;
   /** Loss and correct count over these examples of a set, in inference mode (no update). */
   evaluate(set: InputSet, indices: Int32Array): E.Either<TransferError, BatchOutcome>;
   /** Time spent computing cached activations, in ms. */

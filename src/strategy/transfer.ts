@@ -69,7 +69,7 @@ const runEpochs = async <X>(
     let seen = 0;
     for (let b = 0; b < batches; b++) {
       const batch = order.slice(b * p.batchSize, (b + 1) * p.batchSize).map((i) => p.train[i]!);
-      const outcome = session.step(batch, step++);
+      const outcome = await session.step(batch, step++);
       if (E.isLeft(outcome)) return outcome;
       lossSum += outcome.right.lossSum;
       correct += outcome.right.correct;

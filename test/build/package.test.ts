@@ -33,7 +33,7 @@ const backbone = tfjs.fromLayersModel(source);
 const trained = await tk.transfer(backbone.right, tk.partialFineTune, { x: inputs, y: [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2] }, { epochs: 1, activationStore: tkn.diskRowStore({ memoryBytes: 0 }) })();
 const probs = await trained.right.model.predict(inputs)();
 trained.right.model.dispose();
-const threaded = await tkt.withEmbeddingThreads(source, { threads: 2 })();
+const threaded = await tkt.withThreads(source, { threads: 2 })();
 const embedded = await threaded.right.embed(inputs, threaded.right.layers[threaded.right.top], { pooling: 'average', batchSize: 5 })();
 await threaded.right.close();
 tf.dispose([inputs]);

@@ -13,6 +13,10 @@
  * statistics (which never move) while its scale and offset train, so unfreezing does not swap the
  * statistics the head was trained on for those of small batches. Only the new head runs in
  * training mode (its dropout).
+ *
+ * A session may also split each step's batch with {@link GradientShare}s (worker threads, from
+ * transferkit/tfjs/threads): since BatchNorm runs on its moving statistics, the parts are
+ * independent and their gradients simply add up.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -40,6 +44,59 @@ export interface Parts {
   readonly classes: number;
   readonly dropout: number;
 }
+
+/**
+ * Part of each training batch computed elsewhere — another thread — on a copy of the trainable
+ * models: the gradient of `scale` × the mean cross-entropy over its rows. `compute` must return
+ * at once and settle later. The session adds the shares' gradients to its own (the batch's mean
+ * cross-entropy is the scale-weighted sum of the parts' means) and applies them once.
+ */
+export interface GradientShare {
+  compute(request: ShareRequest): Promise<ShareResult>;
+  dispose(): void;
+}
+
+export interface ShareRequest {
+  /** The trainable weights' current values, in {@link ShareSpec.trained} order. */
+  readonly weights: ReadonlyArray<Float32Array>;
+  /** The share's rows, one array per cached input (row-major, `count` rows). */
+  readonly rows: ReadonlyArray<Float32Array>;
+  readonly count: number;
+  readonly labels: Int32Array;
+  readonly scale: number;
+  /** Seeds the head's dropout for these rows. */
+  readonly seed: number;
+}
+
+export interface ShareResult {
+  /** Gradients in {@link ShareSpec.trained} order. */
+  readonly grads: ReadonlyArray<Float32Array>;
+  /** Cross-entropy summed over the share's rows, and how many it classified right. */
+  readonly lossSum: number;
+  readonly correct: number;
+}
+
+/** What a share needs to compute what the session computes. */
+export interface ShareSpec {
+  /** The trainable backbone part (inputs: the cached tensors), if any layer of the backbone trains. */
+  readonly suffix: tfl.LayersModel | undefined;
+  readonly head: tfl.LayersModel;
+  readonly dropout: number;
+  readonly classes: number;
+  /** The trainable weights, as `layer/weight` keys, in the order of requests and results. */
+  readonly trained: ReadonlyArray<string>;
+  readonly shapes: ReadonlyArray<ReadonlyArray<number>>;
+  /** Each cached input's row shape. */
+  readonly rowShapes: ReadonlyArray<ReadonlyArray<number>>;
+  /** The most rows one request can carry. */
+  readonly maxRows: number;
+}
+
+/** Makes the shares of a phase (one per other thread), or none. */
+export type GradientShareFactory = (spec: ShareSpec) => Promise<ReadonlyArray<GradientShare>>;
+
+/** A weight's key: its layer's name and its own short name, e.g. `features/kernel`. */
+export const weightKey = (layerName: string, originalName: string): string => `${layerName}/${originalName.split('/').pop()}`;
 
 const rowSize = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a * b, 1);
 
@@ -74,15 +131,28 @@ const gatherRows = (c: Cached, indices: Int32Array): tf.Tensor => {
 };
 
 /** Mean cross-entropy of the true classes' probabilities (clipped away from 0). */
-const crossEntropy = (probs: tf.Tensor, y: tf.Tensor, classes: number): tf.Scalar =>
+export const crossEntropy = (probs: tf.Tensor, y: tf.Tensor, classes: number): tf.Scalar =>
   tf.neg(tf.mean(tf.log(tf.clipByValue(tf.sum(tf.mul(probs, tf.oneHot(y as tf.Tensor1D, classes)), 1), 1e-7, 1)))) as tf.Scalar;
 
-const countCorrect = (probs: tf.Tensor, y: tf.Tensor): number => tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), y), 'int32')).dataSync()[0]!;
+export const countCorrect = (probs: tf.Tensor, y: tf.Tensor): number => tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), y), 'int32')).dataSync()[0]!;
 
-class TfjsPhaseSession implements PhaseSession {
+/**
+ * The trainable part's forward pass: the suffix in inference mode (BatchNorm on its moving
+ * statistics), the head's dropout (seeded) when training, then the head.
+ */
+export const forwardPass = (suffix: tfl.LayersModel | undefined, head: tfl.LayersModel, dropout: number, xs: tf.Tensor[], training: boolean, seed: number): tf.Tensor => {
+  const h = suffix === undefined ? xs[0]! : (suffix.apply(xs.length === 1 ? xs[0]! : xs, { training: false }) as tf.Tensor);
+  const dropped = training && dropout > 0 ? tf.dropout(h, dropout, undefined, seed) : h;
+  return head.apply(dropped, { training }) as tf.Tensor;
+};
+
+export class TfjsPhaseSession implements PhaseSession {
   readonly #optimizer: tf.Optimizer;
   readonly #variables: tf.Variable[];
   readonly #kernels: tf.Variable[];
+  /** The trainable weights' keys (`layer/weight`), in the order of `#variables`. */
+  readonly #keys: string[];
+  #shares: ReadonlyArray<GradientShare> = [];
 
   constructor(
     private readonly parts: Parts,
@@ -94,8 +164,10 @@ class TfjsPhaseSession implements PhaseSession {
   ) {
     const { learningRate, optimizer } = args.phase;
     this.#optimizer = optimizer === 'adam' ? tf.train.adam(learningRate) : tf.train.sgd(learningRate);
-    const weights = [...trained, ...parts.head].flatMap((l) => l.trainableWeights);
+    const layers = [...trained, ...parts.head];
+    const weights = layers.flatMap((l) => l.trainableWeights);
     this.#variables = weights.map((w) => w.read() as tf.Variable);
+    this.#keys = layers.flatMap((l) => l.trainableWeights.map((w) => weightKey(l.name, w.originalName)));
     // tfjs makes variable names unique with a suffix (`kernel_1` for the second model built in a
     // process), which once hid every kernel from the L2 penalty after the first run; the original
     // name is stable.
@@ -103,9 +175,7 @@ class TfjsPhaseSession implements PhaseSession {
   }
 
   #forward(xs: tf.Tensor[], training: boolean, seed: number): tf.Tensor {
-    const h = this.suffix === undefined ? xs[0]! : (this.suffix.apply(xs.length === 1 ? xs[0]! : xs, { training: false }) as tf.Tensor);
-    const dropped = training && this.parts.dropout > 0 ? tf.dropout(h, this.parts.dropout, undefined, seed) : h;
-    return this.parts.headModel.apply(dropped, { training }) as tf.Tensor;
+    return forwardPass(this.suffix, this.parts.headModel, this.parts.dropout, xs, training, seed);
   }
 
   #batch(set: InputSet, indices: Int32Array): { xs: tf.Tensor[]; y: tf.Tensor } {
@@ -113,7 +183,28 @@ class TfjsPhaseSession implements PhaseSession {
     return { xs: c.rows.map((r) => gatherRows(r, indices)), y: tf.tensor1d(indices.map((i) => c.labels[i]!), 'int32') };
   }
 
-  step(indices: Int32Array, stepNumber: number): E.Either<TransferError, BatchOutcome> {
+  /** What a {@link GradientShare} needs to compute part of each batch. */
+  shareSpec(batchSize: number): ShareSpec {
+    const rows = this.cached.train!.rows;
+    return {
+      suffix: this.suffix,
+      head: this.parts.headModel,
+      dropout: this.parts.dropout,
+      classes: this.parts.classes,
+      trained: this.#keys,
+      shapes: this.#variables.map((v) => v.shape),
+      rowShapes: rows.map((r) => r.shape),
+      maxRows: batchSize,
+    };
+  }
+
+  /** From now on each step splits its batch between this thread and the shares. */
+  attachShares(shares: ReadonlyArray<GradientShare>): void {
+    this.#shares = shares;
+  }
+
+  step(indices: Int32Array, stepNumber: number): E.Either<TransferError, BatchOutcome> | Promise<E.Either<TransferError, BatchOutcome>> {
+    if (this.#shares.length > 0 && indices.length > this.#shares.length) return this.#sharedStep(indices, stepNumber);
     try {
       let loss = Number.NaN;
       let correct = 0;
@@ -140,6 +231,69 @@ class TfjsPhaseSession implements PhaseSession {
     }
   }
 
+  /**
+   * One step with the batch split in contiguous parts: this thread computes the first, each share
+   * one of the others, at the same time; the gradients add up to the whole batch's (each part's
+   * mean cross-entropy weighted by its share of the rows; the L2 penalty once, here), and the
+   * optimizer applies them once. Each part's dropout has its own seed.
+   */
+  async #sharedStep(indices: Int32Array, stepNumber: number): Promise<E.Either<TransferError, BatchOutcome>> {
+    const n = indices.length;
+    const size = Math.ceil(n / (this.#shares.length + 1));
+    const own = indices.subarray(0, size);
+    const c = this.cached.train!;
+    const seed = deriveSeed(this.args.seed, stepNumber);
+    const pending: Array<Promise<ShareResult>> = [];
+    try {
+      const weights = this.#variables.map((v) => v.dataSync() as Float32Array);
+      this.#shares.forEach((share, k) => {
+        const part = indices.subarray((k + 1) * size, Math.min(n, (k + 2) * size));
+        if (part.length === 0) return;
+        const rows = c.rows.map((r) => {
+          const out = new Float32Array(part.length * r.store.rowSize);
+          r.store.gather(part, out);
+          return out;
+        });
+        pending.push(share.compute({ weights, rows, count: part.length, labels: Int32Array.from(part, (i) => c.labels[i]!), scale: part.length / n, seed: deriveSeed(seed, k + 1) }));
+      });
+      // This thread's part, while the others compute theirs.
+      let loss = Number.NaN;
+      let correct = 0;
+      const l2 = this.args.phase.regularization.l2;
+      const ownGrads = tf.tidy(() => {
+        const { xs, y } = this.#batch('train', own);
+        return tf.variableGrads(() => {
+          const probs = this.#forward(xs, true, seed);
+          const ce = crossEntropy(probs, y, this.parts.classes);
+          loss = ce.dataSync()[0]! * own.length;
+          correct = countCorrect(probs, y);
+          const scaled = tf.mul(own.length / n, ce) as tf.Scalar;
+          if (l2 === 0 || this.#kernels.length === 0) return scaled;
+          return tf.add(scaled, tf.mul(l2, tf.addN(this.#kernels.map((k) => tf.sum(tf.square(k)))))) as tf.Scalar;
+        }, this.#variables).grads;
+      });
+      let results: ShareResult[];
+      try {
+        results = await Promise.all(pending);
+        tf.tidy(() => {
+          const total: tf.NamedTensorMap = {};
+          this.#variables.forEach((v, i) => {
+            total[v.name] = results.reduce((sum, r) => tf.add(sum, tf.tensor(r.grads[i]!, v.shape)), ownGrads[v.name]!);
+          });
+          this.#optimizer.applyGradients(total);
+        });
+      } finally {
+        tf.dispose(Object.values(ownGrads));
+      }
+      const lossSum = results.reduce((sum, r) => sum + r.lossSum, loss);
+      if (!Number.isFinite(lossSum)) return E.left(backendFailure('a training step', new Error('the loss is not finite (training diverged: try a lower learning rate)')));
+      return E.right({ lossSum, correct: results.reduce((sum, r) => sum + r.correct, correct) });
+    } catch (thrown) {
+      await Promise.allSettled(pending); // no share is left mid-request
+      return E.left(backendFailure('a training step', thrown));
+    }
+  }
+
   evaluate(set: InputSet, indices: Int32Array): E.Either<TransferError, BatchOutcome> {
     try {
       return E.right(
@@ -155,13 +309,15 @@ class TfjsPhaseSession implements PhaseSession {
   }
 
   dispose(): void {
+    this.#shares.forEach((share) => share.dispose());
+    this.#shares = [];
     this.#optimizer.dispose();
     for (const set of [this.cached.train, this.cached.validation]) set?.rows.forEach((c) => c.store.dispose());
   }
 }
 
 /** Opens a phase: applies its policy, splits the graph, caches the frozen prefix's outputs. */
-export const openSession = (parts: Parts, args: PhaseArgs<tf.Tensor>): E.Either<TransferError, PhaseSession> => {
+export const openSession = (parts: Parts, args: PhaseArgs<tf.Tensor>): E.Either<TransferError, TfjsPhaseSession> => {
   let prefix: CompiledPrefix | undefined;
   let train: Cached[] = [];
   try {

@@ -8,7 +8,7 @@ import { deriveSeed } from '../../core/random';
 import { ancestors, release, type Layer, type SymbolicTensor } from './graph';
 import { checkInputs } from './inputs';
 import { toMatrix } from './matrix';
-import { openSession, type Parts } from './session';
+import { openSession, type GradientShareFactory, type Parts } from './session';
 
 const disposedError = (): TransferError => invalidArgument('model', 'a model that has not been disposed', described('a disposed transfer model'));
 
@@ -32,8 +32,29 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
     return this.#disposed;
   }
 
+  #shares: GradientShareFactory | undefined;
+
+  /**
+   * @internal From the next phase on, each training step splits its batch with the shares this
+   * makes (transferkit/tfjs/threads: worker threads).
+   */
+  useGradientShares(factory: GradientShareFactory): void {
+    this.#shares = factory;
+  }
+
   startPhase(args: PhaseArgs<tf.Tensor>): TE.TaskEither<TransferError, PhaseSession> {
-    return async () => (this.#disposed ? E.left(disposedError()) : openSession(this.parts, args));
+    return async () => {
+      if (this.#disposed) return E.left(disposedError());
+      const session = openSession(this.parts, args);
+      if (E.isLeft(session) || this.#shares === undefined) return session;
+      try {
+        session.right.attachShares(await this.#shares(session.right.shareSpec(args.batchSize)));
+        return session;
+      } catch (thrown) {
+        session.right.dispose();
+        return E.left(backendFailure(`starting phase ${args.phase.name} on several threads`, thrown));
+      }
+    };
   }
 
   /** Class probabilities, one row per example, in inference mode. */

@@ -6,11 +6,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { either as E } from 'fp-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fineTunePhase, headPhase, makeRecipe, transfer } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
-import { withEmbeddingThreads, type ThreadedBackbone } from 'transferkit/tfjs/threads';
+import { withThreads, type ThreadedBackbone } from 'transferkit/tfjs/threads';
 import { err, ok } from '../../fixtures/either';
-import { denseModel, mobileNetLike, snapshot } from '../../fixtures/models';
-import { expectNoLeakedTensors } from '../../fixtures/tensors';
+import { denseModel, mobileNetLike, snapshot, toyData } from '../../fixtures/models';
+import { expectClose, expectNoLeakedTensors } from '../../fixtures/tensors';
 
 const conv = mobileNetLike(3);
 const dense = denseModel(4);
@@ -19,7 +20,7 @@ let local: TfjsBackbone;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  threaded = ok(await withEmbeddingThreads(conv, { threads: 2 })());
+  threaded = ok(await withThreads(conv, { threads: 2 })());
   local = ok(fromLayersModel(conv));
 });
 
@@ -29,7 +30,7 @@ afterAll(async () => {
   dense.dispose();
 });
 
-describe('withEmbeddingThreads', () => {
+describe('withThreads', () => {
   expectNoLeakedTensors();
 
   it.each([
@@ -61,7 +62,7 @@ describe('withEmbeddingThreads', () => {
 
   it('leaves the source model as it was, BatchNorm statistics included', async () => {
     const before = snapshot(dense);
-    const backbone = ok(await withEmbeddingThreads(dense, { threads: 1 })());
+    const backbone = ok(await withThreads(dense, { threads: 1 })());
     const x = tf.randomNormal([6, 8], 0, 1, 'float32', 2);
     ok(await backbone.embed(x, backbone.layers[backbone.top]!, { pooling: 'average', batchSize: 4 })());
     x.dispose();
@@ -74,7 +75,7 @@ describe('withEmbeddingThreads', () => {
     const wrong = tf.zeros([2, 5, 5, 3]);
     expect(err(await threaded.embed(wrong, at, { pooling: 'average', batchSize: 2 })())._tag).toBe('ShapeMismatch');
     wrong.dispose();
-    const backbone = ok(await withEmbeddingThreads(dense, { threads: 1 })());
+    const backbone = ok(await withThreads(dense, { threads: 1 })());
     await backbone.close();
     await backbone.close(); // twice is fine
     const x = tf.zeros([2, 8]);
@@ -90,7 +91,49 @@ describe('withEmbeddingThreads', () => {
   });
 
   it.each([0, 1.5, -1, Number.NaN])('rejects threads = %s', async (threads) => {
-    const result = await withEmbeddingThreads(dense, { threads })();
+    const result = await withThreads(dense, { threads })();
     expect(E.isLeft(result) && result.left._tag).toBe('InvalidArgument');
+  });
+});
+
+describe('training with withThreads', () => {
+  expectNoLeakedTensors();
+
+  it('splits each step between threads and ends with the weights one thread gets (SGD, no dropout)', async () => {
+    const { x, y } = toyData([8, 8, 3], 40, 3);
+    const { minSteps: _h, ...head } = headPhase;
+    const { minSteps: _f, ...fine } = fineTunePhase({ kind: 'all' });
+    const recipe = ok(
+      makeRecipe({
+        tap: { kind: 'top' },
+        phases: [
+          { ...head, epochs: 2, optimizer: 'sgd', learningRate: 0.05 },
+          { ...fine, epochs: 2, optimizer: 'sgd', learningRate: 0.01 },
+        ],
+      }),
+    );
+    const before = snapshot(conv);
+    const one = ok(await transfer(local, recipe, { x, y }, { seed: 1, batchSize: 8 })());
+    const two = ok(await transfer(threaded, recipe, { x, y }, { seed: 1, batchSize: 8 })());
+    x.dispose();
+    const a = one.model.weights();
+    const b = two.model.weights();
+    expect([...b.keys()]).toEqual([...a.keys()]);
+    for (const [key, values] of a) expectClose(b.get(key)!, values, 1e-6);
+    // The same loss, step by step (summed over the parts instead of over the whole batch).
+    two.history.forEach((phase, p) => phase.epochs.forEach((e, k) => expect(e.loss).toBeCloseTo(one.history[p]!.epochs[k]!.loss, 5)));
+    one.model.dispose();
+    two.model.dispose();
+    expect(snapshot(conv)).toEqual(before);
+  });
+
+  it('trains with dropout too (each part draws its own masks)', async () => {
+    const { x, y } = toyData([8, 8, 3], 24, 3);
+    const { minSteps: _f, ...fine } = fineTunePhase({ kind: 'all' });
+    const recipe = ok(makeRecipe({ tap: { kind: 'top' }, head: { hidden: [], dropout: 0.3 }, phases: [{ ...fine, epochs: 2 }] }));
+    const result = ok(await transfer(threaded, recipe, { x, y }, { seed: 2, batchSize: 8 })());
+    x.dispose();
+    expect(result.history[0]!.epochs.every((e) => Number.isFinite(e.loss))).toBe(true);
+    result.model.dispose();
   });
 });

@@ -1,8 +1,8 @@
 /**
- * transferkit/tfjs/threads (Node only): embedding on every core. tfjs's wasm backend runs on one
- * thread in Node (its threaded build does not start there), so a frozen backbone's embedding
- * leaves the other cores idle. This entry point runs copies of the model in worker threads, each
- * with its own backend, and splits the rows between them.
+ * transferkit/tfjs/threads (Node only): embedding and training on every core. tfjs's wasm backend
+ * runs on one thread in Node (its threaded build does not start there), so a frozen backbone's
+ * embedding and a phase's training steps leave the other cores idle. This entry point runs copies
+ * of the model in worker threads, each with its own backend, and splits the work between them.
  *
  * @packageDocumentation
  */
@@ -17,17 +17,21 @@ import { backendFailure, described, invalidArgument, notSupported, type Transfer
 import { matrix, type Matrix } from '../../../core/matrix';
 import { fromLayersModel, type FromLayersModelOptions, type TfjsBackbone } from '../fromLayersModel';
 import { checkInputs } from '../inputs';
+import type { GradientShare, GradientShareFactory, ShareResult } from '../session';
 import type { EmbedRequest, WorkerMessage, WorkerSetup } from './protocol';
 
-/** Options of {@link withEmbeddingThreads}. */
-export interface EmbeddingThreadsOptions extends FromLayersModelOptions {
+/** Options of {@link withThreads}. */
+export interface ThreadsOptions extends FromLayersModelOptions {
   /** Worker threads, an integer ≥ 1. Default: the cores Node reports (`os.availableParallelism()`). */
   readonly threads?: number;
 }
 
-/** A {@link TfjsBackbone} whose `embed` runs in worker threads; everything else is `fromLayersModel`'s. */
+/**
+ * A {@link TfjsBackbone} whose `embed` runs in worker threads and whose transfer models split each
+ * training step with them; everything else is `fromLayersModel`'s.
+ */
 export interface ThreadedBackbone extends TfjsBackbone {
-  /** How many worker threads embed. */
+  /** How many worker threads embed (and how many threads, this one included, share each training step). */
   readonly threads: number;
   /** Stops the worker threads; `embed` gives an error after it. The model stays the caller's. */
   readonly close: () => Promise<void>;
@@ -78,7 +82,7 @@ const startThread = (setup: WorkerSetup, entry: URL): Promise<Thread> =>
         return;
       }
       worker.on('message', (m: WorkerMessage) => {
-        if (m.kind !== 'embedded' && m.kind !== 'error') return;
+        if (!('id' in m)) return;
         thread.pending.get(m.id)?.resolve(m);
         thread.pending.delete(m.id);
       });
@@ -95,16 +99,75 @@ const startThread = (setup: WorkerSetup, entry: URL): Promise<Thread> =>
     });
   });
 
+let nextRequest = 0;
+
+/** Sends a request to a thread; its answer (or the thread's end) settles the promise. */
+const request = (thread: Thread, message: object, transfer: ArrayBuffer[]): Promise<WorkerMessage> =>
+  new Promise((resolve, reject) => {
+    if (thread.exited !== undefined) {
+      reject(thread.exited);
+      return;
+    }
+    const id = nextRequest++;
+    thread.pending.set(id, { resolve, reject });
+    thread.worker.postMessage({ ...message, id }, transfer);
+  });
+
 /**
- * Wraps a tfjs-layers model like {@link fromLayersModel}, with `embed` spread over worker threads:
- * each thread holds its own copy of the model on the backend the caller's thread uses (wasm or
- * cpu) and embeds a contiguous share of the rows with the same compiled path; the rows come back
- * in order. On 2 cores, MobileNetV2 embeds 1.6–1.9× as many images per second as on one thread
- * (`npm run bench -- embedding`, docs/benchmarks.md).
+ * Gradient shares for the training steps of each phase: `count − 1` worker threads, started when
+ * the phase starts and stopped when it ends, each holding a copy of the phase's trainable part.
+ */
+const trainingShares =
+  (count: number, backend: string, entry: { file: URL; source?: string }): GradientShareFactory =>
+  async (spec) => {
+    if (count < 2) return [];
+    const setup: WorkerSetup = {
+      backend,
+      ...(entry.source === undefined ? {} : { source: entry.source }),
+      training: {
+        ...(spec.suffix === undefined ? {} : { suffix: await artifactsOf(spec.suffix) }),
+        head: await artifactsOf(spec.head),
+        dropout: spec.dropout,
+        classes: spec.classes,
+        trained: spec.trained,
+        rowShapes: spec.rowShapes,
+      },
+    };
+    const started = await Promise.allSettled(Array.from({ length: count - 1 }, () => startThread(setup, entry.file)));
+    const threads = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed !== undefined) {
+      await Promise.all(threads.map((t) => t.worker.terminate()));
+      throw failed.reason;
+    }
+    return threads.map(
+      (thread): GradientShare => ({
+        compute: async (r): Promise<ShareResult> => {
+          // The rows and labels are the share's own; the weights are shared by all shares (copied).
+          const answer = await request(thread, r, [...r.rows.map((x) => x.buffer as ArrayBuffer), r.labels.buffer as ArrayBuffer]);
+          if (answer.kind !== 'computed') throw new Error(answer.kind === 'error' ? answer.message : `unexpected answer '${answer.kind}'`);
+          return { grads: answer.grads, lossSum: answer.lossSum, correct: answer.correct };
+        },
+        dispose: () => void thread.worker.terminate(),
+      }),
+    );
+  };
+
+/**
+ * Wraps a tfjs-layers model like {@link fromLayersModel}, with its work spread over threads on the
+ * backend the caller's thread uses (wasm or cpu):
+ * - `embed`: each worker thread holds its own copy of the model and embeds a contiguous share of
+ *   the rows with the same compiled path; the rows come back in order. On 2 cores, MobileNetV2
+ *   embeds 1.6–1.9× as many images per second as on one thread.
+ * - `transfer`: each phase starts `threads − 1` worker threads with a copy of its trainable part
+ *   (stopped when the phase ends); every step splits its batch between them and this thread, adds
+ *   the gradients up (the batch's mean loss is the size-weighted sum of the parts' means) and
+ *   applies them once. Without dropout the result equals one thread's to float rounding; with
+ *   dropout each part draws its own masks. The frozen prefix is cached on this thread.
+ *   (`npm run bench -- cnn` and `-- embedding`, docs/benchmarks.md.)
  *
  * Starting threads takes a moment (each loads tfjs and the model), so keep the backbone for many
- * calls and `close()` it when done: until then its threads keep the Node process alive. Training
- * (`transfer`) still runs on the caller's thread.
+ * calls and `close()` it when done: until then its embedding threads keep the Node process alive.
  *
  * @returns the backbone, or `InvalidArgument` for a bad `threads`, `NotSupported` for a backend
  * other than wasm or cpu, `BackendFailure` if a thread cannot start
@@ -115,13 +178,13 @@ const startThread = (setup: WorkerSetup, entry: URL): Promise<Thread> =>
  * import * as tf from '@tensorflow/tfjs-core';
  * import * as tfl from '@tensorflow/tfjs-layers';
  * import { either as E } from 'fp-ts';
- * import { withEmbeddingThreads } from 'transferkit/tfjs/threads';
+ * import { withThreads } from 'transferkit/tfjs/threads';
  *
  * await tf.setBackend('cpu');
  * const source = tfl.sequential({
  *   layers: [tfl.layers.dense({ inputShape: [4], units: 8, name: 'features' }), tfl.layers.dense({ units: 3, activation: 'softmax' })],
  * });
- * const backbone = await withEmbeddingThreads(source, { threads: 2 })();
+ * const backbone = await withThreads(source, { threads: 2 })();
  * if (E.isRight(backbone)) {
  *   const x = tf.randomNormal([10, 4]);
  *   const features = await backbone.right.embed(x, backbone.right.layers[backbone.right.top]!, { pooling: 'average', batchSize: 4 })();
@@ -132,8 +195,8 @@ const startThread = (setup: WorkerSetup, entry: URL): Promise<Thread> =>
  * source.dispose();
  * ```
  */
-export const withEmbeddingThreads =
-  (model: tfl.LayersModel, options: EmbeddingThreadsOptions = {}): TE.TaskEither<TransferError, ThreadedBackbone> =>
+export const withThreads =
+  (model: tfl.LayersModel, options: ThreadsOptions = {}): TE.TaskEither<TransferError, ThreadedBackbone> =>
   async () => {
     const count = options.threads ?? availableParallelism();
     if (!Number.isInteger(count) || count < 1) return E.left(invalidArgument('options.threads', 'an integer ≥ 1', count));
@@ -156,18 +219,7 @@ export const withEmbeddingThreads =
       return E.left(backendFailure('starting embedding threads', thrown));
     }
     let open = true;
-    let nextId = 0;
-
-    const ask = (thread: Thread, request: Omit<EmbedRequest, 'id'>): Promise<WorkerMessage> =>
-      new Promise((resolve, reject) => {
-        if (thread.exited !== undefined) {
-          reject(thread.exited);
-          return;
-        }
-        const id = nextId++;
-        thread.pending.set(id, { resolve, reject });
-        thread.worker.postMessage({ ...request, id }, [request.data.buffer as ArrayBuffer]);
-      });
+    const ask = (thread: Thread, r: Omit<EmbedRequest, 'id'>): Promise<WorkerMessage> => request(thread, r, [r.data.buffer as ArrayBuffer]);
 
     const embed = (x: tf.Tensor, at: LayerInfo, how: { pooling: Pooling; batchSize: number }): TE.TaskEither<TransferError, Matrix> => async () => {
       if (!open) return E.left(invalidArgument('backbone', 'an open threaded backbone', described('one whose threads were closed')));
@@ -208,5 +260,13 @@ export const withEmbeddingThreads =
       await Promise.all(threads.map((t) => t.worker.terminate()));
     };
 
-    return E.right({ ...base.right, embed, threads: threads.length, close });
+    // Training: each phase's steps split their batches between this thread and threads − 1 others.
+    const shares = trainingShares(count, backend, entry);
+    const build: TfjsBackbone['build'] = (spec) => async () => {
+      const built = await base.right.build(spec)();
+      if (E.isRight(built)) built.right.useGradientShares(shares);
+      return built;
+    };
+
+    return E.right({ ...base.right, embed, build, threads: threads.length, close });
   };
