@@ -131,10 +131,10 @@ const gatherRows = (c: Cached, indices: Int32Array): tf.Tensor => {
 };
 
 /** Mean cross-entropy of the true classes' probabilities (clipped away from 0). */
-export const crossEntropy = (probs: tf.Tensor, y: tf.Tensor, classes: number): tf.Scalar =>
+const crossEntropy = (probs: tf.Tensor, y: tf.Tensor, classes: number): tf.Scalar =>
   tf.neg(tf.mean(tf.log(tf.clipByValue(tf.sum(tf.mul(probs, tf.oneHot(y as tf.Tensor1D, classes)), 1), 1e-7, 1)))) as tf.Scalar;
 
-export const countCorrect = (probs: tf.Tensor, y: tf.Tensor): number => tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), y), 'int32')).dataSync()[0]!;
+const countCorrect = (probs: tf.Tensor, y: tf.Tensor): number => tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), y), 'int32')).dataSync()[0]!;
 
 /**
  * The trainable part's forward pass: the suffix in inference mode (BatchNorm on its moving
@@ -145,6 +145,30 @@ export const forwardPass = (suffix: tfl.LayersModel | undefined, head: tfl.Layer
   const dropped = training && dropout > 0 ? tf.dropout(h, dropout, undefined, seed) : h;
   return head.apply(dropped, { training }) as tf.Tensor;
 };
+
+/**
+ * `scale` × the mean cross-entropy of a part of a batch (the forward pass of {@link forwardPass}
+ * in training mode), reporting the part's summed loss and correct count as it goes. The whole
+ * batch is the part with scale 1; a shared step's parts are weighted by their share of the rows.
+ */
+export const partLoss = (
+  suffix: tfl.LayersModel | undefined,
+  head: tfl.LayersModel,
+  dropout: number,
+  classes: number,
+  xs: tf.Tensor[],
+  y: tf.Tensor,
+  seed: number,
+  scale: number,
+  report: (lossSum: number, correct: number) => void,
+): tf.Scalar => {
+  const probs = forwardPass(suffix, head, dropout, xs, true, seed);
+  const ce = crossEntropy(probs, y, classes);
+  report(ce.dataSync()[0]! * y.shape[0]!, countCorrect(probs, y));
+  return scale === 1 ? ce : (tf.mul(scale, ce) as tf.Scalar);
+};
+
+const diverged = (): TransferError => backendFailure('a training step', new Error('the loss is not finite (training diverged: try a lower learning rate)'));
 
 export class TfjsPhaseSession implements PhaseSession {
   readonly #optimizer: tf.Optimizer;
@@ -178,6 +202,14 @@ export class TfjsPhaseSession implements PhaseSession {
     return forwardPass(this.suffix, this.parts.headModel, this.parts.dropout, xs, training, seed);
   }
 
+  /** What this thread minimises for its part of a batch: {@link partLoss}, plus the L2 penalty (once per step). */
+  #objective(xs: tf.Tensor[], y: tf.Tensor, seed: number, scale: number, report: (lossSum: number, correct: number) => void): tf.Scalar {
+    const loss = partLoss(this.suffix, this.parts.headModel, this.parts.dropout, this.parts.classes, xs, y, seed, scale, report);
+    const l2 = this.args.phase.regularization.l2;
+    if (l2 === 0 || this.#kernels.length === 0) return loss;
+    return tf.add(loss, tf.mul(l2, tf.addN(this.#kernels.map((k) => tf.sum(tf.square(k)))))) as tf.Scalar;
+  }
+
   #batch(set: InputSet, indices: Int32Array): { xs: tf.Tensor[]; y: tf.Tensor } {
     const c = this.cached[set]!;
     return { xs: c.rows.map((r) => gatherRows(r, indices)), y: tf.tensor1d(indices.map((i) => c.labels[i]!), 'int32') };
@@ -206,26 +238,22 @@ export class TfjsPhaseSession implements PhaseSession {
   step(indices: Int32Array, stepNumber: number): E.Either<TransferError, BatchOutcome> | Promise<E.Either<TransferError, BatchOutcome>> {
     if (this.#shares.length > 0 && indices.length > this.#shares.length) return this.#sharedStep(indices, stepNumber);
     try {
-      let loss = Number.NaN;
+      let lossSum = Number.NaN;
       let correct = 0;
-      const l2 = this.args.phase.regularization.l2;
       tf.tidy(() => {
         const { xs, y } = this.#batch('train', indices);
         this.#optimizer.minimize(
-          () => {
-            const probs = this.#forward(xs, true, deriveSeed(this.args.seed, stepNumber));
-            const ce = crossEntropy(probs, y, this.parts.classes);
-            loss = ce.dataSync()[0]!;
-            correct = countCorrect(probs, y);
-            if (l2 === 0 || this.#kernels.length === 0) return ce;
-            return tf.add(ce, tf.mul(l2, tf.addN(this.#kernels.map((k) => tf.sum(tf.square(k))))));
-          },
+          () =>
+            this.#objective(xs, y, deriveSeed(this.args.seed, stepNumber), 1, (l, c) => {
+              lossSum = l;
+              correct = c;
+            }),
           false,
           this.#variables,
         );
       });
-      if (!Number.isFinite(loss)) return E.left(backendFailure('a training step', new Error('the loss is not finite (training diverged: try a lower learning rate)')));
-      return E.right({ lossSum: loss * indices.length, correct });
+      if (!Number.isFinite(lossSum)) return E.left(diverged());
+      return E.right({ lossSum, correct });
     } catch (thrown) {
       return E.left(backendFailure('a training step', thrown));
     }
@@ -259,18 +287,16 @@ export class TfjsPhaseSession implements PhaseSession {
       // This thread's part, while the others compute theirs.
       let loss = Number.NaN;
       let correct = 0;
-      const l2 = this.args.phase.regularization.l2;
       const ownGrads = tf.tidy(() => {
         const { xs, y } = this.#batch('train', own);
-        return tf.variableGrads(() => {
-          const probs = this.#forward(xs, true, seed);
-          const ce = crossEntropy(probs, y, this.parts.classes);
-          loss = ce.dataSync()[0]! * own.length;
-          correct = countCorrect(probs, y);
-          const scaled = tf.mul(own.length / n, ce) as tf.Scalar;
-          if (l2 === 0 || this.#kernels.length === 0) return scaled;
-          return tf.add(scaled, tf.mul(l2, tf.addN(this.#kernels.map((k) => tf.sum(tf.square(k)))))) as tf.Scalar;
-        }, this.#variables).grads;
+        return tf.variableGrads(
+          () =>
+            this.#objective(xs, y, seed, own.length / n, (l, c) => {
+              loss = l;
+              correct = c;
+            }),
+          this.#variables,
+        ).grads;
       });
       let results: ShareResult[];
       try {
@@ -286,7 +312,7 @@ export class TfjsPhaseSession implements PhaseSession {
         tf.dispose(Object.values(ownGrads));
       }
       const lossSum = results.reduce((sum, r) => sum + r.lossSum, loss);
-      if (!Number.isFinite(lossSum)) return E.left(backendFailure('a training step', new Error('the loss is not finite (training diverged: try a lower learning rate)')));
+      if (!Number.isFinite(lossSum)) return E.left(diverged());
       return E.right({ lossSum, correct: results.reduce((sum, r) => sum + r.correct, correct) });
     } catch (thrown) {
       await Promise.allSettled(pending); // no share is left mid-request

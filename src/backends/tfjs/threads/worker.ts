@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import { fromLayersModel, type TfjsBackbone } from '../fromLayersModel';
-import { countCorrect, crossEntropy, forwardPass, weightKey } from '../session';
+import { partLoss, weightKey } from '../session';
 import { setupBackend } from '../setup';
 import type { ComputeRequest, EmbedRequest, TrainingSetup, WorkerMessage, WorkerSetup } from './protocol';
 
@@ -92,13 +92,14 @@ const compute = (trainer: Trainer, request: ComputeRequest): void => {
   tf.tidy(() => {
     const xs = request.rows.map((r, k) => tf.tensor(r, [request.count, ...trainer.setup.rowShapes[k]!]));
     const y = tf.tensor1d(request.labels, 'int32');
-    const { grads: g } = tf.variableGrads(() => {
-      const probs = forwardPass(trainer.suffix, trainer.head, trainer.setup.dropout, xs, true, request.seed);
-      const ce = crossEntropy(probs, y, trainer.setup.classes);
-      lossSum = ce.dataSync()[0]! * request.count;
-      correct = countCorrect(probs, y);
-      return tf.mul(request.scale, ce) as tf.Scalar;
-    }, trainer.variables);
+    const { grads: g } = tf.variableGrads(
+      () =>
+        partLoss(trainer.suffix, trainer.head, trainer.setup.dropout, trainer.setup.classes, xs, y, request.seed, request.scale, (l, c) => {
+          lossSum = l;
+          correct = c;
+        }),
+      trainer.variables,
+    );
     grads = trainer.variables.map((v) => Float32Array.from(g[v.name]!.dataSync()));
   });
   post({ kind: 'computed', id: request.id, grads, lossSum, correct }, grads.map((x) => x.buffer as ArrayBuffer));
