@@ -99,6 +99,18 @@ const startThread = (setup: WorkerSetup, entry: URL): Promise<Thread> =>
     });
   });
 
+/** Starts `count` threads from one setup; if any fails, stops the others and throws its reason. */
+const startThreads = async (setup: WorkerSetup, entry: URL, count: number): Promise<Thread[]> => {
+  const started = await Promise.allSettled(Array.from({ length: count }, () => startThread(setup, entry)));
+  const threads = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed !== undefined) {
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+    throw failed.reason;
+  }
+  return threads;
+};
+
 let nextRequest = 0;
 
 /** Sends a request to a thread; its answer (or the thread's end) settles the promise. */
@@ -133,13 +145,7 @@ const trainingShares =
         rowShapes: spec.rowShapes,
       },
     };
-    const started = await Promise.allSettled(Array.from({ length: count - 1 }, () => startThread(setup, entry.file)));
-    const threads = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed !== undefined) {
-      await Promise.all(threads.map((t) => t.worker.terminate()));
-      throw failed.reason;
-    }
+    const threads = await startThreads(setup, entry.file, count - 1);
     return threads.map(
       (thread): GradientShare => ({
         compute: async (r): Promise<ShareResult> => {
@@ -208,13 +214,7 @@ export const withThreads =
     let threads: Thread[];
     try {
       const setup: WorkerSetup = { artifacts: await artifactsOf(model), backend, ...(entry.source === undefined ? {} : { source: entry.source }) };
-      const started = await Promise.allSettled(Array.from({ length: count }, () => startThread(setup, entry.file)));
-      threads = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-      const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failed !== undefined) {
-        await Promise.all(threads.map((t) => t.worker.terminate()));
-        return E.left(backendFailure('starting embedding threads', failed.reason));
-      }
+      threads = await startThreads(setup, entry.file, count);
     } catch (thrown) {
       return E.left(backendFailure('starting embedding threads', thrown));
     }
