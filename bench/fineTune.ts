@@ -78,6 +78,7 @@ export const run = async (): Promise<void> => {
   const lastBlock = backbone.right.layers.filter((l) => LAST_BLOCK.test(l.name) && l.params > 0).length;
   const recipe: Recipe = {
     kind: 'partial-fine-tune',
+    start: 'pretrained',
     tap: { kind: 'top' },
     trainable: { kind: 'top-layers', count: lastBlock },
     phases: [{ name: 'last block', trains: { kind: 'top-layers', count: lastBlock }, epochs: EPOCHS, learningRate: 1e-3, optimizer: 'adam', regularization: { l2: 0 } }],

@@ -10,11 +10,12 @@ import {
   FINE_TUNE_MIN_EXAMPLES_PER_CLASS,
   FULL_FINE_TUNE_MAX_SIMILARITY,
   LARGE_EXAMPLES_PER_CLASS,
+  NEGATIVE_TRANSFER_SIMILARITY,
   selectStrategy,
   tapDepth,
   TOP_TAP_MIN_SIMILARITY,
   type Recipe,
-  type StrategyKind,
+  type RecipeKind,
 } from 'transferkit';
 
 const CLASSES = 10;
@@ -34,12 +35,13 @@ const PALETTE = {
   'earlier-layer-tap': { dark: [20, 110, 80], light: [150, 215, 170] },
   'partial-fine-tune': { dark: [215, 110, 20], light: [253, 208, 140] },
   'full-fine-tune': { dark: [165, 30, 40], light: [165, 30, 40] },
-} as const satisfies Record<StrategyKind, { dark: RGB; light: RGB }>;
+  'from-scratch': { dark: [110, 110, 110], light: [110, 110, 110] },
+} as const satisfies Record<RecipeKind, { dark: RGB; light: RGB }>;
 
 const rgb = (c: RGB): string => `rgb(${c.map(Math.round).join(',')})`;
 
 /** Colour of a recipe: hue by strategy, shade by darkness t ∈ [0, 1]. */
-const shade = (kind: StrategyKind, t: number): string => {
+const shade = (kind: RecipeKind, t: number): string => {
   const { light, dark } = PALETTE[kind];
   return rgb([0, 1, 2].map((i) => light[i]! + (dark[i]! - light[i]!) * t) as unknown as RGB);
 };
@@ -108,6 +110,7 @@ const thresholds = (): string[] => {
   const xLarge = xOf(LARGE_EXAMPLES_PER_CLASS);
   const yTap = yOf(TOP_TAP_MIN_SIMILARITY);
   const yFull = yOf(FULL_FINE_TUNE_MAX_SIMILARITY);
+  const yScratch = yOf(NEGATIVE_TRANSFER_SIMILARITY);
   // A white outline keeps a label readable where it crosses a dark region.
   const halo = 'paint-order="stroke" stroke="white" stroke-width="3"';
   return [
@@ -116,6 +119,8 @@ const thresholds = (): string[] => {
     text(xOf(600) - 6, yOf(0.48) + 16, 'measured: MNIST calibration grid', `text-anchor="end" font-size="11" fill="white"`),
     `<line x1="${fmt(xFine)}" y1="${fmt(yFull)}" x2="${PLOT.left + PLOT.width}" y2="${fmt(yFull)}" ${dash}/>`,
     text(PLOT.left + PLOT.width - 6, yFull - 6, `FULL_FINE_TUNE_MAX_SIMILARITY (${FULL_FINE_TUNE_MAX_SIMILARITY})`, `text-anchor="end" font-size="11" ${halo}`),
+    `<line x1="${fmt(xFine)}" y1="${fmt(yScratch)}" x2="${PLOT.left + PLOT.width}" y2="${fmt(yScratch)}" ${dash}/>`,
+    text(PLOT.left + PLOT.width - 6, yScratch - 6, `NEGATIVE_TRANSFER_SIMILARITY (${NEGATIVE_TRANSFER_SIMILARITY})`, `text-anchor="end" font-size="11" ${halo}`),
     `<line x1="${fmt(xFine)}" y1="${PLOT.top}" x2="${fmt(xFine)}" y2="${PLOT.top + PLOT.height}" ${dash}/>`,
     `<line x1="${fmt(xLarge)}" y1="${PLOT.top}" x2="${fmt(xLarge)}" y2="${PLOT.top + PLOT.height}" ${dash}/>`,
     `<line x1="${PLOT.left}" y1="${fmt(yTap)}" x2="${fmt(xFine)}" y2="${fmt(yTap)}" ${dash}/>`,
@@ -127,18 +132,19 @@ const thresholds = (): string[] => {
 
 const legend = (): string[] => {
   const x = PLOT.left + PLOT.width + 24;
-  const entries: Array<[StrategyKind, string]> = [
+  const entries: Array<[RecipeKind, string]> = [
     ['feature-extractor', 'head on the top features'],
     ['earlier-layer-tap', 'head on earlier features;'],
     ['partial-fine-tune', 'head, then the top part;'],
     ['full-fine-tune', 'head, then everything'],
+    ['from-scratch', 'no transfer: random start'],
   ];
   const notes: Record<string, string> = {
     'earlier-layer-tap': 'darker = earlier tap',
     'partial-fine-tune': 'darker = larger part',
   };
   return entries.flatMap(([kind, what], i) => {
-    const y = PLOT.top + 10 + i * 62;
+    const y = PLOT.top + 10 + i * 58;
     const note = notes[kind];
     return [
       `<rect x="${x}" y="${y}" width="18" height="18" fill="${shade(kind, 1)}"/>`,

@@ -6,7 +6,7 @@
 import type { CellResult, Method } from './study';
 
 const COLOURS: Record<Method, string> = {
-  scratch: '#555555',
+  'from-scratch': '#555555',
   'feature-extractor': '#1f77b4',
   'earlier-layer-tap': '#17becf',
   'partial-fine-tune': '#2ca02c',
@@ -15,7 +15,7 @@ const COLOURS: Record<Method, string> = {
 };
 
 const LABELS: Record<Method, string> = {
-  scratch: 'from scratch',
+  'from-scratch': 'from scratch',
   'feature-extractor': 'feature extractor',
   'earlier-layer-tap': 'earlier-layer tap',
   'partial-fine-tune': 'partial fine-tune',

@@ -57,8 +57,8 @@ console.log('\nTest accuracy (%) on 500 held-out target images, one seed. Gain: 
 const header = ['domain', 'per digit', 'similarity', ...METHODS, 'selector picked', 'gain'];
 const rows = cells.map((c) => {
   const of = (m: string) => c.results.find((r) => r.method === m)!;
-  const strategies = c.results.filter((r) => r.method !== 'scratch' && r.method !== 'selector');
-  const gain = Math.max(...strategies.map((r) => r.accuracy)) - of('scratch').accuracy;
+  const strategies = c.results.filter((r) => r.method !== 'from-scratch' && r.method !== 'selector');
+  const gain = Math.max(...strategies.map((r) => r.accuracy)) - of('from-scratch').accuracy;
   return [
     c.domain,
     String(c.perDigit),

@@ -1,7 +1,8 @@
 /**
  * The MNIST transfer study (issue 5): for a target domain and a number of labelled images per
- * digit, train a from-scratch baseline, the four strategy presets, and the recipe `selectStrategy`
- * picks for that size and the measured similarity, and score each on held-out target images.
+ * digit, train the from-scratch baseline (the `fromScratch` recipe: the source's architecture from
+ * random weights), the four strategy presets, and the recipe `selectStrategy` picks for that size
+ * and the measured similarity, and score each on held-out target images. All run through `transfer`.
  *
  * Source: the committed CNN trained on digits 0–4 (scripts/mnist/source). Target: digits 5–9 in one
  * of four domains (data.ts). Training images come from [0, 600) per digit (each seed takes its own
@@ -11,13 +12,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
-import { evaluate, measureSimilarity, permutation, presets, seededRandom, selectStrategy, transfer, type Recipe, type StrategyKind } from 'transferkit';
+import { evaluate, fromScratch, measureSimilarity, presets, selectStrategy, transfer, type Recipe, type RecipeKind } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
-import { PIXELS, SIDE, SOURCE_DIGITS, SPLITS, take, TARGET_DIGITS, type DomainName, type Set } from './data';
-import { sourceArchitecture } from './sourceModel';
+import { SIDE, SOURCE_DIGITS, SPLITS, take, TARGET_DIGITS, type DomainName } from './data';
 
-export type Method = 'scratch' | StrategyKind | 'selector';
-export const METHODS: ReadonlyArray<Method> = ['scratch', 'feature-extractor', 'earlier-layer-tap', 'partial-fine-tune', 'full-fine-tune', 'selector'];
+export type Method = RecipeKind | 'selector';
+export const METHODS: ReadonlyArray<Method> = ['from-scratch', 'feature-extractor', 'earlier-layer-tap', 'partial-fine-tune', 'full-fine-tune', 'selector'];
+
+/** Every recipe a cell can run, by kind: the from-scratch baseline and the four presets. */
+const RECIPES: Record<RecipeKind, Recipe> = { 'from-scratch': fromScratch, ...presets };
 
 export interface CellSpec {
   readonly domain: DomainName;
@@ -44,13 +47,6 @@ export interface CellResult extends CellSpec {
 
 /** Test images per digit, from the end of the held-out range. */
 export const TEST_PER_DIGIT = 100;
-/**
- * Optimisation steps the from-scratch baseline gets (Adam 1e-3, batch 32), whatever the size: more
- * full-network steps than any strategy's fine-tune phase takes (300 up to 940 at 600 per digit), so
- * a transfer gain is not an under-trained baseline. The first calibration grid gave scratch 300 and
- * left it below its own 100-per-digit score at 600 per digit.
- */
-export const SCRATCH_STEPS = 1000;
 /** Examples per step, for every method. */
 export const BATCH = 32;
 
@@ -61,48 +57,6 @@ const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
 
 const images = (x: Float32Array, count: number): tf.Tensor4D => tf.tensor4d(x, [count, SIDE, SIDE, 1]);
 
-/**
- * The training stream of the from-scratch baseline: SCRATCH_STEPS batches drawn epoch after epoch,
- * each epoch in its own seeded order (tfjs's own `shuffle` uses Math.random, which would make the
- * baseline differ from run to run).
- */
-export const scratchStream = (train: Set, seed: number): { x: Float32Array; y: Float32Array; count: number } => {
-  const count = SCRATCH_STEPS * BATCH;
-  const x = new Float32Array(count * PIXELS);
-  const y = new Float32Array(count);
-  let order: ArrayLike<number> = [];
-  for (let i = 0, epoch = 0; i < count; i++) {
-    if (i % train.count === 0) order = permutation(train.count, seededRandom(1000 * (seed + 1) + epoch++));
-    const from = order[i % train.count]!;
-    x.set(train.x.subarray(from * PIXELS, (from + 1) * PIXELS), i * PIXELS);
-    y[i] = train.y[from]!;
-  }
-  return { x, y, count };
-};
-
-/** Trains the source architecture from random weights on the target, as a plain tfjs model. */
-const scratch = async (train: Set, test: { x: tf.Tensor; y: Int32Array }, seed: number): Promise<number> => {
-  const model = sourceArchitecture(100 + seed);
-  // A model disposes only an optimizer it created itself: this one is disposed below.
-  const optimizer = tf.train.adam(1e-3);
-  model.compile({ optimizer, loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
-  const stream = scratchStream(train, seed);
-  const x = images(stream.x, stream.count);
-  const labels = tf.tensor1d(stream.y, 'float32');
-  const testLabels = tf.tensor1d(test.y, 'float32');
-  try {
-    await model.fit(x, labels, { epochs: 1, batchSize: BATCH, shuffle: false, verbose: 0 });
-    const scores = model.evaluate(test.x, testLabels, { batchSize: 256 }) as tf.Scalar[];
-    const accuracy = (await scores[1]!.data())[0]!;
-    tf.dispose(scores);
-    return accuracy;
-  } finally {
-    tf.dispose([x, labels, testLabels]);
-    model.dispose();
-    optimizer.dispose();
-  }
-};
-
 const transferred = async (backbone: TfjsBackbone, recipe: Recipe, x: tf.Tensor, y: Int32Array, test: { x: tf.Tensor; y: Int32Array }, seed: number): Promise<number> => {
   const result = unwrap(await transfer(backbone, recipe, { x, y: Array.from(y) }, { seed, batchSize: BATCH })());
   try {
@@ -112,9 +66,9 @@ const transferred = async (backbone: TfjsBackbone, recipe: Recipe, x: tf.Tensor,
   }
 };
 
-/** Whether two recipes train the same way: the same tap, phases and head (rationale aside). */
+/** Whether two recipes train the same way: the same start, tap, phases and head (rationale aside). */
 const sameTraining = (a: Recipe, b: Recipe): boolean =>
-  JSON.stringify([a.tap, a.phases, a.head]) === JSON.stringify([b.tap, b.phases, b.head]);
+  JSON.stringify([a.start, a.tap, a.phases, a.head]) === JSON.stringify([b.start, b.tap, b.phases, b.head]);
 
 /**
  * The similarity samples depend on the domain only (not on the size or the seed), so each source
@@ -165,25 +119,18 @@ export const runCell = async (
     const results: MethodResult[] = [];
     for (const method of methods) {
       const started = performance.now();
-      let ran: string = method;
-      let accuracy: number;
-      let extra: Pick<MethodResult, 'warnings'> = {};
-      if (method === 'scratch') {
-        accuracy = await scratch(train, { x: testX, y: test.y }, spec.seed);
-      } else {
-        const recipe = method === 'selector' ? unwrap(selectStrategy({ size: train.count, similarity, classes: TARGET_DIGITS.length })) : presets[method];
-        ran = method === 'selector' ? recipe.kind : method;
-        // The same recipe with the same seed trains the same model (the strategy contract tests
-        // it), so a pick that is exactly a preset already run in this cell takes that run's result.
-        const same = results.find((r) => r.method === recipe.kind && sameTraining(recipe, presets[recipe.kind]));
-        if (method === 'selector') extra = { warnings: recipe.warnings };
-        if (method === 'selector' && same !== undefined) {
-          results.push({ method, ran, accuracy: same.accuracy, ms: same.ms, reused: true, ...extra });
-          onMethod(results.at(-1)!);
-          continue;
-        }
-        accuracy = await transferred(backbone, recipe, x, train.y, { x: testX, y: test.y }, spec.seed);
+      const recipe = method === 'selector' ? unwrap(selectStrategy({ size: train.count, similarity, classes: TARGET_DIGITS.length })) : RECIPES[method];
+      const ran = recipe.kind;
+      const extra: Pick<MethodResult, 'warnings'> = method === 'selector' ? { warnings: recipe.warnings } : {};
+      // The same recipe with the same seed trains the same model (the strategy contract tests
+      // it), so a pick that is exactly a recipe already run in this cell takes that run's result.
+      const same = results.find((r) => r.method === recipe.kind && sameTraining(recipe, RECIPES[recipe.kind]));
+      if (method === 'selector' && same !== undefined) {
+        results.push({ method, ran, accuracy: same.accuracy, ms: same.ms, reused: true, ...extra });
+        onMethod(results.at(-1)!);
+        continue;
       }
+      const accuracy = await transferred(backbone, recipe, x, train.y, { x: testX, y: test.y }, spec.seed);
       const result = { method, ran, accuracy, ms: performance.now() - started, ...extra };
       results.push(result);
       onMethod(result);

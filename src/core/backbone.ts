@@ -6,7 +6,7 @@
 import type { either as E, taskEither as TE } from 'fp-ts';
 import type { TransferError } from './errors';
 import type { Matrix } from './matrix';
-import type { HeadSpec, Phase, TrainablePolicy } from './recipe';
+import type { HeadSpec, Phase, Start, TrainablePolicy } from './recipe';
 import type { RowStoreFactory } from './rowStore';
 
 /** One layer of a backbone, as the core sees it. */
@@ -46,7 +46,13 @@ export interface BuildSpec {
   /** Number of target classes (the head's outputs). */
   readonly classes: number;
   readonly pooling: Pooling;
-  /** Seeds the head's initial weights. */
+  /**
+   * `pretrained`: the copied layers keep the source's weights. `random`: they get fresh weights from
+   * their own initialisers, seeded by `seed`, and their BatchNorm layers normalise by batch
+   * statistics while they train (from-scratch training).
+   */
+  readonly start: Start;
+  /** Seeds the head's initial weights (and, for a random start, the backbone's). */
   readonly seed: number;
 }
 
@@ -122,7 +128,7 @@ export interface Backbone<X, M extends TransferModel<X>> {
   count(inputs: X): E.Either<TransferError, number>;
   /** Activations at a layer for a batch of inputs, pooled to one row per example. */
   embed(inputs: X, at: LayerInfo, options: { readonly pooling: Pooling; readonly batchSize: number }): TE.TaskEither<TransferError, Matrix>;
-  /** A new trainable model: a copy of the layers up to `spec.tap` and a new head. */
+  /** A new trainable model: a copy of the layers up to `spec.tap` (or of their architecture, for a random start) and a new head. */
   build(spec: BuildSpec): TE.TaskEither<TransferError, M>;
   /** Whether the source model is still usable (not disposed). */
   readonly isUsable: () => boolean;

@@ -15,6 +15,22 @@ import {
 export type StrategyKind = 'feature-extractor' | 'earlier-layer-tap' | 'partial-fine-tune' | 'full-fine-tune';
 
 /**
+ * What a recipe is: one of the four transfer strategies, or `from-scratch`, the no-transfer
+ * baseline (the source's architecture, none of its weights), which is the same recipe shape with
+ * `start: 'random'`.
+ */
+export type RecipeKind = StrategyKind | 'from-scratch';
+
+/**
+ * Where a recipe's backbone weights start: the source's (`pretrained`, transfer), or fresh random
+ * ones from the layers' own initialisers, seeded (`random`: the architecture is reused, nothing it
+ * learned). A `random` start trains everything in every phase, and its BatchNorm layers train as
+ * usual (normalising by batch statistics, updating the moving ones); a pretrained start keeps them on
+ * the source's moving statistics.
+ */
+export type Start = 'pretrained' | 'random';
+
+/**
  * Where the head attaches to the backbone: a reference to one of its layers.
  * - `top`: the top feature layer (the source's classifier removed).
  * - `relative-depth`: the layer at `depth` ∈ (0, 1) of the way from the input to the top (0.5:
@@ -88,7 +104,9 @@ export interface HeadSpec {
  * cannot disagree with them: `trainable` is the widest policy any phase uses.
  */
 export interface Recipe {
-  readonly kind: StrategyKind;
+  readonly kind: RecipeKind;
+  /** Where the backbone's weights start: the source's, or random (training from scratch). */
+  readonly start: Start;
   readonly tap: Tap;
   /** The most of the backbone any phase trains. */
   readonly trainable: TrainablePolicy;
@@ -104,6 +122,8 @@ export interface Recipe {
 /** Arguments of {@link makeRecipe}. */
 export interface RecipeArgs {
   readonly tap: Tap;
+  /** Default `'pretrained'`. `'random'` needs every phase to train `all`. */
+  readonly start?: Start;
   /** At least one phase. */
   readonly phases: ReadonlyArray<Phase>;
   /** Default: a linear head, no dropout. */
@@ -127,8 +147,10 @@ export const isTopTap = (tap: Tap): boolean => tap.kind === 'top' || (tap.kind =
 /** The tap's relative depth: 1 at the top, `depth` for a relative tap, `undefined` when it depends on the backbone. */
 export const tapDepth = (tap: Tap): number | undefined => (isTopTap(tap) ? 1 : tap.kind === 'relative-depth' ? tap.depth : undefined);
 
-const kindOf = (tap: Tap, trainable: TrainablePolicy): StrategyKind =>
-  trainable.kind === 'all'
+const kindOf = (start: Start, tap: Tap, trainable: TrainablePolicy): RecipeKind =>
+  start === 'random'
+    ? 'from-scratch'
+    : trainable.kind === 'all'
     ? 'full-fine-tune'
     : trainable.kind !== 'head-only'
       ? 'partial-fine-tune'
@@ -191,6 +213,15 @@ const checkHead = (head: HeadSpec): E.Either<TransferError, HeadSpec> =>
     E.map(() => head),
   );
 
+/** A random start has nothing worth freezing: every phase must train the whole backbone. */
+const checkStart = (start: unknown, phases: ReadonlyArray<Phase>): E.Either<TransferError, Start> => {
+  if (start !== 'pretrained' && start !== 'random') return E.left(invalidArgument('start', "'pretrained' or 'random'", start));
+  const frozen = phases.findIndex((p) => p.trains.kind !== 'all');
+  return start === 'random' && frozen >= 0
+    ? E.left(invalidArgument(`phases[${frozen}].trains`, "{ kind: 'all' } (a recipe that starts from random weights trains every layer in every phase)", phases[frozen]!.trains.kind))
+    : E.right(start);
+};
+
 const RANK: Record<TrainablePolicy['kind'], number> = { 'head-only': 0, 'top-fraction': 1, 'top-layers': 1, all: 2 };
 const size = (p: TrainablePolicy): number => (p.kind === 'top-fraction' ? p.fraction : p.kind === 'top-layers' ? p.count : 0);
 
@@ -211,7 +242,8 @@ const widest = (phases: ReadonlyArray<Phase>): E.Either<TransferError, Trainable
  * Makes a {@link Recipe}, checking every field and deriving its `kind` and `trainable` policy.
  *
  * @returns the recipe, or `InvalidArgument` naming the first bad field (no phases, epochs not a
- * positive integer, learning rate ≤ 0 or NaN, a depth or fraction outside (0, 1), ...)
+ * positive integer, learning rate ≤ 0 or NaN, a depth or fraction outside (0, 1), a random `start`
+ * with a phase that does not train everything, ...)
  *
  * @example
  * ```ts
@@ -234,13 +266,16 @@ export const makeRecipe = (args: RecipeArgs): E.Either<TransferError, Recipe> =>
     const checked = checkPhase(`phases[${i}]`, phase);
     if (E.isLeft(checked)) return checked;
   }
+  const start = args.start ?? 'pretrained';
   return F.pipe(
-    checkTap('tap', args.tap),
+    checkStart(start, args.phases),
+    E.chain(() => checkTap('tap', args.tap)),
     E.chain(() => checkHead(head)),
     E.chain(() => widest(args.phases)),
     E.map((trainable) => {
       return {
-        kind: kindOf(args.tap, trainable),
+        kind: kindOf(start, args.tap, trainable),
+        start,
         tap: args.tap,
         trainable,
         phases: [...args.phases],

@@ -1,6 +1,6 @@
 import { either as E } from 'fp-ts';
 import { invalidArgument, type TransferError } from '../core/errors';
-import { FINE_TUNE_LEARNING_RATE_FACTOR, fineTunePhase, headPhase } from '../core/phases';
+import { FINE_TUNE_LEARNING_RATE_FACTOR, fineTunePhase, headPhase, scratchPhase } from '../core/phases';
 import { makeRecipe, type Recipe, type Tap, type TrainablePolicy } from '../core/recipe';
 import { nonNegativeInteger, unitInterval } from '../core/validate';
 import {
@@ -41,6 +41,8 @@ interface Plan {
   readonly fraction: number;
   /** Relative depth of the tap, in (0, 1], rounded to {@link FRACTION_STEP}. */
   readonly depth: number;
+  /** Whether to train from random weights instead of transferring. */
+  readonly scratch: boolean;
 }
 
 const roundToStep = (x: number): number => Math.round(x / FRACTION_STEP) / Math.round(1 / FRACTION_STEP);
@@ -54,11 +56,12 @@ const dataRamp = (perClass: number): number =>
 
 /**
  * The decision as numbers. Two regimes, split by size alone so that, at any size, a lower
- * similarity never moves the tap up:
+ * similarity never moves the tap up (a from-scratch model counts as tapping the top):
  * - below {@link FINE_TUNE_MIN_EXAMPLES_PER_CLASS}: nothing fine-tunes; the tap rises linearly from
  *   {@link EARLIEST_TAP_DEPTH} at similarity 0 to the top at {@link TOP_TAP_MIN_SIMILARITY};
- * - from there on: the tap is the top and the backbone fine-tunes after a head-only phase: all of
- *   it up to {@link FULL_FINE_TUNE_MAX_SIMILARITY}, and above that a fraction interpolated linearly
+ * - from there on: below {@link NEGATIVE_TRANSFER_SIMILARITY} nothing transfers (the architecture
+ *   trains from random weights); otherwise the tap is the top and the backbone fine-tunes after a
+ *   head-only phase: all of it up to {@link FULL_FINE_TUNE_MAX_SIMILARITY}, and above that a fraction interpolated linearly
  *   between everything (at that similarity) and `SIMILAR_LARGE_FRACTION × ramp` (at similarity 1),
  *   where the ramp grows with log(size). More data never fine-tunes less.
  */
@@ -66,12 +69,13 @@ const plan = (size: number, similarity: number, classes: number | undefined): Pl
   const perClass = size / (classes ?? 1);
   if (perClass < FINE_TUNE_MIN_EXAMPLES_PER_CLASS) {
     const rise = Math.min(1, similarity / TOP_TAP_MIN_SIMILARITY);
-    return { perClass, fraction: 0, depth: roundToStep(EARLIEST_TAP_DEPTH + (1 - EARLIEST_TAP_DEPTH) * rise) };
+    return { perClass, fraction: 0, depth: roundToStep(EARLIEST_TAP_DEPTH + (1 - EARLIEST_TAP_DEPTH) * rise), scratch: false };
   }
-  if (similarity <= FULL_FINE_TUNE_MAX_SIMILARITY) return { perClass, fraction: 1, depth: 1 };
+  if (similarity < NEGATIVE_TRANSFER_SIMILARITY) return { perClass, fraction: 1, depth: 1, scratch: true };
+  if (similarity <= FULL_FINE_TUNE_MAX_SIMILARITY) return { perClass, fraction: 1, depth: 1, scratch: false };
   const towardSimilar = (similarity - FULL_FINE_TUNE_MAX_SIMILARITY) / (1 - FULL_FINE_TUNE_MAX_SIMILARITY);
   const whenSimilar = SIMILAR_LARGE_FRACTION * dataRamp(perClass);
-  return { perClass, fraction: roundToStep(1 - towardSimilar + towardSimilar * whenSimilar), depth: 1 };
+  return { perClass, fraction: roundToStep(1 - towardSimilar + towardSimilar * whenSimilar), depth: 1, scratch: false };
 };
 
 const policyOf = (fraction: number): TrainablePolicy =>
@@ -107,6 +111,18 @@ const reasons = (args: Checked, p: Plan, trains: TrainablePolicy): string[] => {
     );
     return out;
   }
+  if (p.scratch) {
+    out.push(
+      `That is at least ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, and similarity ${num(args.similarity)} is below ` +
+        `${NEGATIVE_TRANSFER_SIMILARITY}: the source's features are unlikely to help, and in the MNIST calibration grid ` +
+        '(docs/study.md) training from scratch lost the least accuracy there, at every size.',
+    );
+    out.push(
+      `The source's architecture trains from random weights, every layer from the start (${scratchPhase.minSteps} steps or more), ` +
+        'with BatchNorm on batch statistics as in ordinary training: nothing the source learned is reused (Rosenstein et al. 2005: to transfer or not to transfer).',
+    );
+    return out;
+  }
   out.push(
     args.similarity <= FULL_FINE_TUNE_MAX_SIMILARITY
       ? `That is at least ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, and similarity ${num(args.similarity)} is at most ` +
@@ -136,8 +152,12 @@ const warningsFor = (args: Checked, p: Plan): string[] => {
   const out: string[] = [];
   if (args.similarity < NEGATIVE_TRANSFER_SIMILARITY) {
     out.push(
-      `Similarity ${num(args.similarity)} is below ${NEGATIVE_TRANSFER_SIMILARITY}: the source may hurt rather than help (negative ` +
-        'transfer). Compare against a model trained from scratch on the target data.',
+      p.scratch
+        ? `Similarity ${num(args.similarity)} is below ${NEGATIVE_TRANSFER_SIMILARITY}, where a measured similarity cannot tell a source ` +
+            'that hurts from one that still helps a little: on some targets this far from the source a full fine-tune still wins by a ' +
+            'few points. If you can afford a second run, compare with the full-fine-tune preset.'
+        : `Similarity ${num(args.similarity)} is below ${NEGATIVE_TRANSFER_SIMILARITY}: the source may hurt rather than help (negative ` +
+            'transfer). Compare against a model trained from scratch on the target data (the from-scratch preset).',
     );
   }
   if (args.classes !== undefined && args.size < args.classes) {
@@ -187,7 +207,9 @@ const checkArgs = (args: SelectStrategyArgs): E.Either<TransferError, Checked> =
  * similar → `partial-fine-tune`, unmeasured). Below 5 per class the backbone stays frozen: a head on
  * the top features when the target is similar (`feature-extractor`), on earlier, more general ones
  * when it is not (`earlier-layer-tap`, after Yosinski et al. 2014). Below similarity
- * {@link NEGATIVE_TRANSFER_SIMILARITY} a warning says to compare against training from scratch.
+ * {@link NEGATIVE_TRANSFER_SIMILARITY}, from 5 per class on, it does not transfer at all: the
+ * recipe is `from-scratch` (the architecture from random weights), which in the grid lost the least
+ * accuracy there; below 5 per class a warning says to compare against it.
  * The decision is monotone: more data never fine-tunes less, and a lower similarity never taps
  * later. Every threshold is a named constant in `selector/constants`.
  *
@@ -210,7 +232,8 @@ export const selectStrategy = (args: SelectStrategyArgs): E.Either<TransferError
     const tap: Tap = p.depth >= 1 ? { kind: 'top' } : { kind: 'relative-depth', depth: p.depth };
     return makeRecipe({
       tap,
-      phases: trains.kind === 'head-only' ? [headPhase] : [headPhase, fineTunePhase(trains)],
+      ...(p.scratch ? { start: 'random' as const } : {}),
+      phases: p.scratch ? [scratchPhase] : trains.kind === 'head-only' ? [headPhase] : [headPhase, fineTunePhase(trains)],
       rationale: reasons(ok, p, trains),
       warnings: warningsFor(ok, p),
     });

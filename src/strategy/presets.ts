@@ -1,16 +1,18 @@
 /**
- * The four named strategies as plain {@link Recipe} values: one recipe shape, four presets. Each
+ * The four named strategies as plain {@link Recipe} values: one recipe shape, four presets (and
+ * the from-scratch baseline, the same shape with a random start). Each
  * can be run as is, or changed and re-checked with `makeRecipe`, e.g. a partial fine-tune of the
  * top two layers: `makeRecipe({ ...partialFineTune, phases: [headPhase, fineTunePhase({ kind: 'top-layers', count: 2 })] })`.
  */
-import { fineTunePhase, headPhase } from '../core/phases';
-import type { Recipe } from '../core/recipe';
+import { fineTunePhase, headPhase, scratchPhase } from '../core/phases';
+import type { Recipe, StrategyKind } from '../core/recipe';
 
 const linearHead = { hidden: [], dropout: 0 } as const;
 
 /** A new head on the top feature layer; the backbone stays frozen (a linear probe). */
 export const featureExtractor: Recipe = {
   kind: 'feature-extractor',
+  start: 'pretrained',
   tap: { kind: 'top' },
   trainable: { kind: 'head-only' },
   phases: [headPhase],
@@ -22,6 +24,7 @@ export const featureExtractor: Recipe = {
 /** A new head on activations halfway up the backbone, pooled; the backbone stays frozen. */
 export const earlierLayerTap: Recipe = {
   kind: 'earlier-layer-tap',
+  start: 'pretrained',
   tap: { kind: 'relative-depth', depth: 0.5 },
   trainable: { kind: 'head-only' },
   phases: [headPhase],
@@ -35,6 +38,7 @@ export const earlierLayerTap: Recipe = {
 /** A head first, then the top quarter of the backbone's layers with it, at a tenth of the learning rate. */
 export const partialFineTune: Recipe = {
   kind: 'partial-fine-tune',
+  start: 'pretrained',
   tap: { kind: 'top' },
   trainable: { kind: 'top-fraction', fraction: 0.25 },
   phases: [headPhase, fineTunePhase({ kind: 'top-fraction', fraction: 0.25 })],
@@ -48,11 +52,28 @@ export const partialFineTune: Recipe = {
 /** A head first, then every layer with it, at a tenth of the learning rate. */
 export const fullFineTune: Recipe = {
   kind: 'full-fine-tune',
+  start: 'pretrained',
   tap: { kind: 'top' },
   trainable: { kind: 'all' },
   phases: [headPhase, fineTunePhase({ kind: 'all' })],
   head: linearHead,
   rationale: ['A new head trains first on the frozen backbone; then every layer fine-tunes with it at a tenth of the learning rate.'],
+  warnings: [],
+};
+
+/**
+ * The no-transfer baseline: the source's architecture up to its top feature layer, with a new head,
+ * from fresh random weights (seeded), every layer trained from the start. Whether transfer helped is
+ * measured against it; `selectStrategy` picks it where the source is unlikely to help.
+ */
+export const fromScratch: Recipe = {
+  kind: 'from-scratch',
+  start: 'random',
+  tap: { kind: 'top' },
+  trainable: { kind: 'all' },
+  phases: [scratchPhase],
+  head: linearHead,
+  rationale: ["The source's architecture trains from random weights on the target alone: nothing the source learned is reused."],
   warnings: [],
 };
 
@@ -62,4 +83,4 @@ export const presets = {
   'earlier-layer-tap': earlierLayerTap,
   'partial-fine-tune': partialFineTune,
   'full-fine-tune': fullFineTune,
-} as const satisfies Record<Recipe['kind'], Recipe>;
+} as const satisfies Record<StrategyKind, Recipe>;

@@ -163,7 +163,8 @@ export const transfer =
     try {
       const p = plan(backbone, recipe, data, options);
       if (E.isLeft(p)) return p;
-      const built = await backbone.build({ tap: p.right.tap, head: p.right.recipe.head, classes: p.right.classes, pooling: options.pooling ?? 'average', seed: p.right.seed })();
+      const { recipe: r, tap, classes, seed } = p.right;
+      const built = await backbone.build({ tap, head: r.head, classes, pooling: options.pooling ?? 'average', start: r.start, seed })();
       if (E.isLeft(built)) return built;
       model = built.right;
       const history = await runPhases(model, data, p.right, options);

@@ -11,6 +11,7 @@ describe('makeRecipe', () => {
     ['earlier tap, head only', { tap: { kind: 'relative-depth', depth: 0.6 }, phases: [head] }, 'earlier-layer-tap'],
     ['top fraction', { tap: { kind: 'top' }, phases: [head, fineTune(0.3)] }, 'partial-fine-tune'],
     ['all', { tap: { kind: 'top' }, phases: [head, { ...head, trains: { kind: 'all' } }] }, 'full-fine-tune'],
+    ['all from random weights', { tap: { kind: 'top' }, start: 'random', phases: [{ ...head, trains: { kind: 'all' } }] }, 'from-scratch'],
   ])('derives the kind from tap and phases: %s → %s', (_, args, kind) => {
     expect(ok(makeRecipe(args)).kind).toBe(kind);
   });
@@ -43,7 +44,7 @@ describe('makeRecipe', () => {
     const r = ok(makeRecipe({ tap: { kind: 'top' }, phases }));
     phases.push(fineTune(0.5));
     expect(r.phases).toHaveLength(1);
-    expect(r).toMatchObject({ head: { hidden: [], dropout: 0 }, rationale: [], warnings: [] });
+    expect(r).toMatchObject({ start: 'pretrained', head: { hidden: [], dropout: 0 }, rationale: [], warnings: [] });
     expect(tapDepth(r.tap)).toBe(1);
   });
 
@@ -64,6 +65,8 @@ describe('makeRecipe', () => {
     ['empty layer name', { tap: { kind: 'layer', name: '' }, phases: [head] }, 'tap.name'],
     ['negative index', { tap: { kind: 'index', index: -1 }, phases: [head] }, 'tap.index'],
     ['unknown tap kind', { tap: { kind: 'middle' } as unknown as RecipeArgs['tap'], phases: [head] }, 'tap.kind'],
+    ['an unknown start', { tap: { kind: 'top' }, start: 'imagenet' as 'random', phases: [head] }, 'start'],
+    ['a random start with a frozen phase', { tap: { kind: 'top' }, start: 'random', phases: [{ ...head, trains: { kind: 'all' } }, fineTune(0.5)] }, 'phases[1].trains'],
     ['hidden 0 units', { tap: { kind: 'top' }, phases: [head], head: { hidden: [16, 0], dropout: 0 } }, 'head.hidden[1]'],
   ])('rejects %s with InvalidArgument at %s', (_, args, path) => {
     expect(err(makeRecipe(args))).toMatchObject({ _tag: 'InvalidArgument', path });

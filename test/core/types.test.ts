@@ -8,6 +8,7 @@ import {
   type Recipe,
   type Scenario,
   type ScenarioReport,
+  type RecipeKind,
   type StrategyKind,
   type TaskCause,
   type TransferError,
@@ -34,8 +35,10 @@ describe('public types', () => {
     expectTypeOf<Extract<Scenario, { kind: 'ordinary-learning' }>>().not.toHaveProperty('causes');
   });
 
-  it('recipes are readonly data with one of the four strategy kinds', () => {
-    expectTypeOf<Recipe['kind']>().toEqualTypeOf<StrategyKind>();
+  it('recipes are readonly data with one of the four strategy kinds, or the from-scratch baseline', () => {
+    expectTypeOf<Recipe['kind']>().toEqualTypeOf<RecipeKind>();
+    expectTypeOf<RecipeKind>().toEqualTypeOf<StrategyKind | 'from-scratch'>();
+    expectTypeOf<Recipe['start']>().toEqualTypeOf<'pretrained' | 'random'>();
     expectTypeOf<StrategyKind>().toEqualTypeOf<'feature-extractor' | 'earlier-layer-tap' | 'partial-fine-tune' | 'full-fine-tune'>();
     expectTypeOf<Recipe['phases']>().toEqualTypeOf<ReadonlyArray<Recipe['phases'][number]>>();
   });

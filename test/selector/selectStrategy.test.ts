@@ -4,6 +4,8 @@ import {
   backboneFraction,
   FINE_TUNE_MIN_EXAMPLES_PER_CLASS,
   FULL_FINE_TUNE_MAX_SIMILARITY,
+  NEGATIVE_TRANSFER_SIMILARITY,
+  scratchPhase,
   selectStrategy,
   tapDepth,
   TOP_TAP_MIN_SIMILARITY,
@@ -45,16 +47,31 @@ describe('selectStrategy: the four quadrants (CS231n), with the calibrated bound
     expect(fineTuning(r)).toBe(0);
   });
 
-  it('large + different → full fine-tune from the pretrained start, warning to compare with from-scratch', () => {
-    const r = select({ size: 50_000, similarity: 0.05, classes: 5 });
+  it('large + different → full fine-tune from the pretrained start, down to the negative-transfer threshold', () => {
+    const r = select({ size: 50_000, similarity: NEGATIVE_TRANSFER_SIMILARITY, classes: 5 });
     expect(r.kind).toBe('full-fine-tune');
+    expect(r.start).toBe('pretrained');
     expect(r.trainable).toEqual({ kind: 'all' });
-    expect(r.warnings.join(' ')).toMatch(/from scratch/);
   });
 
-  it('from 5 per class on, at the similarities the MNIST grid measured (0 to 0.48), everything fine-tunes', () => {
+  it('below the negative-transfer threshold, from 5 per class on → from scratch: nothing transfers', () => {
+    for (const perClass of [FINE_TUNE_MIN_EXAMPLES_PER_CLASS, 100, 10_000]) {
+      for (const similarity of [0, 0.05, NEGATIVE_TRANSFER_SIMILARITY - 1e-9]) {
+        const r = select({ size: perClass * 5, similarity, classes: 5 });
+        expect(r.kind, `${perClass} per class, similarity ${similarity}`).toBe('from-scratch');
+        expect(r).toMatchObject({ start: 'random', tap: { kind: 'top' }, trainable: { kind: 'all' }, phases: [scratchPhase] });
+        expect(r.warnings.join(' ')).toMatch(/compare with the full-fine-tune preset/);
+      }
+    }
+    // Below 5 per class the backbone stays frozen instead, and the warning points at from-scratch.
+    const few = select({ size: 10, similarity: 0.05, classes: 5 });
+    expect(few.kind).toBe('earlier-layer-tap');
+    expect(few.warnings.join(' ')).toMatch(/from scratch/);
+  });
+
+  it('from 5 per class on, at the similarities the MNIST grid measured from 0.1 to 0.48, everything fine-tunes', () => {
     for (const perClass of [FINE_TUNE_MIN_EXAMPLES_PER_CLASS, 20, 100, 600]) {
-      for (const similarity of [0, 0.14, 0.48, FULL_FINE_TUNE_MAX_SIMILARITY]) {
+      for (const similarity of [NEGATIVE_TRANSFER_SIMILARITY, 0.14, 0.48, FULL_FINE_TUNE_MAX_SIMILARITY]) {
         const r = select({ size: perClass * 5, similarity, classes: 5 });
         expect(r.kind, `${perClass} per class, similarity ${similarity}`).toBe('full-fine-tune');
         expect(r.phases.map((p) => p.trains.kind)).toEqual(['head-only', 'all']);
@@ -83,6 +100,18 @@ describe('selectStrategy: continuous and monotone between the corners', () => {
     );
   });
 
+  it('once it trains from scratch, less similarity or more data never brings transfer back', () => {
+    fc.assert(
+      fc.property(size, size, similarity, similarity, classes, (a, b, x, y, c) => {
+        const [small, large] = a <= b ? [a, b] : [b, a];
+        const [low, high] = x <= y ? [x, y] : [y, x];
+        if (select(withClasses({ size: small, similarity: high }, c)).kind !== 'from-scratch') return;
+        expect(select(withClasses({ size: large, similarity: low }, c)).kind).toBe('from-scratch');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('lower similarity never gives a later tap', () => {
     fc.assert(
       fc.property(size, similarity, similarity, classes, (n, a, b, c) => {
@@ -100,6 +129,12 @@ describe('selectStrategy: continuous and monotone between the corners', () => {
       fc.property(size, similarity, classes, (n, s, c) => {
         const r = select(withClasses({ size: n, similarity: s }, c));
         expect(r.rationale.length).toBeGreaterThanOrEqual(3);
+        expect(r.start).toBe(r.kind === 'from-scratch' ? 'random' : 'pretrained');
+        if (r.kind === 'from-scratch') {
+          expect(r.phases).toEqual([scratchPhase]);
+          expect(s).toBeLessThan(NEGATIVE_TRANSFER_SIMILARITY);
+          return;
+        }
         expect(r.phases[0]!.trains.kind).toBe('head-only');
         if (r.kind === 'feature-extractor' || r.kind === 'earlier-layer-tap') expect(r.phases).toHaveLength(1);
         else expect(r.phases).toHaveLength(2);
@@ -141,8 +176,11 @@ describe('selectStrategy: reasons and warnings', () => {
     expect(select({ size: 500, similarity: 0.9, classes: 5 }).warnings).toEqual([]);
   });
 
-  it('warns of negative transfer at low similarity', () => {
-    expect(select({ size: 500, similarity: 0.05, classes: 5 }).warnings.join(' ')).toContain('negative transfer');
+  it('warns of negative transfer at low similarity, and says why it trains from scratch', () => {
+    expect(select({ size: 10, similarity: 0.05, classes: 5 }).warnings.join(' ')).toContain('negative transfer');
+    const r = select({ size: 500, similarity: 0.05, classes: 5 });
+    expect(r.rationale.join(' ')).toMatch(/below 0\.1: the source's features are unlikely to help/);
+    expect(r.rationale.join(' ')).toContain('random weights');
   });
 
   it('warns when a class cannot have an example, and when examples per class are few', () => {

@@ -6,7 +6,7 @@
  */
 import { either as E } from 'fp-ts';
 import { describe, expect, it } from 'vitest';
-import { presets, transfer, type Backbone, type Matrix, type Recipe, type TransferModel, type TransferOptions } from 'transferkit';
+import { fromScratch, presets, transfer, type Backbone, type Matrix, type Recipe, type TransferModel, type TransferOptions } from 'transferkit';
 import { ok } from '../fixtures/either';
 
 /** A source model for one contract run, and what the contract needs to observe it. */
@@ -47,7 +47,7 @@ export const runContract = <X, M extends TransferModel<X>>(subject: Subject<X, M
     transfer(src.backbone, recipe, data, options)();
 
   describe(`contract: ${subject.name}`, () => {
-    describe.each(Object.values(presets).map((r) => [r.kind, r] as const))('%s', (_, recipe) => {
+    describe.each([...Object.values(presets), fromScratch].map((r) => [r.kind, r] as const))('%s', (_, recipe) => {
       it('trains, leaves the source bit-identical and still predicting the same, and leaks nothing', async () => {
         const src = subject.source();
         const data = subject.data(24, 3);

@@ -1,12 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { makeRecipe, presets } from 'transferkit';
+import { fromScratch, makeRecipe, presets, scratchPhase } from 'transferkit';
 import { ok } from '../fixtures/either';
 
 describe('presets', () => {
   it.each(Object.entries(presets))('%s is a valid recipe whose derived fields are its own', (kind, recipe) => {
     expect(recipe.kind).toBe(kind);
+    expect(recipe.start).toBe('pretrained');
     expect(ok(makeRecipe(recipe))).toEqual(recipe);
     expect(recipe.phases[0]!.trains).toEqual({ kind: 'head-only' });
+  });
+
+  it('from scratch is the same recipe shape with a random start, one phase training everything', () => {
+    expect(ok(makeRecipe(fromScratch))).toEqual(fromScratch);
+    expect(fromScratch).toMatchObject({ kind: 'from-scratch', start: 'random', trainable: { kind: 'all' }, phases: [scratchPhase] });
+    // A recipe without a start is a transfer recipe: the source's weights are the starting point.
+    const { start: _omitted, ...legacy } = presets['full-fine-tune'];
+    expect(ok(makeRecipe(legacy)).start).toBe('pretrained');
   });
 
   it('the fine-tune presets train at a lower learning rate after the head phase', () => {

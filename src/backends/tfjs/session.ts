@@ -12,11 +12,13 @@
  * transfer-learning guide advises for fine-tuning: BatchNorm keeps normalising with its moving
  * statistics (which never move) while its scale and offset train, so unfreezing does not swap the
  * statistics the head was trained on for those of small batches. Only the new head runs in
- * training mode (its dropout).
+ * training mode (its dropout). A model that starts from random weights (`Parts.batchStatistics`)
+ * has no statistics worth keeping: its layers train in training mode, BatchNorm on batch
+ * statistics, updating its moving ones, as in ordinary training.
  *
  * A session may also split each step's batch with {@link GradientShare}s (worker threads, from
  * transferkit/tfjs/threads): since BatchNorm runs on its moving statistics, the parts are
- * independent and their gradients simply add up.
+ * independent and their gradients simply add up (a from-scratch model takes no shares).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -43,6 +45,11 @@ export interface Parts {
   readonly headModel: tfl.LayersModel;
   readonly classes: number;
   readonly dropout: number;
+  /**
+   * Whether the backbone layers that train run in training mode (BatchNorm on batch statistics,
+   * updating its moving ones): for a model from random weights. Otherwise they run in inference mode.
+   */
+  readonly batchStatistics: boolean;
 }
 
 /**
@@ -138,13 +145,32 @@ const countCorrect = (probs: tf.Tensor, y: tf.Tensor): number => tf.sum(tf.cast(
 
 /**
  * The trainable part's forward pass: the suffix in inference mode (BatchNorm on its moving
- * statistics), the head's dropout (seeded) when training, then the head.
+ * statistics) unless `batchStatistics` and training, the head's dropout (seeded) when training,
+ * then the head.
  */
-export const forwardPass = (suffix: tfl.LayersModel | undefined, head: tfl.LayersModel, dropout: number, xs: tf.Tensor[], training: boolean, seed: number): tf.Tensor => {
-  const h = suffix === undefined ? xs[0]! : (suffix.apply(xs.length === 1 ? xs[0]! : xs, { training: false }) as tf.Tensor);
+export const forwardPass = (
+  suffix: tfl.LayersModel | undefined,
+  head: tfl.LayersModel,
+  dropout: number,
+  xs: tf.Tensor[],
+  training: boolean,
+  seed: number,
+  batchStatistics = false,
+): tf.Tensor => {
+  const h = suffix === undefined ? xs[0]! : (suffix.apply(xs.length === 1 ? xs[0]! : xs, { training: training && batchStatistics }) as tf.Tensor);
   const dropped = training && dropout > 0 ? tf.dropout(h, dropout, undefined, seed) : h;
   return head.apply(dropped, { training }) as tf.Tensor;
 };
+
+/** What trains in a step: the suffix that trains (if any), the head, and how they run. */
+export interface TrainablePart {
+  readonly suffix: tfl.LayersModel | undefined;
+  readonly head: tfl.LayersModel;
+  readonly dropout: number;
+  readonly classes: number;
+  /** See {@link Parts.batchStatistics}; default false. */
+  readonly batchStatistics?: boolean;
+}
 
 /**
  * `scale` × the mean cross-entropy of a part of a batch (the forward pass of {@link forwardPass}
@@ -152,18 +178,15 @@ export const forwardPass = (suffix: tfl.LayersModel | undefined, head: tfl.Layer
  * batch is the part with scale 1; a shared step's parts are weighted by their share of the rows.
  */
 export const partLoss = (
-  suffix: tfl.LayersModel | undefined,
-  head: tfl.LayersModel,
-  dropout: number,
-  classes: number,
+  part: TrainablePart,
   xs: tf.Tensor[],
   y: tf.Tensor,
   seed: number,
   scale: number,
   report: (lossSum: number, correct: number) => void,
 ): tf.Scalar => {
-  const probs = forwardPass(suffix, head, dropout, xs, true, seed);
-  const ce = crossEntropy(probs, y, classes);
+  const probs = forwardPass(part.suffix, part.head, part.dropout, xs, true, seed, part.batchStatistics);
+  const ce = crossEntropy(probs, y, part.classes);
   report(ce.dataSync()[0]! * y.shape[0]!, countCorrect(probs, y));
   return scale === 1 ? ce : (tf.mul(scale, ce) as tf.Scalar);
 };
@@ -199,12 +222,14 @@ export class TfjsPhaseSession implements PhaseSession {
   }
 
   #forward(xs: tf.Tensor[], training: boolean, seed: number): tf.Tensor {
-    return forwardPass(this.suffix, this.parts.headModel, this.parts.dropout, xs, training, seed);
+    return forwardPass(this.suffix, this.parts.headModel, this.parts.dropout, xs, training, seed, this.parts.batchStatistics);
   }
 
   /** What this thread minimises for its part of a batch: {@link partLoss}, plus the L2 penalty (once per step). */
   #objective(xs: tf.Tensor[], y: tf.Tensor, seed: number, scale: number, report: (lossSum: number, correct: number) => void): tf.Scalar {
-    const loss = partLoss(this.suffix, this.parts.headModel, this.parts.dropout, this.parts.classes, xs, y, seed, scale, report);
+    const { suffix, parts } = this;
+    const part = { suffix, head: parts.headModel, dropout: parts.dropout, classes: parts.classes, batchStatistics: parts.batchStatistics };
+    const loss = partLoss(part, xs, y, seed, scale, report);
     const l2 = this.args.phase.regularization.l2;
     if (l2 === 0 || this.#kernels.length === 0) return loss;
     return tf.add(loss, tf.mul(l2, tf.addN(this.#kernels.map((k) => tf.sum(tf.square(k)))))) as tf.Scalar;

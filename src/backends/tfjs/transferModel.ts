@@ -46,7 +46,9 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
     return async () => {
       if (this.#disposed) return E.left(disposedError());
       const session = openSession(this.parts, args);
-      if (E.isLeft(session) || this.#shares === undefined) return session;
+      // Batch statistics couple a batch's rows, so its parts' gradients would not add up to the
+      // whole batch's: a from-scratch model trains on this thread alone.
+      if (E.isLeft(session) || this.#shares === undefined || this.parts.batchStatistics) return session;
       try {
         session.right.attachShares(await this.#shares(session.right.shareSpec(args.batchSize)));
         return session;
@@ -143,22 +145,45 @@ const headLayers = (spec: BuildSpec, taken: Set<string>): Layer[] => {
 const applyAll = (layers: ReadonlyArray<Layer>, x: SymbolicTensor): SymbolicTensor =>
   layers.reduce((h, layer) => layer.apply(h) as SymbolicTensor, x);
 
-/** A deep copy of a model: same topology, new layer objects, the same weight values. */
-const copyModel = async (source: tfl.LayersModel): Promise<tfl.LayersModel> => {
-  const copy = await tfl.models.modelFromJSON({ modelTopology: source.toJSON(null, false) as tf.io.ModelJSON['modelTopology'] });
-  copy.setWeights(source.getWeights());
+/**
+ * Gives every seedable initialiser in a serialised topology its own seed derived from `seed`, in the
+ * order they appear (`VarianceScaling`, `RandomNormal`, ... carry a `seed` field; `Zeros`, `Ones`
+ * do not), so a model built from it starts from the same random weights every time.
+ */
+const seedInitializers = (node: unknown, seed: number, counter = { next: 0 }): unknown => {
+  if (Array.isArray(node)) return node.map((item) => seedInitializers(item, seed, counter));
+  if (node === null || typeof node !== 'object') return node;
+  const entries = Object.entries(node as Record<string, unknown>).map(([key, value]): [string, unknown] => {
+    const init = value as { class_name?: unknown; config?: Record<string, unknown> } | null;
+    if (key.endsWith('_initializer') && init !== null && typeof init === 'object' && init.config !== undefined && 'seed' in init.config) {
+      return [key, { ...init, config: { ...init.config, seed: deriveSeed(seed, 1000 + counter.next++) } }];
+    }
+    return [key, seedInitializers(value, seed, counter)];
+  });
+  return Object.fromEntries(entries);
+};
+
+/**
+ * A deep copy of a model: same topology, new layer objects. A pretrained start copies the weight
+ * values; a random start leaves each layer with what its own initialiser drew, seeded.
+ */
+const copyModel = async (source: tfl.LayersModel, start: BuildSpec['start'], seed: number): Promise<tfl.LayersModel> => {
+  const topology = source.toJSON(null, false) as tf.io.ModelJSON['modelTopology'];
+  const copy = await tfl.models.modelFromJSON({ modelTopology: start === 'random' ? (seedInitializers(topology, seed) as typeof topology) : topology });
+  if (start !== 'random') copy.setWeights(source.getWeights());
   return copy;
 };
 
 /**
- * Builds a transfer model from a source: copies it, keeps the copied layers up to the tap, adds
- * pooling and a head. The source is read, never changed; on failure nothing is left allocated.
+ * Builds a transfer model from a source: copies it (or, for a random start, its architecture with
+ * fresh seeded weights), keeps the copied layers up to the tap, adds pooling and a head. The source
+ * is read, never changed; on failure nothing is left allocated.
  */
 export const buildTransferModel = (source: tfl.LayersModel, spec: BuildSpec): TE.TaskEither<TransferError, TfjsTransferModel> => async () => {
   let copy: tfl.LayersModel | undefined;
   const created: Layer[] = [];
   try {
-    copy = await copyModel(source);
+    copy = await copyModel(source, spec.start, spec.seed);
     const tapLayer = copy.getLayer(spec.tap.name);
     const graph = ancestors(copy, tapLayer);
     const kept = new Set(graph);
@@ -185,6 +210,7 @@ export const buildTransferModel = (source: tfl.LayersModel, spec: BuildSpec): TE
       headModel,
       classes: spec.classes,
       dropout: spec.head.dropout,
+      batchStatistics: spec.start === 'random',
     };
     return E.right(new TfjsTransferModel(parts, full, [...graph, ...created]));
   } catch (thrown) {

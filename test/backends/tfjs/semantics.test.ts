@@ -15,6 +15,7 @@ import {
   evaluate,
   featureExtractor,
   fineTunePhase,
+  fromScratch,
   fullFineTune,
   headPhase,
   makeRecipe,
@@ -96,6 +97,59 @@ describe('1–3. the source is never mutated; frozen is frozen; a new policy tak
     }));
 });
 
+describe('from scratch: the architecture without its weights', () => {
+  const initial = async (model: tfl.LayersModel, seed: number) => {
+    const backbone = ok(fromLayersModel(model));
+    const spec = { tap: backbone.layers[backbone.top]!, head: fromScratch.head, classes: 3, pooling: 'average' as const, start: 'random' as const, seed };
+    const built = ok(await backbone.build(spec)());
+    const weights = built.weights();
+    built.dispose();
+    return weights;
+  };
+
+  it('starts every seeded initialiser afresh, the same for one seed, other values for another', () =>
+    withModel(mobileNetLike, [8, 8, 3], async (model) => {
+      const source = snapshot(model);
+      const a = await initial(model, 1);
+      // Every kernel is new; what a constant initialiser sets (BatchNorm's offset, scale and moving
+      // statistics) starts at that constant, not at the source's trained value.
+      const kernels = [...a.keys()].filter((k) => /kernel$/.test(k) && source.has(k));
+      expect(kernels).toEqual(expect.arrayContaining(['stem_conv/kernel', 'dw/depthwise_kernel', 'pw/kernel']));
+      expect(changed(source, a)).toEqual(expect.arrayContaining(kernels));
+      expect(Array.from(a.get('stem_bn/moving_variance')!)).toEqual(Array.from(a.get('stem_bn/moving_variance')!, () => 1));
+      expect(changed(a, await initial(model, 1))).toEqual([]);
+      expect(changed(a, await initial(model, 2))).toEqual(expect.arrayContaining(kernels));
+      expect(changed(source, snapshot(model))).toEqual([]);
+    }));
+
+  it('trains BatchNorm on batch statistics, moving its statistics, and predicts with the moved ones', () =>
+    withModel(mobileNetLike, [8, 8, 3], async (model, x, y) => {
+      const source = snapshot(model);
+      const start = await initial(model, quick.seed);
+      const result = ok(await transfer(ok(fromLayersModel(model)), fromScratch, { x, y }, quick)());
+      const trained = result.model.weights();
+      const moving = [...start.keys()].filter((k) => k.includes('moving_'));
+      expect(moving.length).toBeGreaterThanOrEqual(4);
+      expect(changed(start, trained)).toEqual(expect.arrayContaining(moving));
+      // In inference mode the model normalises by the moved statistics: its predictions are those of
+      // a plain tfjs model given the same weights.
+      const probs = ok(await result.model.predict(x)());
+      let saved: tf.io.ModelArtifacts | undefined;
+      ok(await result.model.save(tf.io.withSaveHandler(async (artifacts) => ((saved = artifacts), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })))());
+      const plain = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
+      const expected = tf.tidy(() => (plain.predict(x) as tf.Tensor).dataSync());
+      plain.dispose();
+      probs.data.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
+      result.model.dispose();
+      expect(changed(source, snapshot(model))).toEqual([]);
+    }));
+
+  it('a recipe that starts from random weights must train everything in every phase', () => {
+    const bad = err(makeRecipe({ tap: { kind: 'top' }, start: 'random', phases: [headPhase, fineTunePhase({ kind: 'all' })] }));
+    expect(bad).toMatchObject({ _tag: 'InvalidArgument', path: 'phases[0].trains' });
+  });
+});
+
 describe('4. any layer of a functional model can be the tap', () => {
   it('every layer up to the top, including inside the residual block, as a head-only tap', () =>
     withModel(mobileNetLike, [8, 8, 3], async (model, x, y) => {
@@ -132,7 +186,8 @@ describe('recipes from selectStrategy run unchanged', () => {
     [12, 0.9, 'feature-extractor'],
     [12, 0.1, 'earlier-layer-tap'],
     [3000, 0.9, 'partial-fine-tune'],
-    [30_000, 0.0, 'full-fine-tune'],
+    [30_000, 0.1, 'full-fine-tune'],
+    [30_000, 0.0, 'from-scratch'],
   ] as const)('size %i, similarity %f → %s', async (size, similarity, kind) => {
     await withModel(mobileNetLike, [8, 8, 3], async (model, x, y) => {
       const recipe = ok(selectStrategy({ size, similarity, classes: 3 }));

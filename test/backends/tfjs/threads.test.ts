@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { either as E } from 'fp-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fineTunePhase, headPhase, makeRecipe, transfer } from 'transferkit';
+import { fineTunePhase, fromScratch, headPhase, makeRecipe, transfer } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
 import { withThreads, type ThreadedBackbone } from 'transferkit/tfjs/threads';
 import { err, ok } from '../../fixtures/either';
@@ -125,6 +125,16 @@ describe('training with withThreads', () => {
     one.model.dispose();
     two.model.dispose();
     expect(snapshot(conv)).toEqual(before);
+  });
+
+  it('trains a from-scratch model on the caller’s thread alone: batch statistics do not split', async () => {
+    const { x, y } = toyData([8, 8, 3], 24, 3);
+    const one = ok(await transfer(local, fromScratch, { x, y }, { seed: 3, batchSize: 8, epochs: 2 })());
+    const two = ok(await transfer(threaded, fromScratch, { x, y }, { seed: 3, batchSize: 8, epochs: 2 })());
+    x.dispose();
+    expect(two.model.weights()).toEqual(one.model.weights());
+    one.model.dispose();
+    two.model.dispose();
   });
 
   it('trains with dropout too (each part draws its own masks)', async () => {

@@ -94,7 +94,7 @@ const compute = (trainer: Trainer, request: ComputeRequest): void => {
     const y = tf.tensor1d(request.labels, 'int32');
     const { grads: g } = tf.variableGrads(
       () =>
-        partLoss(trainer.suffix, trainer.head, trainer.setup.dropout, trainer.setup.classes, xs, y, request.seed, request.scale, (l, c) => {
+        partLoss({ ...trainer.setup, suffix: trainer.suffix, head: trainer.head }, xs, y, request.seed, request.scale, (l, c) => {
           lossSum = l;
           correct = c;
         }),
