@@ -1,6 +1,6 @@
 /**
  * User story: "I have a pretrained model and a few labelled examples of my own problem. Should I
- * train a new head, tap an earlier layer, or fine-tune — and why?"
+ * train a new head, tap an earlier layer, fine-tune, or not transfer at all — and why?"
  *
  * Run: npx tsx examples/select-strategy.ts [--size N] [--similarity S] [--classes K]
  * With no arguments it walks through the four corners of the decision and a few points between.
@@ -11,7 +11,12 @@ import { backboneFraction, selectStrategy, tapDepth, type Recipe, type SelectStr
 const describeRecipe = (r: Recipe): string => {
   const tap = r.tap.kind === 'top' ? 'top feature layer' : `relative depth ${tapDepth(r.tap)}`;
   const share = backboneFraction(r.trainable);
-  const trains = share === 0 ? 'head only' : `head, then ${share === undefined ? 'part' : `${Math.round(share * 100)} %`} of the backbone`;
+  const trains =
+    r.start === 'random'
+      ? 'every layer at once, from random weights: nothing transfers'
+      : share === 0
+        ? 'head only'
+        : `head, then ${share === undefined ? 'part' : `${Math.round(share * 100)} %`} of the backbone`;
   const phases = r.phases
     .map((p) => `${p.name}: ${p.epochs} epochs${p.minSteps === undefined ? '' : ` (at least ${p.minSteps} steps)`} at lr ${p.learningRate}`)
     .join('; ');
@@ -47,7 +52,8 @@ if (size !== undefined || similarity !== undefined) {
   show({ size: 30, similarity: 0.9, classes: 10 }); // small + similar
   show({ size: 30, similarity: 0.1, classes: 10 }); // small + different
   show({ size: 50_000, similarity: 0.9, classes: 10 }); // large + similar
-  show({ size: 50_000, similarity: 0.05, classes: 10 }); // large + different
+  show({ size: 50_000, similarity: 0.2, classes: 10 }); // large + different
+  show({ size: 50_000, similarity: 0.05, classes: 10 }); // so different that the source is unlikely to help: from scratch
   show({ size: 200, similarity: 0.3, classes: 10 }); // in between: 20 per class is enough to fine-tune (docs/study.md)
   show({ size: 3_000, similarity: 0.8, classes: 10 }); // in between
   show({ size: 100, similarity: 1.5, classes: 10 }); // bad input: a typed error, not an exception

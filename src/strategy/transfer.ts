@@ -121,7 +121,9 @@ const runPhases = async <X, M extends TransferModel<X>>(model: M, data: Transfer
 
 /**
  * Runs a transfer recipe on a backbone: builds a copy of the backbone up to the tap with a new
- * head, then runs the recipe's phases in order. The source model is never changed.
+ * head, then runs the recipe's phases in order. The source model is never changed. A recipe with
+ * `start: 'random'` (the `fromScratch` baseline) copies only the architecture, with fresh seeded
+ * weights, so the same call measures what transfer gained.
  *
  * A phase that freezes part of the backbone runs that part once per example, in inference mode
  * (BatchNorm on its moving statistics), and trains the rest on its cached output: head-only phases

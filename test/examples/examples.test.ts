@@ -30,7 +30,8 @@ const storyTold = (out: string, kind: string, tap: string): void => {
 /** What each example must print: the parts of its story a reader relies on. */
 const expectations: Record<string, (out: string) => void> = {
   'select-strategy.ts': (out) => {
-    for (const kind of ['feature-extractor', 'earlier-layer-tap', 'partial-fine-tune', 'full-fine-tune']) expect(out).toContain(`strategy  ${kind}`);
+    for (const kind of ['feature-extractor', 'earlier-layer-tap', 'partial-fine-tune', 'full-fine-tune', 'from-scratch']) expect(out).toContain(`strategy  ${kind}`);
+    expect(out).toContain('trains    every layer at once, from random weights: nothing transfers');
     expect(out).toContain('error     similarity: expected a number in [0, 1], received 1.5');
   },
   'classify-scenario.ts': (out) => {
