@@ -1,5 +1,5 @@
 /**
- * `npm run demo`: a short version of the MNIST transfer study on built-in data (about 2.5 minutes
+ * `npm run demo`: a short version of the MNIST transfer study on built-in data (about 2 minutes
  * on 2 cores). A CNN trained on digits 0–4 (committed in scripts/mnist/source/) transfers to digits
  * 5–9 in three cells: unchanged digits with 5 and with 100 labelled images per digit, and
  * pixel-permuted digits with 5. In each: a model trained from scratch, the four strategies and

@@ -32,10 +32,11 @@ export const FINE_TUNE_MIN_EXAMPLES_PER_CLASS = 5;
 export const LARGE_EXAMPLES_PER_CLASS = 1000;
 
 /**
- * Up to this similarity, whenever the backbone fine-tunes at all, all of it does. In every cell of
- * the calibration grid (similarities 0, 0.07, 0.14 and 0.48) a full fine-tune beat the partial one
- * (the top quarter) by 3–22 points, and both frozen heads. 0.5 sits just above the highest
- * similarity the grid measured.
+ * Up to this similarity, whenever the backbone fine-tunes at all, all of it does (from
+ * {@link NEGATIVE_TRANSFER_SIMILARITY} up: below it nothing transfers). In every cell of the
+ * calibration grid (similarities 0, 0.07, 0.14 and 0.48) a full fine-tune beat the partial one (the
+ * top quarter) by 3–22 points, and both frozen heads. 0.5 sits just above the highest similarity
+ * the grid measured.
  */
 export const FULL_FINE_TUNE_MAX_SIMILARITY = 0.5;
 
@@ -79,11 +80,18 @@ export const FULL_FINE_TUNE_FRACTION = 0.9;
 export const FRACTION_STEP = 0.05;
 
 /**
- * Below this similarity a recipe warns of negative transfer (the source hurting rather than
- * helping; Rosenstein et al., "To transfer or not to transfer", NIPS 2005 workshop; Pan & Yang 2009
- * §2.3). In the calibration grid a model trained from scratch beat every strategy in 5 of the 8
- * cells at similarity 0.07 or below (permuted digits at every size, inverted at 100 per class) and in
- * none of the 8 at 0.14 or above.
+ * Below this similarity the source is likely to hurt rather than help (negative transfer;
+ * Rosenstein et al., "To transfer or not to transfer", NIPS 2005 workshop; Pan & Yang 2009 §2.3).
+ * From {@link FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class on, the selector then trains from
+ * scratch; below that, it keeps a frozen head and warns. In the calibration grid
+ * (docs/results/calibration-mnist.md) the two domains below it — permuted digits at 0.07, inverted
+ * at 0.00 — are the only ones where training from scratch ever won: on permuted digits by 2.3–14.1
+ * points over the best strategy at every size, on inverted digits by 0.1–1.8 at 100 and 600 per
+ * class, while a full fine-tune won there by 5.9 and 6.5 at 5 and 20. Training from scratch below
+ * 0.1 loses at most 6.5 points in those 8 cells; always fine-tuning loses up to 14.1. At 0.14 and
+ * 0.48 scratch lost every cell, by 1.7–23.8 points. Measured similarity cannot tell inverted from
+ * permuted digits (the proxy A-distance saturates for both), so which side of that trade a target
+ * falls on is not knowable from similarity alone.
  */
 export const NEGATIVE_TRANSFER_SIMILARITY = 0.1;
 
