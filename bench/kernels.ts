@@ -17,6 +17,8 @@ interface Case {
   readonly what: string;
   readonly inputs: () => Record<string, tf.Tensor>;
   readonly attrs: Record<string, unknown>;
+  /** What to time instead of running `kernel` (for a gradient, which is not one kernel). */
+  readonly run?: (inputs: Record<string, tf.Tensor>) => tf.Tensor;
 }
 
 const conv = (n: number, h: number, cin: number, k: number, cout: number, stride: number, pad: 'same' | 'valid', depthwise: boolean): Case[] => {
@@ -31,6 +33,10 @@ const conv = (n: number, h: number, cin: number, k: number, cout: number, stride
   ];
 };
 
+/** The gradient tfjs's registry holds for clipByValue (the pack replaces it), on x and dy. */
+const clipGradient = ({ x, dy }: Record<string, tf.Tensor>): tf.Tensor =>
+  (tf.getGradient('ClipByValue').gradFunc(dy!, [x!], { clipValueMin: 0, clipValueMax: 6 }) as { x: () => tf.Tensor }).x();
+
 const CASES: Case[] = [
   ...conv(64, 28, 1, 3, 32, 1, 'valid', false),
   ...conv(64, 13, 32, 3, 64, 1, 'valid', false),
@@ -41,6 +47,15 @@ const CASES: Case[] = [
   { kernel: 'Tile', what: 'a BatchNorm gradient: 1280 → 32 × 3 × 3 × 1280', inputs: () => ({ x: tf.randomNormal([1, 1, 1, 1280]) }), attrs: { reps: [32, 3, 3, 1] } },
   { kernel: 'BatchMatMul', what: 'dense gradient 64×1600 · (128×1600)ᵀ', inputs: () => ({ a: tf.randomNormal([1, 64, 128]), b: tf.randomNormal([1, 1600, 128]) }), attrs: { transposeA: false, transposeB: true } },
   { kernel: 'BatchMatMul', what: 'dense gradient (64×1600)ᵀ · 64×128', inputs: () => ({ a: tf.randomNormal([1, 64, 1600]), b: tf.randomNormal([1, 64, 128]) }), attrs: { transposeA: true, transposeB: false } },
+  { kernel: 'Sum', what: 'a BatchNorm gradient: 32 × 3 × 3 × 1280 → 1280', inputs: () => ({ x: tf.randomNormal([32, 3, 3, 1280]) }), attrs: { axis: [0, 1, 2], keepDims: false } },
+  { kernel: 'Sum', what: 'a conv bias gradient: 64 × 26 × 26 × 32 → 32', inputs: () => ({ x: tf.randomNormal([64, 26, 26, 32]) }), attrs: { axis: [0, 1, 2], keepDims: false } },
+  {
+    kernel: 'ClipByValue gradient',
+    what: 'ReLU6 of 32 × 3 × 3 × 960',
+    inputs: () => ({ x: tf.randomUniform([32, 3, 3, 960], -3, 9), dy: tf.randomNormal([32, 3, 3, 960]) }),
+    attrs: {},
+    run: clipGradient,
+  },
   ...[
     [26, 32],
     [11, 64],
@@ -61,7 +76,7 @@ const timeKernel = (c: Case): number | string => {
     const times: number[] = [];
     for (let r = 0; r < 6; r++) {
       const start = performance.now();
-      const out = tf.engine().runKernel(c.kernel, inputs, c.attrs as tf.NamedAttrMap) as tf.Tensor;
+      const out = c.run?.(inputs) ?? (tf.engine().runKernel(c.kernel, inputs, c.attrs as tf.NamedAttrMap) as tf.Tensor);
       out.dataSync();
       times.push(performance.now() - start);
       out.dispose();

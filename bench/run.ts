@@ -6,11 +6,12 @@ import { run as cache } from './cacheMemory';
 import { run as cnn } from './cnnTraining';
 import { run as embedding } from './embedding';
 import { run as finetune } from './fineTune';
+import { run as heap } from './heapKernels';
 import { run as kernels } from './kernels';
 import { run as logme } from './logme';
 import { run as parallel } from './parallelBound';
 
-const benches: Record<string, () => void | Promise<void>> = { logme, kernels, cnn, embedding, finetune, cache, parallel };
+const benches: Record<string, () => void | Promise<void>> = { logme, kernels, heap, cnn, embedding, finetune, cache, parallel };
 const chosen = process.argv.slice(2);
 for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) {
   const bench = benches[name];

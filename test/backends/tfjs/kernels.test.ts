@@ -179,6 +179,18 @@ const TILE_CASES = [
   { shape: [1, 3], reps: [4, 1], dtype: 'int32' },
 ] as const;
 
+/** Sums: over every axis but the last (what bias and BatchNorm gradients do), and others. */
+const SUM_CASES = [
+  { shape: [5, 3, 3, 7], axis: [0, 1, 2], keepDims: false, dtype: 'float32' },
+  { shape: [5, 3, 3, 7], axis: [2, 0, 1], keepDims: true, dtype: 'float32' },
+  { shape: [64, 26, 26, 32], axis: [0, 1, 2], keepDims: false, dtype: 'float32' },
+  { shape: [9, 4], axis: [0], keepDims: false, dtype: 'float32' },
+  { shape: [9, 4], axis: [-2], keepDims: true, dtype: 'float32' },
+  { shape: [5, 3, 3, 7], axis: [1, 2], keepDims: false, dtype: 'float32' },
+  { shape: [9, 4], axis: [1], keepDims: false, dtype: 'float32' },
+  { shape: [6, 5], axis: [0], keepDims: false, dtype: 'int32' },
+] as const;
+
 /**
  * Max-pool gradients: overlapping windows, 'same' padding past the edge, uneven windows, and ties
  * (small integers, and ReLU outputs where many windows are all zero) — among tied maxima the
@@ -243,6 +255,18 @@ const tiles = (): Float32Array[] =>
     }
   });
 
+const sums = (): Float32Array[] =>
+  SUM_CASES.map((c, i) => {
+    const x = values(c.shape, c.dtype, 80 + i);
+    try {
+      const out = tf.engine().runKernel('Sum', { x }, { axis: [...c.axis], keepDims: c.keepDims }) as tf.Tensor;
+      expect(out.shape).toEqual(tf.tidy(() => tf.sum(x, [...c.axis], c.keepDims).shape));
+      return Float32Array.from(read(out));
+    } finally {
+      x.dispose();
+    }
+  });
+
 interface All {
   readonly conv: Results[];
   readonly depthwise: Results[];
@@ -250,6 +274,7 @@ interface All {
   readonly slice: Float32Array[];
   readonly tile: Float32Array[];
   readonly maxPoolGrad: Float32Array[];
+  readonly sum: Float32Array[];
 }
 let reference: All & { depthwiseByDefinition: Results[] };
 let cpuPack: All;
@@ -270,6 +295,7 @@ beforeAll(async () => {
     slice: slices(),
     tile: tiles(),
     maxPoolGrad: maxPoolGrads(),
+    sum: sums(),
     depthwiseByDefinition: DEPTHWISE_CASES.map((c) => {
       const { byDefinition, dispose } = calls(c, true);
       try {
@@ -283,12 +309,12 @@ beforeAll(async () => {
   buffers['cpu'] = { before: dataIds('cpu'), after: 0 };
   // Every kernel of the pack on both backends, whichever are on by default, so each is checked.
   registered.push(ok(registerTransferKernels('cpu', { kernels: PACK_KERNELS })));
-  cpuPack = { conv: runAll(CONV_CASES, false), depthwise: runAll(DEPTHWISE_CASES, true), matMul: matMuls(), slice: slices(), tile: tiles(), maxPoolGrad: maxPoolGrads() };
+  cpuPack = { conv: runAll(CONV_CASES, false), depthwise: runAll(DEPTHWISE_CASES, true), matMul: matMuls(), slice: slices(), tile: tiles(), maxPoolGrad: maxPoolGrads(), sum: sums() };
   buffers['cpu'].after = dataIds('cpu');
   await tf.setBackend('wasm');
   buffers['wasm'] = { before: dataIds('wasm'), after: 0 };
   registered.push(ok(registerTransferKernels('wasm', { kernels: PACK_KERNELS })));
-  wasmPack = { conv: runAll(CONV_CASES, false), depthwise: runAll(DEPTHWISE_CASES, true), matMul: matMuls(), slice: slices(), tile: tiles(), maxPoolGrad: maxPoolGrads() };
+  wasmPack = { conv: runAll(CONV_CASES, false), depthwise: runAll(DEPTHWISE_CASES, true), matMul: matMuls(), slice: slices(), tile: tiles(), maxPoolGrad: maxPoolGrads(), sum: sums() };
   buffers['wasm'].after = dataIds('wasm');
   tensorsAfter = tf.memory().numTensors;
   await tf.setBackend('cpu');
@@ -335,6 +361,11 @@ describe.each([
   it.each(TILE_CASES.map((c, i) => [`${c.dtype} ${c.shape.join('×')} by ${c.reps.join(',')}`, i] as const))('Tile gives exactly the reference: %s', (_name, i) => {
     expect(results().tile[i]).toEqual(reference.tile[i]);
   });
+
+  it.each(SUM_CASES.map((c, i) => [`${c.dtype} ${c.shape.join('×')} over ${c.axis.join(',')}${c.keepDims ? ', keepDims' : ''}`, i] as const))('Sum matches the reference: %s', (_name, i) => {
+    // Sums of up to 43,264 numbers each, added in another order (and in double precision).
+    expectClose(results().sum[i]!, reference.sum[i]!);
+  });
 });
 
 describe('MaxPoolGrad on wasm', () => {
@@ -369,9 +400,10 @@ describe('registering the pack', () => {
 
   it('adds the kernels stock wasm lacks and replaces the others', () => {
     const [cpu, wasm] = registered;
-    expect(wasm!.added).toEqual(['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']);
-    expect(wasm!.replaced).toEqual(['Slice', 'Tile', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad']);
-    expect(cpu!.replaced).toEqual([...PACK_KERNELS]);
+    expect(wasm!.added).toEqual(['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'TransferkitClipByValueGrad']);
+    expect(wasm!.replaced).toEqual(['Slice', 'Tile', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Sum']);
+    expect(cpu!.replaced).toEqual(PACK_KERNELS.filter((k) => k !== 'TransferkitClipByValueGrad'));
+    expect(cpu!.added).toEqual(['TransferkitClipByValueGrad']);
   });
 
   it('is idempotent: a second call with the same kernels returns the same record', () => {

@@ -1,0 +1,101 @@
+/**
+ * What the pack's heap kernels (`Sum` over leading axes, the one-pass clipByValue gradient) add to
+ * training, side by side: `transfer` on one thread, the wasm backend with the whole pack, and with
+ * the pack minus those two, alternating for three rounds so that the machine's drift hits both.
+ * Two workloads: the MNIST CNN of `bench -- cnn` (a full fine-tune, batch 64; its bias gradients
+ * are sums) and MobileNetV2's last block at 96² (a partial fine-tune, batch 32; ReLU6 and
+ * BatchNorm gradients).
+ * Run: npm run bench -- heap
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { either as E } from 'fp-ts';
+import { fineTunePhase, makeRecipe, transfer, type Recipe } from 'transferkit';
+import { fromLayersModel, PACK_KERNELS, registerTransferKernels } from 'transferkit/tfjs';
+import { cnn } from './cnnTraining';
+import { mobileNetV2 } from './support/mobilenetv2';
+
+const HEAP_KERNELS = new Set<string>(['Sum', 'TransferkitClipByValueGrad']);
+
+interface Workload {
+  readonly name: string;
+  readonly model: () => tfl.LayersModel;
+  readonly top?: string;
+  readonly inputs: () => tf.Tensor;
+  readonly batch: number;
+  readonly recipe: (layers: ReadonlyArray<{ name: string; params: number }>) => E.Either<unknown, Recipe>;
+}
+
+const WORKLOADS: ReadonlyArray<Workload> = [
+  {
+    name: 'MNIST CNN, full fine-tune, batch 64',
+    model: cnn,
+    inputs: () => tf.randomNormal([1280, 28, 28, 1], 0, 1, 'float32', 1),
+    batch: 64,
+    recipe: () => {
+      const { minSteps: _floor, ...phase } = fineTunePhase({ kind: 'all' });
+      return makeRecipe({ tap: { kind: 'top' }, phases: [{ ...phase, epochs: 2, optimizer: 'sgd', learningRate: 0.01 }] });
+    },
+  },
+  {
+    name: "MobileNetV2 96², last block, batch 32",
+    model: () => mobileNetV2(96),
+    top: 'out_relu',
+    inputs: () => tf.randomNormal([320, 96, 96, 3], 0, 1, 'float32', 2),
+    batch: 32,
+    recipe: (layers) => {
+      const count = layers.filter((l) => /^(block_16_|Conv_1)/.test(l.name) && l.params > 0).length;
+      return makeRecipe({
+        tap: { kind: 'top' },
+        phases: [{ name: 'last block', trains: { kind: 'top-layers', count }, epochs: 2, learningRate: 1e-3, optimizer: 'adam', regularization: { l2: 0 } }],
+      });
+    },
+  },
+];
+
+/** Training samples per second of the workload's steps (the phase's `trainMs`, caching excluded). */
+const rate = async (w: Workload): Promise<number> => {
+  const model = w.model();
+  const x = w.inputs();
+  try {
+    const n = x.shape[0]!;
+    const backbone = fromLayersModel(model, w.top === undefined ? {} : { top: w.top });
+    if (E.isLeft(backbone)) throw new Error(backbone.left.message);
+    const recipe = w.recipe(backbone.right.layers);
+    if (E.isLeft(recipe)) throw new Error('bad recipe');
+    const result = await transfer(backbone.right, recipe.right, { x, y: Array.from({ length: n }, (_, i) => i % 5) }, { seed: 1, batchSize: w.batch })();
+    if (E.isLeft(result)) throw new Error(result.left.message);
+    result.right.model.dispose();
+    const phase = result.right.history[0]!;
+    return (n * phase.epochs.length) / (phase.trainMs / 1000);
+  } finally {
+    x.dispose();
+    model.dispose();
+  }
+};
+
+export const run = async (): Promise<void> => {
+  await tf.setBackend('wasm');
+  const variants = { 'whole pack': PACK_KERNELS, 'pack without the heap kernels': PACK_KERNELS.filter((k) => !HEAP_KERNELS.has(k)) };
+  console.log('transfer() on one wasm thread, training samples/s; three alternating rounds');
+  for (const w of WORKLOADS) {
+    const rates: Record<string, number[]> = {};
+    for (let round = 0; round < 3; round++) {
+      for (const [name, kernels] of Object.entries(variants)) {
+        const pack = registerTransferKernels('wasm', { kernels });
+        if (E.isLeft(pack)) throw new Error(pack.left.message);
+        try {
+          (rates[name] ??= []).push(await rate(w));
+        } finally {
+          pack.right.unregister();
+        }
+      }
+    }
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]!;
+    const [withHeap, without] = [rates['whole pack']!, rates['pack without the heap kernels']!];
+    console.log(`  ${w.name}`);
+    for (const [name, xs] of Object.entries(rates)) console.log(`    ${name.padEnd(32)} ${xs.map((v) => v.toFixed(0).padStart(5)).join(' ')}   median ${median(xs).toFixed(0)}`);
+    console.log(`    whole pack / without: ${(median(withHeap) / median(without)).toFixed(2)}× (medians)`);
+  }
+};

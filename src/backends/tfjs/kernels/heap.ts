@@ -1,0 +1,111 @@
+/**
+ * Loops of the kernel pack that run on tfjs-backend-wasm's heap, in place: the WebAssembly SIMD
+ * module of heap.wat, instantiated on the backend's own memory (one instance per memory), or,
+ * where that cannot be done (no WebAssembly SIMD, or a backend that does not expose its memory),
+ * the TypeScript loops here, which compute the same numbers in the same order.
+ *
+ * Addresses are in float32 elements (byte offset / 4) for the TypeScript loops and in bytes for
+ * the module.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import { HEAP_WASM } from './heapWasm';
+
+/** Byte offset of a tensor's data in the wasm heap, and the heap (wasm backend internals). */
+export interface WasmBackendInternals {
+  readonly wasm: { readonly HEAPU8: Uint8Array; readonly HEAPF32: Float32Array; readonly asm?: { readonly memory?: object } };
+  readonly dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+/** The loops, on byte offsets into the backend's heap. */
+export interface HeapLoops {
+  /** Which implementation these are. */
+  readonly kind: 'wasm' | 'typescript';
+  /** out[c] = Σ_r x[r, c], rows added in order (float32), for x of rows × cols. */
+  sumLeading(x: number, out: number, rows: number, cols: number): void;
+  /** out[i] = dy[i] where lo ≤ x[i] ≤ hi, else 0. */
+  clipGradient(dy: number, x: number, out: number, n: number, lo: number, hi: number): void;
+}
+
+const typescriptLoops = (backend: WasmBackendInternals): HeapLoops => ({
+  kind: 'typescript',
+  sumLeading: (x, out, rows, cols) => {
+    const heap = backend.wasm.HEAPF32;
+    const sums = new Float32Array(cols); // each addition rounds to float32, as in the module
+    for (let r = 0, i = x / 4; r < rows; r++) {
+      for (let c = 0; c < cols; c++, i++) sums[c] = sums[c]! + heap[i]!;
+    }
+    heap.set(sums, out / 4);
+  },
+  clipGradient: (dy, x, out, n, lo, hi) => {
+    const heap = backend.wasm.HEAPF32;
+    const [d, v, o] = [dy / 4, x / 4, out / 4];
+    for (let i = 0; i < n; i++) {
+      const value = heap[v + i]!;
+      heap[o + i] = value >= lo && value <= hi ? heap[d + i]! : 0;
+    }
+  },
+});
+
+/** The parts of the WebAssembly API used here (the project's type libraries do not declare it). */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  readonly Module: new (bytes: Uint8Array) => object;
+  readonly Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> };
+}
+const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+let compiled: object | null | undefined;
+let enabled = true;
+const instances = new WeakMap<object, HeapLoops>();
+
+/** Turns the WebAssembly loops off (or on again), so tests and benches can compare both paths. */
+export const useHeapWasm = (on: boolean): void => {
+  enabled = on;
+};
+
+const compile = (): object | null => {
+  try {
+    const text = (globalThis as unknown as { atob: (s: string) => string }).atob(HEAP_WASM);
+    const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+    return api !== undefined && api.validate(bytes) ? new api.Module(bytes) : null;
+  } catch {
+    return null;
+  }
+};
+
+/** The module's loops bound to `memory`, or undefined where they cannot run. */
+const wasmLoops = (memory: object | undefined): HeapLoops | undefined => {
+  if (!enabled || api === undefined || memory === undefined) return undefined;
+  if (compiled === undefined) compiled = compile();
+  if (compiled === null) return undefined;
+  const known = instances.get(memory);
+  if (known !== undefined) return known;
+  try {
+    const { exports } = new api.Instance(compiled, { env: { memory } });
+    const loops: HeapLoops = {
+      kind: 'wasm',
+      sumLeading: exports['sumLeading'] as HeapLoops['sumLeading'],
+      clipGradient: exports['clipGradient'] as HeapLoops['clipGradient'],
+    };
+    instances.set(memory, loops);
+    return loops;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The fastest loops available for this backend's heap. */
+export const heapLoops = (backend: WasmBackendInternals): HeapLoops => wasmLoops(backend.wasm.asm?.memory) ?? typescriptLoops(backend);
+
+/** Whether `backend` is tfjs-backend-wasm, with a heap these loops can work on. */
+export const isHeapBackend = (backend: unknown): backend is WasmBackendInternals => {
+  const b = backend as Partial<WasmBackendInternals>;
+  return b.dataIdMap !== undefined && b.wasm !== undefined && typeof b.makeOutput === 'function';
+};
+
+/** A tensor's byte offset in the heap. */
+export const byteOffset = (backend: WasmBackendInternals, info: tf.TensorInfo): number => {
+  const data = backend.dataIdMap.get(info.dataId);
+  if (data === undefined) throw new Error('transferkit: a tensor is not in the wasm heap');
+  return data.memoryOffset;
+};

@@ -1,0 +1,73 @@
+/**
+ * The kernel pack's loops on the tfjs wasm heap: the committed module is the one heap.wat
+ * assembles to, it runs on the backend's own memory, and it gives the same bits as the
+ * TypeScript loops it stands in for (the same additions in the same order).
+ */
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { registerTransferKernels, type RegisteredKernels } from 'transferkit/tfjs';
+import { assemble, MODULES, source } from '../../../scripts/buildWasm';
+import { heapLoops, isHeapBackend, useHeapWasm } from '../../../src/backends/tfjs/kernels/heap';
+import { ok } from '../../fixtures/either';
+
+let pack: RegisteredKernels;
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  pack = ok(registerTransferKernels('wasm'));
+});
+
+afterAll(() => pack.unregister());
+afterEach(() => useHeapWasm(true));
+
+/** Runs `f` on the TypeScript loops and on the module; both results, read out. */
+const bothPaths = (f: () => tf.Tensor): { ts: Float32Array; wasm: Float32Array } => {
+  const run = (wasm: boolean): Float32Array => {
+    useHeapWasm(wasm);
+    const t = f();
+    const values = t.dataSync() as Float32Array;
+    t.dispose();
+    return values;
+  };
+  return { ts: run(false), wasm: run(true) };
+};
+
+describe('the heap loops', () => {
+  it('are the bytes heap.wat assembles to (run `npm run build:wasm` after editing it)', async () => {
+    const heap = MODULES.find((m) => m.name === 'HEAP_WASM')!;
+    expect(readFileSync(heap.out, 'utf8')).toBe(source(heap, await assemble(heap)));
+  });
+
+  it('run as WebAssembly on the backend’s own memory here, and can be turned off', () => {
+    const backend = tf.backend();
+    expect(isHeapBackend(backend)).toBe(true);
+    if (!isHeapBackend(backend)) return;
+    expect(heapLoops(backend).kind).toBe('wasm');
+    useHeapWasm(false);
+    expect(heapLoops(backend).kind).toBe('typescript');
+  });
+
+  it.each([
+    [[7, 5, 3, 9]],
+    [[64, 26, 26, 32]],
+    [[3, 1]],
+    [[2, 4]],
+  ])('sum over the leading axes of %j: the same bits on both paths', (shape) => {
+    const x = tf.randomNormal(shape, 0, 3, 'float32', 11);
+    const { ts, wasm } = bothPaths(() => tf.sum(x, shape.slice(0, -1).map((_, i) => i)));
+    x.dispose();
+    expect(wasm).toEqual(ts);
+    expect(wasm.length).toBe(shape.at(-1));
+  });
+
+  it.each([[[5, 3, 3, 7]], [[4, 4]], [[1, 3]]])('the clipByValue gradient of %j: the same bits on both paths', (shape) => {
+    const n = tf.util.sizeFromShape(shape);
+    const x = tf.tidy(() => tf.reshape(tf.slice(tf.concat([tf.tensor1d([0, 6, -0, Number.NaN, 7, -1]), tf.randomUniform([n], -3, 9, 'float32', 5)]), 0, n), shape));
+    const { ts, wasm } = bothPaths(() => tf.tidy(() => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.clipByValue(t, 0, 6), 2)))(x)));
+    x.dispose();
+    expect(wasm).toEqual(ts);
+    expect(Array.from(wasm.slice(0, Math.min(6, wasm.length)))).toEqual([2, 2, 2, 0, 0, 0].slice(0, Math.min(6, wasm.length)));
+  });
+});
