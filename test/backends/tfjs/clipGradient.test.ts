@@ -70,7 +70,9 @@ describe('the one-pass clipByValue gradient', () => {
     cpu.unregister();
     const both = [ok(registerTransferKernels('cpu', { kernels: PACK_KERNELS })), ok(registerTransferKernels('wasm', { kernels: PACK_KERNELS }))];
     both[0]!.unregister();
+    both[0]!.unregister(); // a second call changes nothing: wasm still holds the gradient
     expect(tf.getGradient('ClipByValue')).not.toBe(stock);
+    expect(tf.getKernel('TransferkitClipByValueGrad', 'wasm')).toBeDefined();
     both[1]!.unregister();
   });
 });

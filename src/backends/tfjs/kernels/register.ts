@@ -233,7 +233,7 @@ export interface RegisteredKernels {
   readonly added: ReadonlyArray<string>;
   /** Stock kernels replaced (they come back on `unregister`). */
   readonly replaced: ReadonlyArray<string>;
-  /** Puts the backend's stock kernels back. */
+  /** Puts the backend's stock kernels back (again: nothing). */
   readonly unregister: () => void;
 }
 
@@ -271,7 +271,11 @@ export const registerTransferKernels = (backendName: string = tf.getBackend(), o
   const added: string[] = [];
   const replaced: string[] = [];
   let clipGradient = false;
+  let undone = false;
+  // Idempotent: a second call must not release another backend's hold on the clip gradient.
   const unregister = (): void => {
+    if (undone) return;
+    undone = true;
     for (const name of [...added, ...replaced]) tf.unregisterKernel(name, backendName);
     for (const config of originals.values()) tf.registerKernel(config);
     if (clipGradient) releaseClipGradient();
