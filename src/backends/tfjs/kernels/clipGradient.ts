@@ -2,10 +2,9 @@
  * The gradient of `clipByValue` — ReLU6, in every MobileNet block — in one pass.
  *
  * tfjs-core's gradient is `where(logicalAnd(x ≥ min, x ≤ max), dy, zerosLike(dy))`: five kernels,
- * each a pass over the tensor. On stock wasm they took 24 ms of a 160 ms training step of
- * MobileNetV2's last block at batch 32 (`tf.profile`, while this was written). The kernel here,
- * {@link CLIP_GRADIENT}, computes the same in one pass: dy where min ≤ x ≤ max, else 0 (a NaN in
- * x compares false, as in tfjs's version).
+ * each a pass over the tensor: 9.1 ms on stock wasm for a ReLU6 of 32 × 3 × 3 × 960, against 0.3 ms
+ * for the kernel here (`npm run bench -- kernels`). {@link CLIP_GRADIENT} computes the same in one
+ * pass: dy where min ≤ x ≤ max, else 0 (a NaN in x compares false, as in tfjs's version).
  *
  * Gradients are registered per kernel name, for every backend at once, so the pack installs a
  * gradient for `ClipByValue` that calls {@link CLIP_GRADIENT} when the current backend has it and
