@@ -11,7 +11,7 @@
  * tfjs's own gradient otherwise; the last backend to unregister puts tfjs's gradient back.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { byteOffset, heapLoops, isHeapBackend } from './heap';
+import { byteOffset, heapLoops, isHeapBackend, maskClipGradient } from './heap';
 
 /** The kernel the pack registers for the one-pass gradient. */
 export const CLIP_GRADIENT = 'TransferkitClipByValueGrad';
@@ -27,9 +27,8 @@ export const clipGradientKernel: tf.KernelFunc = ({ inputs, backend, attrs }) =>
     return out;
   }
   const generic = backend as tf.KernelBackend;
-  const [g, v] = [generic.readSync(dy.dataId) as Float32Array, generic.readSync(x.dataId) as Float32Array];
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) out[i] = v[i]! >= lo && v[i]! <= hi ? g[i]! : 0;
+  maskClipGradient(generic.readSync(dy.dataId) as Float32Array, generic.readSync(x.dataId) as Float32Array, lo, hi, out);
   return { dataId: generic.write(out, [...x.shape], 'float32'), shape: [...x.shape], dtype: 'float32' };
 };
 

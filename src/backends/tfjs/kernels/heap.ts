@@ -39,13 +39,17 @@ const typescriptLoops = (backend: WasmBackendInternals): HeapLoops => ({
   },
   clipGradient: (dy, x, out, n, lo, hi) => {
     const heap = backend.wasm.HEAPF32;
-    const [d, v, o] = [dy / 4, x / 4, out / 4];
-    for (let i = 0; i < n; i++) {
-      const value = heap[v + i]!;
-      heap[o + i] = value >= lo && value <= hi ? heap[d + i]! : 0;
-    }
+    maskClipGradient(heap.subarray(dy / 4, dy / 4 + n), heap.subarray(x / 4, x / 4 + n), lo, hi, heap.subarray(out / 4, out / 4 + n));
   },
 });
+
+/** out[i] = dy[i] where lo ≤ x[i] ≤ hi, else 0 (a NaN in x compares false), for i < out.length. */
+export const maskClipGradient = (dy: ArrayLike<number>, x: ArrayLike<number>, lo: number, hi: number, out: Float32Array): void => {
+  for (let i = 0; i < out.length; i++) {
+    const value = x[i]!;
+    out[i] = value >= lo && value <= hi ? dy[i]! : 0;
+  }
+};
 
 /** The parts of the WebAssembly API used here (the project's type libraries do not declare it). */
 interface WasmApi {
