@@ -1,10 +1,11 @@
 /**
- * What the pack's heap kernels (`Sum` over leading axes, the one-pass clipByValue gradient) add to
- * training, side by side: `transfer` on one thread, the wasm backend with the whole pack, and with
- * the pack minus those two, alternating for three rounds so that the machine's drift hits both.
- * Two workloads: the MNIST CNN of `bench -- cnn` (a full fine-tune, batch 64; its bias gradients
- * are sums) and MobileNetV2's last block at 96² (a partial fine-tune, batch 32; ReLU6 and
- * BatchNorm gradients).
+ * What the pack's heap kernels add to training, side by side: `transfer` on one thread, the wasm
+ * backend with the whole pack, and with the pack minus one group of them — the heap `Sum` over
+ * leading axes and the one-pass clipByValue gradient; the fused Adam — alternating for three
+ * rounds so that the machine's drift hits every variant. Two workloads: the MNIST CNN of
+ * `bench -- cnn` (a full fine-tune with SGD, batch 64; its bias gradients are sums) and
+ * MobileNetV2's last block at 96² (a partial fine-tune with Adam, batch 32; ReLU6 and BatchNorm
+ * gradients).
  * Run: npm run bench -- heap
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,11 +13,15 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import { fineTunePhase, makeRecipe, transfer, type Recipe } from 'transferkit';
-import { fromLayersModel, PACK_KERNELS, registerTransferKernels } from 'transferkit/tfjs';
+import { fromLayersModel, PACK_KERNELS, registerTransferKernels, type PackKernel } from 'transferkit/tfjs';
 import { cnn } from './cnnTraining';
 import { mobileNetV2 } from './support/mobilenetv2';
 
-const HEAP_KERNELS = new Set<string>(['Sum', 'TransferkitClipByValueGrad']);
+/** The groups left out in turn. */
+const GROUPS: Record<string, ReadonlySet<string>> = {
+  'heap Sum and ReLU6 gradient': new Set(['Sum', 'TransferkitClipByValueGrad']),
+  'fused Adam': new Set(['TransferkitAdam']),
+};
 
 interface Workload {
   readonly name: string;
@@ -77,7 +82,8 @@ const rate = async (w: Workload): Promise<number> => {
 
 export const run = async (): Promise<void> => {
   await tf.setBackend('wasm');
-  const variants = { 'whole pack': PACK_KERNELS, 'pack without the heap kernels': PACK_KERNELS.filter((k) => !HEAP_KERNELS.has(k)) };
+  const variants: Record<string, ReadonlyArray<PackKernel>> = { 'whole pack': PACK_KERNELS };
+  for (const [group, left] of Object.entries(GROUPS)) variants[`without the ${group}`] = PACK_KERNELS.filter((k) => !left.has(k));
   console.log('transfer() on one wasm thread, training samples/s; three alternating rounds');
   for (const w of WORKLOADS) {
     const rates: Record<string, number[]> = {};
@@ -93,9 +99,11 @@ export const run = async (): Promise<void> => {
       }
     }
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[1]!;
-    const [withHeap, without] = [rates['whole pack']!, rates['pack without the heap kernels']!];
+    const whole = median(rates['whole pack']!);
     console.log(`  ${w.name}`);
-    for (const [name, xs] of Object.entries(rates)) console.log(`    ${name.padEnd(32)} ${xs.map((v) => v.toFixed(0).padStart(5)).join(' ')}   median ${median(xs).toFixed(0)}`);
-    console.log(`    whole pack / without: ${(median(withHeap) / median(without)).toFixed(2)}× (medians)`);
+    for (const [name, xs] of Object.entries(rates)) {
+      const ratio = name === 'whole pack' ? '' : `   whole pack / this: ${(whole / median(xs)).toFixed(2)}×`;
+      console.log(`    ${name.padEnd(44)} ${xs.map((v) => v.toFixed(0).padStart(5)).join(' ')}   median ${median(xs).toFixed(0)}${ratio}`);
+    }
   }
 };

@@ -28,6 +28,7 @@ import { backendFailure, type TransferError } from '../../core/errors';
 import { deriveSeed } from '../../core/random';
 import { memoryRowStore, type RowStore, type RowStoreFactory } from '../../core/rowStore';
 import { compilePrefix, forEachBatch, type CompiledPrefix } from './compile';
+import { adam } from './kernels/adam';
 import { applyPolicy, replay, split, type Layer, type SymbolicTensor } from './graph';
 
 /** What a session needs of a transfer model. */
@@ -210,7 +211,7 @@ export class TfjsPhaseSession implements PhaseSession {
     readonly cacheMs: number,
   ) {
     const { learningRate, optimizer } = args.phase;
-    this.#optimizer = optimizer === 'adam' ? tf.train.adam(learningRate) : tf.train.sgd(learningRate);
+    this.#optimizer = optimizer === 'adam' ? adam(learningRate) : tf.train.sgd(learningRate);
     const layers = [...trained, ...parts.head];
     const weights = layers.flatMap((l) => l.trainableWeights);
     this.#variables = weights.map((w) => w.read() as tf.Variable);

@@ -25,7 +25,14 @@ export interface HeapLoops {
   sumLeading(x: number, out: number, rows: number, cols: number): void;
   /** out[i] = dy[i] where lo ≤ x[i] ≤ hi, else 0. */
   clipGradient(dy: number, x: number, out: number, n: number, lo: number, hi: number): void;
+  /** One Adam step over n elements: see {@link adamStep}; outputs must not overlap the inputs. */
+  adam(x: number, g: number, m: number, v: number, outX: number, outM: number, outV: number, n: number, ...constants: AdamConstants): void;
 }
+
+/**
+ * An Adam step's constants, each a float32 value: β1, 1 − β1, β2, 1 − β2, 1 − β1ᵗ, 1 − β2ᵗ, ε, −lr.
+ */
+export type AdamConstants = [number, number, number, number, number, number, number, number];
 
 const typescriptLoops = (backend: WasmBackendInternals): HeapLoops => ({
   kind: 'typescript',
@@ -41,7 +48,36 @@ const typescriptLoops = (backend: WasmBackendInternals): HeapLoops => ({
     const heap = backend.wasm.HEAPF32;
     maskClipGradient(heap.subarray(dy / 4, dy / 4 + n), heap.subarray(x / 4, x / 4 + n), lo, hi, heap.subarray(out / 4, out / 4 + n));
   },
+  adam: (x, g, m, v, outX, outM, outV, n, ...constants) => {
+    const heap = backend.wasm.HEAPF32;
+    const at = (offset: number): Float32Array => heap.subarray(offset / 4, offset / 4 + n);
+    adamStep({ x: at(x), g: at(g), m: at(m), v: at(v) }, { x: at(outX), m: at(outM), v: at(outV) }, constants);
+  },
 });
+
+const f32 = Math.fround;
+
+/**
+ * One Adam step (Kingma & Ba, "Adam: A Method for Stochastic Optimization", 2015, Algorithm 1) in
+ * the order of operations of tfjs-core's AdamOptimizer, each rounded to float32 as its kernels round
+ * them (an operation on float32 values done in float64 and rounded once gives the float32 result):
+ * m' = m·β1 + g·(1 − β1), v' = v·β2 + (g·g)·(1 − β2),
+ * x' = ((m' / (1 − β1ᵗ)) / (√(v' / (1 − β2ᵗ)) + ε)) · (−lr) + x.
+ */
+export const adamStep = (
+  input: { readonly x: ArrayLike<number>; readonly g: ArrayLike<number>; readonly m: ArrayLike<number>; readonly v: ArrayLike<number> },
+  out: { readonly x: Float32Array; readonly m: Float32Array; readonly v: Float32Array },
+  [b1, omb1, b2, omb2, oma1, oma2, eps, nlr]: AdamConstants,
+): void => {
+  for (let i = 0; i < out.x.length; i++) {
+    const g = input.g[i]!;
+    const m = f32(f32(input.m[i]! * b1) + f32(g * omb1));
+    const v = f32(f32(input.v[i]! * b2) + f32(f32(g * g) * omb2));
+    out.m[i] = m;
+    out.v[i] = v;
+    out.x[i] = f32(f32(f32(f32(m / oma1) / f32(f32(Math.sqrt(f32(v / oma2))) + eps)) * nlr) + input.x[i]!);
+  }
+};
 
 /** out[i] = dy[i] where lo ≤ x[i] ≤ hi, else 0 (a NaN in x compares false), for i < out.length. */
 export const maskClipGradient = (dy: ArrayLike<number>, x: ArrayLike<number>, lo: number, hi: number, out: Float32Array): void => {
@@ -90,6 +126,7 @@ const wasmLoops = (memory: object | undefined): HeapLoops | undefined => {
       kind: 'wasm',
       sumLeading: exports['sumLeading'] as HeapLoops['sumLeading'],
       clipGradient: exports['clipGradient'] as HeapLoops['clipGradient'],
+      adam: exports['adam'] as HeapLoops['adam'],
     };
     instances.set(memory, loops);
     return loops;

@@ -80,4 +80,70 @@
             (i32.and (f32.ge (local.get $v) (local.get $lo)) (f32.le (local.get $v) (local.get $hi)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $tailLoop))))
+
+  ;; One Adam step (Kingma & Ba, "Adam: A Method for Stochastic Optimization", 2015, Algorithm 1),
+  ;; in the order of operations of tfjs-core's AdamOptimizer, each rounded to float32 as its kernels
+  ;; round them, for i < n:
+  ;;   m' = m·b1 + g·(1 − b1)      v' = v·b2 + (g·g)·(1 − b2)
+  ;;   x' = ((m' / (1 − b1ᵗ)) / (√(v' / (1 − b2ᵗ)) + ε)) · (−lr) + x
+  ;; $x, $g, $m, $v are read; $outX, $outM, $outV written (they may not overlap the inputs).
+  (func (export "adam")
+    (param $x i32) (param $g i32) (param $m i32) (param $v i32)
+    (param $outX i32) (param $outM i32) (param $outV i32) (param $n i32)
+    (param $b1 f32) (param $omb1 f32) (param $b2 f32) (param $omb2 f32)
+    (param $oma1 f32) (param $oma2 f32) (param $eps f32) (param $nlr f32)
+    (local $i i32) (local $k i32) (local $wide i32)
+    (local $g4 v128) (local $m4 v128) (local $v4 v128)
+    (local $gs f32) (local $ms f32) (local $vs f32)
+    (local.set $wide (i32.and (local.get $n) (i32.const -4)))
+    (block $wideDone
+      (loop $wideLoop
+        (br_if $wideDone (i32.ge_u (local.get $i) (local.get $wide)))
+        (local.set $k (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $g4 (v128.load (i32.add (local.get $g) (local.get $k))))
+        (local.set $m4
+          (f32x4.add
+            (f32x4.mul (v128.load (i32.add (local.get $m) (local.get $k))) (f32x4.splat (local.get $b1)))
+            (f32x4.mul (local.get $g4) (f32x4.splat (local.get $omb1)))))
+        (local.set $v4
+          (f32x4.add
+            (f32x4.mul (v128.load (i32.add (local.get $v) (local.get $k))) (f32x4.splat (local.get $b2)))
+            (f32x4.mul (f32x4.mul (local.get $g4) (local.get $g4)) (f32x4.splat (local.get $omb2)))))
+        (v128.store (i32.add (local.get $outM) (local.get $k)) (local.get $m4))
+        (v128.store (i32.add (local.get $outV) (local.get $k)) (local.get $v4))
+        (v128.store (i32.add (local.get $outX) (local.get $k))
+          (f32x4.add
+            (f32x4.mul
+              (f32x4.div
+                (f32x4.div (local.get $m4) (f32x4.splat (local.get $oma1)))
+                (f32x4.add (f32x4.sqrt (f32x4.div (local.get $v4) (f32x4.splat (local.get $oma2)))) (f32x4.splat (local.get $eps))))
+              (f32x4.splat (local.get $nlr)))
+            (v128.load (i32.add (local.get $x) (local.get $k)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $wideLoop)))
+    (block $tailDone
+      (loop $tailLoop
+        (br_if $tailDone (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $k (i32.shl (local.get $i) (i32.const 2)))
+        (local.set $gs (f32.load (i32.add (local.get $g) (local.get $k))))
+        (local.set $ms
+          (f32.add
+            (f32.mul (f32.load (i32.add (local.get $m) (local.get $k))) (local.get $b1))
+            (f32.mul (local.get $gs) (local.get $omb1))))
+        (local.set $vs
+          (f32.add
+            (f32.mul (f32.load (i32.add (local.get $v) (local.get $k))) (local.get $b2))
+            (f32.mul (f32.mul (local.get $gs) (local.get $gs)) (local.get $omb2))))
+        (f32.store (i32.add (local.get $outM) (local.get $k)) (local.get $ms))
+        (f32.store (i32.add (local.get $outV) (local.get $k)) (local.get $vs))
+        (f32.store (i32.add (local.get $outX) (local.get $k))
+          (f32.add
+            (f32.mul
+              (f32.div
+                (f32.div (local.get $ms) (local.get $oma1))
+                (f32.add (f32.sqrt (f32.div (local.get $vs) (local.get $oma2))) (local.get $eps)))
+              (local.get $nlr))
+            (f32.load (i32.add (local.get $x) (local.get $k)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tailLoop))))
 )

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { either as E } from 'fp-ts';
 import { backendFailure, invalidArgument, notSupported, type TransferError } from '../../../core/errors';
 import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput } from './conv';
+import { ADAM_KERNEL, adamKernel } from './adam';
 import { CLIP_GRADIENT, clipGradientKernel, releaseClipGradient, useClipGradient } from './clipGradient';
 import { byteOffset, heapLoops, isHeapBackend, type WasmBackendInternals } from './heap';
 import { KernelCalls, type Info } from './run';
@@ -53,7 +54,8 @@ export type PackKernel =
   | 'BatchMatMul'
   | 'MaxPoolGrad'
   | 'Sum'
-  | typeof CLIP_GRADIENT;
+  | typeof CLIP_GRADIENT
+  | typeof ADAM_KERNEL;
 
 const BYTES: Partial<Record<tf.DataType, number>> = { float32: 4, int32: 4, bool: 1 };
 
@@ -162,6 +164,9 @@ const factories: Record<PackKernel, Factory> = {
   // Not a stock kernel: the one-pass gradient of clipByValue (ReLU6), which the pack's gradient
   // for ClipByValue calls on the backends that have it (clipGradient.ts).
   [CLIP_GRADIENT]: () => clipGradientKernel,
+  // Adam in one pass per variable instead of about fourteen kernels (adam.ts); the session uses it
+  // where the backend has it.
+  [ADAM_KERNEL]: () => adamKernel,
 };
 
 /**
@@ -209,13 +214,13 @@ export const PACK_KERNELS: ReadonlyArray<PackKernel> = Object.keys(factories) as
 /**
  * Which kernels the pack brings to each backend by default: the ones stock wasm lacks, and
  * replacements only where `npm run bench -- kernels` measured them faster than the stock kernel
- * (docs/benchmarks.md). On cpu only the filter gradient of a convolution wins (19–68×); the
- * others run slower there than tfjs's own loops, because the cpu backend's forward convolution
- * and matrix product are slow.
+ * (docs/benchmarks.md). On cpu the filter gradient of a convolution wins (19–68×) and so does
+ * the fused Adam (about 10×); the others run slower there than tfjs's own loops, because the cpu
+ * backend's forward convolution and matrix product are slow.
  */
 export const KERNEL_PACK: Readonly<Record<string, ReadonlyArray<PackKernel>>> = {
   wasm: PACK_KERNELS,
-  cpu: ['Conv2DBackpropFilter'],
+  cpu: ['Conv2DBackpropFilter', 'TransferkitAdam'],
 };
 
 /** Options of `registerTransferKernels`. */
