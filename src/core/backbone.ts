@@ -95,6 +95,8 @@ export interface PhaseSession {
   evaluate(set: InputSet, indices: Int32Array): E.Either<TransferError, BatchOutcome>;
   /** Time spent computing cached activations, in ms. */
   readonly cacheMs: number;
+  /** How many threads computed them: 1 for the caller's thread alone, 0 when nothing was run. */
+  readonly cacheThreads: number;
   /** Frees the cache and the optimizer. The model keeps what the phase trained. */
   dispose(): void;
 }

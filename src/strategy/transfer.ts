@@ -23,6 +23,8 @@ export interface PhaseReport {
   readonly epochs: ReadonlyArray<EpochReport>;
   /** Time spent computing cached activations of the frozen part. */
   readonly cacheMs: number;
+  /** How many threads computed them (1: the caller's; more with transferkit/tfjs/threads). */
+  readonly cacheThreads: number;
   /** Time spent in the epochs. */
   readonly trainMs: number;
 }
@@ -111,7 +113,7 @@ const runPhases = async <X, M extends TransferModel<X>>(model: M, data: Transfer
     try {
       const epochs = await runEpochs(session.right, p, phase, phaseIndex, options);
       if (E.isLeft(epochs)) return epochs;
-      history.push({ name: phase.name, trains: phase.trains, epochs: epochs.right, cacheMs: session.right.cacheMs, trainMs: performance.now() - started });
+      history.push({ name: phase.name, trains: phase.trains, epochs: epochs.right, cacheMs: session.right.cacheMs, cacheThreads: session.right.cacheThreads, trainMs: performance.now() - started });
     } finally {
       session.right.dispose();
     }

@@ -103,6 +103,28 @@ export interface ShareSpec {
 /** Makes the shares of a phase (one per other thread), or none. */
 export type GradientShareFactory = (spec: ShareSpec) => Promise<ReadonlyArray<GradientShare>>;
 
+/**
+ * A tensor of the source model's graph, by name, as another thread's copy of the source can find
+ * it: output `index` of layer `layer`'s first call, pooled by a fresh layer of class `pool` (the
+ * transfer model's own pooling layer, which the source does not have) when given.
+ */
+export interface TensorRef {
+  readonly layer: string;
+  readonly index: number;
+  readonly pool?: string;
+}
+
+/**
+ * Other threads that hold the source model's weights and can run a frozen prefix: each `run`
+ * computes the `outputs` for a slice of the inputs, a batch at a time, and settles with one array of
+ * rows (row-major) per output. Used only while the prefix's weights are still the source's.
+ */
+export interface PrefixThreads {
+  /** How many threads there are (0 once they have stopped). */
+  readonly count: number;
+  run(thread: number, request: { readonly outputs: ReadonlyArray<TensorRef>; readonly data: Float32Array; readonly shape: number[]; readonly batchSize: number }): Promise<Float32Array[]>;
+}
+
 /** A weight's key: its layer's name and its own short name, e.g. `features/kernel`. */
 export const weightKey = (layerName: string, originalName: string): string => `${layerName}/${originalName.split('/').pop()}`;
 
@@ -125,6 +147,44 @@ const cache = (prefix: CompiledPrefix, crossing: ReadonlyArray<SymbolicTensor>, 
   });
   try {
     forEachBatch(prefix, x, batchSize, (outputs) => outputs.forEach((o, k) => cached[k]!.store.append(o.dataSync() as Float32Array)));
+    return cached;
+  } catch (thrown) {
+    cached.forEach((c) => c.store.dispose());
+    throw thrown;
+  }
+};
+
+/**
+ * {@link cache} on other threads: the inputs go out a batch per thread per round, in order, and each
+ * round's rows are appended in input order once all of its batches are back, so the stores hold
+ * what this thread would have computed, and memory holds one round of batches.
+ */
+const cacheOnThreads = async (
+  threads: PrefixThreads,
+  refs: ReadonlyArray<TensorRef>,
+  crossing: ReadonlyArray<SymbolicTensor>,
+  x: tf.Tensor,
+  batchSize: number,
+  store: RowStoreFactory,
+): Promise<Cached[]> => {
+  const cached = crossing.map((t) => {
+    const shape = (t.shape as number[]).slice(1);
+    return { store: store(rowSize(shape)), shape };
+  });
+  try {
+    const n = x.shape[0]!;
+    const round = batchSize * threads.count;
+    for (let start = 0; start < n; start += round) {
+      const asked: Array<Promise<Float32Array[]>> = [];
+      for (let t = 0, from = start; t < threads.count && from < n; t++, from += batchSize) {
+        const size = Math.min(batchSize, n - from);
+        const part = tf.slice(x, from, size);
+        const data = Float32Array.from(part.dataSync() as ArrayLike<number>);
+        part.dispose();
+        asked.push(threads.run(t, { outputs: refs, data, shape: [size, ...x.shape.slice(1)], batchSize }));
+      }
+      for (const rows of await Promise.all(asked)) rows.forEach((r, k) => cached[k]!.store.append(r));
+    }
     return cached;
   } catch (thrown) {
     cached.forEach((c) => c.store.dispose());
@@ -207,8 +267,10 @@ export class TfjsPhaseSession implements PhaseSession {
     private readonly suffix: tfl.LayersModel | undefined,
     private readonly cached: Record<InputSet, { rows: Cached[]; labels: Int32Array } | undefined>,
     private readonly args: PhaseArgs<tf.Tensor>,
-    trained: ReadonlySet<Layer>,
+    /** The backbone layers this phase trains. */
+    readonly trained: ReadonlySet<Layer>,
     readonly cacheMs: number,
+    readonly cacheThreads: number,
   ) {
     const { learningRate, optimizer } = args.phase;
     this.#optimizer = optimizer === 'adam' ? adam(learningRate) : tf.train.sgd(learningRate);
@@ -368,22 +430,67 @@ export class TfjsPhaseSession implements PhaseSession {
   }
 }
 
-/** Opens a phase: applies its policy, splits the graph, caches the frozen prefix's outputs. */
-export const openSession = (parts: Parts, args: PhaseArgs<tf.Tensor>): E.Either<TransferError, TfjsPhaseSession> => {
+/**
+ * The crossing tensors as another thread's copy of the source can find them, or undefined where it
+ * cannot (a crossing tensor is the model's input: there is nothing to run).
+ */
+const tensorRefs = (parts: Parts, crossing: ReadonlyArray<SymbolicTensor>): TensorRef[] | undefined => {
+  const backbone = new Set<Layer>(parts.backbone);
+  const refs: TensorRef[] = [];
+  for (const t of crossing) {
+    let layer = t.sourceLayer as Layer;
+    let tensor = t;
+    let pool: string | undefined;
+    if (!backbone.has(layer)) {
+      // The transfer model's own pooling layer: the source has the tensor it pools.
+      const input = layer.inboundNodes[0]?.inputTensors[0];
+      if (layer.getClassName() === 'InputLayer' || input === undefined || !backbone.has(input.sourceLayer as Layer)) return undefined;
+      pool = layer.getClassName();
+      tensor = input;
+      layer = input.sourceLayer as Layer;
+    }
+    const index = layer.inboundNodes[0]?.outputTensors.findIndex((o) => o.id === tensor.id) ?? -1;
+    if (index < 0) return undefined;
+    refs.push(pool === undefined ? { layer: layer.name, index } : { layer: layer.name, index, pool });
+  }
+  return refs;
+};
+
+/** Where a phase may cache its frozen prefix besides this thread. */
+export interface RemotePrefix {
+  readonly threads: PrefixThreads;
+  /** Layers whose weights may differ from the source's (trained in an earlier phase). */
+  readonly changed: ReadonlySet<Layer>;
+}
+
+/**
+ * Opens a phase: applies its policy, splits the graph, caches the frozen prefix's outputs — on
+ * `remote` threads when given and the prefix's weights are still the source's, else here.
+ */
+export const openSession = async (parts: Parts, args: PhaseArgs<tf.Tensor>, remote?: RemotePrefix): Promise<E.Either<TransferError, TfjsPhaseSession>> => {
   let prefix: CompiledPrefix | undefined;
   let train: Cached[] = [];
   try {
     const trained = applyPolicy(parts.backbone, args.phase.trains);
     const { suffix, crossing } = split(parts.graph, trained, parts.pooled);
     const suffixModel = suffix.length === 0 ? undefined : replay(suffix, crossing, parts.pooled);
-    prefix = compilePrefix(parts.input, crossing);
+    const inSuffix = new Set(suffix);
+    const prefixChanged = parts.batchStatistics || (remote !== undefined && parts.graph.some((l) => !inSuffix.has(l) && remote.changed.has(l)));
+    const floats = args.inputs.dtype === 'float32' && (args.validation === undefined || args.validation.inputs.dtype === 'float32');
+    const refs = remote === undefined || remote.threads.count === 0 || prefixChanged || !floats ? undefined : tensorRefs(parts, crossing);
     const store = args.store ?? memoryRowStore();
     const started = performance.now();
-    train = cache(prefix, crossing, args.inputs, args.batchSize, store);
+    const run = async (x: tf.Tensor): Promise<Cached[]> => {
+      if (refs !== undefined) return cacheOnThreads(remote!.threads, refs, crossing, x, args.batchSize, store);
+      prefix ??= compilePrefix(parts.input, crossing);
+      return cache(prefix, crossing, x, args.batchSize, store);
+    };
+    train = await run(args.inputs);
     const v = args.validation;
-    const validation = v === undefined ? undefined : { rows: cache(prefix, crossing, v.inputs, args.batchSize, store), labels: v.labels };
+    const validation = v === undefined ? undefined : { rows: await run(v.inputs), labels: v.labels };
     const cacheMs = performance.now() - started;
-    return E.right(new TfjsPhaseSession(parts, suffixModel, { train: { rows: train, labels: args.labels }, validation }, args, trained, cacheMs));
+    const cacheThreads = refs !== undefined ? remote!.threads.count : crossing.every((t) => t.id === parts.input.id) ? 0 : 1;
+    return E.right(new TfjsPhaseSession(parts, suffixModel, { train: { rows: train, labels: args.labels }, validation }, args, trained, cacheMs, cacheThreads));
   } catch (thrown) {
     train.forEach((c) => c.store.dispose());
     return E.left(backendFailure(`starting phase ${args.phase.name}`, thrown));

@@ -8,7 +8,7 @@ import { deriveSeed } from '../../core/random';
 import { ancestors, release, type Layer, type SymbolicTensor } from './graph';
 import { checkInputs } from './inputs';
 import { toMatrix } from './matrix';
-import { openSession, type GradientShareFactory, type Parts } from './session';
+import { openSession, type GradientShareFactory, type Parts, type PrefixThreads } from './session';
 
 const disposedError = (): TransferError => invalidArgument('model', 'a model that has not been disposed', described('a disposed transfer model'));
 
@@ -33,6 +33,9 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
   }
 
   #shares: GradientShareFactory | undefined;
+  #prefixThreads: PrefixThreads | undefined;
+  /** Backbone layers some phase has trained: their weights may no longer be the source's. */
+  readonly #changed = new Set<Layer>();
 
   /**
    * @internal From the next phase on, each training step splits its batch with the shares this
@@ -42,10 +45,20 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
     this.#shares = factory;
   }
 
+  /**
+   * @internal From the next phase on, the frozen prefix is cached on these threads (each holding
+   * the source's weights) while the prefix's weights are still the source's.
+   */
+  usePrefixThreads(threads: PrefixThreads): void {
+    this.#prefixThreads = threads;
+  }
+
   startPhase(args: PhaseArgs<tf.Tensor>): TE.TaskEither<TransferError, PhaseSession> {
     return async () => {
       if (this.#disposed) return E.left(disposedError());
-      const session = openSession(this.parts, args);
+      const remote = this.#prefixThreads === undefined ? undefined : { threads: this.#prefixThreads, changed: this.#changed };
+      const session = await openSession(this.parts, args, remote);
+      if (E.isRight(session)) session.right.trained.forEach((l) => this.#changed.add(l));
       // Batch statistics couple a batch's rows, so its parts' gradients would not add up to the
       // whole batch's: a from-scratch model trains on this thread alone.
       if (E.isLeft(session) || this.#shares === undefined || this.parts.batchStatistics) return session;

@@ -127,6 +127,71 @@ describe('training with withThreads', () => {
     expect(snapshot(conv)).toEqual(before);
   });
 
+  it('caches the frozen prefix on the embedding threads: the rows the caller’s thread would, in order', async () => {
+    const { x, y } = toyData([8, 8, 3], 21, 3);
+    const { x: vx, y: vy } = toyData([8, 8, 3], 9, 3, 5);
+    const spec = { tap: local.layers[local.top]!, pooling: 'average' as const, classes: 3, head: { hidden: [], dropout: 0 }, seed: 4, start: 'pretrained' as const };
+    const labels = Int32Array.from(y);
+    const validation = { inputs: vx, labels: Int32Array.from(vy) };
+    // Head only (the pooled top is cached) and the last block training (a feature map is cached).
+    for (const trains of [{ kind: 'head-only' as const }, { kind: 'top-layers' as const, count: 2 }]) {
+      const phase = { name: 'p', trains, epochs: 1, learningRate: 0.01, optimizer: 'sgd' as const, regularization: { l2: 0 } };
+      const sessions = [];
+      for (const backbone of [local, threaded]) {
+        const model = ok(await backbone.build(spec)());
+        sessions.push({ model, session: ok(await model.startPhase({ phase, inputs: x, labels, validation, batchSize: 4, seed: 1 })()) });
+      }
+      const [here, there] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
+      expect([here.session.cacheThreads, there.session.cacheThreads]).toEqual([1, 2]);
+      // Each example's loss at the same starting weights: the same cached rows, in the same order.
+      for (const [set, n] of [['train', 21], ['validation', 9]] as const) {
+        for (let i = 0; i < n; i++) {
+          const at = Int32Array.of(i);
+          expect(ok(there.session.evaluate(set, at))).toEqual(ok(here.session.evaluate(set, at)));
+        }
+      }
+      for (const { model, session } of sessions) {
+        session.dispose();
+        model.dispose();
+      }
+    }
+    tf.dispose([x, vx]);
+  });
+
+  it('caches on the caller’s thread once an earlier phase trained part of the prefix, or the threads are closed', async () => {
+    const { x, y } = toyData([8, 8, 3], 24, 3);
+    const { minSteps: _h, ...head } = headPhase;
+    const { minSteps: _f, ...fine } = fineTunePhase({ kind: 'all' });
+    // The second phase's prefix is the whole backbone, which the first phase trained: the threads'
+    // copies of the source would give the rows of the untrained backbone.
+    const recipe = ok(
+      makeRecipe({
+        tap: { kind: 'top' },
+        phases: [
+          { ...fine, epochs: 2, optimizer: 'sgd', learningRate: 0.05 },
+          { ...head, epochs: 2, optimizer: 'sgd', learningRate: 0.05 },
+        ],
+      }),
+    );
+    const one = ok(await transfer(local, recipe, { x, y }, { seed: 1, batchSize: 8 })());
+    const two = ok(await transfer(threaded, recipe, { x, y }, { seed: 1, batchSize: 8 })());
+    expect(two.history.map((h) => h.cacheThreads)).toEqual([0, 1]);
+    const a = one.model.weights();
+    for (const [key, values] of two.model.weights()) expectClose(values, a.get(key)!, 1e-5);
+    one.model.dispose();
+    two.model.dispose();
+    const headOnly = ok(makeRecipe({ tap: { kind: 'top' }, phases: [{ ...head, epochs: 1 }] }));
+    const closed = ok(await withThreads(conv, { threads: 2 })());
+    const open = ok(await transfer(closed, headOnly, { x, y }, { seed: 1, batchSize: 8 })());
+    await closed.close();
+    const after = ok(await transfer(closed, headOnly, { x, y }, { seed: 1, batchSize: 8 })());
+    expect([open.history[0]!.cacheThreads, after.history[0]!.cacheThreads]).toEqual([2, 1]);
+    expect(after.model.weights()).toEqual(open.model.weights());
+    open.model.dispose();
+    after.model.dispose();
+    x.dispose();
+  });
+
   it('trains a from-scratch model on the caller’s thread alone: batch statistics do not split', async () => {
     const { x, y } = toyData([8, 8, 3], 24, 3);
     const one = ok(await transfer(local, fromScratch, { x, y }, { seed: 3, batchSize: 8, epochs: 2 })());

@@ -17,8 +17,8 @@ import { backendFailure, described, invalidArgument, notSupported, type Transfer
 import { matrix, type Matrix } from '../../../core/matrix';
 import { fromLayersModel, type FromLayersModelOptions, type TfjsBackbone } from '../fromLayersModel';
 import { checkInputs } from '../inputs';
-import type { GradientShare, GradientShareFactory, ShareResult } from '../session';
-import type { EmbedRequest, WorkerMessage, WorkerSetup } from './protocol';
+import type { GradientShare, GradientShareFactory, PrefixThreads, ShareResult } from '../session';
+import type { EmbedRequest, PrefixRequest, WorkerMessage, WorkerSetup } from './protocol';
 
 /** Options of {@link withThreads}. */
 export interface ThreadsOptions extends FromLayersModelOptions {
@@ -169,7 +169,9 @@ const trainingShares =
  *   (stopped when the phase ends); every step splits its batch between them and this thread, adds
  *   the gradients up (the batch's mean loss is the size-weighted sum of the parts' means) and
  *   applies them once. Without dropout the result equals one thread's to float rounding; with
- *   dropout each part draws its own masks. The frozen prefix is cached on this thread.
+ *   dropout each part draws its own masks. While the frozen prefix's weights are still the
+ *   source's (always in a first phase; later, unless an earlier phase trained part of it), the
+ *   embedding threads cache its outputs, a batch each in turn, with the same compiled path.
  *   (`npm run bench -- cnn` and `-- embedding`, docs/benchmarks.md.)
  *
  * Starting threads takes a moment (each loads tfjs and the model), so keep the backbone for many
@@ -260,11 +262,26 @@ export const withThreads =
       await Promise.all(threads.map((t) => t.worker.terminate()));
     };
 
-    // Training: each phase's steps split their batches between this thread and threads − 1 others.
+    // Training: each phase's frozen prefix is cached by the embedding threads (they hold the
+    // source's weights) while its weights are still the source's, and its steps split their
+    // batches between this thread and threads − 1 others.
     const shares = trainingShares(count, backend, entry);
+    const prefixThreads: PrefixThreads = {
+      get count() {
+        return open ? threads.length : 0; // once closed, phases cache on the caller's thread
+      },
+      run: async (i, r) => {
+        const answer = await request(threads[i]!, { kind: 'prefix', ...r } satisfies Omit<PrefixRequest, 'id'>, [r.data.buffer as ArrayBuffer]);
+        if (answer.kind !== 'prefixed') throw new Error(answer.kind === 'error' ? answer.message : `unexpected answer '${answer.kind}'`);
+        return answer.rows;
+      },
+    };
     const build: TfjsBackbone['build'] = (spec) => async () => {
       const built = await base.right.build(spec)();
-      if (E.isRight(built)) built.right.useGradientShares(shares);
+      if (E.isRight(built)) {
+        built.right.useGradientShares(shares);
+        built.right.usePrefixThreads(prefixThreads);
+      }
       return built;
     };
 

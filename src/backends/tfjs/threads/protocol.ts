@@ -1,7 +1,7 @@
 /** The messages between {@link withThreads} and its worker threads. */
 import type { io } from '@tensorflow/tfjs-core';
 import type { Pooling } from '../../../core/backbone';
-import type { ShareRequest } from '../session';
+import type { ShareRequest, TensorRef } from '../session';
 
 /** What a worker starts from: an embedding worker, or (`training`) one that computes gradient shares. */
 export interface WorkerSetup {
@@ -40,10 +40,21 @@ export interface EmbedRequest {
   readonly batchSize: number;
 }
 
+/** One chunk of rows to run a frozen prefix on (an embedding worker holds the source's weights). */
+export interface PrefixRequest {
+  readonly kind: 'prefix';
+  readonly id: number;
+  readonly data: Float32Array;
+  readonly shape: number[];
+  readonly outputs: ReadonlyArray<TensorRef>;
+  readonly batchSize: number;
+}
+
 /** A worker's answers: ready (or not) after setup, then one per request. */
 export type WorkerMessage =
   | { readonly kind: 'ready' }
   | { readonly kind: 'failed'; readonly message: string }
   | { readonly kind: 'embedded'; readonly id: number; readonly rows: number; readonly cols: number; readonly data: Float32Array }
+  | { readonly kind: 'prefixed'; readonly id: number; readonly rows: Float32Array[] }
   | { readonly kind: 'computed'; readonly id: number; readonly grads: Float32Array[]; readonly lossSum: number; readonly correct: number }
   | { readonly kind: 'error'; readonly id: number; readonly message: string };

@@ -9,10 +9,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
+import { compilePrefix, forEachBatch, type CompiledPrefix } from '../compile';
 import { fromLayersModel, type TfjsBackbone } from '../fromLayersModel';
-import { partLoss, weightKey } from '../session';
+import { release, type SymbolicTensor } from '../graph';
+import { partLoss, weightKey, type TensorRef } from '../session';
 import { setupBackend } from '../setup';
-import type { ComputeRequest, EmbedRequest, TrainingSetup, WorkerMessage, WorkerSetup } from './protocol';
+import type { ComputeRequest, EmbedRequest, PrefixRequest, TrainingSetup, WorkerMessage, WorkerSetup } from './protocol';
 
 const BACKEND_PACKAGES: Record<string, string> = { wasm: '@tensorflow/tfjs-backend-wasm', cpu: '@tensorflow/tfjs-backend-cpu' };
 
@@ -27,12 +29,12 @@ const useBackend = async (setup: WorkerSetup): Promise<void> => {
   if (E.isLeft(chosen)) throw new Error(chosen.left.message);
 };
 
-const start = async (setup: WorkerSetup): Promise<TfjsBackbone> => {
+const start = async (setup: WorkerSetup): Promise<{ model: tfl.LayersModel; backbone: TfjsBackbone }> => {
   await useBackend(setup);
   const model = await tfl.loadLayersModel(tf.io.fromMemory(setup.artifacts!));
   const backbone = fromLayersModel(model);
   if (E.isLeft(backbone)) throw new Error(backbone.left.message);
-  return backbone.right;
+  return { model, backbone: backbone.right };
 };
 
 const embed = async (backbone: TfjsBackbone, request: EmbedRequest): Promise<void> => {
@@ -49,6 +51,63 @@ const embed = async (backbone: TfjsBackbone, request: EmbedRequest): Promise<voi
       const data = Float32Array.from(out.right.data);
       post({ kind: 'embedded', id: request.id, rows: out.right.rows, cols: out.right.cols, data }, [data.buffer]);
     }
+  } finally {
+    x.dispose();
+  }
+};
+
+/** Fresh pooling layers of the classes a transfer model pools with. */
+const POOLS: Record<string, () => tfl.layers.Layer> = {
+  GlobalAveragePooling2D: () => tfl.layers.globalAveragePooling2d({}),
+  GlobalAveragePooling1D: () => tfl.layers.globalAveragePooling1d({}),
+  Flatten: () => tfl.layers.flatten(),
+};
+
+/** The last prefix compiled, kept while requests ask for the same outputs (a phase's caching). */
+let compiled: { key: string; prefix: CompiledPrefix; pools: ReadonlyArray<tfl.layers.Layer | undefined> } | undefined;
+
+const prefixFor = (model: tfl.LayersModel, outputs: ReadonlyArray<TensorRef>): NonNullable<typeof compiled> => {
+  const key = JSON.stringify(outputs);
+  if (compiled?.key === key) return compiled;
+  if (compiled !== undefined) {
+    compiled.prefix.dispose();
+    compiled.pools.forEach((p) => p && release(p));
+    compiled = undefined;
+  }
+  const tensors = outputs.map((ref) => {
+    const t = model.getLayer(ref.layer).inboundNodes[0]?.outputTensors[ref.index];
+    if (t === undefined) throw new Error(`the worker's model has no output ${ref.index} of layer '${ref.layer}'`);
+    return t as SymbolicTensor;
+  });
+  const pools = outputs.map((ref) => {
+    if (ref.pool === undefined) return undefined;
+    const make = POOLS[ref.pool];
+    if (make === undefined) throw new Error(`no pooling layer '${ref.pool}' in the worker`);
+    return make();
+  });
+  compiled = { key, prefix: compilePrefix(model.inputs[0]!, tensors), pools };
+  return compiled;
+};
+
+/** The prefix's outputs (pooled where asked) for the request's rows, one array per output. */
+const runPrefix = (model: tfl.LayersModel, request: PrefixRequest): void => {
+  const { prefix, pools } = prefixFor(model, request.outputs);
+  const x = tf.tensor(request.data, request.shape, 'float32');
+  try {
+    const parts: Float32Array[][] = request.outputs.map(() => []);
+    forEachBatch(prefix, x, request.batchSize, (outs) =>
+      outs.forEach((o, k) => {
+        const pool = pools[k];
+        const values = pool === undefined ? o.dataSync() : tf.tidy(() => pool.apply(o, { training: false }) as tf.Tensor).dataSync();
+        parts[k]!.push(Float32Array.from(values as ArrayLike<number>));
+      }),
+    );
+    const rows = parts.map((chunks) => {
+      const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
+      chunks.reduce((at, c) => (out.set(c, at), at + c.length), 0);
+      return out;
+    });
+    post({ kind: 'prefixed', id: request.id, rows }, rows.map((r) => r.buffer as ArrayBuffer));
   } finally {
     x.dispose();
   }
@@ -124,15 +183,22 @@ const train = async (setup: WorkerSetup): Promise<void> => {
 };
 
 const run = async (): Promise<void> => {
-  let backbone: TfjsBackbone;
+  let started: Awaited<ReturnType<typeof start>>;
   try {
-    backbone = await start(workerData as WorkerSetup);
+    started = await start(workerData as WorkerSetup);
   } catch (thrown) {
     post({ kind: 'failed', message: (thrown as Error).message });
     return;
   }
-  parentPort!.on('message', (request: EmbedRequest) => {
-    embed(backbone, request).catch((thrown: unknown) => post({ kind: 'error', id: request.id, message: (thrown as Error).message }));
+  parentPort!.on('message', (request: EmbedRequest | PrefixRequest) => {
+    const fail = (thrown: unknown): void => post({ kind: 'error', id: request.id, message: (thrown as Error).message });
+    if ('kind' in request) {
+      try {
+        runPrefix(started.model, request);
+      } catch (thrown) {
+        fail(thrown);
+      }
+    } else embed(started.backbone, request).catch(fail);
   });
   post({ kind: 'ready' });
 };
