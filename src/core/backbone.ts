@@ -97,6 +97,8 @@ export interface PhaseSession {
   readonly cacheMs: number;
   /** How many threads computed them: 1 for the caller's thread alone, 0 when nothing was run. */
   readonly cacheThreads: number;
+  /** How many threads share each step (the caller's included). */
+  readonly trainThreads: number;
   /** Frees the cache and the optimizer. The model keeps what the phase trained. */
   dispose(): void;
 }

@@ -25,6 +25,8 @@ export interface PhaseReport {
   readonly cacheMs: number;
   /** How many threads computed them (1: the caller's; more with transferkit/tfjs/threads). */
   readonly cacheThreads: number;
+  /** How many threads shared each training step (1: the caller's alone). */
+  readonly trainThreads: number;
   /** Time spent in the epochs. */
   readonly trainMs: number;
 }
@@ -113,7 +115,7 @@ const runPhases = async <X, M extends TransferModel<X>>(model: M, data: Transfer
     try {
       const epochs = await runEpochs(session.right, p, phase, phaseIndex, options);
       if (E.isLeft(epochs)) return epochs;
-      history.push({ name: phase.name, trains: phase.trains, epochs: epochs.right, cacheMs: session.right.cacheMs, cacheThreads: session.right.cacheThreads, trainMs: performance.now() - started });
+      history.push({ name: phase.name, trains: phase.trains, epochs: epochs.right, cacheMs: session.right.cacheMs, cacheThreads: session.right.cacheThreads, trainThreads: session.right.trainThreads, trainMs: performance.now() - started });
     } finally {
       session.right.dispose();
     }

@@ -318,6 +318,10 @@ export class TfjsPhaseSession implements PhaseSession {
     };
   }
 
+  get trainThreads(): number {
+    return this.#shares.length + 1;
+  }
+
   /** From now on each step splits its batch between this thread and the shares. */
   attachShares(shares: ReadonlyArray<GradientShare>): void {
     this.#shares = shares;

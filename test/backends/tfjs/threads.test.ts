@@ -116,6 +116,10 @@ describe('training with withThreads', () => {
     const one = ok(await transfer(local, recipe, { x, y }, { seed: 1, batchSize: 8 })());
     const two = ok(await transfer(threaded, recipe, { x, y }, { seed: 1, batchSize: 8 })());
     x.dispose();
+    expect([one.history.map((h) => h.trainThreads), two.history.map((h) => h.trainThreads)]).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
     const a = one.model.weights();
     const b = two.model.weights();
     expect([...b.keys()]).toEqual([...a.keys()]);
@@ -158,7 +162,7 @@ describe('training with withThreads', () => {
     tf.dispose([x, vx]);
   });
 
-  it('caches on the caller’s thread once an earlier phase trained part of the prefix, or the threads are closed', async () => {
+  it('caches (and trains) on the caller’s thread once an earlier phase trained part of the prefix, or the threads are closed', async () => {
     const { x, y } = toyData([8, 8, 3], 24, 3);
     const { minSteps: _h, ...head } = headPhase;
     const { minSteps: _f, ...fine } = fineTunePhase({ kind: 'all' });
@@ -186,7 +190,10 @@ describe('training with withThreads', () => {
     await closed.close();
     const after = ok(await transfer(closed, headOnly, { x, y }, { seed: 1, batchSize: 8 })());
     expect([open.history[0]!.cacheThreads, after.history[0]!.cacheThreads]).toEqual([2, 1]);
-    expect(after.model.weights()).toEqual(open.model.weights());
+    expect([open.history[0]!.trainThreads, after.history[0]!.trainThreads]).toEqual([2, 1]);
+    // Closed, it also trains on the caller's thread alone: the same steps, added up differently.
+    const trainedOpen = open.model.weights();
+    for (const [key, values] of after.model.weights()) expectClose(values, trainedOpen.get(key)!, 1e-6);
     open.model.dispose();
     after.model.dispose();
     x.dispose();
@@ -197,6 +204,7 @@ describe('training with withThreads', () => {
     const one = ok(await transfer(local, fromScratch, { x, y }, { seed: 3, batchSize: 8, epochs: 2 })());
     const two = ok(await transfer(threaded, fromScratch, { x, y }, { seed: 3, batchSize: 8, epochs: 2 })());
     x.dispose();
+    expect(two.history[0]!.trainThreads).toBe(1);
     expect(two.model.weights()).toEqual(one.model.weights());
     one.model.dispose();
     two.model.dispose();

@@ -18,7 +18,7 @@ import { matrix, type Matrix } from '../../../core/matrix';
 import { fromLayersModel, type FromLayersModelOptions, type TfjsBackbone } from '../fromLayersModel';
 import { checkInputs } from '../inputs';
 import type { GradientShare, GradientShareFactory, PrefixThreads, ShareResult } from '../session';
-import type { EmbedRequest, PrefixRequest, WorkerMessage, WorkerSetup } from './protocol';
+import type { EmbedRequest, PrefixRequest, TrainingSetup, WorkerMessage, WorkerSetup } from './protocol';
 
 /** Options of {@link withThreads}. */
 export interface ThreadsOptions extends FromLayersModelOptions {
@@ -125,36 +125,45 @@ const request = (thread: Thread, message: object, transfer: ArrayBuffer[]): Prom
     thread.worker.postMessage({ ...message, id }, transfer);
   });
 
+let nextPhase = 0;
+
 /**
- * Gradient shares for the training steps of each phase: `count − 1` worker threads, started when
- * the phase starts and stopped when it ends, each holding a copy of the phase's trainable part.
+ * Gradient shares for the training steps of each phase: the first `count − 1` of the backbone's
+ * worker threads, each sent a copy of the phase's trainable part when the phase starts (they are
+ * already running: a phase pays no thread start-up) and told to free it when the phase ends. None
+ * once the threads are closed.
  */
 const trainingShares =
-  (count: number, backend: string, entry: { file: URL; source?: string }): GradientShareFactory =>
+  (threads: ReadonlyArray<Thread>, isOpen: () => boolean): GradientShareFactory =>
   async (spec) => {
-    if (count < 2) return [];
-    const setup: WorkerSetup = {
-      backend,
-      ...(entry.source === undefined ? {} : { source: entry.source }),
-      training: {
-        ...(spec.suffix === undefined ? {} : { suffix: await artifactsOf(spec.suffix) }),
-        head: await artifactsOf(spec.head),
-        dropout: spec.dropout,
-        classes: spec.classes,
-        trained: spec.trained,
-        rowShapes: spec.rowShapes,
-      },
+    const helpers = threads.slice(0, threads.length - 1);
+    if (!isOpen() || helpers.length === 0) return [];
+    const phase = nextPhase++;
+    const setup: TrainingSetup = {
+      ...(spec.suffix === undefined ? {} : { suffix: await artifactsOf(spec.suffix) }),
+      head: await artifactsOf(spec.head),
+      dropout: spec.dropout,
+      classes: spec.classes,
+      trained: spec.trained,
+      rowShapes: spec.rowShapes,
     };
-    const threads = await startThreads(setup, entry.file, count - 1);
-    return threads.map(
+    const end = (thread: Thread): void => void request(thread, { kind: 'end-train', phase }, []).catch(() => undefined);
+    const started = await Promise.allSettled(helpers.map((thread) => request(thread, { kind: 'train', phase, setup }, [])));
+    const failed = started.find((s) => s.status === 'rejected' || s.value.kind !== 'training');
+    if (failed !== undefined) {
+      helpers.forEach(end);
+      const answer = failed.status === 'fulfilled' ? failed.value : undefined;
+      throw failed.status === 'rejected' ? failed.reason : new Error(answer?.kind === 'error' ? answer.message : `unexpected answer '${answer?.kind}'`);
+    }
+    return helpers.map(
       (thread): GradientShare => ({
         compute: async (r): Promise<ShareResult> => {
           // The rows and labels are the share's own; the weights are shared by all shares (copied).
-          const answer = await request(thread, r, [...r.rows.map((x) => x.buffer as ArrayBuffer), r.labels.buffer as ArrayBuffer]);
+          const answer = await request(thread, { kind: 'compute', phase, ...r }, [...r.rows.map((x) => x.buffer as ArrayBuffer), r.labels.buffer as ArrayBuffer]);
           if (answer.kind !== 'computed') throw new Error(answer.kind === 'error' ? answer.message : `unexpected answer '${answer.kind}'`);
           return { grads: answer.grads, lossSum: answer.lossSum, correct: answer.correct };
         },
-        dispose: () => void thread.worker.terminate(),
+        dispose: () => end(thread),
       }),
     );
   };
@@ -165,17 +174,19 @@ const trainingShares =
  * - `embed`: each worker thread holds its own copy of the model and embeds a contiguous share of
  *   the rows with the same compiled path; the rows come back in order. On 2 cores, MobileNetV2
  *   embeds 1.6–1.9× as many images per second as on one thread.
- * - `transfer`: each phase starts `threads − 1` worker threads with a copy of its trainable part
- *   (stopped when the phase ends); every step splits its batch between them and this thread, adds
- *   the gradients up (the batch's mean loss is the size-weighted sum of the parts' means) and
- *   applies them once. Without dropout the result equals one thread's to float rounding; with
- *   dropout each part draws its own masks. While the frozen prefix's weights are still the
- *   source's (always in a first phase; later, unless an earlier phase trained part of it), the
- *   embedding threads cache its outputs, a batch each in turn, with the same compiled path.
- *   (`npm run bench -- cnn` and `-- embedding`, docs/benchmarks.md.)
+ * - `transfer`: while the frozen prefix's weights are still the source's (always in a first phase;
+ *   later, unless an earlier phase trained part of it), the threads cache its outputs, a batch each
+ *   in turn, with the same compiled path. Then `threads − 1` of them get a copy of the phase's
+ *   trainable part (freed when the phase ends); every step splits its batch between them and this
+ *   thread, adds the gradients up (the batch's mean loss is the size-weighted sum of the parts'
+ *   means) and applies them once. Without dropout the result equals one thread's to float
+ *   rounding; with dropout each part draws its own masks. A phase's history says how many threads
+ *   cached (`cacheThreads`) and trained (`trainThreads`).
+ *   (`npm run bench -- cnn`, `-- embedding` and `-- finetune`, docs/benchmarks.md.)
  *
  * Starting threads takes a moment (each loads tfjs and the model), so keep the backbone for many
- * calls and `close()` it when done: until then its embedding threads keep the Node process alive.
+ * calls and `close()` it when done: until then its threads keep the Node process alive. Once
+ * closed, `embed` gives an error and transfer runs on the caller's thread alone.
  *
  * @returns the backbone, or `InvalidArgument` for a bad `threads`, `NotSupported` for a backend
  * other than wasm or cpu, `BackendFailure` if a thread cannot start
@@ -265,7 +276,7 @@ export const withThreads =
     // Training: each phase's frozen prefix is cached by the embedding threads (they hold the
     // source's weights) while its weights are still the source's, and its steps split their
     // batches between this thread and threads − 1 others.
-    const shares = trainingShares(count, backend, entry);
+    const shares = trainingShares(threads, () => open);
     const prefixThreads: PrefixThreads = {
       get count() {
         return open ? threads.length : 0; // once closed, phases cache on the caller's thread

@@ -3,12 +3,10 @@ import type { io } from '@tensorflow/tfjs-core';
 import type { Pooling } from '../../../core/backbone';
 import type { ShareRequest, TensorRef } from '../session';
 
-/** What a worker starts from: an embedding worker, or (`training`) one that computes gradient shares. */
+/** What a worker starts from. */
 export interface WorkerSetup {
-  /** Present for a training worker: the phase's trainable part. */
-  readonly training?: TrainingSetup;
-  /** The model, as `model.save` writes it (an embedding worker's). */
-  readonly artifacts?: io.ModelArtifacts;
+  /** The model, as `model.save` writes it. */
+  readonly artifacts: io.ModelArtifacts;
   /** The tfjs backend to use: the one the caller's thread uses ('wasm' or 'cpu'). */
   readonly backend: string;
   /** The worker's entry to load through tsx when transferkit runs from its TypeScript sources. */
@@ -26,8 +24,23 @@ export interface TrainingSetup {
   readonly rowShapes: ReadonlyArray<ReadonlyArray<number>>;
 }
 
-/** One share of a training batch, as the session asks for it, with the request's id. */
-export type ComputeRequest = ShareRequest & { readonly id: number };
+/** Starts computing gradient shares for a phase (numbered by the caller). */
+export interface TrainRequest {
+  readonly kind: 'train';
+  readonly id: number;
+  readonly phase: number;
+  readonly setup: TrainingSetup;
+}
+
+/** One share of a training batch, as the session asks for it, with the request's id and phase. */
+export type ComputeRequest = ShareRequest & { readonly kind: 'compute'; readonly id: number; readonly phase: number };
+
+/** Ends a phase: the worker frees its copy of the trainable part. */
+export interface EndTrainRequest {
+  readonly kind: 'end-train';
+  readonly id: number;
+  readonly phase: number;
+}
 
 /** One chunk of rows to embed. */
 export interface EmbedRequest {
@@ -56,5 +69,7 @@ export type WorkerMessage =
   | { readonly kind: 'failed'; readonly message: string }
   | { readonly kind: 'embedded'; readonly id: number; readonly rows: number; readonly cols: number; readonly data: Float32Array }
   | { readonly kind: 'prefixed'; readonly id: number; readonly rows: Float32Array[] }
+  | { readonly kind: 'training'; readonly id: number }
+  | { readonly kind: 'ended'; readonly id: number }
   | { readonly kind: 'computed'; readonly id: number; readonly grads: Float32Array[]; readonly lossSum: number; readonly correct: number }
   | { readonly kind: 'error'; readonly id: number; readonly message: string };

@@ -1,9 +1,9 @@
 /**
- * A worker thread of `withThreads`, on its own tfjs backend. An embedding worker loads its own copy
- * of the model and embeds the chunks of rows it is sent, with the same compiled path as the
- * caller's thread would (`fromLayersModel(...).embed`). A training worker (one per phase) loads a
- * copy of the phase's trainable part and answers each share of a batch with its gradients, at the
- * weights the caller sends with it (session.ts).
+ * A worker thread of `withThreads`, on its own tfjs backend. It loads its own copy of the model and
+ * embeds the chunks of rows it is sent, with the same compiled path as the caller's thread would
+ * (`fromLayersModel(...).embed`), or runs a phase's frozen prefix on them. For each training phase
+ * the caller sends it a copy of the phase's trainable part; it then answers each share of a batch
+ * with its gradients, at the weights the caller sends with it (session.ts), until the phase ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
@@ -14,18 +14,19 @@ import { fromLayersModel, type TfjsBackbone } from '../fromLayersModel';
 import { release, type SymbolicTensor } from '../graph';
 import { partLoss, weightKey, type TensorRef } from '../session';
 import { setupBackend } from '../setup';
-import type { ComputeRequest, EmbedRequest, PrefixRequest, TrainingSetup, WorkerMessage, WorkerSetup } from './protocol';
+import { registerTransferKernels } from '../kernels/register';
+import type { ComputeRequest, EmbedRequest, EndTrainRequest, PrefixRequest, TrainingSetup, TrainRequest, WorkerMessage, WorkerSetup } from './protocol';
 
 const BACKEND_PACKAGES: Record<string, string> = { wasm: '@tensorflow/tfjs-backend-wasm', cpu: '@tensorflow/tfjs-backend-cpu' };
 
 const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []): void => parentPort!.postMessage(message, transfer);
 
-/** The caller's backend, with transferkit's kernel pack when this worker trains. */
+/** The caller's backend (the kernel pack comes with the first phase this worker trains). */
 const useBackend = async (setup: WorkerSetup): Promise<void> => {
   const specifier = BACKEND_PACKAGES[setup.backend];
   if (specifier === undefined) throw new Error(`no worker support for the '${setup.backend}' backend`);
   await import(/* @vite-ignore */ specifier);
-  const chosen = await setupBackend({ prefer: [setup.backend], kernels: setup.training !== undefined })();
+  const chosen = await setupBackend({ prefer: [setup.backend], kernels: false })();
   if (E.isLeft(chosen)) throw new Error(chosen.left.message);
 };
 
@@ -121,9 +122,17 @@ interface Trainer {
   readonly setup: TrainingSetup;
 }
 
-const startTrainer = async (setup: WorkerSetup): Promise<Trainer> => {
-  await useBackend(setup);
-  const training = setup.training!;
+/** The phases this worker computes gradient shares for, by the caller's phase number. */
+const trainers = new Map<number, Trainer>();
+let packRegistered = false;
+
+const startTrainer = async (backend: string, training: TrainingSetup): Promise<Trainer> => {
+  // Training needs the pack (wasm has no convolution gradients of its own); embedding did not.
+  if (!packRegistered) {
+    const pack = registerTransferKernels(backend);
+    if (E.isLeft(pack) && pack.left._tag !== 'NotSupported') throw new Error(pack.left.message);
+    packRegistered = true;
+  }
   const suffix = training.suffix === undefined ? undefined : await tfl.loadLayersModel(tf.io.fromMemory(training.suffix));
   const head = await tfl.loadLayersModel(tf.io.fromMemory(training.head));
   const byKey = new Map<string, tf.Variable>();
@@ -134,6 +143,13 @@ const startTrainer = async (setup: WorkerSetup): Promise<Trainer> => {
     return v;
   });
   return { suffix, head, variables, setup: training };
+};
+
+const endTrainer = (phase: number): void => {
+  const trainer = trainers.get(phase);
+  trainers.delete(phase);
+  trainer?.suffix?.dispose();
+  trainer?.head.dispose();
 };
 
 /** The gradient of scale × the mean cross-entropy over the request's rows, at the caller's weights. */
@@ -164,43 +180,42 @@ const compute = (trainer: Trainer, request: ComputeRequest): void => {
   post({ kind: 'computed', id: request.id, grads, lossSum, correct }, grads.map((x) => x.buffer as ArrayBuffer));
 };
 
-const train = async (setup: WorkerSetup): Promise<void> => {
-  let trainer: Trainer;
+type Request = EmbedRequest | PrefixRequest | TrainRequest | ComputeRequest | EndTrainRequest;
+
+const run = async (): Promise<void> => {
+  const setup = workerData as WorkerSetup;
+  let started: Awaited<ReturnType<typeof start>>;
   try {
-    trainer = await startTrainer(setup);
+    started = await start(setup);
   } catch (thrown) {
     post({ kind: 'failed', message: (thrown as Error).message });
     return;
   }
-  parentPort!.on('message', (request: ComputeRequest) => {
+  parentPort!.on('message', (request: Request) => {
+    const fail = (thrown: unknown): void => post({ kind: 'error', id: request.id, message: (thrown as Error).message });
     try {
-      compute(trainer, request);
+      if (!('kind' in request)) {
+        embed(started.backbone, request).catch(fail);
+      } else if (request.kind === 'prefix') {
+        runPrefix(started.model, request);
+      } else if (request.kind === 'train') {
+        startTrainer(setup.backend, request.setup).then((trainer) => {
+          trainers.set(request.phase, trainer);
+          post({ kind: 'training', id: request.id });
+        }, fail);
+      } else if (request.kind === 'compute') {
+        const trainer = trainers.get(request.phase);
+        if (trainer === undefined) throw new Error(`no phase ${request.phase} on this worker`);
+        compute(trainer, request);
+      } else {
+        endTrainer(request.phase);
+        post({ kind: 'ended', id: request.id });
+      }
     } catch (thrown) {
-      post({ kind: 'error', id: request.id, message: (thrown as Error).message });
+      fail(thrown);
     }
   });
   post({ kind: 'ready' });
 };
 
-const run = async (): Promise<void> => {
-  let started: Awaited<ReturnType<typeof start>>;
-  try {
-    started = await start(workerData as WorkerSetup);
-  } catch (thrown) {
-    post({ kind: 'failed', message: (thrown as Error).message });
-    return;
-  }
-  parentPort!.on('message', (request: EmbedRequest | PrefixRequest) => {
-    const fail = (thrown: unknown): void => post({ kind: 'error', id: request.id, message: (thrown as Error).message });
-    if ('kind' in request) {
-      try {
-        runPrefix(started.model, request);
-      } catch (thrown) {
-        fail(thrown);
-      }
-    } else embed(started.backbone, request).catch(fail);
-  });
-  post({ kind: 'ready' });
-};
-
-if (parentPort !== null) void ((workerData as WorkerSetup).training === undefined ? run() : train(workerData as WorkerSetup));
+if (parentPort !== null) void run();
