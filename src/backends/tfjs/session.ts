@@ -161,6 +161,7 @@ const cache = (prefix: CompiledPrefix, crossing: ReadonlyArray<SymbolicTensor>, 
  */
 const cacheOnThreads = async (
   threads: PrefixThreads,
+  count: number,
   refs: ReadonlyArray<TensorRef>,
   crossing: ReadonlyArray<SymbolicTensor>,
   x: tf.Tensor,
@@ -173,10 +174,10 @@ const cacheOnThreads = async (
   });
   try {
     const n = x.shape[0]!;
-    const round = batchSize * threads.count;
+    const round = batchSize * count;
     for (let start = 0; start < n; start += round) {
       const asked: Array<Promise<Float32Array[]>> = [];
-      for (let t = 0, from = start; t < threads.count && from < n; t++, from += batchSize) {
+      for (let t = 0, from = start; t < count && from < n; t++, from += batchSize) {
         const size = Math.min(batchSize, n - from);
         const part = tf.slice(x, from, size);
         const data = Float32Array.from(part.dataSync() as ArrayLike<number>);
@@ -481,11 +482,13 @@ export const openSession = async (parts: Parts, args: PhaseArgs<tf.Tensor>, remo
     const inSuffix = new Set(suffix);
     const prefixChanged = parts.batchStatistics || (remote !== undefined && parts.graph.some((l) => !inSuffix.has(l) && remote.changed.has(l)));
     const floats = args.inputs.dtype === 'float32' && (args.validation === undefined || args.validation.inputs.dtype === 'float32');
-    const refs = remote === undefined || remote.threads.count === 0 || prefixChanged || !floats ? undefined : tensorRefs(parts, crossing);
+    // Read once: closing the threads mid-phase makes their requests fail, not this loop spin.
+    const threadCount = remote?.threads.count ?? 0;
+    const refs = threadCount === 0 || prefixChanged || !floats ? undefined : tensorRefs(parts, crossing);
     const store = args.store ?? memoryRowStore();
     const started = performance.now();
     const run = async (x: tf.Tensor): Promise<Cached[]> => {
-      if (refs !== undefined) return cacheOnThreads(remote!.threads, refs, crossing, x, args.batchSize, store);
+      if (refs !== undefined) return cacheOnThreads(remote!.threads, threadCount, refs, crossing, x, args.batchSize, store);
       prefix ??= compilePrefix(parts.input, crossing);
       return cache(prefix, crossing, x, args.batchSize, store);
     };
@@ -493,7 +496,7 @@ export const openSession = async (parts: Parts, args: PhaseArgs<tf.Tensor>, remo
     const v = args.validation;
     const validation = v === undefined ? undefined : { rows: await run(v.inputs), labels: v.labels };
     const cacheMs = performance.now() - started;
-    const cacheThreads = refs !== undefined ? remote!.threads.count : crossing.every((t) => t.id === parts.input.id) ? 0 : 1;
+    const cacheThreads = refs !== undefined ? threadCount : crossing.every((t) => t.id === parts.input.id) ? 0 : 1;
     return E.right(new TfjsPhaseSession(parts, suffixModel, { train: { rows: train, labels: args.labels }, validation }, args, trained, cacheMs, cacheThreads));
   } catch (thrown) {
     train.forEach((c) => c.store.dispose());
