@@ -214,13 +214,14 @@ export const PACK_KERNELS: ReadonlyArray<PackKernel> = Object.keys(factories) as
 /**
  * Which kernels the pack brings to each backend by default: the ones stock wasm lacks, and
  * replacements only where `npm run bench -- kernels` measured them faster than the stock kernel
- * (docs/benchmarks.md). On cpu the filter gradient of a convolution wins (19–68×) and so does
- * the fused Adam (about 10×); the others run slower there than tfjs's own loops, because the cpu
- * backend's forward convolution and matrix product are slow.
+ * (docs/benchmarks.md). On cpu the filter gradients of a convolution (18–46×) and of a depthwise
+ * one (2.5–5.3×), the one-pass ReLU6 gradient (9×) and the fused Adam (11×) win; the others run
+ * slower there than tfjs's own loops, because the cpu backend's forward convolution and matrix
+ * product are slow.
  */
 export const KERNEL_PACK: Readonly<Record<string, ReadonlyArray<PackKernel>>> = {
   wasm: PACK_KERNELS,
-  cpu: ['Conv2DBackpropFilter', 'TransferkitAdam'],
+  cpu: ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'TransferkitClipByValueGrad', 'TransferkitAdam'],
 };
 
 /** Options of `registerTransferKernels`. */
