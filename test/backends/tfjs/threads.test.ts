@@ -99,19 +99,20 @@ describe('withThreads', () => {
 describe('training with withThreads', () => {
   expectNoLeakedTensors();
 
+  const { minSteps: _h, ...head } = headPhase;
+  const { minSteps: _f, ...fine } = fineTunePhase({ kind: 'all' });
+  /** Two SGD phases of 2 epochs: the head alone and everything, in the given order. */
+  const sgdRecipe = (order: 'head first' | 'fine-tune first', rates: readonly [number, number]) => {
+    const phases = [
+      { ...head, epochs: 2, optimizer: 'sgd' as const, learningRate: rates[0] },
+      { ...fine, epochs: 2, optimizer: 'sgd' as const, learningRate: rates[1] },
+    ];
+    return ok(makeRecipe({ tap: { kind: 'top' }, phases: order === 'head first' ? phases : phases.reverse() }));
+  };
+
   it('splits each step between threads and ends with the weights one thread gets (SGD, no dropout)', async () => {
     const { x, y } = toyData([8, 8, 3], 40, 3);
-    const { minSteps: _h, ...head } = headPhase;
-    const { minSteps: _f, ...fine } = fineTunePhase({ kind: 'all' });
-    const recipe = ok(
-      makeRecipe({
-        tap: { kind: 'top' },
-        phases: [
-          { ...head, epochs: 2, optimizer: 'sgd', learningRate: 0.05 },
-          { ...fine, epochs: 2, optimizer: 'sgd', learningRate: 0.01 },
-        ],
-      }),
-    );
+    const recipe = sgdRecipe('head first', [0.05, 0.01]);
     const before = snapshot(conv);
     const one = ok(await transfer(local, recipe, { x, y }, { seed: 1, batchSize: 8 })());
     const two = ok(await transfer(threaded, recipe, { x, y }, { seed: 1, batchSize: 8 })());
@@ -164,19 +165,9 @@ describe('training with withThreads', () => {
 
   it('caches (and trains) on the caller’s thread once an earlier phase trained part of the prefix, or the threads are closed', async () => {
     const { x, y } = toyData([8, 8, 3], 24, 3);
-    const { minSteps: _h, ...head } = headPhase;
-    const { minSteps: _f, ...fine } = fineTunePhase({ kind: 'all' });
     // The second phase's prefix is the whole backbone, which the first phase trained: the threads'
     // copies of the source would give the rows of the untrained backbone.
-    const recipe = ok(
-      makeRecipe({
-        tap: { kind: 'top' },
-        phases: [
-          { ...fine, epochs: 2, optimizer: 'sgd', learningRate: 0.05 },
-          { ...head, epochs: 2, optimizer: 'sgd', learningRate: 0.05 },
-        ],
-      }),
-    );
+    const recipe = sgdRecipe('fine-tune first', [0.05, 0.05]);
     const one = ok(await transfer(local, recipe, { x, y }, { seed: 1, batchSize: 8 })());
     const two = ok(await transfer(threaded, recipe, { x, y }, { seed: 1, batchSize: 8 })());
     expect(two.history.map((h) => h.cacheThreads)).toEqual([0, 1]);
@@ -212,7 +203,6 @@ describe('training with withThreads', () => {
 
   it('trains with dropout too (each part draws its own masks)', async () => {
     const { x, y } = toyData([8, 8, 3], 24, 3);
-    const { minSteps: _f, ...fine } = fineTunePhase({ kind: 'all' });
     const recipe = ok(makeRecipe({ tap: { kind: 'top' }, head: { hidden: [], dropout: 0.3 }, phases: [{ ...fine, epochs: 2 }] }));
     const result = ok(await transfer(threaded, recipe, { x, y }, { seed: 2, batchSize: 8 })());
     x.dispose();
