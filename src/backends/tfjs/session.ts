@@ -30,6 +30,7 @@ import { memoryRowStore, type RowStore, type RowStoreFactory } from '../../core/
 import { compilePrefix, forEachBatch, type CompiledPrefix } from './compile';
 import { adam } from './kernels/adam';
 import { applyPolicy, replay, split, type Layer, type SymbolicTensor } from './graph';
+import { applySuffix } from './suffix';
 
 /** What a session needs of a transfer model. */
 export interface Parts {
@@ -219,7 +220,7 @@ export const forwardPass = (
   seed: number,
   batchStatistics = false,
 ): tf.Tensor => {
-  const h = suffix === undefined ? xs[0]! : (suffix.apply(xs.length === 1 ? xs[0]! : xs, { training: training && batchStatistics }) as tf.Tensor);
+  const h = suffix === undefined ? xs[0]! : applySuffix(suffix, xs, training && batchStatistics);
   const dropped = training && dropout > 0 ? tf.dropout(h, dropout, undefined, seed) : h;
   return head.apply(dropped, { training }) as tf.Tensor;
 };
