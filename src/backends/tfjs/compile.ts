@@ -42,7 +42,8 @@ export interface CompiledPrefix {
   dispose(): void;
 }
 
-const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [Number(v[0]), Number(v[1] ?? v[0])] : [Number(v), Number(v)]);
+/** A layer config's size or stride: one number for both axes, or a pair. */
+export const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [Number(v[0]), Number(v[1] ?? v[0])] : [Number(v), Number(v)]);
 
 const nodeOf = (layer: Layer): { inputs: ReadonlyArray<SymbolicTensor>; outputs: ReadonlyArray<SymbolicTensor> } => {
   const node = layer.inboundNodes[0];

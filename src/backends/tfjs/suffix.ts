@@ -14,6 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { pair } from './compile';
 import type { Layer, SymbolicTensor } from './graph';
 
 /** One layer call of the suffix, by tensor ids; `direct` when it runs as a plain `tf.conv2d`. */
@@ -38,8 +39,6 @@ const plainConv = (layer: Layer): boolean => {
   const undilated = dilation === undefined || dilation === 1 || (Array.isArray(dilation) && dilation.every((d) => d === 1));
   return c['useBias'] === false && c['activation'] === 'linear' && c['dataFormat'] === 'channelsLast' && undilated && (c['padding'] === 'same' || c['padding'] === 'valid');
 };
-
-const pair = (v: unknown): [number, number] => (Array.isArray(v) ? [Number(v[0]), Number(v[1] ?? v[0])] : [Number(v), Number(v)]);
 
 /** The calls that compute the model's output from its inputs, in order (each tensor knows the call that made it). */
 const compile = (model: tfl.LayersModel): Program => {
