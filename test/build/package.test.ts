@@ -35,6 +35,9 @@ const probs = await trained.right.model.predict(inputs)();
 trained.right.model.dispose();
 const threaded = await tkt.withThreads(source, { threads: 2 })();
 const embedded = await threaded.right.embed(inputs, threaded.right.layers[threaded.right.top], { pooling: 'average', batchSize: 5 })();
+// The built worker also caches frozen parts and shares training steps.
+const onThreads = await tk.transfer(threaded.right, tk.partialFineTune, { x: inputs, y: [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2] }, { epochs: 1 })();
+onThreads.right.model.dispose();
 await threaded.right.close();
 tf.dispose([inputs]);
 source.dispose();
@@ -45,6 +48,7 @@ console.log(JSON.stringify({
   tap: trained.right.tap.name,
   probabilities: [probs.right.rows, probs.right.cols],
   threaded: [embedded.right.rows, embedded.right.cols],
+  threadedPhases: onThreads.right.history.map((h) => [h.cacheThreads, h.trainThreads]),
   leaked: tf.memory().numTensors - before,
 }));
 `;
@@ -56,6 +60,12 @@ const expected = {
   tap: 'features',
   probabilities: [12, 3],
   threaded: [12, 6],
+  // The head phase caches the frozen features on both threads; the fine-tune phase trains them,
+  // so it has nothing to cache; both split their steps.
+  threadedPhases: [
+    [2, 2],
+    [0, 2],
+  ],
   leaked: 0,
 };
 
