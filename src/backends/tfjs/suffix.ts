@@ -6,11 +6,12 @@
  * gradient (a `customGrad`) computes the gradient of the input as well as the filter's (and the
  * bias's), whether or not anything needs it. The suffix's first convolutions read cached
  * activations (or the model's input), which need no gradient: for MobileNetV2's last block that
- * input gradient is about 6 % of a step's multiply-adds, for the MNIST CNN's first layer about a
- * tenth of a step's time. Such a convolution runs here through a custom gradient of its own: the
- * same fused call forward, and the filter's and bias's gradients by the same kernels with the same
- * arguments as tfjs's; the input's is left out (zeros: nothing reads it). A test trains with and
- * without this and gets the same bits.
+ * input gradient is about 6 % of a step's multiply-adds. Such a convolution runs here through a
+ * custom gradient of its own: the same fused call forward, and the filter's and bias's gradients
+ * by the same kernels with the same arguments as tfjs's; the input's is left out (zeros: nothing
+ * reads it). A test compares outputs and gradients with and without this and gets the same bits.
+ * (A convolution with an activation is not affected: while gradients are recorded, tfjs runs it
+ * unfused, with a gradient per input.)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
