@@ -181,8 +181,12 @@ const cacheOnThreads = async (
       for (let t = 0, from = start; t < count && from < n; t++, from += batchSize) {
         const size = Math.min(batchSize, n - from);
         const part = tf.slice(x, from, size);
-        const data = Float32Array.from(part.dataSync() as ArrayLike<number>);
-        part.dispose();
+        let data: Float32Array;
+        try {
+          data = Float32Array.from(part.dataSync() as ArrayLike<number>);
+        } finally {
+          part.dispose();
+        }
         asked.push(threads.run(t, { outputs: refs, data, shape: [size, ...x.shape.slice(1)], batchSize }));
       }
       for (const rows of await Promise.all(asked)) rows.forEach((r, k) => cached[k]!.store.append(r));

@@ -99,8 +99,12 @@ const runPrefix = (model: tfl.LayersModel, request: PrefixRequest): void => {
     forEachBatch(prefix, x, request.batchSize, (outs) =>
       outs.forEach((o, k) => {
         const pool = pools[k];
-        const values = pool === undefined ? o.dataSync() : tf.tidy(() => pool.apply(o, { training: false }) as tf.Tensor).dataSync();
-        parts[k]!.push(Float32Array.from(values as ArrayLike<number>));
+        const pooled = pool === undefined ? o : (pool.apply(o, { training: false }) as tf.Tensor);
+        try {
+          parts[k]!.push(Float32Array.from(pooled.dataSync() as ArrayLike<number>));
+        } finally {
+          if (pooled !== o) pooled.dispose();
+        }
       }),
     );
     const rows = parts.map((chunks) => {
