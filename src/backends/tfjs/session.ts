@@ -124,6 +124,8 @@ export interface PrefixThreads {
   /** How many threads there are (0 once they have stopped). */
   readonly count: number;
   run(thread: number, request: { readonly outputs: ReadonlyArray<TensorRef>; readonly data: Float32Array; readonly shape: number[]; readonly batchSize: number }): Promise<Float32Array[]>;
+  /** The phase's caching is over: the threads free what they compiled for it. */
+  done(): Promise<void>;
 }
 
 /** A weight's key: its layer's name and its own short name, e.g. `features/kernel`. */
@@ -497,9 +499,14 @@ export const openSession = async (parts: Parts, args: PhaseArgs<tf.Tensor>, remo
       prefix ??= compilePrefix(parts.input, crossing);
       return cache(prefix, crossing, x, args.batchSize, store);
     };
-    train = await run(args.inputs);
-    const v = args.validation;
-    const validation = v === undefined ? undefined : { rows: await run(v.inputs), labels: v.labels };
+    let validation: { rows: Cached[]; labels: Int32Array } | undefined;
+    try {
+      train = await run(args.inputs);
+      const v = args.validation;
+      validation = v === undefined ? undefined : { rows: await run(v.inputs), labels: v.labels };
+    } finally {
+      if (refs !== undefined) await remote!.threads.done();
+    }
     const cacheMs = performance.now() - started;
     const cacheThreads = refs !== undefined ? threadCount : crossing.every((t) => t.id === parts.input.id) ? 0 : 1;
     return E.right(new TfjsPhaseSession(parts, suffixModel, { train: { rows: train, labels: args.labels }, validation }, args, trained, cacheMs, cacheThreads));

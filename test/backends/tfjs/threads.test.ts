@@ -135,11 +135,17 @@ describe('training with withThreads', () => {
   it('caches the frozen prefix on the embedding threads: the rows the caller’s thread would, in order', async () => {
     const { x, y } = toyData([8, 8, 3], 21, 3);
     const { x: vx, y: vy } = toyData([8, 8, 3], 9, 3, 5);
-    const spec = { tap: local.layers[local.top]!, pooling: 'average' as const, classes: 3, head: { hidden: [], dropout: 0 }, seed: 4, start: 'pretrained' as const };
     const labels = Int32Array.from(y);
     const validation = { inputs: vx, labels: Int32Array.from(vy) };
-    // Head only (the pooled top is cached) and the last block training (a feature map is cached).
-    for (const trains of [{ kind: 'head-only' as const }, { kind: 'top-layers' as const, count: 2 }]) {
+    // Head only (the top, a vector, is cached; or a feature map the threads pool themselves) and
+    // the last block training (the feature maps it reads are cached).
+    const runs = [
+      ['gap', { kind: 'head-only' as const }],
+      ['block_out', { kind: 'head-only' as const }],
+      ['gap', { kind: 'top-layers' as const, count: 2 }],
+    ] as const;
+    for (const [tap, trains] of runs) {
+      const spec = { tap: local.layers.find((l) => l.name === tap)!, pooling: 'average' as const, classes: 3, head: { hidden: [], dropout: 0 }, seed: 4, start: 'pretrained' as const };
       const phase = { name: 'p', trains, epochs: 1, learningRate: 0.01, optimizer: 'sgd' as const, regularization: { l2: 0 } };
       const sessions = [];
       for (const backbone of [local, threaded]) {
@@ -161,6 +167,23 @@ describe('training with withThreads', () => {
       }
     }
     tf.dispose([x, vx]);
+  });
+
+  it('leaves no tensor behind in the worker threads either, after phases that cached and trained there', async () => {
+    const { x, y } = toyData([8, 8, 3], 24, 3);
+    const before = await threaded.tensorsInThreads();
+    // Head only: the pooled top cached on the threads; then the last block: a feature map cached
+    // on the threads and steps shared.
+    // At block_out, a feature map: the threads pool it themselves for the head-only phase.
+    const lastBlock = ok(makeRecipe({ tap: { kind: 'layer', name: 'block_out' }, phases: [{ ...head, epochs: 1 }, { ...fine, trains: { kind: 'top-layers', count: 2 }, epochs: 1 }] }));
+    const result = ok(await transfer(threaded, lastBlock, { x, y }, { seed: 5, batchSize: 8 })());
+    expect(result.history.map((h) => [h.cacheThreads, h.trainThreads])).toEqual([
+      [2, 2],
+      [2, 2],
+    ]);
+    result.model.dispose();
+    x.dispose();
+    expect(await threaded.tensorsInThreads()).toEqual(before);
   });
 
   it('caches (and trains) on the caller’s thread once an earlier phase trained part of the prefix, or the threads are closed', async () => {

@@ -35,6 +35,8 @@ export interface ThreadedBackbone extends TfjsBackbone {
   readonly threads: number;
   /** Stops the worker threads; `embed` gives an error after it. The model stays the caller's. */
   readonly close: () => Promise<void>;
+  /** How many tensors each worker thread holds (its copy of the model, and what a phase left): for checking leaks. */
+  readonly tensorsInThreads: () => Promise<ReadonlyArray<number>>;
 }
 
 const SUPPORTED = ['wasm', 'cpu'];
@@ -286,6 +288,9 @@ export const withThreads =
         if (answer.kind !== 'prefixed') throw new Error(answer.kind === 'error' ? answer.message : `unexpected answer '${answer.kind}'`);
         return answer.rows;
       },
+      done: async () => {
+        await Promise.allSettled(threads.map((thread) => request(thread, { kind: 'prefix-done' }, [])));
+      },
     };
     const build: TfjsBackbone['build'] = (spec) => async () => {
       const built = await base.right.build(spec)();
@@ -296,5 +301,10 @@ export const withThreads =
       return built;
     };
 
-    return E.right({ ...base.right, embed, build, threads: threads.length, close });
+    const tensorsInThreads = async (): Promise<number[]> => {
+      const answers = await Promise.all(threads.map((thread) => request(thread, { kind: 'memory' }, [])));
+      return answers.map((a) => (a.kind === 'memory' ? a.tensors : Number.NaN));
+    };
+
+    return E.right({ ...base.right, embed, build, threads: threads.length, close, tensorsInThreads });
   };

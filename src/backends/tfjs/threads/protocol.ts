@@ -24,6 +24,18 @@ export interface TrainingSetup {
   readonly rowShapes: ReadonlyArray<ReadonlyArray<number>>;
 }
 
+/** Frees the prefix compiled for caching (a phase's caching is over). */
+export interface PrefixDoneRequest {
+  readonly kind: 'prefix-done';
+  readonly id: number;
+}
+
+/** Asks how many tensors the worker holds. */
+export interface MemoryRequest {
+  readonly kind: 'memory';
+  readonly id: number;
+}
+
 /** Starts computing gradient shares for a phase (numbered by the caller). */
 export interface TrainRequest {
   readonly kind: 'train';
@@ -70,6 +82,7 @@ export type WorkerMessage =
   | { readonly kind: 'embedded'; readonly id: number; readonly rows: number; readonly cols: number; readonly data: Float32Array }
   | { readonly kind: 'prefixed'; readonly id: number; readonly rows: Float32Array[] }
   | { readonly kind: 'training'; readonly id: number }
+  | { readonly kind: 'memory'; readonly id: number; readonly tensors: number }
   | { readonly kind: 'ended'; readonly id: number }
   | { readonly kind: 'computed'; readonly id: number; readonly grads: Float32Array[]; readonly lossSum: number; readonly correct: number }
   | { readonly kind: 'error'; readonly id: number; readonly message: string };

@@ -15,7 +15,7 @@ import { release, type SymbolicTensor } from '../graph';
 import { partLoss, weightKey, type TensorRef } from '../session';
 import { setupBackend } from '../setup';
 import { registerTransferKernels } from '../kernels/register';
-import type { ComputeRequest, EmbedRequest, EndTrainRequest, PrefixRequest, TrainingSetup, TrainRequest, WorkerMessage, WorkerSetup } from './protocol';
+import type { ComputeRequest, EmbedRequest, EndTrainRequest, MemoryRequest, PrefixDoneRequest, PrefixRequest, TrainingSetup, TrainRequest, WorkerMessage, WorkerSetup } from './protocol';
 
 const BACKEND_PACKAGES: Record<string, string> = { wasm: '@tensorflow/tfjs-backend-wasm', cpu: '@tensorflow/tfjs-backend-cpu' };
 
@@ -67,14 +67,16 @@ const POOLS: Record<string, () => tfl.layers.Layer> = {
 /** The last prefix compiled, kept while requests ask for the same outputs (a phase's caching). */
 let compiled: { key: string; prefix: CompiledPrefix; pools: ReadonlyArray<tfl.layers.Layer | undefined> } | undefined;
 
+const releasePrefix = (): void => {
+  compiled?.prefix.dispose();
+  compiled?.pools.forEach((p) => p && release(p));
+  compiled = undefined;
+};
+
 const prefixFor = (model: tfl.LayersModel, outputs: ReadonlyArray<TensorRef>): NonNullable<typeof compiled> => {
   const key = JSON.stringify(outputs);
   if (compiled?.key === key) return compiled;
-  if (compiled !== undefined) {
-    compiled.prefix.dispose();
-    compiled.pools.forEach((p) => p && release(p));
-    compiled = undefined;
-  }
+  releasePrefix();
   const tensors = outputs.map((ref) => {
     const t = model.getLayer(ref.layer).inboundNodes[0]?.outputTensors[ref.index];
     if (t === undefined) throw new Error(`the worker's model has no output ${ref.index} of layer '${ref.layer}'`);
@@ -184,7 +186,7 @@ const compute = (trainer: Trainer, request: ComputeRequest): void => {
   post({ kind: 'computed', id: request.id, grads, lossSum, correct }, grads.map((x) => x.buffer as ArrayBuffer));
 };
 
-type Request = EmbedRequest | PrefixRequest | TrainRequest | ComputeRequest | EndTrainRequest;
+type Request = EmbedRequest | PrefixRequest | PrefixDoneRequest | MemoryRequest | TrainRequest | ComputeRequest | EndTrainRequest;
 
 const run = async (): Promise<void> => {
   const setup = workerData as WorkerSetup;
@@ -202,6 +204,11 @@ const run = async (): Promise<void> => {
         embed(started.backbone, request).catch(fail);
       } else if (request.kind === 'prefix') {
         runPrefix(started.model, request);
+      } else if (request.kind === 'prefix-done') {
+        releasePrefix();
+        post({ kind: 'ended', id: request.id });
+      } else if (request.kind === 'memory') {
+        post({ kind: 'memory', id: request.id, tensors: tf.memory().numTensors });
       } else if (request.kind === 'train') {
         startTrainer(setup.backend, request.setup).then((trainer) => {
           trainers.set(request.phase, trainer);
