@@ -140,16 +140,20 @@ interface Cached {
 }
 
 /**
- * Runs the compiled frozen prefix over the inputs, a batch at a time, and appends each crossing
- * tensor's rows to its own store: memory holds one batch of activations beyond the stores.
+ * One row store per crossing tensor, filled by `fill` (which appends a tensor's rows by its
+ * index); on failure the stores are freed.
  */
-const cache = (prefix: CompiledPrefix, crossing: ReadonlyArray<SymbolicTensor>, x: tf.Tensor, batchSize: number, store: RowStoreFactory): Cached[] => {
+const fillStores = async (
+  crossing: ReadonlyArray<SymbolicTensor>,
+  store: RowStoreFactory,
+  fill: (append: (k: number, rows: Float32Array) => void) => void | Promise<void>,
+): Promise<Cached[]> => {
   const cached = crossing.map((t) => {
     const shape = (t.shape as number[]).slice(1);
     return { store: store(rowSize(shape)), shape };
   });
   try {
-    forEachBatch(prefix, x, batchSize, (outputs) => outputs.forEach((o, k) => cached[k]!.store.append(o.dataSync() as Float32Array)));
+    await fill((k, rows) => cached[k]!.store.append(rows));
     return cached;
   } catch (thrown) {
     cached.forEach((c) => c.store.dispose());
@@ -158,11 +162,18 @@ const cache = (prefix: CompiledPrefix, crossing: ReadonlyArray<SymbolicTensor>, 
 };
 
 /**
+ * Runs the compiled frozen prefix over the inputs, a batch at a time, and appends each crossing
+ * tensor's rows to its own store: memory holds one batch of activations beyond the stores.
+ */
+const cache = (prefix: CompiledPrefix, crossing: ReadonlyArray<SymbolicTensor>, x: tf.Tensor, batchSize: number, store: RowStoreFactory): Promise<Cached[]> =>
+  fillStores(crossing, store, (append) => forEachBatch(prefix, x, batchSize, (outputs) => outputs.forEach((o, k) => append(k, o.dataSync() as Float32Array))));
+
+/**
  * {@link cache} on other threads: the inputs go out a batch per thread per round, in order, and each
  * round's rows are appended in input order once all of its batches are back, so the stores hold
  * what this thread would have computed, and memory holds one round of batches.
  */
-const cacheOnThreads = async (
+const cacheOnThreads = (
   threads: PrefixThreads,
   count: number,
   refs: ReadonlyArray<TensorRef>,
@@ -170,12 +181,8 @@ const cacheOnThreads = async (
   x: tf.Tensor,
   batchSize: number,
   store: RowStoreFactory,
-): Promise<Cached[]> => {
-  const cached = crossing.map((t) => {
-    const shape = (t.shape as number[]).slice(1);
-    return { store: store(rowSize(shape)), shape };
-  });
-  try {
+): Promise<Cached[]> =>
+  fillStores(crossing, store, async (append) => {
     const n = x.shape[0]!;
     const round = batchSize * count;
     for (let start = 0; start < n; start += round) {
@@ -191,14 +198,9 @@ const cacheOnThreads = async (
         }
         asked.push(threads.run(t, { outputs: refs, data, shape: [size, ...x.shape.slice(1)], batchSize }));
       }
-      for (const rows of await Promise.all(asked)) rows.forEach((r, k) => cached[k]!.store.append(r));
+      for (const rows of await Promise.all(asked)) rows.forEach((r, k) => append(k, r));
     }
-    return cached;
-  } catch (thrown) {
-    cached.forEach((c) => c.store.dispose());
-    throw thrown;
-  }
-};
+  });
 
 const gatherRows = (c: Cached, indices: Int32Array): tf.Tensor => {
   const out = new Float32Array(indices.length * c.store.rowSize);

@@ -127,6 +127,12 @@ const request = (thread: Thread, message: object, transfer: ArrayBuffer[]): Prom
     thread.worker.postMessage({ ...message, id }, transfer);
   });
 
+/** A worker's answer if it is of the kind asked for; else its error (or the surprise) is thrown. */
+const answered = <K extends WorkerMessage['kind']>(answer: WorkerMessage, kind: K): Extract<WorkerMessage, { kind: K }> => {
+  if (answer.kind === kind) return answer as Extract<WorkerMessage, { kind: K }>;
+  throw new Error(answer.kind === 'error' ? answer.message : `unexpected answer '${answer.kind}'`);
+};
+
 let nextPhase = 0;
 
 /**
@@ -150,19 +156,18 @@ const trainingShares =
       rowShapes: spec.rowShapes,
     };
     const end = (thread: Thread): void => void request(thread, { kind: 'end-train', phase }, []).catch(() => undefined);
-    const started = await Promise.allSettled(helpers.map((thread) => request(thread, { kind: 'train', phase, setup }, [])));
-    const failed = started.find((s) => s.status === 'rejected' || s.value.kind !== 'training');
+    // Every thread answers before any is told to end, so none is left holding the part.
+    const started = await Promise.allSettled(helpers.map((thread) => request(thread, { kind: 'train', phase, setup }, []).then((a) => answered(a, 'training'))));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed !== undefined) {
       helpers.forEach(end);
-      const answer = failed.status === 'fulfilled' ? failed.value : undefined;
-      throw failed.status === 'rejected' ? failed.reason : new Error(answer?.kind === 'error' ? answer.message : `unexpected answer '${answer?.kind}'`);
+      throw failed.reason;
     }
     return helpers.map(
       (thread): GradientShare => ({
         compute: async (r): Promise<ShareResult> => {
           // The rows and labels are the share's own; the weights are shared by all shares (copied).
-          const answer = await request(thread, { kind: 'compute', phase, ...r }, [...r.rows.map((x) => x.buffer as ArrayBuffer), r.labels.buffer as ArrayBuffer]);
-          if (answer.kind !== 'computed') throw new Error(answer.kind === 'error' ? answer.message : `unexpected answer '${answer.kind}'`);
+          const answer = answered(await request(thread, { kind: 'compute', phase, ...r }, [...r.rows.map((x) => x.buffer as ArrayBuffer), r.labels.buffer as ArrayBuffer]), 'computed');
           return { grads: answer.grads, lossSum: answer.lossSum, correct: answer.correct };
         },
         dispose: () => end(thread),
@@ -285,8 +290,7 @@ export const withThreads =
       },
       run: async (i, r) => {
         const answer = await request(threads[i]!, { kind: 'prefix', ...r } satisfies Omit<PrefixRequest, 'id'>, [r.data.buffer as ArrayBuffer]);
-        if (answer.kind !== 'prefixed') throw new Error(answer.kind === 'error' ? answer.message : `unexpected answer '${answer.kind}'`);
-        return answer.rows;
+        return answered(answer, 'prefixed').rows;
       },
       done: async () => {
         await Promise.allSettled(threads.map((thread) => request(thread, { kind: 'prefix-done' }, [])));
@@ -303,7 +307,7 @@ export const withThreads =
 
     const tensorsInThreads = async (): Promise<number[]> => {
       const answers = await Promise.all(threads.map((thread) => request(thread, { kind: 'memory' }, [])));
-      return answers.map((a) => (a.kind === 'memory' ? a.tensors : Number.NaN));
+      return answers.map((a) => answered(a, 'memory').tensors);
     };
 
     return E.right({ ...base.right, embed, build, threads: threads.length, close, tensorsInThreads });
