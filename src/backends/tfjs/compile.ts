@@ -70,7 +70,7 @@ const weight = (layer: Layer, suffix: string): tf.Tensor | undefined =>
   layer.weights.find((w) => (w.originalName ?? w.name).endsWith(suffix))?.read();
 
 /** Whether `conv` → `bn` can fold: channels-last, linear conv, BatchNorm on the last axis. */
-const foldable = (conv: Layer, bn: Layer): boolean => {
+export const foldable = (conv: Layer, bn: Layer): boolean => {
   const kind = conv.getClassName();
   if (kind !== 'Conv2D' && kind !== 'DepthwiseConv2D') return false;
   if (bn.getClassName() !== 'BatchNormalization') return false;
@@ -79,21 +79,33 @@ const foldable = (conv: Layer, bn: Layer): boolean => {
   return c['dataFormat'] === 'channelsLast' && c['activation'] === 'linear' && (c['padding'] === 'same' || c['padding'] === 'valid') && (axis === -1 || axis === 3);
 };
 
-/** The conv's weights with `bn` folded in: filter and bias. */
-const fold = (conv: Layer, bn: Layer, depthwise: boolean): { filter: tf.Tensor4D; bias: tf.Tensor1D } =>
+/**
+ * The conv's weights with `bn` folded in: filter and bias, computed with tfjs ops from the layers'
+ * current weights, so that gradients reach the conv's kernel and bias and the BatchNorm's γ and β
+ * when this runs under a gradient tape (the trainable suffix, suffix.ts). Its intermediate tensors
+ * belong to the caller's scope.
+ */
+export const foldedWeights = (conv: Layer, bn: Layer): { filter: tf.Tensor4D; bias: tf.Tensor1D } => {
+  const depthwise = conv.getClassName() === 'DepthwiseConv2D';
+  const kernel = weight(conv, depthwise ? 'depthwise_kernel' : 'kernel')! as tf.Tensor4D;
+  const outChannels = depthwise ? kernel.shape[2] * kernel.shape[3] : kernel.shape[3];
+  const convBias = weight(conv, 'bias') ?? tf.zeros([outChannels]);
+  const epsilon = Number(config(bn)['epsilon']);
+  const gamma = weight(bn, 'gamma') ?? tf.ones([outChannels]);
+  const beta = weight(bn, 'beta') ?? tf.zeros([outChannels]);
+  const scale = tf.div(gamma, tf.sqrt(tf.add(weight(bn, 'moving_variance')!, epsilon)));
+  const filter = depthwise
+    ? tf.reshape(tf.mul(tf.reshape(kernel, [kernel.shape[0], kernel.shape[1], outChannels]), scale), kernel.shape)
+    : tf.mul(kernel, scale);
+  const bias = tf.add(tf.mul(tf.sub(convBias, weight(bn, 'moving_mean')!), scale), beta);
+  return { filter: filter as tf.Tensor4D, bias: bias as tf.Tensor1D };
+};
+
+/** `foldedWeights` kept, for a compiled prefix that holds them until disposed. */
+const fold = (conv: Layer, bn: Layer): { filter: tf.Tensor4D; bias: tf.Tensor1D } =>
   tf.tidy(() => {
-    const kernel = weight(conv, depthwise ? 'depthwise_kernel' : 'kernel')! as tf.Tensor4D;
-    const outChannels = depthwise ? kernel.shape[2] * kernel.shape[3] : kernel.shape[3];
-    const convBias = weight(conv, 'bias') ?? tf.zeros([outChannels]);
-    const epsilon = Number(config(bn)['epsilon']);
-    const gamma = weight(bn, 'gamma') ?? tf.ones([outChannels]);
-    const beta = weight(bn, 'beta') ?? tf.zeros([outChannels]);
-    const scale = tf.div(gamma, tf.sqrt(tf.add(weight(bn, 'moving_variance')!, epsilon)));
-    const filter = depthwise
-      ? tf.reshape(tf.mul(tf.reshape(kernel, [kernel.shape[0], kernel.shape[1], outChannels]), scale), kernel.shape)
-      : tf.mul(kernel, scale);
-    const bias = tf.add(tf.mul(tf.sub(convBias, weight(bn, 'moving_mean')!), scale), beta);
-    return { filter: tf.keep(filter) as tf.Tensor4D, bias: tf.keep(bias) as tf.Tensor1D };
+    const { filter, bias } = foldedWeights(conv, bn);
+    return { filter: tf.keep(filter), bias: tf.keep(bias) };
   });
 
 /**
@@ -144,7 +156,7 @@ export const compilePrefix = (input: SymbolicTensor, outputs: ReadonlyArray<Symb
       const chain = activation === undefined ? [layer, bn] : [layer, bn, next!];
       chain.forEach((l) => absorbed.add(l));
       const c = config(layer);
-      const { filter, bias } = fold(layer, bn, depthwise);
+      const { filter, bias } = fold(layer, bn);
       steps.push({
         kind: 'conv',
         depthwise,

@@ -1,29 +1,52 @@
 /**
- * Running a phase's trainable suffix: what `suffix.apply(xs)` does, layer by layer, with one change
- * that leaves every number as it was.
+ * Running a phase's trainable suffix: what `suffix.apply(xs)` does, layer by layer, with two
+ * changes.
  *
- * tfjs-layers runs a convolution with no activation through tfjs-core's fused convolution, whose
- * gradient (a `customGrad`) computes the gradient of the input as well as the filter's (and the
- * bias's), whether or not anything needs it. The suffix's first convolutions read cached
- * activations (or the model's input), which need no gradient: for MobileNetV2's last block that
- * input gradient is about 6 % of a step's multiply-adds. Such a convolution runs here through a
- * custom gradient of its own: the same fused call forward, and the filter's and bias's gradients
- * by the same kernels with the same arguments as tfjs's; the input's is left out (zeros: nothing
- * reads it). A test compares outputs and gradients with and without this and gets the same bits.
- * (A convolution with an activation is not affected: while gradients are recorded, tfjs runs it
- * unfused, with a gradient per input.)
+ * 1. No unused input gradient (the same bits). tfjs-layers runs a convolution with no activation
+ *    through tfjs-core's fused convolution, whose gradient (a `customGrad`) computes the gradient of
+ *    the input as well as the filter's (and the bias's), whether or not anything needs it. The
+ *    suffix's first convolutions read cached activations (or the model's input), which need no
+ *    gradient: for MobileNetV2's last block that input gradient is about 6 % of a step's
+ *    multiply-adds. Such a convolution runs here through a custom gradient of its own: the same
+ *    fused call forward, and the filter's and bias's gradients by the same kernels with the same
+ *    arguments as tfjs's; the input's is left out (zeros: nothing reads it). A test compares
+ *    outputs and gradients with and without this and gets the same bits. (A convolution with an
+ *    activation is not affected: while gradients are recorded, tfjs runs it unfused, with a
+ *    gradient per input.)
+ * 2. BatchNorm folded into the convolution before it, in inference mode (which is how a
+ *    pretrained model's BatchNorm trains here: on its moving statistics; session.ts). The folded
+ *    filter and bias are computed from the layers' weights with tfjs ops on every call, under the
+ *    gradient tape, so the convolution's kernel and bias and the BatchNorm's γ and β get their
+ *    gradients through the fold; the moving statistics are only read. The same algebra as the
+ *    compiled prefix (compile.ts), so outputs and gradients differ from the layers' only by float32
+ *    rounding (a test bounds it). It saves BatchNorm's passes over the activations, forward and
+ *    backward. The activation after it stays its own layer: its gradient at exactly 0 and 6 is
+ *    tfjs's. In training mode (BatchNorm on batch statistics) nothing is folded.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { pair } from './compile';
+import { foldable, foldedWeights, pair } from './compile';
 import type { Layer, SymbolicTensor } from './graph';
 
-/** One layer call of the suffix, by tensor ids; `direct` when it runs as a plain `tf.conv2d`. */
+/** A convolution's geometry, as tfjs-layers passes it to the fused op. */
+interface Geometry {
+  readonly strides: [number, number];
+  readonly pad: 'same' | 'valid';
+  readonly dilations: [number, number];
+}
+
+/**
+ * One layer call of the suffix, by tensor ids. `bn`: a BatchNormalization folded into this
+ * convolution (the step's outputs are then the BatchNorm's). `direct`: the convolution reads an
+ * input of the suffix, so its input gradient is left out.
+ */
 interface Step {
   readonly layer: Layer;
   readonly inputs: ReadonlyArray<number>;
   readonly outputs: ReadonlyArray<number>;
-  readonly direct?: { readonly strides: number[]; readonly pad: 'same' | 'valid'; readonly dilations: number[] };
+  readonly bn?: Layer;
+  readonly geometry?: Geometry;
+  readonly direct?: boolean;
 }
 
 interface Program {
@@ -32,20 +55,29 @@ interface Program {
   readonly steps: ReadonlyArray<Step>;
 }
 
+const config = (layer: Layer): Record<string, unknown> => layer.getConfig() as Record<string, unknown>;
+
+const undilated = (c: Record<string, unknown>): boolean => {
+  const dilation = c['dilationRate'];
+  return dilation === undefined || dilation === 1 || (Array.isArray(dilation) && dilation.every((d) => d === 1));
+};
+
 /** Whether a layer is a convolution tfjs-layers runs through the fused op's custom gradient: no activation. */
 const linearConv = (layer: Layer): boolean => {
   if (layer.getClassName() !== 'Conv2D') return false;
-  const c = layer.getConfig() as Record<string, unknown>;
-  const dilation = c['dilationRate'];
-  const undilated = dilation === undefined || dilation === 1 || (Array.isArray(dilation) && dilation.every((d) => d === 1));
-  return c['activation'] === 'linear' && c['dataFormat'] === 'channelsLast' && undilated && (c['padding'] === 'same' || c['padding'] === 'valid');
+  const c = config(layer);
+  return c['activation'] === 'linear' && c['dataFormat'] === 'channelsLast' && undilated(c) && (c['padding'] === 'same' || c['padding'] === 'valid');
 };
 
-/** The calls that compute the model's output from its inputs, in order (each tensor knows the call that made it). */
-const compile = (model: tfl.LayersModel): Program => {
-  const inputs = model.inputs.map((t) => t.id);
-  const fed = new Set(inputs);
-  const steps: Step[] = [];
+const geometryOf = (layer: Layer): Geometry => {
+  const c = config(layer);
+  return { strides: pair(c['strides']), pad: c['padding'] as 'same' | 'valid', dilations: pair(c['dilationRate'] ?? 1) };
+};
+
+/** The layer calls that compute the model's output from its inputs, in order (each tensor knows the call that made it). */
+const calls = (model: tfl.LayersModel): Array<{ layer: Layer; inputs: SymbolicTensor[]; outputs: SymbolicTensor[] }> => {
+  const fed = new Set(model.inputs.map((t) => t.id));
+  const found: Array<{ layer: Layer; inputs: SymbolicTensor[]; outputs: SymbolicTensor[] }> = [];
   const seen = new Set<unknown>();
   const visit = (t: SymbolicTensor): void => {
     if (fed.has(t.id)) return;
@@ -55,22 +87,51 @@ const compile = (model: tfl.LayersModel): Program => {
     if (seen.has(node)) return;
     seen.add(node);
     node.inputTensors.forEach(visit);
-    const ins = node.inputTensors.map((i) => i.id);
-    const step = { layer, inputs: ins, outputs: node.outputTensors.map((o) => o.id) };
-    if (!linearConv(layer) || !ins.every((id) => fed.has(id))) steps.push(step);
-    else {
-      // The values tfjs-layers passes the fused op (conv2dWithBiasActivation).
-      const c = layer.getConfig() as Record<string, unknown>;
-      steps.push({ ...step, direct: { strides: pair(c['strides']), pad: c['padding'] as 'same' | 'valid', dilations: pair(c['dilationRate'] ?? 1) } });
-    }
+    found.push({ layer, inputs: [...node.inputTensors], outputs: [...node.outputTensors] });
   };
   if (model.outputs.length !== 1) throw new Error('suffix: a trainable suffix has one output');
   visit(model.outputs[0]!);
-  return { inputs, output: model.outputs[0]!.id, steps };
+  return found;
 };
 
-const programs = new WeakMap<tfl.LayersModel, Program>();
+/**
+ * The program for the model: with `fold`, each convolution whose output only an inference-mode
+ * BatchNormalization reads becomes one convolution with the normalisation folded in.
+ */
+const compile = (model: tfl.LayersModel, fold: boolean): Program => {
+  const inputs = model.inputs.map((t) => t.id);
+  const fed = new Set(inputs);
+  const found = calls(model);
+  const output = model.outputs[0]!.id;
+  // Who reads each tensor (the model's output counts as a reader).
+  const readers = new Map<number, Layer[]>();
+  for (const call of found) for (const t of call.inputs) readers.set(t.id, [...(readers.get(t.id) ?? []), call.layer]);
+  readers.set(output, [...(readers.get(output) ?? []), model.outputs[0]!.sourceLayer as Layer]);
+  const absorbed = new Set<Layer>();
+  const steps: Step[] = [];
+  for (const call of found) {
+    if (absorbed.has(call.layer)) continue;
+    const ins = call.inputs.map((t) => t.id);
+    const outs = call.outputs.map((t) => t.id);
+    const only = outs.length === 1 ? readers.get(outs[0]!) : undefined;
+    const bn = fold && only?.length === 1 && outs[0] !== output ? only[0]! : undefined;
+    const bnCall = bn === undefined ? undefined : found.find((c) => c.layer === bn);
+    if (bn !== undefined && bnCall !== undefined && bnCall.inputs.length === 1 && foldable(call.layer, bn)) {
+      absorbed.add(bn);
+      const direct = call.layer.getClassName() === 'Conv2D' && undilated(config(call.layer)) && fed.has(ins[0]!);
+      steps.push({ layer: call.layer, inputs: ins, outputs: bnCall.outputs.map((t) => t.id), bn, geometry: geometryOf(call.layer), direct });
+    } else if (linearConv(call.layer) && ins.every((id) => fed.has(id))) {
+      steps.push({ layer: call.layer, inputs: ins, outputs: outs, geometry: geometryOf(call.layer), direct: true });
+    } else {
+      steps.push({ layer: call.layer, inputs: ins, outputs: outs });
+    }
+  }
+  return { inputs, output, steps };
+};
+
+const programs = new WeakMap<tfl.LayersModel, Map<boolean, Program>>();
 let direct = true;
+let folding = true;
 
 /** Turns the direct convolutions off (or on again), so benches can measure what they save. */
 export const useDirectConvs = (on: boolean): void => {
@@ -78,27 +139,24 @@ export const useDirectConvs = (on: boolean): void => {
 };
 
 /**
- * A linear convolution layer's call on an input that needs no gradient: tfjs's fused call forward;
- * backward, the filter's gradient by the `Conv2DBackpropFilter` kernel with the fused gradient's
- * arguments, and the bias's as its sum over every axis but the channels (tfjs-core's
- * `getFusedBiasGradient`), leaving out the input's.
+ * Turns BatchNorm folding in inference mode off (or on again): for benches, and for tests that
+ * compare the rest with `suffix.apply` bit for bit.
  */
-const conv = (step: Step, x: tf.Tensor): tf.Tensor => {
-  const { strides, pad, dilations } = step.direct!;
-  const weight = (suffix: string) => step.layer.weights.find((w) => w.originalName.endsWith(suffix))?.read();
-  const filter = weight('kernel')! as tf.Tensor4D;
-  const bias = weight('bias');
+export const useFolding = (on: boolean): void => {
+  folding = on;
+};
+
+const weight = (layer: Layer, suffix: string): tf.Tensor | undefined => layer.weights.find((w) => w.originalName.endsWith(suffix))?.read();
+
+/**
+ * A convolution of an input that needs no gradient: tfjs's fused call forward; backward, the
+ * filter's gradient by the `Conv2DBackpropFilter` kernel with the fused gradient's arguments, and
+ * the bias's as its sum over every axis but the channels (tfjs-core's `getFusedBiasGradient`),
+ * leaving out the input's.
+ */
+const directConv = ({ strides, pad, dilations }: Geometry, x: tf.Tensor, filter: tf.Tensor4D, bias: tf.Tensor | undefined): tf.Tensor => {
   const forward = (input: tf.Tensor, f: tf.Tensor, b: tf.Tensor | undefined): tf.Tensor =>
-    tf.fused.conv2d({
-      x: input as tf.Tensor4D,
-      filter: f as tf.Tensor4D,
-      strides: strides as [number, number],
-      pad,
-      dilations: dilations as [number, number],
-      dataFormat: 'NHWC',
-      ...(b === undefined ? {} : { bias: b }),
-      activation: 'linear',
-    });
+    tf.fused.conv2d({ x: input as tf.Tensor4D, filter: f as tf.Tensor4D, strides, pad, dilations, dataFormat: 'NHWC', ...(b === undefined ? {} : { bias: b }), activation: 'linear' });
   const filterGradient = (input: tf.Tensor, dy: tf.Tensor, f: tf.Tensor): tf.Tensor =>
     tf.engine().runKernel('Conv2DBackpropFilter', { x: input, dy }, { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: f.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
@@ -117,17 +175,37 @@ const conv = (step: Step, x: tf.Tensor): tf.Tensor => {
   return bias === undefined ? op(x, filter) : op(x, filter, bias);
 };
 
-/** The suffix's output for `xs` (its inputs, in order), as `suffix.apply(xs, { training })` gives it. */
+/** A convolution step: folded with its BatchNorm, or a linear one reading an input; direct where it can be. */
+const convolve = (step: Step, x: tf.Tensor): tf.Tensor => {
+  const g = step.geometry!;
+  const { filter, bias } = step.bn === undefined ? { filter: weight(step.layer, 'kernel') as tf.Tensor4D, bias: weight(step.layer, 'bias') } : foldedWeights(step.layer, step.bn);
+  if (direct && step.direct === true) return directConv(g, x, filter, bias);
+  const args = { x: x as tf.Tensor4D, filter, strides: g.strides, pad: g.pad, dilations: g.dilations, ...(bias === undefined ? {} : { bias }), activation: 'linear' as const };
+  return step.layer.getClassName() === 'DepthwiseConv2D' ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
+};
+
+/**
+ * The suffix's output for `xs` (its inputs, in order), as `suffix.apply(xs, { training })` gives
+ * it; in inference mode with each BatchNorm that follows a convolution folded into it, which
+ * changes only float32 rounding.
+ */
 export const applySuffix = (suffix: tfl.LayersModel, xs: ReadonlyArray<tf.Tensor>, training: boolean): tf.Tensor => {
-  let program = programs.get(suffix);
+  const fold = folding && !training;
+  let byMode = programs.get(suffix);
+  if (byMode === undefined) {
+    byMode = new Map();
+    programs.set(suffix, byMode);
+  }
+  let program = byMode.get(fold);
   if (program === undefined) {
-    program = compile(suffix);
-    programs.set(suffix, program);
+    program = compile(suffix, fold);
+    byMode.set(fold, program);
   }
   const values = new Map<number, tf.Tensor>(program.inputs.map((id, k) => [id, xs[k]!]));
   for (const step of program.steps) {
     const args = step.inputs.map((id) => values.get(id)!);
-    const produced = direct && step.direct !== undefined ? conv(step, args[0]!) : (step.layer.apply(args.length === 1 ? args[0]! : args, { training }) as tf.Tensor | tf.Tensor[]);
+    const unfused = step.bn === undefined && !(direct && step.direct === true);
+    const produced = !unfused ? convolve(step, args[0]!) : (step.layer.apply(args.length === 1 ? args[0]! : args, { training }) as tf.Tensor | tf.Tensor[]);
     const list = Array.isArray(produced) ? produced : [produced];
     step.outputs.forEach((id, k) => values.set(id, list[k]!));
   }

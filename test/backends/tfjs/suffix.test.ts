@@ -1,7 +1,8 @@
 /**
  * Running a trainable suffix layer by layer: the same output and the same gradients, bit for bit,
  * as `suffix.apply`, on cpu and on wasm with the kernel pack — without the input gradient of the
- * convolutions that read the (cached) inputs, which nothing needs.
+ * convolutions that read the (cached) inputs, which nothing needs; and with each BatchNorm after a
+ * convolution folded into it in inference mode, the same to float32 rounding.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -9,14 +10,18 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { registerTransferKernels } from 'transferkit/tfjs';
-import { applySuffix } from '../../../src/backends/tfjs/suffix';
+import { applySuffix, useFolding } from '../../../src/backends/tfjs/suffix';
 import { ok } from '../../fixtures/either';
+import { expectClose } from '../../fixtures/tensors';
 
 /**
  * Two inputs, as a suffix reading two cached tensors: a bias-free 1 × 1 convolution of the first
- * and a strided 3 × 3 one with a bias of the second (both without their input gradient), BatchNorm,
- * ReLU6, a depthwise convolution, a residual add, a convolution of a computed tensor (with its
- * input gradient) and one with a ReLU (which tfjs runs unfused while it records gradients).
+ * and a strided 3 × 3 one with a bias of the second (both without their input gradient), BatchNorm
+ * after their sum (nothing to fold into), ReLU6, a depthwise convolution and a convolution of a
+ * computed tensor (with its input gradient), each followed by a BatchNorm it can absorb, a
+ * convolution with a bias of the first input followed by one (folded and without its input
+ * gradient), a residual add, and a convolution with a ReLU (which tfjs runs unfused while it
+ * records gradients). Every BatchNorm has statistics and γ, β away from their initial 0 and 1.
  */
 const suffixModel = (): tfl.LayersModel => {
   let seed = 1;
@@ -24,12 +29,25 @@ const suffixModel = (): tfl.LayersModel => {
   const a = tfl.input({ shape: [6, 6, 4] });
   const b = tfl.input({ shape: [12, 12, 3] });
   const apply = (layer: tfl.layers.Layer, x: tfl.SymbolicTensor | tfl.SymbolicTensor[]) => layer.apply(x) as tfl.SymbolicTensor;
+  const norm = (name: string) => {
+    const k = seed++;
+    return tfl.layers.batchNormalization({
+      name,
+      gammaInitializer: tfl.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: k }),
+      betaInitializer: tfl.initializers.randomNormal({ stddev: 0.3, seed: k + 100 }),
+      movingMeanInitializer: tfl.initializers.randomNormal({ stddev: 0.3, seed: k + 200 }),
+      movingVarianceInitializer: tfl.initializers.randomUniform({ minval: 0.5, maxval: 2, seed: k + 300 }),
+    });
+  };
   const first = apply(tfl.layers.conv2d({ filters: 8, kernelSize: 1, useBias: false, kernelInitializer: init(), name: 'plain_first' }), a);
   const strided = apply(tfl.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init(), name: 'biased' }), b);
   let h = apply(tfl.layers.add({}), [first, strided]);
-  h = apply(tfl.layers.reLU({ maxValue: 6 }), apply(tfl.layers.batchNormalization({ name: 'bn' }), h));
+  h = apply(tfl.layers.reLU({ maxValue: 6 }), apply(norm('bn'), h));
   h = apply(tfl.layers.depthwiseConv2d({ kernelSize: 3, padding: 'same', useBias: false, depthwiseInitializer: init() }), h);
-  h = apply(tfl.layers.conv2d({ filters: 5, kernelSize: 1, useBias: false, kernelInitializer: init(), name: 'plain_later' }), h);
+  h = apply(tfl.layers.reLU({ maxValue: 6 }), apply(norm('bn_depthwise'), h));
+  h = apply(norm('bn_later'), apply(tfl.layers.conv2d({ filters: 5, kernelSize: 1, useBias: false, kernelInitializer: init(), name: 'plain_later' }), h));
+  const side = apply(norm('bn_first'), apply(tfl.layers.conv2d({ filters: 5, kernelSize: 1, kernelInitializer: init(), biasInitializer: tfl.initializers.randomNormal({ seed: 50 }), name: 'biased_first' }), a));
+  h = apply(tfl.layers.add({}), [h, side]);
   const relu = apply(tfl.layers.conv2d({ filters: 5, kernelSize: 3, activation: 'relu', kernelInitializer: init(), name: 'relu_first' }), b);
   h = apply(tfl.layers.add({}), [h, apply(tfl.layers.globalAveragePooling2d({}), relu)]);
   return tfl.model({ inputs: [a, b], outputs: h });
@@ -47,12 +65,15 @@ const gradients = async (run: () => tf.Tensor, variables: tf.Variable[]): Promis
   return { values, kernels: profile.kernels.map((k) => k.name) };
 };
 
+const count = (kernels: string[], name: string): number => kernels.filter((k) => k === name).length;
+
 describe.each(['cpu', 'wasm'])('applySuffix on %s', (backend) => {
-  it('gives the bits of suffix.apply, output and gradients, without the input gradients nothing reads', async () => {
+  it('gives the bits of suffix.apply, output and gradients, without the input gradients nothing reads (folding off)', async () => {
     await tf.setBackend(backend);
     const pack = ok(registerTransferKernels(backend));
     const model = suffixModel();
     const xs = [tf.randomNormal([3, 6, 6, 4], 0, 1, 'float32', 5), tf.randomNormal([3, 12, 12, 3], 0, 1, 'float32', 6)];
+    useFolding(false);
     try {
       const before = tf.memory().numTensors;
       const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -60,16 +81,51 @@ describe.each(['cpu', 'wasm'])('applySuffix on %s', (backend) => {
       const ours = await gradients(() => applySuffix(model, xs, false), variables);
       expect(tf.memory().numTensors).toBe(before);
       expect(ours.values).toEqual(stock.values);
-      const inputGradients = (k: string[]) => k.filter((name) => name === 'Conv2DBackpropInput').length;
-      // tfjs-layers: the three linear convolutions' input gradients (the ReLU one's is pruned
+      // tfjs-layers: the four linear convolutions' input gradients (the ReLU one's is pruned
       // already); here only the one of a computed tensor.
-      expect([inputGradients(stock.kernels), inputGradients(ours.kernels)]).toEqual([3, 1]);
+      expect([count(stock.kernels, 'Conv2DBackpropInput'), count(ours.kernels, 'Conv2DBackpropInput')]).toEqual([4, 1]);
       // The forward pass alone, in training mode (BatchNorm on batch statistics) too.
       for (const training of [false, true]) {
         const [a, b] = tf.tidy(() => [model.apply(xs, { training }) as tf.Tensor, applySuffix(model, xs, training)]);
         expect(b!.dataSync()).toEqual(a!.dataSync());
         tf.dispose([a!, b!]);
       }
+    } finally {
+      useFolding(true);
+      tf.dispose(xs);
+      model.dispose();
+      pack.unregister();
+    }
+  });
+
+  it('folds each BatchNorm that follows a convolution into it in inference mode: the same outputs and gradients to float32 rounding', async () => {
+    await tf.setBackend(backend);
+    const pack = ok(registerTransferKernels(backend));
+    const model = suffixModel();
+    const xs = [tf.randomNormal([3, 6, 6, 4], 0, 1, 'float32', 5), tf.randomNormal([3, 12, 12, 3], 0, 1, 'float32', 6)];
+    try {
+      const statistics = () => model.weights.filter((w) => /moving/.test(w.originalName)).map((w) => Array.from(w.read().dataSync()));
+      const before = tf.memory().numTensors;
+      const held = statistics();
+      const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const stock = await gradients(() => model.apply(xs, { training: false }) as tf.Tensor, variables);
+      const ours = await gradients(() => applySuffix(model, xs, false), variables);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(statistics()).toEqual(held);
+      // Every trainable weight's gradient (the folded BatchNorms' γ and β among them) and the loss.
+      expect(ours.values.length).toBe(stock.values.length);
+      stock.values.forEach((expected, k) => expectClose(ours.values[k]!, expected, 2e-5));
+      // Three of the four BatchNorms ran inside convolutions; the one after a sum ran as itself.
+      expect([count(stock.kernels, 'FusedBatchNorm'), count(ours.kernels, 'FusedBatchNorm')]).toEqual([4, 1]);
+      // The two convolutions of an input still leave out their input gradient; the folded
+      // depthwise and later convolutions compute theirs.
+      expect(count(ours.kernels, 'Conv2DBackpropInput')).toBe(1);
+      const forward = tf.tidy(() => [model.apply(xs, { training: false }) as tf.Tensor, applySuffix(model, xs, false)]);
+      expectClose(forward[1]!.dataSync(), forward[0]!.dataSync(), 2e-5);
+      // In training mode BatchNorm normalises with the batch's statistics: nothing folds.
+      const trained = tf.tidy(() => [model.apply(xs, { training: true }) as tf.Tensor, applySuffix(model, xs, true)]);
+      expect(trained[1]!.dataSync()).toEqual(trained[0]!.dataSync());
+      tf.dispose([...forward, ...trained]);
     } finally {
       tf.dispose(xs);
       model.dispose();
