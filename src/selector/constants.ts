@@ -35,7 +35,7 @@ export const LARGE_EXAMPLES_PER_CLASS = 1000;
  * Up to this similarity, whenever the backbone fine-tunes at all, all of it does (from
  * {@link NEGATIVE_TRANSFER_SIMILARITY} up: below it nothing transfers). In every cell of the
  * calibration grid (similarities 0, 0.07, 0.14 and 0.48) a full fine-tune beat the partial one (the
- * top quarter) by 3–22 points, and both frozen heads. 0.5 sits just above the highest similarity
+ * top quarter) by 3–23 points, and both frozen heads. 0.5 sits just above the highest similarity
  * the grid measured.
  */
 export const FULL_FINE_TUNE_MAX_SIMILARITY = 0.5;
@@ -86,10 +86,10 @@ export const FRACTION_STEP = 0.05;
  * scratch; below that, it keeps a frozen head and warns. In the calibration grid
  * (docs/results/calibration-mnist.md) the two domains below it — permuted digits at 0.07, inverted
  * at 0.00 — are the only ones where training from scratch ever won: on permuted digits by 2.3–14.1
- * points over the best strategy at every size, on inverted digits by 0.1–1.8 at 100 and 600 per
- * class, while a full fine-tune won there by 5.9 and 6.5 at 5 and 20. Training from scratch below
- * 0.1 loses at most 6.5 points in those 8 cells; always fine-tuning loses up to 14.1. At 0.14 and
- * 0.48 scratch lost every cell, by 1.7–23.8 points. Measured similarity cannot tell inverted from
+ * points over the best strategy at every size, on inverted digits by 0.6–1.3 at 100 and 600 per
+ * class, while a full fine-tune won there by 5.9 and 6.1 at 5 and 20. Training from scratch below
+ * 0.1 loses at most 6.1 points in those 8 cells; always fine-tuning loses up to 14.1. At 0.14 and
+ * 0.48 scratch lost every cell, by 1.6–23.8 points. Measured similarity cannot tell inverted from
  * permuted digits (the proxy A-distance saturates for both), so which side of that trade a target
  * falls on is not knowable from similarity alone.
  */
