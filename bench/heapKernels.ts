@@ -1,8 +1,9 @@
 /**
  * What the pack's heap kernels, and the suffix's direct convolutions (suffix.ts: no input gradient
- * for a convolution of cached activations), add to training, side by side: `transfer` on one
- * thread, the wasm backend with the whole pack, and with one of them left out — the heap `Sum` over
- * leading axes and the one-pass clipByValue gradient; the fused Adam; the direct convolutions —
+ * for a convolution of cached activations) and BatchNorm folding (suffix.ts: in inference mode,
+ * into the convolution before it), add to training, side by side: `transfer` on one thread, the
+ * wasm backend with the whole pack, and with one of them left out — the heap `Sum` over leading
+ * axes and the one-pass clipByValue gradient; the fused Adam; the direct convolutions; the folding —
  * alternating for three rounds so that the machine's drift hits every variant. Two workloads: the MNIST CNN of
  * `bench -- cnn` (a full fine-tune with SGD, batch 64; its bias gradients are sums) and
  * MobileNetV2's last block at 96² (a partial fine-tune with Adam, batch 32; ReLU6 and BatchNorm
@@ -15,7 +16,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import { fineTunePhase, makeRecipe, transfer, type Recipe } from 'transferkit';
 import { fromLayersModel, PACK_KERNELS, registerTransferKernels, type PackKernel } from 'transferkit/tfjs';
-import { useDirectConvs } from '../src/backends/tfjs/suffix';
+import { useDirectConvs, useFolding } from '../src/backends/tfjs/suffix';
 import { cnn } from './cnnTraining';
 import { mobileNetV2 } from './support/mobilenetv2';
 
@@ -87,7 +88,9 @@ export const run = async (): Promise<void> => {
   const variants: Record<string, ReadonlyArray<PackKernel>> = { 'whole pack': PACK_KERNELS };
   for (const [group, left] of Object.entries(GROUPS)) variants[`without the ${group}`] = PACK_KERNELS.filter((k) => !left.has(k));
   const INDIRECT = 'without direct convolutions';
+  const UNFOLDED = 'without BatchNorm folding';
   variants[INDIRECT] = PACK_KERNELS;
+  variants[UNFOLDED] = PACK_KERNELS;
   console.log('transfer() on one wasm thread, training samples/s; three alternating rounds');
   for (const w of WORKLOADS) {
     const rates: Record<string, number[]> = {};
@@ -96,10 +99,12 @@ export const run = async (): Promise<void> => {
         const pack = registerTransferKernels('wasm', { kernels });
         if (E.isLeft(pack)) throw new Error(pack.left.message);
         useDirectConvs(name !== INDIRECT);
+        useFolding(name !== UNFOLDED);
         try {
           (rates[name] ??= []).push(await rate(w));
         } finally {
           useDirectConvs(true);
+          useFolding(true);
           pack.right.unregister();
         }
       }
