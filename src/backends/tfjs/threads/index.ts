@@ -166,8 +166,9 @@ const trainingShares =
     return helpers.map(
       (thread): GradientShare => ({
         compute: async (r): Promise<ShareResult> => {
-          // The rows and labels are the share's own; the weights are shared by all shares (copied).
-          const answer = answered(await request(thread, { kind: 'compute', phase, ...r }, [...r.rows.map((x) => x.buffer as ArrayBuffer), r.labels.buffer as ArrayBuffer]), 'computed');
+          // Every array of the request is the share's own (ShareRequest): all are moved, none copied.
+          const moved = [...r.weights, ...r.rows, r.labels].map((x) => x.buffer as ArrayBuffer);
+          const answer = answered(await request(thread, { kind: 'compute', phase, ...r }, moved), 'computed');
           return { grads: answer.grads, lossSum: answer.lossSum, correct: answer.correct };
         },
         dispose: () => end(thread),

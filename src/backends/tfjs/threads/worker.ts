@@ -12,7 +12,7 @@ import { either as E } from 'fp-ts';
 import { compilePrefix, forEachBatch, type CompiledPrefix } from '../compile';
 import { fromLayersModel, type TfjsBackbone } from '../fromLayersModel';
 import { release, type SymbolicTensor } from '../graph';
-import { partLoss, weightKey, type TensorRef } from '../session';
+import { ownedValues, partLoss, weightKey, type TensorRef } from '../session';
 import { setupBackend } from '../setup';
 import { registerTransferKernels } from '../kernels/register';
 import type { ComputeRequest, EmbedRequest, EndTrainRequest, MemoryRequest, PrefixDoneRequest, PrefixRequest, TrainingSetup, TrainRequest, WorkerMessage, WorkerSetup } from './protocol';
@@ -103,7 +103,8 @@ const runPrefix = (model: tfl.LayersModel, request: PrefixRequest): void => {
         const pool = pools[k];
         const pooled = pool === undefined ? o : (pool.apply(o, { training: false }) as tf.Tensor);
         try {
-          parts[k]!.push(Float32Array.from(pooled.dataSync() as ArrayLike<number>));
+          // Only read, into the rows below: no copy of its own needed.
+          parts[k]!.push(pooled.dataSync() as Float32Array);
         } finally {
           if (pooled !== o) pooled.dispose();
         }
@@ -181,7 +182,7 @@ const compute = (trainer: Trainer, request: ComputeRequest): void => {
         }),
       trainer.variables,
     );
-    grads = trainer.variables.map((v) => Float32Array.from(g[v.name]!.dataSync()));
+    grads = trainer.variables.map((v) => ownedValues(g[v.name]!));
   });
   post({ kind: 'computed', id: request.id, grads, lossSum, correct }, grads.map((x) => x.buffer as ArrayBuffer));
 };
