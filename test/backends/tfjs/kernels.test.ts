@@ -43,6 +43,8 @@ const CONV_CASES: ConvCase[] = [
   conv({ strides: [2, 1], kernel: [3, 2], pad: 'same' }),
   conv({ strides: [3, 3], kernel: [5, 5], size: [11, 10], pad: 2 }),
   conv({ kernel: [1, 1], out: 7 }),
+  // Few pixels against a large filter: the input gradient multiplies W · dyᵀ instead.
+  conv({ n: 1, size: [2, 2], channels: 12, kernel: [1, 1], out: 10 }),
   conv({ kernel: [1, 1], strides: [2, 2], pad: 'valid' }),
   conv({ n: 5, size: [5, 5], channels: 16, out: 2 }),
   conv({ n: 1, size: [4, 4], channels: 1, out: 1, kernel: [4, 4], pad: 'valid' }),

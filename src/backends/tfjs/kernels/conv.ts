@@ -99,10 +99,18 @@ const spread = (calls: KernelCalls, dy: Info, info: Conv2DInfo): Info => {
 /** Gradient of a convolution with respect to its input: shape [n, inHeight, inWidth, cin]. */
 export const conv2DBackpropInput = (calls: KernelCalls, dy: Info, filter: Info, info: Conv2DInfo): Info => {
   if (pointwise(info)) {
-    // dx = dy · Wᵀ over every pixel.
+    // dx = dy · Wᵀ over every pixel. A matrix product prepares (packs) its second operand on every
+    // call, and a trained filter is fresh at every step; so with few pixels — a small batch, a
+    // small feature map — it is cheaper as (W · dyᵀ)ᵀ, which packs and transposes m × (cin + cout)
+    // activations instead of transposing and packing the cin × cout filter. On wasm both forms gave
+    // the same bits on MobileNetV2's last-block shapes, and the second took 3.8 → 0.6 ms at 18
+    // pixels and 7.6 → 6.4 ms at 144 for a 320 × 1280 filter (one-off timings).
+    const { inChannels: cin, outChannels: cout } = info;
     const m = info.batchSize * info.outHeight * info.outWidth;
-    const w = calls.transpose(calls.reshape(filter, [info.inChannels, info.outChannels]), [1, 0]);
-    return calls.reshape(calls.matMul(calls.reshape(dy, [m, info.outChannels]), w), [info.batchSize, info.inHeight, info.inWidth, info.inChannels]);
+    const w = calls.reshape(filter, [cin, cout]);
+    const d = calls.reshape(dy, [m, cout]);
+    const dx = m * (cin + cout) < cin * cout ? calls.transpose(calls.matMul(w, calls.transpose(d, [1, 0])), [1, 0]) : calls.matMul(d, calls.transpose(w, [1, 0]));
+    return calls.reshape(dx, [info.batchSize, info.inHeight, info.inWidth, cin]);
   }
   const flipped = calls.transpose(calls.reverse(filter, [0, 1]), [0, 1, 3, 2]);
   return calls.run(
