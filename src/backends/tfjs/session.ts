@@ -198,21 +198,35 @@ const cacheOnThreads = (
 ): Promise<Cached[]> =>
   fillStores(crossing, store, async (append) => {
     const n = x.shape[0]!;
-    const round = batchSize * count;
-    for (let start = 0; start < n; start += round) {
-      const asked: Array<Promise<Float32Array[]>> = [];
-      for (let t = 0, from = start; t < count && from < n; t++, from += batchSize) {
-        const size = Math.min(batchSize, n - from);
-        const part = tf.slice(x, from, size);
-        let data: Float32Array;
-        try {
-          data = Float32Array.from(part.dataSync() as ArrayLike<number>);
-        } finally {
-          part.dispose();
-        }
-        asked.push(threads.run(t, { outputs: refs, data, shape: [size, ...x.shape.slice(1)], batchSize }));
+    const batches = Math.ceil(n / batchSize);
+    // Batch b goes to thread b mod count. Each thread has up to two batches in flight — it starts
+    // the next as soon as it ends one, with no wait for the others, while this thread reads out
+    // the next rows — and the rows are appended in input order.
+    const ask = (b: number): Promise<Float32Array[]> => {
+      const from = b * batchSize;
+      const size = Math.min(batchSize, n - from);
+      const part = tf.slice(x, from, size);
+      let data: Float32Array;
+      try {
+        data = ownedValues(part);
+      } finally {
+        part.dispose();
       }
-      for (const rows of await Promise.all(asked)) rows.forEach((r, k) => append(k, r));
+      return threads.run(b % count, { outputs: refs, data, shape: [size, ...x.shape.slice(1)], batchSize });
+    };
+    const inFlight = new Map<number, Promise<Float32Array[]>>();
+    let next = 0;
+    try {
+      for (; next < Math.min(batches, 2 * count); next++) inFlight.set(next, ask(next));
+      for (let b = 0; b < batches; b++) {
+        const rows = await inFlight.get(b)!;
+        inFlight.delete(b);
+        rows.forEach((r, k) => append(k, r));
+        if (next < batches) inFlight.set(next, ask(next++));
+      }
+    } catch (thrown) {
+      await Promise.allSettled(inFlight.values()); // no thread is left mid-request
+      throw thrown;
     }
   });
 
