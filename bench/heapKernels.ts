@@ -7,7 +7,8 @@
  * alternating for three rounds so that the machine's drift hits every variant. Two workloads: the MNIST CNN of
  * `bench -- cnn` (a full fine-tune with SGD, batch 64; its bias gradients are sums) and
  * MobileNetV2's last block at 96² (a partial fine-tune with Adam, batch 32; ReLU6 and BatchNorm
- * gradients).
+ * gradients) and the MNIST study's source architecture (three stride-2 conv–BatchNorm–ReLU blocks;
+ * a full fine-tune with Adam, batch 32, as the study's full fine-tunes run).
  * Run: npm run bench -- heap
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -17,6 +18,7 @@ import { either as E } from 'fp-ts';
 import { fineTunePhase, makeRecipe, transfer, type Recipe } from 'transferkit';
 import { fromLayersModel, PACK_KERNELS, registerTransferKernels, type PackKernel } from 'transferkit/tfjs';
 import { useDirectConvs, useFolding } from '../src/backends/tfjs/suffix';
+import { sourceArchitecture } from '../scripts/mnist/sourceModel';
 import { cnn } from './cnnTraining';
 import { mobileNetV2 } from './support/mobilenetv2';
 
@@ -58,6 +60,16 @@ const WORKLOADS: ReadonlyArray<Workload> = [
         tap: { kind: 'top' },
         phases: [{ name: 'last block', trains: { kind: 'top-layers', count }, epochs: 2, learningRate: 1e-3, optimizer: 'adam', regularization: { l2: 0 } }],
       });
+    },
+  },
+  {
+    name: "MNIST study's source (conv–BN–ReLU), full fine-tune, batch 32",
+    model: () => sourceArchitecture(1),
+    inputs: () => tf.randomNormal([5120, 28, 28, 1], 0, 1, 'float32', 3),
+    batch: 32,
+    recipe: () => {
+      const { minSteps: _floor, ...phase } = fineTunePhase({ kind: 'all' });
+      return makeRecipe({ tap: { kind: 'top' }, phases: [{ ...phase, epochs: 2 }] });
     },
   },
 ];
