@@ -74,10 +74,17 @@ const geometryOf = (layer: Layer): Geometry => {
   return { strides: pair(c['strides']), pad: c['padding'] as 'same' | 'valid', dilations: pair(c['dilationRate'] ?? 1) };
 };
 
+/** One call of a layer in the model's graph. */
+interface Call {
+  readonly layer: Layer;
+  readonly inputs: ReadonlyArray<SymbolicTensor>;
+  readonly outputs: ReadonlyArray<SymbolicTensor>;
+}
+
 /** The layer calls that compute the model's output from its inputs, in order (each tensor knows the call that made it). */
-const calls = (model: tfl.LayersModel): Array<{ layer: Layer; inputs: SymbolicTensor[]; outputs: SymbolicTensor[] }> => {
+const calls = (model: tfl.LayersModel): Call[] => {
   const fed = new Set(model.inputs.map((t) => t.id));
-  const found: Array<{ layer: Layer; inputs: SymbolicTensor[]; outputs: SymbolicTensor[] }> = [];
+  const found: Call[] = [];
   const seen = new Set<unknown>();
   const visit = (t: SymbolicTensor): void => {
     if (fed.has(t.id)) return;
@@ -103,23 +110,22 @@ const compile = (model: tfl.LayersModel, fold: boolean): Program => {
   const fed = new Set(inputs);
   const found = calls(model);
   const output = model.outputs[0]!.id;
-  // Who reads each tensor (the model's output counts as a reader).
-  const readers = new Map<number, Layer[]>();
-  for (const call of found) for (const t of call.inputs) readers.set(t.id, [...(readers.get(t.id) ?? []), call.layer]);
-  readers.set(output, [...(readers.get(output) ?? []), model.outputs[0]!.sourceLayer as Layer]);
-  const absorbed = new Set<Layer>();
+  // The calls that read each tensor.
+  const readers = new Map<number, Call[]>();
+  for (const call of found) for (const t of call.inputs) readers.set(t.id, [...(readers.get(t.id) ?? []), call]);
+  const absorbed = new Set<Call>();
   const steps: Step[] = [];
   for (const call of found) {
-    if (absorbed.has(call.layer)) continue;
+    if (absorbed.has(call)) continue;
     const ins = call.inputs.map((t) => t.id);
     const outs = call.outputs.map((t) => t.id);
-    const only = outs.length === 1 ? readers.get(outs[0]!) : undefined;
-    const bn = fold && only?.length === 1 && outs[0] !== output ? only[0]! : undefined;
-    const bnCall = bn === undefined ? undefined : found.find((c) => c.layer === bn);
-    if (bn !== undefined && bnCall !== undefined && bnCall.inputs.length === 1 && foldable(call.layer, bn)) {
+    // A BatchNorm call that is the only reader of this call's one output (not the model's output).
+    const only = outs.length === 1 && outs[0] !== output ? readers.get(outs[0]!) : undefined;
+    const bn = fold && only?.length === 1 && only[0]!.inputs.length === 1 && foldable(call.layer, only[0]!.layer) ? only[0]! : undefined;
+    if (bn !== undefined) {
       absorbed.add(bn);
       const direct = call.layer.getClassName() === 'Conv2D' && undilated(config(call.layer)) && fed.has(ins[0]!);
-      steps.push({ layer: call.layer, inputs: ins, outputs: bnCall.outputs.map((t) => t.id), bn, geometry: geometryOf(call.layer), direct });
+      steps.push({ layer: call.layer, inputs: ins, outputs: bn.outputs.map((t) => t.id), bn: bn.layer, geometry: geometryOf(call.layer), direct });
     } else if (linearConv(call.layer) && ins.every((id) => fed.has(id))) {
       steps.push({ layer: call.layer, inputs: ins, outputs: outs, geometry: geometryOf(call.layer), direct: true });
     } else {
