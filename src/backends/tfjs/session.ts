@@ -183,9 +183,10 @@ const cache = (prefix: CompiledPrefix, crossing: ReadonlyArray<SymbolicTensor>, 
   fillStores(crossing, store, (append) => forEachBatch(prefix, x, batchSize, (outputs) => outputs.forEach((o, k) => append(k, o.dataSync() as Float32Array))));
 
 /**
- * {@link cache} on other threads: the inputs go out a batch per thread per round, in order, and each
- * round's rows are appended in input order once all of its batches are back, so the stores hold
- * what this thread would have computed, and memory holds one round of batches.
+ * {@link cache} on other threads: batch b goes to thread b mod `count`, each thread with up to two
+ * batches in flight, and the rows are appended in input order as their batches come back, so the
+ * stores hold what this thread would have computed, and memory holds at most two batches per thread
+ * beyond the stores.
  */
 const cacheOnThreads = (
   threads: PrefixThreads,
@@ -199,9 +200,8 @@ const cacheOnThreads = (
   fillStores(crossing, store, async (append) => {
     const n = x.shape[0]!;
     const batches = Math.ceil(n / batchSize);
-    // Batch b goes to thread b mod count. Each thread has up to two batches in flight — it starts
-    // the next as soon as it ends one, with no wait for the others, while this thread reads out
-    // the next rows — and the rows are appended in input order.
+    // A thread starts its next batch as soon as it ends one, with no wait for the others, while
+    // this thread reads out the rows after it.
     const ask = (b: number): Promise<Float32Array[]> => {
       const from = b * batchSize;
       const size = Math.min(batchSize, n - from);
