@@ -3,7 +3,8 @@
  * for a convolution of cached activations) and BatchNorm folding (suffix.ts: in inference mode,
  * into the convolution before it), add to training, side by side: `transfer` on one thread, the
  * wasm backend with the whole pack, and with one of them left out — the heap `Sum` over leading
- * axes and the one-pass clipByValue gradient; the fused Adam; the direct convolutions; the folding —
+ * axes and the one-pass clipByValue gradient; the fused Adam; the direct convolutions; the folding;
+ * the direct depthwise gradients (kernels/depthwise.ts, against conv.ts's composite ones) —
  * alternating for three rounds so that the machine's drift hits every variant. Two workloads: the MNIST CNN of
  * `bench -- cnn` (a full fine-tune with SGD, batch 64; its bias gradients are sums) and
  * MobileNetV2's last block at 96² (a partial fine-tune with Adam, batch 32; ReLU6 and BatchNorm
@@ -17,6 +18,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import { fineTunePhase, makeRecipe, transfer, type Recipe } from 'transferkit';
 import { fromLayersModel, PACK_KERNELS, registerTransferKernels, type PackKernel } from 'transferkit/tfjs';
+import { useDirectDepthwise } from '../src/backends/tfjs/kernels/depthwise';
 import { useDirectConvs, useFolding } from '../src/backends/tfjs/suffix';
 import { sourceArchitecture } from '../scripts/mnist/sourceModel';
 import { cnn } from './cnnTraining';
@@ -101,8 +103,10 @@ export const run = async (): Promise<void> => {
   for (const [group, left] of Object.entries(GROUPS)) variants[`without the ${group}`] = PACK_KERNELS.filter((k) => !left.has(k));
   const INDIRECT = 'without direct convolutions';
   const UNFOLDED = 'without BatchNorm folding';
+  const COMPOSITE_DEPTHWISE = 'without direct depthwise gradients';
   variants[INDIRECT] = PACK_KERNELS;
   variants[UNFOLDED] = PACK_KERNELS;
+  variants[COMPOSITE_DEPTHWISE] = PACK_KERNELS;
   console.log('transfer() on one wasm thread, training samples/s; three alternating rounds');
   for (const w of WORKLOADS) {
     const rates: Record<string, number[]> = {};
@@ -112,11 +116,13 @@ export const run = async (): Promise<void> => {
         if (E.isLeft(pack)) throw new Error(pack.left.message);
         useDirectConvs(name !== INDIRECT);
         useFolding(name !== UNFOLDED);
+        useDirectDepthwise(name !== COMPOSITE_DEPTHWISE);
         try {
           (rates[name] ??= []).push(await rate(w));
         } finally {
           useDirectConvs(true);
           useFolding(true);
+          useDirectDepthwise(true);
           pack.right.unregister();
         }
       }

@@ -62,6 +62,24 @@ describe('the heap loops', () => {
     expect(wasm.length).toBe(shape.at(-1));
   });
 
+  it.each([
+    [[2, 5, 5, 6], 1, 'same'],
+    [[3, 3, 3, 960], 1, 'same'],
+    [[2, 7, 6, 5], 2, 'valid'],
+  ] as const)('depthwise gradients of %j, stride %i, pad %s: the same bits on both paths', (shape, stride, pad) => {
+    const x = tf.randomNormal([...shape], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const filter = tf.randomNormal([3, 3, shape[3], 1], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const dy = tf.tidy(() => tf.randomNormal(tf.depthwiseConv2d(x, filter, stride, pad).shape, 0, 1, 'float32', 5));
+    const attrs = { strides: [stride, stride], pad, dilations: [1, 1] };
+    const filterGrad = bothPaths(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape: filter.shape }) as tf.Tensor);
+    const inputGrad = bothPaths(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...attrs, inputShape: x.shape }) as tf.Tensor);
+    tf.dispose([x, filter, dy]);
+    expect(filterGrad.wasm).toEqual(filterGrad.ts);
+    expect(inputGrad.wasm).toEqual(inputGrad.ts);
+    expect(filterGrad.wasm.length).toBe(9 * shape[3]);
+    expect(inputGrad.wasm.length).toBe(tf.util.sizeFromShape([...shape]));
+  });
+
   it.each([[[5, 3, 3, 7]], [[4, 4]], [[1, 3]]])('the clipByValue gradient of %j: the same bits on both paths', (shape) => {
     const n = tf.util.sizeFromShape(shape);
     const x = tf.tidy(() => tf.reshape(tf.slice(tf.concat([tf.tensor1d([0, 6, -0, Number.NaN, 7, -1]), tf.randomUniform([n], -3, 9, 'float32', 5)]), 0, n), shape));

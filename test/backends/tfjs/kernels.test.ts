@@ -61,6 +61,9 @@ const DEPTHWISE_CASES: ConvCase[] = [
   conv({ out: 1, dilations: [2, 2] }),
   conv({ out: 2, dilations: [2, 3], pad: 'valid', size: [9, 10] }),
   conv({ out: 1, kernel: [5, 5], pad: 2, size: [8, 8] }),
+  // More channels than one SIMD lane group, and not a multiple of four (the heap path's both loops).
+  conv({ out: 1, n: 3, channels: 9, size: [5, 4] }),
+  conv({ out: 1, channels: 8, strides: [2, 2], size: [6, 6] }),
 ];
 
 /**

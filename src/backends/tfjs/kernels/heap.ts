@@ -27,6 +27,11 @@ export interface HeapLoops {
   clipGradient(dy: number, x: number, out: number, n: number, lo: number, hi: number): void;
   /** One Adam step over n elements: see {@link adamStep}; outputs must not overlap the inputs. */
   adam(x: number, g: number, m: number, v: number, outX: number, outM: number, outV: number, n: number, ...constants: AdamConstants): void;
+  /**
+   * out[t·outStride + k] += a[t·aStride + k] · b[t·bStride + k] for t < count and k < n, each
+   * product rounded to float32 and then added, t in order; strides in bytes (0 stays on one row).
+   */
+  mulAddRun(out: number, outStride: number, a: number, aStride: number, b: number, bStride: number, count: number, n: number): void;
 }
 
 /**
@@ -52,6 +57,13 @@ const typescriptLoops = (backend: WasmBackendInternals): HeapLoops => ({
     const heap = backend.wasm.HEAPF32;
     const at = (offset: number): Float32Array => heap.subarray(offset / 4, offset / 4 + n);
     adamStep({ x: at(x), g: at(g), m: at(m), v: at(v) }, { x: at(outX), m: at(outM), v: at(outV) }, constants);
+  },
+  mulAddRun: (out, outStride, a, aStride, b, bStride, count, n) => {
+    const heap = backend.wasm.HEAPF32;
+    for (let t = 0; t < count; t++) {
+      const [o, x, y] = [(out + t * outStride) / 4, (a + t * aStride) / 4, (b + t * bStride) / 4];
+      for (let k = 0; k < n; k++) heap[o + k] = f32(heap[o + k]! + f32(heap[x + k]! * heap[y + k]!));
+    }
   },
 });
 
@@ -127,6 +139,7 @@ const wasmLoops = (memory: object | undefined): HeapLoops | undefined => {
       sumLeading: exports['sumLeading'] as HeapLoops['sumLeading'],
       clipGradient: exports['clipGradient'] as HeapLoops['clipGradient'],
       adam: exports['adam'] as HeapLoops['adam'],
+      mulAddRun: exports['mulAddRun'] as HeapLoops['mulAddRun'],
     };
     instances.set(memory, loops);
     return loops;

@@ -81,6 +81,48 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $tailLoop))))
 
+  ;; out[t·outStride + k] += a[t·aStride + k] · b[t·bStride + k] for t < count, k < n: each product
+  ;; rounded to float32, then added, t in order (a stride of 0 keeps adding into one row). Strides
+  ;; are in bytes. Four elements at a time, then the rest one by one.
+  (func (export "mulAddRun")
+    (param $out i32) (param $outStride i32) (param $a i32) (param $aStride i32)
+    (param $b i32) (param $bStride i32) (param $count i32) (param $n i32)
+    (local $t i32) (local $i i32) (local $k i32) (local $wide i32) (local $at i32)
+    (local.set $wide (i32.and (local.get $n) (i32.const -4)))
+    (block $runDone
+      (loop $runLoop
+        (br_if $runDone (i32.ge_u (local.get $t) (local.get $count)))
+        (local.set $i (i32.const 0))
+        (block $wideDone
+          (loop $wideLoop
+            (br_if $wideDone (i32.ge_u (local.get $i) (local.get $wide)))
+            (local.set $k (i32.shl (local.get $i) (i32.const 2)))
+            (local.set $at (i32.add (local.get $out) (local.get $k)))
+            (v128.store (local.get $at)
+              (f32x4.add (v128.load (local.get $at))
+                (f32x4.mul
+                  (v128.load (i32.add (local.get $a) (local.get $k)))
+                  (v128.load (i32.add (local.get $b) (local.get $k))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $wideLoop)))
+        (block $tailDone
+          (loop $tailLoop
+            (br_if $tailDone (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $k (i32.shl (local.get $i) (i32.const 2)))
+            (local.set $at (i32.add (local.get $out) (local.get $k)))
+            (f32.store (local.get $at)
+              (f32.add (f32.load (local.get $at))
+                (f32.mul
+                  (f32.load (i32.add (local.get $a) (local.get $k)))
+                  (f32.load (i32.add (local.get $b) (local.get $k))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $tailLoop)))
+        (local.set $out (i32.add (local.get $out) (local.get $outStride)))
+        (local.set $a (i32.add (local.get $a) (local.get $aStride)))
+        (local.set $b (i32.add (local.get $b) (local.get $bStride)))
+        (local.set $t (i32.add (local.get $t) (i32.const 1)))
+        (br $runLoop))))
+
   ;; One Adam step (Kingma & Ba, "Adam: A Method for Stochastic Optimization", 2015, Algorithm 1),
   ;; in the order of operations of tfjs-core's AdamOptimizer, each rounded to float32 as its kernels
   ;; round them, for i < n:

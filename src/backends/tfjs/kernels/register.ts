@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { either as E } from 'fp-ts';
 import { backendFailure, invalidArgument, notSupported, type TransferError } from '../../../core/errors';
 import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput } from './conv';
+import { depthwiseFilterGradOnHeap, depthwiseInputGradOnHeap, directDepthwise } from './depthwise';
 import { ADAM_KERNEL, adamKernel } from './adam';
 import { CLIP_GRADIENT, clipGradientKernel, releaseClipGradient, useClipGradient } from './clipGradient';
 import { byteOffset, heapLoops, isHeapBackend, type WasmBackendInternals } from './heap';
@@ -42,6 +43,10 @@ const convInfo = (inShape: ReadonlyArray<number>, filterShape: ReadonlyArray<num
     attrs['dimRoundingMode'] as 'floor' | 'round' | 'ceil' | undefined,
     depthwise,
   );
+
+/** Whether a kernel can run on the wasm heap: NHWC float32 tensors the backend holds. */
+const onHeap = (backend: unknown, attrs: tf.NamedAttrMap | undefined, tensors: ReadonlyArray<tf.TensorInfo>): backend is WasmBackendInternals =>
+  isHeapBackend(backend) && dataFormatOf(attrs ?? {}) === 'NHWC' && tensors.every((t) => t.dtype === 'float32' && backend.dataIdMap.get(t.dataId) !== undefined);
 
 /** The kernels the pack can register. */
 export type PackKernel =
@@ -99,12 +104,38 @@ const factories: Record<PackKernel, Factory> = {
   Conv2DBackpropInput: kernel('Conv2DBackpropInput', (calls, { dy, filter }, attrs) =>
     conv2DBackpropInput(calls, dy!, filter!, convInfo(attrs['inputShape'] as number[], filter!.shape, attrs, false)),
   ),
-  DepthwiseConv2dNativeBackpropFilter: kernel('DepthwiseConv2dNativeBackpropFilter', (calls, { x, dy }, attrs) =>
-    depthwiseBackpropFilter(calls, x!, dy!, convInfo(x!.shape, attrs['filterShape'] as number[], attrs, true)),
-  ),
-  DepthwiseConv2dNativeBackpropInput: kernel('DepthwiseConv2dNativeBackpropInput', (calls, { dy, filter }, attrs) =>
-    depthwiseBackpropInput(calls, dy!, filter!, convInfo(attrs['inputShape'] as number[], filter!.shape, attrs, true)),
-  ),
+  // On the wasm heap, with a channel multiplier of 1, both depthwise gradients run directly
+  // (depthwise.ts); elsewhere they are built from the backend's depthwise convolution (conv.ts).
+  DepthwiseConv2dNativeBackpropFilter: (original) => {
+    const composite = kernel('DepthwiseConv2dNativeBackpropFilter', (calls, { x, dy }, attrs) =>
+      depthwiseBackpropFilter(calls, x!, dy!, convInfo(x!.shape, attrs['filterShape'] as number[], attrs, true)),
+    )(original);
+    return (args) => {
+      const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const filterShape = args.attrs?.['filterShape'] as number[];
+      const backend = args.backend;
+      if (!directDepthwise() || !onHeap(backend, args.attrs, [x, dy]) || filterShape[3] !== 1) return composite(args);
+      const info = convInfo(x.shape, filterShape, args.attrs!, true);
+      const out = backend.makeOutput([...filterShape], 'float32');
+      depthwiseFilterGradOnHeap(heapLoops(backend), backend.wasm.HEAPF32, byteOffset(backend, x), byteOffset(backend, dy), byteOffset(backend, out), info);
+      return out;
+    };
+  },
+  DepthwiseConv2dNativeBackpropInput: (original) => {
+    const composite = kernel('DepthwiseConv2dNativeBackpropInput', (calls, { dy, filter }, attrs) =>
+      depthwiseBackpropInput(calls, dy!, filter!, convInfo(attrs['inputShape'] as number[], filter!.shape, attrs, true)),
+    )(original);
+    return (args) => {
+      const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+      const inputShape = args.attrs?.['inputShape'] as number[];
+      const backend = args.backend;
+      if (!directDepthwise() || !onHeap(backend, args.attrs, [dy, filter]) || filter.shape[3] !== 1) return composite(args);
+      const info = convInfo(inputShape, filter.shape, args.attrs!, true);
+      const out = backend.makeOutput([...inputShape], 'float32');
+      depthwiseInputGradOnHeap(heapLoops(backend), backend.wasm.HEAPF32, byteOffset(backend, dy), byteOffset(backend, filter), byteOffset(backend, out), info);
+      return out;
+    };
+  },
   // A matrix product with a transpose flag runs an order of magnitude slower on wasm than an
   // explicit transpose followed by a plain product; dense-layer gradients pass those flags.
   BatchMatMul: (original) => (args) => {
