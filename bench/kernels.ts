@@ -2,7 +2,7 @@
  * Each kernel of transferkit's pack against the stock kernel it replaces, on the shapes of a small
  * MNIST CNN and of MobileNetV2's blocks, on cpu and wasm: median ms of 5 calls, side by side.
  * `KERNEL_PACK` lists a replacement only where this measured it faster.
- * Run: npm run bench -- kernels
+ * Run: npm run bench -- kernels   (KERNELS_BACKENDS=wasm for wasm only: cpu's stock kernels take minutes)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -118,7 +118,7 @@ export const timeKernel = (c: Case): number | string => {
 
 export const run = async (): Promise<void> => {
   console.log('Stock kernel vs transferkit kernel pack, median ms of 5 calls after a warm-up');
-  for (const backend of ['wasm', 'cpu']) {
+  for (const backend of (process.env['KERNELS_BACKENDS'] ?? 'wasm,cpu').split(',')) {
     await tf.setBackend(backend);
     const stock = CASES.map(timeKernel);
     // Every kernel, on both backends: this is what decides which ones KERNEL_PACK lists.
