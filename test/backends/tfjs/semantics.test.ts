@@ -391,6 +391,29 @@ describe('7. long work: progress, abort within a batch, nothing leaks', () => {
 });
 
 describe('the backbone and the result', () => {
+  it('copies a pretrained source whole: its weights, and its layers as they describe themselves', () =>
+    withModel(mobileNetLike, [8, 8, 3], async (model) => {
+      const backbone = ok(fromLayersModel(model));
+      const spec = { tap: backbone.layers[backbone.top]!, head: { hidden: [], dropout: 0 }, classes: 3, pooling: 'average' as const, start: 'pretrained' as const, seed: 1 };
+      const built = ok(await backbone.build(spec)());
+      let saved: tf.io.ModelArtifacts | undefined;
+      ok(await built.save(tf.io.withSaveHandler(async (artifacts) => ((saved = artifacts), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })))());
+      const weights = built.weights();
+      built.dispose();
+      type Topology = { config: { layers: Array<{ config: { name: string } }> } };
+      const configs = (t: unknown) => new Map((t as Topology).config.layers.map((l) => [l.config.name, l.config]));
+      const source = configs(model.toJSON(null, false));
+      const copied = [...configs(saved!.modelTopology)].filter(([name]) => source.has(name));
+      // Every layer up to the top (the classifier is left out), with its initialisers as the source's.
+      expect(copied.map(([name]) => name)).toEqual([...source.keys()].filter((name) => name !== 'classifier'));
+      for (const [name, config] of copied) expect(config, name).toEqual(source.get(name));
+      expect(JSON.stringify(source.get('stem_conv'))).toContain('kernel_initializer');
+      const original = snapshot(model);
+      const shared = [...weights.keys()].filter((k) => original.has(k));
+      expect(shared.length).toBeGreaterThanOrEqual(10);
+      for (const key of shared) expect(weights.get(key), key).toEqual(original.get(key));
+    }));
+
   it('finds the top feature layer below the classifier, or takes the one given', () => {
     const dense = denseModel();
     const mobile = mobileNetLike();
