@@ -183,10 +183,10 @@ const cache = (prefix: CompiledPrefix, crossing: ReadonlyArray<SymbolicTensor>, 
   fillStores(crossing, store, (append) => forEachBatch(prefix, x, batchSize, (outputs) => outputs.forEach((o, k) => append(k, o.dataSync() as Float32Array))));
 
 /**
- * {@link cache} on other threads: batch b goes to thread b mod `count`, each thread with up to two
- * batches in flight, and the rows are appended in input order as their batches come back, so the
- * stores hold what this thread would have computed, and memory holds at most two batches per thread
- * beyond the stores.
+ * {@link cache} on other threads: each thread keeps up to two batches in flight and takes the next
+ * batch as soon as it ends one (a slower thread gets fewer), while at most two batches per thread
+ * are out beyond the stores; the rows are appended in input order as their batches come back, so
+ * the stores hold what this thread would have computed.
  */
 const cacheOnThreads = (
   threads: PrefixThreads,
@@ -200,9 +200,7 @@ const cacheOnThreads = (
   fillStores(crossing, store, async (append) => {
     const n = x.shape[0]!;
     const batches = Math.ceil(n / batchSize);
-    // A thread starts its next batch as soon as it ends one, with no wait for the others, while
-    // this thread reads out the rows after it.
-    const ask = (b: number): Promise<Float32Array[]> => {
+    const ask = (thread: number, b: number): Promise<Float32Array[]> => {
       const from = b * batchSize;
       const size = Math.min(batchSize, n - from);
       const part = tf.slice(x, from, size);
@@ -212,22 +210,44 @@ const cacheOnThreads = (
       } finally {
         part.dispose();
       }
-      return threads.run(b % count, { outputs: refs, data, shape: [size, ...x.shape.slice(1)], batchSize });
+      return threads.run(thread, { outputs: refs, data, shape: [size, ...x.shape.slice(1)], batchSize });
     };
-    const inFlight = new Map<number, Promise<Float32Array[]>>();
+    const finished = new Map<number, Float32Array[]>();
+    const running = new Set<Promise<void>>();
+    /** A slot per batch a thread may hold: thread t twice. */
+    const free = Array.from({ length: 2 * count }, (_, i) => i % count);
     let next = 0;
-    try {
-      for (; next < Math.min(batches, 2 * count); next++) inFlight.set(next, ask(next));
-      for (let b = 0; b < batches; b++) {
-        const rows = await inFlight.get(b)!;
-        inFlight.delete(b);
-        rows.forEach((r, k) => append(k, r));
-        if (next < batches) inFlight.set(next, ask(next++));
-      }
-    } catch (thrown) {
-      await Promise.allSettled(inFlight.values()); // no thread is left mid-request
-      throw thrown;
-    }
+    let appended = 0;
+    let failure: { thrown: unknown } | undefined;
+    await new Promise<void>((resolve) => {
+      const pump = (): void => {
+        while (failure === undefined && free.length > 0 && next < batches && next - appended < 2 * count) {
+          const thread = free.shift()!;
+          const b = next++;
+          const job = (async () => {
+            try {
+              finished.set(b, await ask(thread, b));
+              for (; finished.has(appended); appended++) {
+                finished.get(appended)!.forEach((r, k) => append(k, r));
+                finished.delete(appended);
+              }
+            } catch (thrown) {
+              failure ??= { thrown };
+            }
+          })();
+          running.add(job);
+          void job.then(() => {
+            running.delete(job);
+            free.push(thread);
+            pump();
+          });
+        }
+        // Done once every batch is appended, or, after a failure, once no thread is mid-request.
+        if (failure === undefined ? appended === batches : running.size === 0) resolve();
+      };
+      pump();
+    });
+    if (failure !== undefined) throw failure.thrown;
   });
 
 const gatherRows = (c: Cached, indices: Int32Array): tf.Tensor => {
