@@ -2,6 +2,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import { described, invalidArgument, shapeMismatch, type TransferError } from '../../core/errors';
+import { byteOffset, heapLoops, isHeapBackend } from './kernels/heap';
+
+/**
+ * Whether every value of a float tensor is finite: one pass on the wasm heap (heap.wat), else two
+ * kernels (tf.isFinite then tf.all), which took 20–80 ms for 500 images of 96² × 3 on wasm.
+ */
+const allFinite = (x: tf.Tensor): boolean => {
+  const backend = tf.backend();
+  if (isHeapBackend(backend) && backend.dataIdMap.get(x.dataId) !== undefined) return heapLoops(backend).allFinite(byteOffset(backend, x), x.size) === 1;
+  return tf.tidy(() => tf.all(tf.isFinite(x)).dataSync()[0] === 1);
+};
 
 const shapeText = (shape: ReadonlyArray<number | null>): string => `[${shape.map((d) => (d === null ? 'N' : String(d))).join(', ')}]`;
 
@@ -18,7 +29,7 @@ export const checkInputs = (model: tfl.LayersModel, x: unknown, path = 'x'): E.E
   const fits = x.rank === expected.length && expected.every((d, i) => d === null || d === x.shape[i]);
   if (!fits) return E.left(shapeMismatch(path, `shape ${shapeText(expected)} (the model's input)`, `shape ${shapeText(x.shape)}`));
   if (x.shape[0] === 0) return E.left(invalidArgument(path, 'at least one example', described('an empty batch')));
-  const finite = tf.tidy(() => tf.all(tf.isFinite(x)).dataSync()[0] === 1);
+  const finite = x.dtype === 'int32' || allFinite(x);
   if (!finite) {
     const row = tf.tidy(() => {
       const bad = tf.any(tf.reshape(tf.logicalNot(tf.isFinite(x)), [x.shape[0]!, -1]), 1);

@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { registerTransferKernels, type RegisteredKernels } from 'transferkit/tfjs';
 import { assemble, MODULES, source } from '../../../scripts/buildWasm';
-import { heapLoops, isHeapBackend, useHeapWasm } from '../../../src/backends/tfjs/kernels/heap';
+import { byteOffset, heapLoops, isHeapBackend, useHeapWasm } from '../../../src/backends/tfjs/kernels/heap';
 import { ok } from '../../fixtures/either';
 
 let pack: RegisteredKernels;
@@ -78,6 +78,30 @@ describe('the heap loops', () => {
     expect(inputGrad.wasm).toEqual(inputGrad.ts);
     expect(filterGrad.wasm.length).toBe(9 * shape[3]);
     expect(inputGrad.wasm.length).toBe(tf.util.sizeFromShape([...shape]));
+  });
+
+  it('tell whether all values are finite, on both paths, wherever a NaN or an infinity is', () => {
+    const backend = tf.backend();
+    if (!isHeapBackend(backend)) throw new Error('not the wasm backend');
+    const check = (values: number[]): [number, number] => {
+      const x = tf.tensor1d(values, 'float32');
+      const at = byteOffset(backend, x);
+      try {
+        useHeapWasm(false);
+        const ts = heapLoops(backend).allFinite(at, values.length);
+        useHeapWasm(true);
+        return [ts, heapLoops(backend).allFinite(at, values.length)];
+      } finally {
+        x.dispose();
+      }
+    };
+    const finite = Array.from({ length: 11 }, (_, i) => (i - 5) * 1e30);
+    expect(check(finite)).toEqual([1, 1]);
+    expect(check([-0, 3.4e38, -3.4e38, 1e-45])).toEqual([1, 1]);
+    // In the SIMD part (the first eight) and in the tail (the last three).
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      for (const where of [0, 5, 9, 10]) expect(check(finite.map((v, i) => (i === where ? bad : v))), `${bad} at ${where}`).toEqual([0, 0]);
+    }
   });
 
   it.each([[[5, 3, 3, 7]], [[4, 4]], [[1, 3]]])('the clipByValue gradient of %j: the same bits on both paths', (shape) => {

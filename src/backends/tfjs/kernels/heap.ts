@@ -32,6 +32,8 @@ export interface HeapLoops {
    * product rounded to float32 and then added, t in order; strides in bytes (0 stays on one row).
    */
   mulAddRun(out: number, outStride: number, a: number, aStride: number, b: number, bStride: number, count: number, n: number): void;
+  /** 1 if every one of the n floats at x is finite, else 0. */
+  allFinite(x: number, n: number): number;
 }
 
 /**
@@ -64,6 +66,11 @@ const typescriptLoops = (backend: WasmBackendInternals): HeapLoops => ({
       const [o, x, y] = [(out + t * outStride) / 4, (a + t * aStride) / 4, (b + t * bStride) / 4];
       for (let k = 0; k < n; k++) heap[o + k] = f32(heap[o + k]! + f32(heap[x + k]! * heap[y + k]!));
     }
+  },
+  allFinite: (x, n) => {
+    const heap = backend.wasm.HEAPF32;
+    for (let i = x / 4; i < x / 4 + n; i++) if (!Number.isFinite(heap[i]!)) return 0;
+    return 1;
   },
 });
 
@@ -140,6 +147,7 @@ const wasmLoops = (memory: object | undefined): HeapLoops | undefined => {
       clipGradient: exports['clipGradient'] as HeapLoops['clipGradient'],
       adam: exports['adam'] as HeapLoops['adam'],
       mulAddRun: exports['mulAddRun'] as HeapLoops['mulAddRun'],
+      allFinite: exports['allFinite'] as HeapLoops['allFinite'],
     };
     instances.set(memory, loops);
     return loops;

@@ -123,6 +123,29 @@
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
         (br $runLoop))))
 
+  ;; 1 if every x[i], i < n, is finite, else 0: x − x is 0 for a finite x and NaN for ±∞ or NaN.
+  (func (export "allFinite") (param $x i32) (param $n i32) (result i32)
+    (local $i i32) (local $wide i32) (local $v v128) (local $bad v128) (local $s f32)
+    (local.set $wide (i32.and (local.get $n) (i32.const -4)))
+    (block $wideDone
+      (loop $wideLoop
+        (br_if $wideDone (i32.ge_u (local.get $i) (local.get $wide)))
+        (local.set $v (v128.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $v (f32x4.sub (local.get $v) (local.get $v)))
+        (local.set $bad (v128.or (local.get $bad) (f32x4.ne (local.get $v) (local.get $v))))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $wideLoop)))
+    (if (v128.any_true (local.get $bad)) (then (return (i32.const 0))))
+    (block $tailDone
+      (loop $tailLoop
+        (br_if $tailDone (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $s (f32.load (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $s (f32.sub (local.get $s) (local.get $s)))
+        (if (f32.ne (local.get $s) (local.get $s)) (then (return (i32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $tailLoop)))
+    (i32.const 1))
+
   ;; One Adam step (Kingma & Ba, "Adam: A Method for Stochastic Optimization", 2015, Algorithm 1),
   ;; in the order of operations of tfjs-core's AdamOptimizer, each rounded to float32 as its kernels
   ;; round them, for i < n:
