@@ -29,6 +29,7 @@ import { deriveSeed } from '../../core/random';
 import { memoryRowStore, type RowStore, type RowStoreFactory } from '../../core/rowStore';
 import { compilePrefix, forEachBatch, type CompiledPrefix } from './compile';
 import { adam } from './kernels/adam';
+import { byteOffset, isHeapBackend } from './kernels/heap';
 import { applyPolicy, replay, split, type Layer, type SymbolicTensor } from './graph';
 import { applySuffix } from './suffix';
 
@@ -40,6 +41,22 @@ import { applySuffix } from './suffix';
 export const ownedValues = (t: tf.Tensor): Float32Array => {
   const values = t.dataSync() as Float32Array;
   return tf.getBackend() === 'wasm' ? values : values.slice();
+};
+
+/**
+ * Copies a float tensor's values into `out` (of its size) and returns `out`: on wasm straight from
+ * the backend's heap, with no array in between; elsewhere through `dataSync`. Reusing `out` step
+ * after step spares the garbage collector megabytes of arrays per step.
+ */
+export const readInto = (t: tf.Tensor, out: Float32Array): Float32Array => {
+  const backend = tf.backend();
+  if (isHeapBackend(backend) && backend.dataIdMap.get(t.dataId) !== undefined) {
+    const at = byteOffset(backend, t) / 4;
+    out.set(backend.wasm.HEAPF32.subarray(at, at + t.size));
+  } else {
+    out.set(t.dataSync() as Float32Array);
+  }
+  return out;
 };
 
 /** What a session needs of a transfer model. */
@@ -92,7 +109,11 @@ export interface ShareRequest {
 }
 
 export interface ShareResult {
-  /** Gradients in {@link ShareSpec.trained} order. */
+  /**
+   * Gradients in {@link ShareSpec.trained} order. A share may write them into the request's weight
+   * arrays and return those: the session hands a share's returned arrays back to it as the next
+   * request's weights, so the same few megabytes go back and forth instead of new ones each step.
+   */
   readonly grads: ReadonlyArray<Float32Array>;
   /** Cross-entropy summed over the share's rows, and how many it classified right. */
   readonly lossSum: number;
@@ -319,6 +340,8 @@ export class TfjsPhaseSession implements PhaseSession {
   /** The trainable weights' keys (`layer/weight`), in the order of `#variables`. */
   readonly #keys: string[];
   #shares: ReadonlyArray<GradientShare> = [];
+  /** Per share, the arrays it returned with its last gradients, to carry its next weights. */
+  #spare: Array<ReadonlyArray<Float32Array> | undefined> = [];
 
   constructor(
     private readonly parts: Parts,
@@ -422,9 +445,9 @@ export class TfjsPhaseSession implements PhaseSession {
     const c = this.cached.train!;
     const seed = deriveSeed(this.args.seed, stepNumber);
     const pending: Array<Promise<ShareResult>> = [];
+    /** The shares asked, in `pending`'s order. */
+    const asked: number[] = [];
     try {
-      const weights = this.#variables.map(ownedValues);
-      const last = this.#shares.length - 1;
       this.#shares.forEach((share, k) => {
         const part = indices.subarray((k + 1) * size, Math.min(n, (k + 2) * size));
         if (part.length === 0) return;
@@ -433,8 +456,12 @@ export class TfjsPhaseSession implements PhaseSession {
           r.store.gather(part, out);
           return out;
         });
-        // Each share gets arrays of its own: the last the ones read out, the others copies.
-        pending.push(share.compute({ weights: k === last ? weights : weights.map((w) => w.slice()), rows, count: part.length, labels: Int32Array.from(part, (i) => c.labels[i]!), scale: part.length / n, seed: deriveSeed(seed, k + 1) }));
+        // Each share gets arrays of its own: the ones it returned last step, or new ones.
+        const spare = this.#spare[k];
+        this.#spare[k] = undefined;
+        const weights = this.#variables.map((v, i) => readInto(v, spare?.[i]?.length === v.size ? spare[i]! : new Float32Array(v.size)));
+        asked.push(k);
+        pending.push(share.compute({ weights, rows, count: part.length, labels: Int32Array.from(part, (i) => c.labels[i]!), scale: part.length / n, seed: deriveSeed(seed, k + 1) }));
       });
       // This thread's part, while the others compute theirs.
       let loss = Number.NaN;
@@ -460,6 +487,8 @@ export class TfjsPhaseSession implements PhaseSession {
           });
           this.#optimizer.applyGradients(total);
         });
+        // Read into tensors above: the arrays go back to their shares as the next weights.
+        results.forEach((r, j) => (this.#spare[asked[j]!] = r.grads));
       } finally {
         tf.dispose(Object.values(ownGrads));
       }

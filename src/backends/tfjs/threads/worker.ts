@@ -12,7 +12,7 @@ import { either as E } from 'fp-ts';
 import { compilePrefix, forEachBatch, type CompiledPrefix } from '../compile';
 import { fromLayersModel, type TfjsBackbone } from '../fromLayersModel';
 import { release, type SymbolicTensor } from '../graph';
-import { ownedValues, partLoss, weightKey, type TensorRef } from '../session';
+import { partLoss, readInto, weightKey, type TensorRef } from '../session';
 import { setupBackend } from '../setup';
 import { registerTransferKernels } from '../kernels/register';
 import type { ComputeRequest, EmbedRequest, EndTrainRequest, MemoryRequest, PrefixDoneRequest, PrefixRequest, TrainingSetup, TrainRequest, WorkerMessage, WorkerSetup } from './protocol';
@@ -182,7 +182,9 @@ const compute = (trainer: Trainer, request: ComputeRequest): void => {
         }),
       trainer.variables,
     );
-    grads = trainer.variables.map((v) => ownedValues(g[v.name]!));
+    // Into the arrays the weights came in (they are this thread's now): the caller sends them back
+    // with the next weights, so no new arrays are made step after step.
+    grads = trainer.variables.map((v, i) => readInto(g[v.name]!, request.weights[i]!));
   });
   post({ kind: 'computed', id: request.id, grads, lossSum, correct }, grads.map((x) => x.buffer as ArrayBuffer));
 };
