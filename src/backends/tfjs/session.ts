@@ -34,14 +34,11 @@ import { applyPolicy, replay, split, type Layer, type SymbolicTensor } from './g
 import { applySuffix } from './suffix';
 
 /**
- * A float tensor's values in an array nothing else holds, which may be transferred to another
- * thread: wasm reads out a copy already (the one copy this saves is 1.5–2.5 ms for the 3.5 MB of
- * MobileNetV2's last block); the cpu backend hands out its own storage, which is copied.
+ * A float tensor holding a copy of `values`, so the array can be reused or moved to another thread
+ * at once: wasm copies it into its heap anyway; the cpu backend would keep the array itself.
  */
-export const ownedValues = (t: tf.Tensor): Float32Array => {
-  const values = t.dataSync() as Float32Array;
-  return tf.getBackend() === 'wasm' ? values : values.slice();
-};
+export const tensorOf = (values: Float32Array, shape: ReadonlyArray<number>): tf.Tensor =>
+  tf.tensor(tf.getBackend() === 'wasm' ? values : values.slice(), [...shape], 'float32');
 
 /**
  * Copies a float tensor's values into `out` (of its size) and returns `out`: on wasm straight from
@@ -158,7 +155,14 @@ export interface TensorRef {
 export interface PrefixThreads {
   /** How many threads there are (0 once they have stopped). */
   readonly count: number;
-  run(thread: number, request: { readonly outputs: ReadonlyArray<TensorRef>; readonly data: Float32Array; readonly shape: number[]; readonly batchSize: number }): Promise<Float32Array[]>;
+  /**
+   * The prefix's outputs for a batch (`data`, which the thread owns from then on), one array per
+   * output; `data` comes back with them, to be reused for another batch.
+   */
+  run(
+    thread: number,
+    request: { readonly outputs: ReadonlyArray<TensorRef>; readonly data: Float32Array; readonly shape: number[]; readonly batchSize: number },
+  ): Promise<{ readonly rows: Float32Array[]; readonly data: Float32Array }>;
   /** The phase's caching is over: the threads free what they compiled for it. */
   done(): Promise<void>;
 }
@@ -221,17 +225,22 @@ const cacheOnThreads = (
   fillStores(crossing, store, async (append) => {
     const n = x.shape[0]!;
     const batches = Math.ceil(n / batchSize);
-    const ask = (thread: number, b: number): Promise<Float32Array[]> => {
+    /** Input arrays the threads have sent back, to read the next batches into. */
+    const spare: Float32Array[] = [];
+    const ask = async (thread: number, b: number): Promise<Float32Array[]> => {
       const from = b * batchSize;
       const size = Math.min(batchSize, n - from);
       const part = tf.slice(x, from, size);
       let data: Float32Array;
       try {
-        data = ownedValues(part);
+        const reuse = spare.findIndex((a) => a.length === part.size);
+        data = readInto(part, reuse < 0 ? new Float32Array(part.size) : spare.splice(reuse, 1)[0]!);
       } finally {
         part.dispose();
       }
-      return threads.run(thread, { outputs: refs, data, shape: [size, ...x.shape.slice(1)], batchSize });
+      const answer = await threads.run(thread, { outputs: refs, data, shape: [size, ...x.shape.slice(1)], batchSize });
+      spare.push(answer.data);
+      return answer.rows;
     };
     const finished = new Map<number, Float32Array[]>();
     const running = new Set<Promise<void>>();
@@ -483,7 +492,7 @@ export class TfjsPhaseSession implements PhaseSession {
         tf.tidy(() => {
           const total: tf.NamedTensorMap = {};
           this.#variables.forEach((v, i) => {
-            total[v.name] = results.reduce((sum, r) => tf.add(sum, tf.tensor(r.grads[i]!, v.shape)), ownGrads[v.name]!);
+            total[v.name] = results.reduce((sum, r) => tf.add(sum, tensorOf(r.grads[i]!, v.shape)), ownGrads[v.name]!);
           });
           this.#optimizer.applyGradients(total);
         });

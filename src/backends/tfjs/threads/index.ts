@@ -290,8 +290,8 @@ export const withThreads =
         return open ? threads.length : 0; // once closed, phases cache on the caller's thread
       },
       run: async (i, r) => {
-        const answer = await request(threads[i]!, { kind: 'prefix', ...r } satisfies Omit<PrefixRequest, 'id'>, [r.data.buffer as ArrayBuffer]);
-        return answered(answer, 'prefixed').rows;
+        const answer = answered(await request(threads[i]!, { kind: 'prefix', ...r } satisfies Omit<PrefixRequest, 'id'>, [r.data.buffer as ArrayBuffer]), 'prefixed');
+        return { rows: answer.rows, data: answer.data };
       },
       done: async () => {
         await Promise.allSettled(threads.map((thread) => request(thread, { kind: 'prefix-done' }, [])));

@@ -80,7 +80,7 @@ export type WorkerMessage =
   | { readonly kind: 'ready' }
   | { readonly kind: 'failed'; readonly message: string }
   | { readonly kind: 'embedded'; readonly id: number; readonly rows: number; readonly cols: number; readonly data: Float32Array }
-  | { readonly kind: 'prefixed'; readonly id: number; readonly rows: Float32Array[] }
+  | { readonly kind: 'prefixed'; readonly id: number; readonly rows: Float32Array[]; readonly data: Float32Array }
   | { readonly kind: 'training'; readonly id: number }
   | { readonly kind: 'memory'; readonly id: number; readonly tensors: number }
   | { readonly kind: 'ended'; readonly id: number }

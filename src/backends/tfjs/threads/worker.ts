@@ -12,7 +12,7 @@ import { either as E } from 'fp-ts';
 import { compilePrefix, forEachBatch, type CompiledPrefix } from '../compile';
 import { fromLayersModel, type TfjsBackbone } from '../fromLayersModel';
 import { release, type SymbolicTensor } from '../graph';
-import { partLoss, readInto, weightKey, type TensorRef } from '../session';
+import { partLoss, readInto, tensorOf, weightKey, type TensorRef } from '../session';
 import { setupBackend } from '../setup';
 import { registerTransferKernels } from '../kernels/register';
 import type { ComputeRequest, EmbedRequest, EndTrainRequest, MemoryRequest, PrefixDoneRequest, PrefixRequest, TrainingSetup, TrainRequest, WorkerMessage, WorkerSetup } from './protocol';
@@ -92,33 +92,36 @@ const prefixFor = (model: tfl.LayersModel, outputs: ReadonlyArray<TensorRef>): N
   return compiled;
 };
 
-/** The prefix's outputs (pooled where asked) for the request's rows, one array per output. */
+/**
+ * The prefix's outputs (pooled where asked) for the request's rows, one array per output, read
+ * straight into them; the request's input array goes back with them, for the caller's next batch.
+ */
 const runPrefix = (model: tfl.LayersModel, request: PrefixRequest): void => {
   const { prefix, pools } = prefixFor(model, request.outputs);
-  const x = tf.tensor(request.data, request.shape, 'float32');
+  const count = request.shape[0]!;
+  const rows: Float32Array[] = [];
+  const x = tensorOf(request.data, request.shape);
   try {
-    const parts: Float32Array[][] = request.outputs.map(() => []);
-    forEachBatch(prefix, x, request.batchSize, (outs) =>
+    let done = 0;
+    forEachBatch(prefix, x, request.batchSize, (outs) => {
+      const n = outs[0]!.shape[0]!;
       outs.forEach((o, k) => {
         const pool = pools[k];
         const pooled = pool === undefined ? o : (pool.apply(o, { training: false }) as tf.Tensor);
         try {
-          // Only read, into the rows below: no copy of its own needed.
-          parts[k]!.push(pooled.dataSync() as Float32Array);
+          const per = pooled.size / n;
+          rows[k] ??= new Float32Array(count * per);
+          readInto(pooled, rows[k]!.subarray(done * per, (done + n) * per));
         } finally {
           if (pooled !== o) pooled.dispose();
         }
-      }),
-    );
-    const rows = parts.map((chunks) => {
-      const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
-      chunks.reduce((at, c) => (out.set(c, at), at + c.length), 0);
-      return out;
+      });
+      done += n;
     });
-    post({ kind: 'prefixed', id: request.id, rows }, rows.map((r) => r.buffer as ArrayBuffer));
   } finally {
     x.dispose();
   }
+  post({ kind: 'prefixed', id: request.id, rows, data: request.data }, [...rows.map((r) => r.buffer as ArrayBuffer), request.data.buffer as ArrayBuffer]);
 };
 
 /** A phase's trainable part, loaded, with its trainable variables in the caller's order. */
@@ -162,7 +165,8 @@ const endTrainer = (phase: number): void => {
 /** The gradient of scale × the mean cross-entropy over the request's rows, at the caller's weights. */
 const compute = (trainer: Trainer, request: ComputeRequest): void => {
   trainer.variables.forEach((v, i) => {
-    const value = tf.tensor(request.weights[i]!, v.shape);
+    // A copy: the arrays carry the gradients back.
+    const value = tensorOf(request.weights[i]!, v.shape);
     v.assign(value);
     value.dispose();
   });
