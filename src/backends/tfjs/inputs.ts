@@ -6,7 +6,7 @@ import { byteOffset, heapLoops, isHeapBackend } from './kernels/heap';
 
 /**
  * Whether every value of a float tensor is finite: one pass on the wasm heap (heap.wat), else two
- * kernels (tf.isFinite then tf.all), which took 20–80 ms for 500 images of 96² × 3 on wasm.
+ * kernels (tf.isFinite then tf.all), which took 20–90 ms for 500 images of 96² × 3 on wasm.
  */
 const allFinite = (x: tf.Tensor): boolean => {
   const backend = tf.backend();

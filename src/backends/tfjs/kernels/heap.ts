@@ -1,8 +1,9 @@
 /**
- * Loops of the kernel pack that run on tfjs-backend-wasm's heap, in place: the WebAssembly SIMD
- * module of heap.wat, instantiated on the backend's own memory (one instance per memory), or,
- * where that cannot be done (no WebAssembly SIMD, or a backend that does not expose its memory),
- * the TypeScript loops here, which compute the same numbers in the same order.
+ * Loops of the kernel pack (and of the input check, inputs.ts) that run on tfjs-backend-wasm's
+ * heap, in place: the WebAssembly SIMD module of heap.wat, instantiated on the backend's own
+ * memory (one instance per memory), or, where that cannot be done (no WebAssembly SIMD, or a
+ * backend that does not expose its memory), the TypeScript loops here, which compute the same
+ * numbers in the same order.
  *
  * Addresses are in float32 elements (byte offset / 4) for the TypeScript loops and in bytes for
  * the module.

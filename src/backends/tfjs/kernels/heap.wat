@@ -1,6 +1,7 @@
-;; Element-wise loops of the kernel pack that run straight on tfjs-backend-wasm's heap: this module
-;; imports the backend's own memory, so its arguments are the byte addresses of tensors the backend
-;; already holds, and nothing is copied. 128-bit SIMD: four float32 lanes per instruction.
+;; Loops of the kernel pack (and of the input check) that run straight on tfjs-backend-wasm's heap:
+;; this module imports the backend's own memory, so its arguments are the byte addresses of tensors
+;; the backend already holds, and nothing is copied. 128-bit SIMD: four float32 lanes per
+;; instruction.
 ;;
 ;; Each function computes exactly what its TypeScript twin in heap.ts computes, in the same order
 ;; of additions, so the two agree to the bit.
