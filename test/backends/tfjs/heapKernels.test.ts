@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerTransferKernels, type RegisteredKernels } from 'transferkit/tfjs';
 import { assemble, MODULES, source } from '../../../scripts/buildWasm';
 import { byteOffset, heapLoops, isHeapBackend, useHeapWasm } from '../../../src/backends/tfjs/kernels/heap';
@@ -78,6 +78,25 @@ describe('the heap loops', () => {
     expect(inputGrad.wasm).toEqual(inputGrad.ts);
     expect(filterGrad.wasm.length).toBe(9 * shape[3]);
     expect(inputGrad.wasm.length).toBe(tf.util.sizeFromShape([...shape]));
+  });
+
+  it('release their output when they fail, so a failed kernel leaves no data buffer behind', () => {
+    const x = tf.randomNormal([2, 5, 5, 6], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const dy = tf.randomNormal([2, 5, 5, 6], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const pooled = tf.zeros([2, 2, 2, 6]);
+    const buffers = tf.backend().numDataIds();
+    // Both heap kernels zero their output first: make that fail.
+    const fill = vi.spyOn(Float32Array.prototype, 'fill').mockImplementation(() => {
+      throw new Error('no fill');
+    });
+    try {
+      expect(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: [1, 1], pad: 'same', dilations: [1, 1], filterShape: [3, 3, 6, 1] })).toThrow('no fill');
+      expect(() => tf.engine().runKernel('MaxPoolGrad', { dy: pooled, input: x, output: pooled }, { filterSize: 2, strides: 2, pad: 'valid' })).toThrow('no fill');
+    } finally {
+      fill.mockRestore();
+    }
+    expect(tf.backend().numDataIds()).toBe(buffers);
+    tf.dispose([x, dy, pooled]);
   });
 
   it('tell whether all values are finite, on both paths, wherever a NaN or an infinity is', () => {

@@ -48,6 +48,21 @@ const convInfo = (inShape: ReadonlyArray<number>, filterShape: ReadonlyArray<num
 const onHeap = (backend: unknown, attrs: tf.NamedAttrMap | undefined, tensors: ReadonlyArray<tf.TensorInfo>): backend is WasmBackendInternals =>
   isHeapBackend(backend) && dataFormatOf(attrs ?? {}) === 'NHWC' && tensors.every((t) => t.dtype === 'float32' && backend.dataIdMap.get(t.dataId) !== undefined);
 
+/**
+ * A new output of `shape` that `fill` writes on the heap (reading `HEAPF32` only after the output
+ * is made, which may grow the heap); released if `fill` throws, so no buffer is left behind.
+ */
+const filled = (backend: WasmBackendInternals, shape: number[], fill: (out: tf.TensorInfo, heap: Float32Array) => void): tf.TensorInfo => {
+  const out = backend.makeOutput(shape, 'float32');
+  try {
+    fill(out, backend.wasm.HEAPF32);
+    return out;
+  } catch (thrown) {
+    (backend as unknown as tf.KernelBackend).disposeData(out.dataId);
+    throw thrown;
+  }
+};
+
 /** The kernels the pack can register. */
 export type PackKernel =
   | 'Slice'
@@ -116,9 +131,7 @@ const factories: Record<PackKernel, Factory> = {
       const backend = args.backend;
       if (!directDepthwise() || !onHeap(backend, args.attrs, [x, dy]) || filterShape[3] !== 1) return composite(args);
       const info = convInfo(x.shape, filterShape, args.attrs!, true);
-      const out = backend.makeOutput([...filterShape], 'float32');
-      depthwiseFilterGradOnHeap(heapLoops(backend), backend.wasm.HEAPF32, byteOffset(backend, x), byteOffset(backend, dy), byteOffset(backend, out), info);
-      return out;
+      return filled(backend, [...filterShape], (out, heap) => depthwiseFilterGradOnHeap(heapLoops(backend), heap, byteOffset(backend, x), byteOffset(backend, dy), byteOffset(backend, out), info));
     };
   },
   DepthwiseConv2dNativeBackpropInput: (original) => {
@@ -131,9 +144,7 @@ const factories: Record<PackKernel, Factory> = {
       const backend = args.backend;
       if (!directDepthwise() || !onHeap(backend, args.attrs, [dy, filter]) || filter.shape[3] !== 1) return composite(args);
       const info = convInfo(inputShape, filter.shape, args.attrs!, true);
-      const out = backend.makeOutput([...inputShape], 'float32');
-      depthwiseInputGradOnHeap(heapLoops(backend), backend.wasm.HEAPF32, byteOffset(backend, dy), byteOffset(backend, filter), byteOffset(backend, out), info);
-      return out;
+      return filled(backend, [...inputShape], (out, heap) => depthwiseInputGradOnHeap(heapLoops(backend), heap, byteOffset(backend, dy), byteOffset(backend, filter), byteOffset(backend, out), info));
     };
   },
   // A matrix product with a transpose flag runs an order of magnitude slower on wasm than an
@@ -169,10 +180,7 @@ const factories: Record<PackKernel, Factory> = {
     if (x === undefined || g === undefined || input.dtype !== 'float32' || input.shape.length !== 4) return original(args);
     const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
     const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-    const dx = backend.makeOutput([...input.shape], 'float32');
-    const heap = backend.wasm.HEAPF32; // read after makeOutput, which may grow the heap
-    maxPoolGradOnHeap(heap, x.memoryOffset / 4, g.memoryOffset / 4, backend.dataIdMap.get(dx.dataId)!.memoryOffset / 4, info);
-    return dx;
+    return filled(backend, [...input.shape], (dx, heap) => maxPoolGradOnHeap(heap, x.memoryOffset / 4, g.memoryOffset / 4, byteOffset(backend, dx) / 4, info));
   },
   // Stock wasm sums over the leading axes of a tensor (what every bias and BatchNorm gradient
   // does) in 2.5 ms for 32 × 3 × 3 × 1,280 numbers; on the heap it is one pass in row order
@@ -187,10 +195,10 @@ const factories: Record<PackKernel, Factory> = {
     const backend = args.backend;
     if (!isHeapBackend(backend) || backend.dataIdMap.get(x.dataId) === undefined || x.dtype !== 'float32' || !leading) return original(args);
     const columns = x.shape[rank - 1]!;
-    const out = backend.makeOutput(keepDims === true ? [...Array<number>(rank - 1).fill(1), columns] : [columns], 'float32');
     const rows = columns === 0 ? 0 : tf.util.sizeFromShape(x.shape) / columns;
-    heapLoops(backend).sumLeading(byteOffset(backend, x), byteOffset(backend, out), rows, columns);
-    return out;
+    return filled(backend, keepDims === true ? [...Array<number>(rank - 1).fill(1), columns] : [columns], (out) =>
+      heapLoops(backend).sumLeading(byteOffset(backend, x), byteOffset(backend, out), rows, columns),
+    );
   },
   // Not a stock kernel: the one-pass gradient of clipByValue (ReLU6), which the pack's gradient
   // for ClipByValue calls on the backends that have it (clipGradient.ts).
