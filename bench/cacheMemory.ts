@@ -8,8 +8,15 @@
  * Run: NODE_OPTIONS=--expose-gc npm run bench -- cache   (collects garbage before each measurement;
  * without the flag, garbage from the previous measurement blurs the numbers)
  */
-import { memoryRowStore, seededRandom, permutation, type RowStoreFactory } from 'transferkit';
+import { either as E } from 'fp-ts';
+import { memoryRowStore, type RowStoreFactory, type TransferError } from 'transferkit';
+import { seededRandom, permutation } from '../src/core/random';
 import { diskRowStore } from 'transferkit/node';
+
+const unwrap = (factory: E.Either<TransferError, RowStoreFactory>): RowStoreFactory => {
+  if (E.isLeft(factory)) throw new Error(factory.left.message);
+  return factory.right;
+};
 
 const ROW = 1280;
 const BATCH = 64;
@@ -43,8 +50,8 @@ const measure = (factory: RowStoreFactory, rows: number): { peakMB: number; gath
 export const run = (): void => {
   console.log(`Cached rows of ${ROW} floats, appended ${BATCH} at a time, then one epoch of random batches; array-buffer growth (MB) and epoch read time`);
   for (const rows of [4_096, 16_384, 65_536]) {
-    const mem = measure(memoryRowStore(), rows);
-    const disk = measure(diskRowStore({ memoryBytes: 16 * 2 ** 20 }), rows);
+    const mem = measure(unwrap(memoryRowStore()), rows);
+    const disk = measure(unwrap(diskRowStore({ memoryBytes: 16 * 2 ** 20 })), rows);
     console.log(
       `  ${String(rows).padStart(6)} rows (${((rows * ROW * 4) / 2 ** 20).toFixed(0).padStart(4)} MB of data)   memory store ${mem.peakMB.toFixed(0).padStart(4)} MB, ${mem.gatherMs.toFixed(0)} ms   disk store (16 MB budget) ${disk.peakMB.toFixed(0).padStart(3)} MB, ${disk.gatherMs.toFixed(0)} ms`,
     );

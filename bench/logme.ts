@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { either as E } from 'fp-ts';
-import { logme, seededRandom, type Matrix } from 'transferkit';
+import { logme, type Matrix } from 'transferkit';
+import { seededRandom } from '../src/core/random';
 import { useWasmKernels } from '../src/metrics/kernels/wasm';
 import { dense, gramRows, tridiagonalize, tridiagonalQL } from '../src/metrics/linalg';
 

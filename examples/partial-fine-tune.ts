@@ -24,7 +24,9 @@ await tell({
   after: async (result, _, source) => {
     // Compare the copy's weights with the source's: only the top layer (and the new head) moved.
     const before = new Map<string, ArrayLike<number>>(source.layers.flatMap((l) => l.weights.map((w) => [`${l.name}/${w.originalName.split('/').pop()}`, w.read().dataSync()])));
-    const moved = [...result.model.weights()].filter(([key, values]) => !before.has(key) || values.some((v, i) => v !== before.get(key)![i]));
+    const trained = result.model.weights();
+    if (E.isLeft(trained)) throw new Error(trained.left.message);
+    const moved = [...trained.right].filter(([key, values]) => !before.has(key) || values.some((v, i) => v !== before.get(key)![i]));
     console.log(`moved     ${[...new Set(moved.map(([key]) => key.split('/')[0]))].join(', ')}; every other layer is bit-identical to the source`);
   },
 });

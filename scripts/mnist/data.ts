@@ -10,7 +10,7 @@
  * - `permuted`: pixels shuffled by one fixed, seeded permutation (spatial structure destroyed).
  */
 import { createRequire } from 'node:module';
-import { permutation, seededRandom } from 'transferkit';
+import { permutation, seededRandom } from '../../src/core/random';
 
 const mnist = createRequire(import.meta.url)('mnist') as Record<string, { length: number; get: (i: number) => number[] }>;
 

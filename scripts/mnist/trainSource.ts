@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { either as E } from 'fp-ts';
-import { permutation, seededRandom } from 'transferkit';
+import { permutation, seededRandom } from '../../src/core/random';
 import { setupBackend } from 'transferkit/tfjs';
 import { PIXELS, SOURCE_DIGITS, SPLITS, take } from './data';
 import { SOURCE_DIR, sourceArchitecture } from './sourceModel';

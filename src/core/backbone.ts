@@ -3,11 +3,13 @@
  * `transferkit/tfjs`) implements it; the strategies run over it. No tensor type appears here:
  * inputs are the backend's type parameter `X`, and what comes back is a {@link Matrix}.
  */
-import type { either as E, taskEither as TE } from 'fp-ts';
-import type { TransferError } from './errors';
+import { either as E, function as F, type taskEither as TE } from 'fp-ts';
+import { optionsAt } from './boundary';
+import { described, invalidArgument, type TransferError } from './errors';
 import type { Matrix } from './matrix';
 import type { HeadSpec, Phase, Start, TrainablePolicy } from './recipe';
 import type { RowStoreFactory } from './rowStore';
+import { abortSignal, oneOf, optional, positiveInteger } from './validate';
 
 /** One layer of a backbone, as the core sees it. */
 export interface LayerInfo {
@@ -37,6 +39,15 @@ export interface Capabilities {
 
 /** How a tap's activations become one vector per example. */
 export type Pooling = 'average' | 'flatten';
+
+/** How {@link Backbone.embed} runs. */
+export interface EmbedOptions {
+  readonly pooling: Pooling;
+  /** Examples per batch, a positive integer. */
+  readonly batchSize: number;
+  /** Stops the work between two batches (the result is then `Aborted`). */
+  readonly signal?: AbortSignal;
+}
 
 /** What {@link Backbone.build} needs to make a trainable transfer model. */
 export interface BuildSpec {
@@ -73,6 +84,8 @@ export interface PhaseArgs<X> {
   readonly seed: number;
   /** Where the phase keeps cached activations (default: in memory, in chunks). */
   readonly store?: RowStoreFactory;
+  /** Stops caching between two batches: the phase then fails with `Aborted`. */
+  readonly signal?: AbortSignal;
 }
 
 /** Loss summed over examples, and how many were classified right. */
@@ -130,10 +143,48 @@ export interface Backbone<X, M extends TransferModel<X>> {
   readonly capabilities: Capabilities;
   /** Checks inputs against the model (shape, dtype, finite values) and counts the examples. */
   count(inputs: X): E.Either<TransferError, number>;
-  /** Activations at a layer for a batch of inputs, pooled to one row per example. */
-  embed(inputs: X, at: LayerInfo, options: { readonly pooling: Pooling; readonly batchSize: number }): TE.TaskEither<TransferError, Matrix>;
+  /**
+   * Activations at a layer for a batch of inputs, pooled to one row per example, `batchSize` (a
+   * positive integer) at a time; `signal` stops it between two batches with `Aborted`.
+   */
+  embed(inputs: X, at: LayerInfo, options: EmbedOptions): TE.TaskEither<TransferError, Matrix>;
   /** A new trainable model: a copy of the layers up to `spec.tap` (or of their architecture, for a random start) and a new head. */
   build(spec: BuildSpec): TE.TaskEither<TransferError, M>;
   /** Whether the source model is still usable (not disposed). */
   readonly isUsable: () => boolean;
 }
+
+/**
+ * Checks that a value is a {@link Backbone} as the runner needs one: its layers, a top index among
+ * them, capabilities, and the four functions. A backbone made by a backend passes; a value from
+ * elsewhere (or a disposed model's) gets an error at `path`.
+ */
+export const checkBackbone = <X, M extends TransferModel<X>>(path: string, value: Backbone<X, M>): E.Either<TransferError, Backbone<X, M>> => {
+  const expected = 'a backbone (e.g. from fromLayersModel of transferkit/tfjs)';
+  if (typeof value !== 'object' || value === null) return E.left(invalidArgument(path, expected, value));
+  const { layers, top, capabilities } = value;
+  const functions = ['count', 'embed', 'build', 'isUsable'] as const;
+  if (!Array.isArray(layers) || !Number.isInteger(top) || layers[top] === undefined || typeof capabilities !== 'object' || capabilities === null || functions.some((f) => typeof value[f] !== 'function')) {
+    return E.left(invalidArgument(path, `${expected}: layers, a top index among them, capabilities, and ${functions.join(', ')}`, value));
+  }
+  if (value.isUsable() !== true) return E.left(invalidArgument(path, 'a usable model', described('a disposed model')));
+  return E.right(value);
+};
+
+/**
+ * Checks the embedding options every backbone reader takes (embed, the metrics), `options` itself included (defaults:
+ * average pooling, batches of 256, no signal).
+ */
+export const checkEmbedOptions = (options: unknown): E.Either<TransferError, EmbedOptions> =>
+  F.pipe(
+    optionsAt('options', options as { readonly pooling?: unknown; readonly batchSize?: unknown; readonly signal?: unknown } | undefined),
+    E.chain((o) =>
+      F.pipe(
+        E.Do,
+        E.bind('pooling', () => optional(oneOf(['average', 'flatten'] as const), 'average' as const)('options.pooling', o.pooling)),
+        E.bind('batchSize', () => optional(positiveInteger, 256)('options.batchSize', o.batchSize)),
+        E.bind('signal', () => optional(abortSignal, undefined)('options.signal', o.signal)),
+        E.map(({ pooling, batchSize, signal }): EmbedOptions => ({ pooling, batchSize, ...(signal === undefined ? {} : { signal }) })),
+      ),
+    ),
+  );

@@ -1,7 +1,8 @@
 import { either as E } from 'fp-ts';
+import { guard, isRecord } from './boundary';
 import { compareConditionals, compareFeatureSpaces, compareLabelSpacesOf, compareMarginals } from './compare';
-import type { TransferError } from './errors';
-import { validateShiftTest, type ScenarioEvidence } from './evidence';
+import { invalidArgument, type TransferError } from './errors';
+import { validateShiftTest, type ScenarioEvidence, type ShiftTest } from './evidence';
 import type {
   Comparisons,
   DomainCause,
@@ -13,7 +14,7 @@ import type {
   TaskCause,
   Verdict,
 } from './scenario';
-import type { TransferProblem } from './transferProblem';
+import { checkProblem, type TransferProblem } from './transferProblem';
 
 /** The warning every `both-differ` report carries. */
 export const NEGATIVE_TRANSFER_WARNING =
@@ -28,6 +29,7 @@ export const NEGATIVE_TRANSFER_WARNING =
  * @param evidence - optional shift tests for the marginals and the conditionals
  * @returns the scenario, the learning setting, every comparison with its basis, warnings and a
  * summary; or `InvalidArgument` when a test in `evidence` is malformed (p-value outside [0, 1], ...)
+ * or `problem` is not a transfer problem (each side a domain and a task, as the factories make them)
  *
  * @remarks
  * Pan & Yang, "A Survey on Transfer Learning", IEEE TKDE 22(10), 2009: D = {𝒳, P(X)},
@@ -50,23 +52,26 @@ export const NEGATIVE_TRANSFER_WARNING =
  * if (E.isRight(report)) console.log(report.right.scenario.kind); // 'task-transfer'
  * ```
  */
-export const classifyScenario = (
-  problem: TransferProblem,
-  evidence: ScenarioEvidence = {},
-): E.Either<TransferError, ScenarioReport> => {
+export const classifyScenario = guard('classifyScenario', (problemIn: TransferProblem, evidenceIn: ScenarioEvidence = {}): E.Either<TransferError, ScenarioReport> => {
+  if (!isRecord(evidenceIn)) return E.left(invalidArgument('evidence', 'shift tests { marginal?, conditional? } (or nothing)', evidenceIn));
+  const evidence: { marginal?: ShiftTest; conditional?: ShiftTest } = {};
   for (const key of ['marginal', 'conditional'] as const) {
-    const test = evidence[key];
+    const test = evidenceIn[key] as ShiftTest | undefined;
     if (test !== undefined) {
       const checked = validateShiftTest(`evidence.${key}`, test);
       if (E.isLeft(checked)) return checked;
+      evidence[key] = checked.right;
     }
   }
+  const checkedProblem = checkProblem(problemIn);
+  if (E.isLeft(checkedProblem)) return checkedProblem;
+  const problem = checkedProblem.right;
   const comparisons = compare(problem, evidence);
   const scenario = decide(comparisons);
   const setting = learningSetting(problem);
   const warnings = warningsFor(scenario, setting, comparisons);
   return E.right({ scenario, setting, comparisons, warnings, summary: summarise(scenario, setting, comparisons) });
-};
+});
 
 /** Pan & Yang's Table 2: the setting is fixed by where labels exist. */
 export const learningSetting = (problem: TransferProblem): LearningSetting =>

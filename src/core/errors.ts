@@ -77,75 +77,84 @@ export interface Described {
  * Marks text that describes a value which cannot be shown itself (a disposed tensor, a model), so
  * error messages print it as is rather than quoted.
  */
-export const described = (text: string): Described => ({ [DESCRIBED]: text });
+export const described = (words: string): Described => ({ [DESCRIBED]: typeof words === 'string' ? words : describeValue(words) });
 
-const isDescribed = (value: unknown): value is Described => typeof value === 'object' && value !== null && DESCRIBED in value;
+const isDescribed = (value: object): value is Described => DESCRIBED in value;
+
+/** The items an array-like shows in a message: at most this many, then the count. */
+const SHOWN_ITEMS = 8;
+
+const describeItems = (value: ArrayLike<unknown>): string => {
+  const length = value.length;
+  const shown: string[] = [];
+  // Only the items shown are read: a 30-million-element array costs no more than a short one.
+  for (let i = 0; i < Math.min(length, SHOWN_ITEMS); i++) shown.push(describeValue(value[i]));
+  return `[${shown.join(', ')}${length > SHOWN_ITEMS ? `, ... (${length} items)` : ''}]`;
+};
 
 /**
  * Renders any value for an error message: short, unambiguous, never throwing.
  *
  * NaN, Infinity, -0 and `undefined` are spelled out (JSON would turn them into `null`);
- * long arrays and strings are cut.
+ * long arrays and strings are cut, reading only what is shown. A value that throws when looked at
+ * (a revoked Proxy, a getter that throws) is `"an unreadable value"`.
  */
 export const describeValue = (value: unknown): string => {
-  if (typeof value === 'number') {
-    if (Object.is(value, -0)) return '-0';
-    return String(value);
+  try {
+    if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+    if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+    if (value === undefined || value === null || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+    if (typeof value === 'symbol') return value.toString();
+    if (typeof value === 'function') return 'a function';
+    if (isDescribed(value)) return value[DESCRIBED];
+    if (Array.isArray(value) || (ArrayBuffer.isView(value) && !(value instanceof DataView))) return describeItems(value as unknown as ArrayLike<unknown>);
+    return 'an object';
+  } catch {
+    return 'an unreadable value';
   }
-  if (typeof value === 'string') {
-    const cut = value.length > 60 ? `${value.slice(0, 57)}...` : value;
-    return JSON.stringify(cut);
+};
+
+/** Text for a message from anything (a path or an expectation a caller passed, a thrown value), never throwing. */
+const text = (value: unknown): string => (typeof value === 'string' ? value : describeValue(value));
+
+/** The message of anything thrown, never throwing itself. */
+export const thrownMessage = (thrown: unknown): string => {
+  try {
+    if (thrown instanceof Error) return String(thrown.message);
+  } catch {
+    // fall through: an Error-like Proxy
   }
-  if (value === undefined || value === null || typeof value === 'boolean' || typeof value === 'bigint') {
-    return String(value);
-  }
-  if (typeof value === 'function') return 'a function';
-  if (isDescribed(value)) return value[DESCRIBED];
-  if (Array.isArray(value) || ArrayBuffer.isView(value)) {
-    const items = Array.from(value as ArrayLike<unknown>);
-    const shown = items.slice(0, 8).map(describeValue).join(', ');
-    return `[${shown}${items.length > 8 ? `, ... (${items.length} items)` : ''}]`;
-  }
-  return 'an object';
+  return text(thrown);
 };
 
 /** Builds an {@link InvalidArgument}; `received` is rendered with {@link describeValue}. */
 export const invalidArgument = (path: string, expected: string, received: unknown): TransferError => {
-  const shown = describeValue(received);
-  return {
-    _tag: 'InvalidArgument',
-    path,
-    expected,
-    received: shown,
-    message: `${path}: expected ${expected}, received ${shown}`,
-  };
+  const [where, wanted, shown] = [text(path), text(expected), describeValue(received)];
+  return { _tag: 'InvalidArgument', path: where, expected: wanted, received: shown, message: `${where}: expected ${wanted}, received ${shown}` };
 };
 
 /** Builds a {@link ShapeMismatch}; `expected` and `received` are already descriptions of shapes. */
-export const shapeMismatch = (path: string, expected: string, received: string): TransferError => ({
-  _tag: 'ShapeMismatch',
-  path,
-  expected,
-  received,
-  message: `${path}: expected ${expected}, received ${received}`,
-});
+export const shapeMismatch = (path: string, expected: string, received: string): TransferError => {
+  const [where, wanted, came] = [text(path), text(expected), text(received)];
+  return { _tag: 'ShapeMismatch', path: where, expected: wanted, received: came, message: `${where}: expected ${wanted}, received ${came}` };
+};
 
 /** Builds a {@link NotSupported}. */
-export const notSupported = (path: string, expected: string, received: string): TransferError => ({
-  _tag: 'NotSupported',
-  path,
-  expected,
-  received,
-  message: `${path}: not supported here; expected ${expected}, received ${received}`,
-});
+export const notSupported = (path: string, expected: string, received: string): TransferError => {
+  const [where, wanted, came] = [text(path), text(expected), text(received)];
+  return { _tag: 'NotSupported', path: where, expected: wanted, received: came, message: `${where}: not supported here; expected ${wanted}, received ${came}` };
+};
 
 /** Builds an {@link Aborted}. */
-export const aborted = (where: string): TransferError => ({ _tag: 'Aborted', where, message: `aborted at ${where}` });
+export const aborted = (where: string): TransferError => {
+  const at = text(where);
+  return { _tag: 'Aborted', where: at, message: `aborted at ${at}` };
+};
 
 /** Builds a {@link BackendFailure} from anything thrown. */
 export const backendFailure = (operation: string, thrown: unknown): TransferError => {
-  const cause = thrown instanceof Error ? thrown.message : String(thrown);
-  return { _tag: 'BackendFailure', operation, cause, message: `${operation} failed: ${cause}` };
+  const [doing, cause] = [text(operation), thrownMessage(thrown)];
+  return { _tag: 'BackendFailure', operation: doing, cause, message: `${doing} failed: ${cause}` };
 };
 
 /** The same error, found inside `prefix` (e.g. `target`): its path and message say so. */

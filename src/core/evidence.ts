@@ -1,5 +1,6 @@
 import { either as E, function as F } from 'fp-ts';
-import type { TransferError } from './errors';
+import { guard, isRecord } from './boundary';
+import { invalidArgument, type TransferError } from './errors';
 import { finiteNumber, nonEmptyString, openUnitInterval, unitInterval } from './validate';
 
 /** The significance level used when a {@link ShiftTest} does not give one. */
@@ -36,14 +37,17 @@ export interface ScenarioEvidence {
 }
 
 /** Checks a {@link ShiftTest}: a named statistic, a finite value, a p-value in [0, 1], alpha in (0, 1). */
-export const validateShiftTest = (path: string, test: ShiftTest): E.Either<TransferError, ShiftTest> =>
-  F.pipe(
-    nonEmptyString(`${path}.statistic`, test.statistic),
-    E.chain(() => finiteNumber(`${path}.value`, test.value)),
-    E.chain(() => unitInterval(`${path}.pValue`, test.pValue)),
-    E.chain(() => openUnitInterval(`${path}.alpha`, test.alpha ?? DEFAULT_SIGNIFICANCE)),
-    E.map(() => test),
+export const validateShiftTest = guard('validateShiftTest', (path: string, test: ShiftTest): E.Either<TransferError, ShiftTest> => {
+  const where = typeof path === 'string' ? path : 'test';
+  if (!isRecord(test)) return E.left(invalidArgument(where, 'a shift test { statistic, value, pValue, alpha? }', test));
+  return F.pipe(
+    nonEmptyString(`${where}.statistic`, test.statistic),
+    E.chain(() => finiteNumber(`${where}.value`, test.value)),
+    E.chain(() => unitInterval(`${where}.pValue`, test.pValue)),
+    E.chain(() => openUnitInterval(`${where}.alpha`, test.alpha ?? DEFAULT_SIGNIFICANCE)),
+    E.map(() => ({ statistic: test.statistic, value: test.value, pValue: test.pValue, ...(test.alpha === undefined ? {} : { alpha: test.alpha }) })),
   );
+});
 
 /** True when the test detects a shift: p-value below its significance level. */
 export const shiftDetected = (test: ShiftTest): boolean => test.pValue < (test.alpha ?? DEFAULT_SIGNIFICANCE);

@@ -1,4 +1,5 @@
 import { either as E, function as F } from 'fp-ts';
+import { guard, isRecord } from './boundary';
 import { invalidArgument, type TransferError } from './errors';
 import { everyItem, nonEmptyString, positiveInteger } from './validate';
 
@@ -46,26 +47,47 @@ export interface FeatureSpaceArgs {
  * const pixels = featureSpace({ id: 'mnist-28x28', shape: [28, 28, 1] });
  * ```
  */
-export const featureSpace = (args: FeatureSpaceArgs): E.Either<TransferError, FeatureSpace> => {
-  const dtype = args.dtype ?? 'float32';
+export const featureSpace = guard('featureSpace', (args: FeatureSpaceArgs): E.Either<TransferError, FeatureSpace> =>
+  isRecord(args) ? checkFeatureSpace('', { ...args, dtype: args.dtype ?? 'float32' }) : E.left(invalidArgument('args', 'feature-space arguments { id, shape, dtype? }', args)),
+);
+
+/**
+ * Checks that a value is a {@link FeatureSpace} (as `featureSpace` makes one, `dtype` included),
+ * with paths under `path`; returns a copy.
+ */
+export const checkFeatureSpace = (path: string, value: unknown): E.Either<TransferError, FeatureSpace> => {
+  const at = (field: string): string => (path === '' ? field : `${path}.${field}`);
+  if (!isRecord(value)) return E.left(invalidArgument(path === '' ? 'featureSpace' : path, 'a feature space { id, shape, dtype }', value));
+  const { id, shape, dtype } = value;
   return F.pipe(
-    nonEmptyString('id', args.id),
+    nonEmptyString(at('id'), id),
     E.chain(() =>
-      Array.isArray(args.shape) && args.shape.length > 0
-        ? everyItem(positiveInteger)('shape', args.shape)
-        : E.left(invalidArgument('shape', 'a non-empty array of positive integers', args.shape)),
+      Array.isArray(shape) && shape.length > 0
+        ? everyItem(positiveInteger)(at('shape'), shape)
+        : E.left(invalidArgument(at('shape'), 'a non-empty array of positive integers', shape)),
     ),
-    E.chain((shape) =>
-      DTYPES.includes(dtype)
-        ? E.right({ id: args.id, shape: [...shape], dtype })
-        : E.left(invalidArgument('dtype', `one of ${DTYPES.map((d) => `'${d}'`).join(', ')}`, dtype)),
+    E.chain((dims) =>
+      DTYPES.includes(dtype as DType)
+        ? E.right({ id: id as string, shape: [...dims], dtype: dtype as DType })
+        : E.left(invalidArgument(at('dtype'), `one of ${DTYPES.map((d) => `'${d}'`).join(', ')}`, dtype)),
     ),
   );
 };
 
-/** Number of values in one example: the product of the shape. */
-export const featureCount = (space: FeatureSpace): number => space.shape.reduce((a, b) => a * b, 1);
+/** Number of values in one example: the product of the shape; 0 for a value that is not a feature space. */
+export const featureCount = (space: FeatureSpace): number => {
+  const checked = checkQuietly(space);
+  return checked === undefined ? 0 : checked.shape.reduce((a, b) => a * b, 1);
+};
 
-/** True when two feature spaces are the same space: same id, shape and dtype. */
-export const sameFeatureSpace = (a: FeatureSpace, b: FeatureSpace): boolean =>
-  a.id === b.id && a.dtype === b.dtype && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+/** True when two feature spaces are the same space: same id, shape and dtype (false when either is not a feature space). */
+export const sameFeatureSpace = (a: FeatureSpace, b: FeatureSpace): boolean => {
+  const [x, y] = [checkQuietly(a), checkQuietly(b)];
+  return x !== undefined && y !== undefined && x.id === y.id && x.dtype === y.dtype && x.shape.length === y.shape.length && x.shape.every((d, i) => d === y.shape[i]);
+};
+
+/** The checked space, or undefined for anything else (a value that throws when read included). */
+const checkQuietly = (value: unknown): FeatureSpace | undefined => {
+  const checked = guard('featureSpace', checkFeatureSpace)('', value);
+  return E.isRight(checked) ? checked.right : undefined;
+};

@@ -1,5 +1,6 @@
 import { either as E, function as F } from 'fp-ts';
-import { invalidArgument, type TransferError } from './errors';
+import { guard, isRecord } from './boundary';
+import { invalidArgument, within, type TransferError } from './errors';
 import { everyItem, nonEmptyString, positiveInteger } from './validate';
 
 /**
@@ -24,18 +25,20 @@ export type LabelSpace =
  * const digits = categorical(['5', '6', '7', '8', '9']);
  * ```
  */
-export const categorical = (classes: ReadonlyArray<string>): E.Either<TransferError, LabelSpace> =>
+export const categorical = guard('categorical', (classes: ReadonlyArray<string>): E.Either<TransferError, LabelSpace> =>
   F.pipe(
     Array.isArray(classes) && classes.length >= 2
       ? everyItem(nonEmptyString)('classes', classes)
       : E.left(invalidArgument('classes', 'an array of at least 2 class names', classes)),
     E.chain((names) => {
-      const dup = names.findIndex((n, i) => names.indexOf(n) !== i);
+      const seen = new Set<string>();
+      const dup = names.findIndex((n) => seen.size === seen.add(n).size);
       return dup < 0
         ? E.right({ kind: 'categorical' as const, classes: [...names] })
         : E.left(invalidArgument(`classes[${dup}]`, 'distinct class names', names[dup]));
     }),
-  );
+  ),
+);
 
 /**
  * A binary label space; `positive` and `negative` name the two outcomes and must differ.
@@ -47,7 +50,7 @@ export const categorical = (classes: ReadonlyArray<string>): E.Either<TransferEr
  * const spam = binary('spam', 'ham');
  * ```
  */
-export const binary = (positive: string, negative: string): E.Either<TransferError, LabelSpace> =>
+export const binary = guard('binary', (positive: string, negative: string): E.Either<TransferError, LabelSpace> =>
   F.pipe(
     nonEmptyString('positive', positive),
     E.chain(() => nonEmptyString('negative', negative)),
@@ -56,7 +59,8 @@ export const binary = (positive: string, negative: string): E.Either<TransferErr
         ? E.left(invalidArgument('negative', `a name other than the positive class ${JSON.stringify(positive)}`, negative))
         : E.right({ kind: 'binary' as const, positive, negative }),
     ),
-  );
+  ),
+);
 
 /**
  * A regression label space of `dimensions` real values (default 1), in `unit` when given.
@@ -68,23 +72,51 @@ export const binary = (positive: string, negative: string): E.Either<TransferErr
  * const age = regression({ unit: 'years' });
  * ```
  */
-export const regression = (
-  args: { readonly dimensions?: number; readonly unit?: string } = {},
-): E.Either<TransferError, LabelSpace> =>
-  F.pipe(
-    positiveInteger('dimensions', args.dimensions ?? 1),
-    E.chain((dimensions) =>
-      args.unit === undefined
-        ? E.right({ kind: 'regression' as const, dimensions })
-        : E.map((unit: string) => ({ kind: 'regression' as const, dimensions, unit }))(nonEmptyString('unit', args.unit)),
-    ),
-  );
+export const regression = guard('regression', (args: { readonly dimensions?: number; readonly unit?: string } = {}): E.Either<TransferError, LabelSpace> =>
+  !isRecord(args)
+    ? E.left(invalidArgument('args', 'regression arguments { dimensions?, unit? } (or nothing)', args))
+    : F.pipe(
+        positiveInteger('dimensions', args.dimensions ?? 1),
+        E.chain((dimensions) =>
+          args.unit === undefined
+            ? E.right({ kind: 'regression' as const, dimensions })
+            : E.map((unit: string) => ({ kind: 'regression' as const, dimensions, unit }))(nonEmptyString('unit', args.unit)),
+        ),
+      ),
+);
+
+/** Checks that a value is a {@link LabelSpace} (as `categorical`, `binary` or `regression` make one), with paths under `path`. */
+export const checkLabelSpace = (path: string, value: unknown): E.Either<TransferError, LabelSpace> => {
+  if (!isRecord(value)) return E.left(invalidArgument(path, "a label space { kind: 'categorical' | 'binary' | 'regression', ... }", value));
+  const under = E.mapLeft((e: TransferError) => within(path, e));
+  switch (value['kind']) {
+    case 'categorical':
+      return under(categorical(value['classes'] as ReadonlyArray<string>));
+    case 'binary':
+      return under(binary(value['positive'] as string, value['negative'] as string));
+    case 'regression':
+      return under(regression({ ...(value['dimensions'] === undefined ? {} : { dimensions: value['dimensions'] as number }), ...(value['unit'] === undefined ? {} : { unit: value['unit'] as string }) }));
+    default:
+      return E.left(invalidArgument(`${path}.kind`, "'categorical', 'binary' or 'regression'", value['kind']));
+  }
+};
+
+/** The checked label space, or undefined for anything else (a value that throws when read included). */
+const checkQuietly = (value: unknown): LabelSpace | undefined => {
+  const checked = guard('labelSpace', checkLabelSpace)('labelSpace', value);
+  return E.isRight(checked) ? checked.right : undefined;
+};
 
 /**
  * The class names of a classification label space (binary: `[negative, positive]`), or
- * `undefined` for regression.
+ * `undefined` for regression and for a value that is not a label space.
  */
-export const classNames = (space: LabelSpace): ReadonlyArray<string> | undefined =>
+export const classNames = (space: LabelSpace): ReadonlyArray<string> | undefined => {
+  const s = checkQuietly(space);
+  return s === undefined ? undefined : namesOf(s);
+};
+
+const namesOf = (space: LabelSpace): ReadonlyArray<string> | undefined =>
   space.kind === 'categorical' ? space.classes : space.kind === 'binary' ? [space.negative, space.positive] : undefined;
 
 /** How two label spaces compare. `same-classes-reordered`: one set of classes, listed in another order. */
@@ -92,16 +124,19 @@ export type LabelSpaceRelation = 'same' | 'same-classes-reordered' | 'different'
 
 /**
  * Compares two label spaces as sets of labels: a binary space and a two-class categorical space
- * with the same names are one label space; regression spaces match on dimensions and unit.
+ * with the same names are one label space; regression spaces match on dimensions and unit. A value
+ * that is not a label space is `'different'` from everything.
  */
-export const compareLabelSpaces = (a: LabelSpace, b: LabelSpace): LabelSpaceRelation => {
+export const compareLabelSpaces = (first: LabelSpace, second: LabelSpace): LabelSpaceRelation => {
+  const [a, b] = [checkQuietly(first), checkQuietly(second)];
+  if (a === undefined || b === undefined) return 'different';
   if (a.kind === 'regression' || b.kind === 'regression') {
     return a.kind === 'regression' && b.kind === 'regression' && a.dimensions === b.dimensions && a.unit === b.unit
       ? 'same'
       : 'different';
   }
-  const ca = classNames(a) ?? [];
-  const cb = classNames(b) ?? [];
+  const ca = namesOf(a) ?? [];
+  const cb = namesOf(b) ?? [];
   if (ca.length !== cb.length || !ca.every((c) => cb.includes(c))) return 'different';
   return ca.every((c, i) => c === cb[i]) ? 'same' : 'same-classes-reordered';
 };

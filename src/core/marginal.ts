@@ -1,6 +1,7 @@
 import { either as E } from 'fp-ts';
-import { describeValue, invalidArgument, shapeMismatch, type TransferError } from './errors';
-import { featureCount, type FeatureSpace } from './featureSpace';
+import { guard, isRecord } from './boundary';
+import { describeValue, invalidArgument, shapeMismatch, within, type TransferError } from './errors';
+import { checkFeatureSpace, type FeatureSpace } from './featureSpace';
 import type { Matrix } from './matrix';
 import { matrix } from './matrix';
 import { nonEmptyString, positiveInteger } from './validate';
@@ -55,21 +56,20 @@ const checkSource = (source: string | undefined): E.Either<TransferError, void> 
  * );
  * ```
  */
-export const marginalFromSamples = (
-  space: FeatureSpace,
-  samples: Matrix,
-  source?: string,
-): E.Either<TransferError, Marginal> => {
+export const marginalFromSamples = guard('marginalFromSamples', (space: FeatureSpace, samples: Matrix, source?: string): E.Either<TransferError, Marginal> => {
+  const checkedSpace = checkFeatureSpace('space', space);
+  if (E.isLeft(checkedSpace)) return checkedSpace;
+  if (!isRecord(samples)) return E.left(invalidArgument('samples', 'a Matrix { rows, cols, data }', samples));
   const checked = matrix(samples.rows, samples.cols, samples.data);
   if (E.isLeft(checked)) return checked;
-  const d = featureCount(space);
+  const d = countOf(checkedSpace.right);
   if (samples.cols !== d) {
     return E.left(shapeMismatch('samples.cols', `${d} columns (the flattened ${space.id} example)`, `${samples.cols} columns`));
   }
-  return E.map(() => ({ kind: 'samples' as const, samples, ...(source === undefined ? {} : { source }) }))(
-    checkSource(source),
-  );
-};
+  return E.map(() => ({ kind: 'samples' as const, samples: checked.right, ...(source === undefined ? {} : { source }) }))(checkSource(source));
+});
+
+const countOf = (space: FeatureSpace): number => space.shape.reduce((a, b) => a * b, 1);
 
 /**
  * A marginal known through summary statistics: the sample size, the mean of each feature and,
@@ -86,11 +86,14 @@ export const marginalFromSamples = (
  * );
  * ```
  */
-export const marginalFromStatistics = (
+export const marginalFromStatistics = guard('marginalFromStatistics', (
   space: FeatureSpace,
   stats: { readonly count: number; readonly mean: Float32Array; readonly covariance?: Matrix; readonly source?: string },
 ): E.Either<TransferError, Marginal> => {
-  const d = featureCount(space);
+  const checkedSpace = checkFeatureSpace('space', space);
+  if (E.isLeft(checkedSpace)) return checkedSpace;
+  if (!isRecord(stats)) return E.left(invalidArgument('stats', 'statistics { count, mean, covariance?, source? }', stats));
+  const d = countOf(checkedSpace.right);
   const count = positiveInteger('count', stats.count);
   if (E.isLeft(count)) return count;
   if (!(stats.mean instanceof Float32Array) || stats.mean.length !== d) {
@@ -99,6 +102,7 @@ export const marginalFromStatistics = (
   const bad = stats.mean.findIndex((v) => !Number.isFinite(v));
   if (bad >= 0) return E.left(invalidArgument(`mean[${bad}]`, 'a finite number', stats.mean[bad]));
   if (stats.covariance !== undefined) {
+    if (!isRecord(stats.covariance)) return E.left(invalidArgument('covariance', 'a Matrix { rows, cols, data }', stats.covariance));
     const { rows, cols, data } = stats.covariance;
     if (rows !== d || cols !== d) {
       return E.left(shapeMismatch('covariance', `${d} × ${d}`, `${rows} × ${cols}`));
@@ -106,11 +110,32 @@ export const marginalFromStatistics = (
     const cov = matrix(rows, cols, data);
     if (E.isLeft(cov)) return cov;
   }
-  return E.map(() => ({ kind: 'statistics' as const, ...stats }))(checkSource(stats.source));
+  const { count: n, mean, covariance, source } = stats;
+  return E.map(() => ({ kind: 'statistics' as const, count: n, mean, ...(covariance === undefined ? {} : { covariance }), ...(source === undefined ? {} : { source }) }))(checkSource(source));
+});
+
+/**
+ * Checks that a value is a {@link Marginal} over `space` (samples or statistics of its width, or
+ * unobserved), with paths under `path`.
+ */
+export const checkMarginal = (path: string, space: FeatureSpace, value: unknown): E.Either<TransferError, Marginal> => {
+  if (!isRecord(value)) return E.left(invalidArgument(path, "a marginal { kind: 'samples' | 'statistics' | 'unobserved', ... }", value));
+  const under = (e: TransferError): TransferError => within(path, e);
+  switch (value['kind']) {
+    case 'unobserved':
+      return E.bimap(under, () => value as Marginal)(checkSource(value['source'] as string | undefined));
+    case 'samples':
+      return E.mapLeft(under)(marginalFromSamples(space, value['samples'] as Matrix, value['source'] as string | undefined));
+    case 'statistics':
+      return E.mapLeft(under)(marginalFromStatistics(space, value as unknown as Parameters<typeof marginalFromStatistics>[1]));
+    default:
+      return E.left(invalidArgument(`${path}.kind`, "'samples', 'statistics' or 'unobserved'", value['kind']));
+  }
 };
 
 /**
- * A marginal about which nothing is known but, optionally, the name of its data.
+ * A marginal about which nothing is known but, optionally, the name of its data. Never fails:
+ * `domain` checks the name (a non-empty string) when the marginal is used.
  *
  * @example
  * ```ts

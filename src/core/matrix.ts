@@ -1,4 +1,5 @@
 import { either as E } from 'fp-ts';
+import { guard } from './boundary';
 import { invalidArgument, shapeMismatch, type TransferError } from './errors';
 import { nonNegativeInteger } from './validate';
 
@@ -34,7 +35,7 @@ export interface Matrix {
  * if (E.isRight(m)) console.log(m.right.data[1 * 3 + 2]); // 6 — row 1, column 2
  * ```
  */
-export const matrix = (rows: number, cols: number, data: Float32Array): E.Either<TransferError, Matrix> => {
+export const matrix = guard('matrix', (rows: number, cols: number, data: Float32Array): E.Either<TransferError, Matrix> => {
   const r = nonNegativeInteger('rows', rows);
   if (E.isLeft(r)) return r;
   const c = nonNegativeInteger('cols', cols);
@@ -50,5 +51,5 @@ export const matrix = (rows: number, cols: number, data: Float32Array): E.Either
     );
   }
   return E.right({ rows, cols, data });
-};
+});
 

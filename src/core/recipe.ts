@@ -1,4 +1,5 @@
 import { either as E, function as F } from 'fp-ts';
+import { guard, isRecord, quietly } from './boundary';
 import { invalidArgument, type TransferError } from './errors';
 import {
   everyItem,
@@ -136,16 +137,24 @@ export interface RecipeArgs {
 
 /**
  * The fraction of the backbone a policy trains: 0 for head-only, 1 for all, the fraction for
- * top-fraction; `undefined` for top-layers, whose share depends on the backbone.
+ * top-fraction; `undefined` for top-layers, whose share depends on the backbone, and for a value
+ * that is not a valid policy.
  */
 export const backboneFraction = (policy: TrainablePolicy): number | undefined =>
-  policy.kind === 'head-only' ? 0 : policy.kind === 'all' ? 1 : policy.kind === 'top-fraction' ? policy.fraction : undefined;
+  quietly(undefined, () => {
+    if (E.isLeft(checkPolicy('policy', policy))) return undefined;
+    return policy.kind === 'head-only' ? 0 : policy.kind === 'all' ? 1 : policy.kind === 'top-fraction' ? policy.fraction : undefined;
+  });
 
-/** True for a tap at the top feature layer. */
-export const isTopTap = (tap: Tap): boolean => tap.kind === 'top' || (tap.kind === 'from-top' && tap.offset === 0);
+/** True for a tap at the top feature layer (false for anything that is not a valid tap). */
+export const isTopTap = (tap: Tap): boolean => quietly(false, () => E.isRight(checkTap('tap', tap)) && (tap.kind === 'top' || (tap.kind === 'from-top' && tap.offset === 0)));
 
-/** The tap's relative depth: 1 at the top, `depth` for a relative tap, `undefined` when it depends on the backbone. */
-export const tapDepth = (tap: Tap): number | undefined => (isTopTap(tap) ? 1 : tap.kind === 'relative-depth' ? tap.depth : undefined);
+/**
+ * The tap's relative depth: 1 at the top, `depth` for a relative tap, `undefined` when it depends
+ * on the backbone, and for a value that is not a valid tap.
+ */
+export const tapDepth = (tap: Tap): number | undefined =>
+  quietly(undefined, () => (E.isLeft(checkTap('tap', tap)) ? undefined : isTopTap(tap) ? 1 : tap.kind === 'relative-depth' ? tap.depth : undefined));
 
 const kindOf = (start: Start, tap: Tap, trainable: TrainablePolicy): RecipeKind =>
   start === 'random'
@@ -162,6 +171,7 @@ const TAP_KINDS = "'top', 'relative-depth', 'layer', 'index' or 'from-top'";
 
 /** Checks a tap's fields (not whether the layer exists: that needs the backbone). */
 export const checkTap = (path: string, tap: Tap): E.Either<TransferError, Tap> => {
+  if (!isRecord(tap)) return E.left(invalidArgument(path, `a tap { kind: ${TAP_KINDS}, ... }`, tap));
   const keep = E.map(() => tap);
   switch (tap?.kind) {
     case 'top':
@@ -180,6 +190,7 @@ export const checkTap = (path: string, tap: Tap): E.Either<TransferError, Tap> =
 };
 
 const checkPolicy = (path: string, p: TrainablePolicy): E.Either<TransferError, TrainablePolicy> => {
+  if (!isRecord(p)) return E.left(invalidArgument(path, "a trainable policy { kind: 'head-only' | 'top-fraction' | 'top-layers' | 'all', ... }", p));
   if (p?.kind === 'head-only' || p?.kind === 'all') return E.right(p);
   if (p?.kind === 'top-fraction') return E.map(() => p)(openUnitInterval(`${path}.fraction`, p.fraction));
   if (p?.kind === 'top-layers') return E.map(() => p)(positiveInteger(`${path}.count`, p.count));
@@ -189,7 +200,7 @@ const checkPolicy = (path: string, p: TrainablePolicy): E.Either<TransferError, 
 };
 
 const checkPhase = (path: string, phase: Phase): E.Either<TransferError, Phase> =>
-  F.pipe(
+  !isRecord(phase) ? E.left(invalidArgument(path, 'a phase { name, trains, epochs, learningRate, optimizer, regularization }', phase)) : F.pipe(
     nonEmptyString(`${path}.name`, phase.name),
     E.chain(() => checkPolicy(`${path}.trains`, phase.trains)),
     E.chain(() => positiveInteger(`${path}.epochs`, phase.epochs)),
@@ -205,13 +216,19 @@ const checkPhase = (path: string, phase: Phase): E.Either<TransferError, Phase> 
   );
 
 const checkHead = (head: HeadSpec): E.Either<TransferError, HeadSpec> =>
-  F.pipe(
+  !isRecord(head) ? E.left(invalidArgument('head', 'a head { hidden, dropout }', head)) : F.pipe(
     Array.isArray(head.hidden)
       ? everyItem(positiveInteger)('head.hidden', head.hidden)
       : E.left(invalidArgument('head.hidden', 'an array of positive integers', head.hidden)),
     E.chain(() => unitIntervalOpenAbove('head.dropout', head.dropout)),
     E.map(() => head),
   );
+
+/** Optional sentences: absent, or an array of strings. */
+const sentences = (path: string, value: unknown): E.Either<TransferError, unknown> =>
+  value === undefined || (Array.isArray(value) && value.every((v) => typeof v === 'string'))
+    ? E.right(value)
+    : E.left(invalidArgument(path, 'an array of sentences (strings), or nothing', value));
 
 /** A random start has nothing worth freezing: every phase must train the whole backbone. */
 const checkStart = (start: unknown, phases: ReadonlyArray<Phase>): E.Either<TransferError, Start> => {
@@ -257,7 +274,8 @@ const widest = (phases: ReadonlyArray<Phase>): E.Either<TransferError, Trainable
  * if (E.isRight(linearProbe)) console.log(linearProbe.right.kind); // 'feature-extractor'
  * ```
  */
-export const makeRecipe = (args: RecipeArgs): E.Either<TransferError, Recipe> => {
+export const makeRecipe = guard('makeRecipe', (args: RecipeArgs): E.Either<TransferError, Recipe> => {
+  if (!isRecord(args)) return E.left(invalidArgument('recipe', 'recipe arguments { tap, phases, start?, head?, rationale?, warnings? }', args));
   const head = args.head ?? { hidden: [], dropout: 0 };
   if (!Array.isArray(args.phases) || args.phases.length === 0) {
     return E.left(invalidArgument('phases', 'at least one phase', args.phases));
@@ -268,7 +286,9 @@ export const makeRecipe = (args: RecipeArgs): E.Either<TransferError, Recipe> =>
   }
   const start = args.start ?? 'pretrained';
   return F.pipe(
-    checkStart(start, args.phases),
+    sentences('rationale', args.rationale),
+    E.chain(() => sentences('warnings', args.warnings)),
+    E.chain(() => checkStart(start, args.phases)),
     E.chain(() => checkTap('tap', args.tap)),
     E.chain(() => checkHead(head)),
     E.chain(() => widest(args.phases)),
@@ -285,4 +305,4 @@ export const makeRecipe = (args: RecipeArgs): E.Either<TransferError, Recipe> =>
       };
     }),
   );
-};
+});

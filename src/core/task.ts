@@ -1,6 +1,7 @@
 import { either as E } from 'fp-ts';
-import type { TransferError } from './errors';
-import type { LabelSpace } from './labelSpace';
+import { guard, isRecord } from './boundary';
+import { invalidArgument, within, type TransferError } from './errors';
+import { checkLabelSpace, type LabelSpace } from './labelSpace';
 import { nonEmptyString } from './validate';
 
 /**
@@ -22,7 +23,7 @@ export interface Task {
 /**
  * Makes a {@link Task}.
  *
- * @param labelSpace - the label space 𝒴
+ * @param labelSpace - the label space 𝒴 (as `categorical`, `binary` or `regression` make one)
  * @param labelling - optional name of the labelling rule; must be non-empty when given
  *
  * @example
@@ -36,7 +37,16 @@ export interface Task {
  * );
  * ```
  */
-export const task = (labelSpace: LabelSpace, labelling?: string): E.Either<TransferError, Task> =>
-  labelling === undefined
-    ? E.right({ labelSpace })
-    : E.map((name: string) => ({ labelSpace, labelling: name }))(nonEmptyString('labelling', labelling));
+export const task = guard('task', (labelSpace: LabelSpace, labelling?: string): E.Either<TransferError, Task> => {
+  const space = checkLabelSpace('labelSpace', labelSpace);
+  if (E.isLeft(space)) return space;
+  return labelling === undefined
+    ? E.right({ labelSpace: space.right })
+    : E.map((name: string) => ({ labelSpace: space.right, labelling: name }))(nonEmptyString('labelling', labelling));
+});
+
+/** Checks that a value is a {@link Task}: a label space and, optionally, a labelling name, with paths under `path`. */
+export const checkTask = (path: string, value: unknown): E.Either<TransferError, Task> =>
+  isRecord(value)
+    ? E.mapLeft((e: TransferError) => within(path, e))(task(value['labelSpace'] as LabelSpace, value['labelling'] as string | undefined))
+    : E.left(invalidArgument(path, 'a task { labelSpace, labelling? }', value));

@@ -1,7 +1,8 @@
 import { either as E, function as F } from 'fp-ts';
-import type { Domain } from './domain';
-import type { TransferError } from './errors';
-import type { Task } from './task';
+import { guard, isRecord } from './boundary';
+import { checkDomain, type Domain } from './domain';
+import { invalidArgument, within, type TransferError } from './errors';
+import { checkTask, type Task } from './task';
 import { boolean } from './validate';
 
 /** One side of a transfer problem: a domain and a task on it. */
@@ -57,11 +58,33 @@ export interface TransferProblemArgs {
  * );
  * ```
  */
-export const transferProblem = (args: TransferProblemArgs): E.Either<TransferError, TransferProblem> => {
+export const transferProblem = guard('transferProblem', (args: TransferProblemArgs): E.Either<TransferError, TransferProblem> => {
+  if (!isRecord(args)) return E.left(invalidArgument('args', 'a transfer problem { source, target, labels? }', args));
   const labels = args.labels ?? { source: true, target: true };
+  if (!isRecord(labels)) return E.left(invalidArgument('labels', '{ source: boolean, target: boolean } (or nothing)', labels));
   return F.pipe(
-    boolean('labels.source', labels.source),
-    E.chain(() => boolean('labels.target', labels.target)),
-    E.map(() => ({ source: args.source, target: args.target, labels: { source: labels.source, target: labels.target } })),
+    E.Do,
+    E.bind('source', () => checkSide('source', args.source)),
+    E.bind('target', () => checkSide('target', args.target)),
+    E.chainFirst(() => boolean('labels.source', labels.source)),
+    E.chainFirst(() => boolean('labels.target', labels.target)),
+    E.map(({ source, target }) => ({ source, target, labels: { source: labels.source, target: labels.target } })),
   );
+});
+
+/** Checks one side of a problem: a domain and a task, with paths under `path`. */
+const checkSide = (path: string, value: unknown): E.Either<TransferError, Side> =>
+  !isRecord(value)
+    ? E.left(invalidArgument(path, 'a side { domain, task }', value))
+    : F.pipe(
+        E.Do,
+        E.bind('domain', () => checkDomain(`${path}.domain`, value['domain'])),
+        E.bind('task', () => checkTask(`${path}.task`, value['task'])),
+      );
+
+/** Checks that a value is a {@link TransferProblem} (as `transferProblem` makes one), paths under `problem`; returns a checked copy. */
+export const checkProblem = (value: unknown): E.Either<TransferError, TransferProblem> => {
+  if (!isRecord(value)) return E.left(invalidArgument('problem', 'a transfer problem { source, target, labels }', value));
+  if (value['labels'] === undefined) return E.left(invalidArgument('problem.labels', '{ source: boolean, target: boolean }', undefined));
+  return E.mapLeft((e: TransferError) => within('problem', e))(transferProblem(value as unknown as TransferProblemArgs));
 };

@@ -74,3 +74,26 @@ export const everyItem =
     }
     return E.right(out);
   };
+
+/** An integer (any sign), such as a seed. */
+export const integer: Check<number> = check('an integer', (v): v is number => isNumber(v) && Number.isInteger(v));
+
+/** An integer from `min` to `max`, inclusive. */
+export const integerIn = (min: number, max: number): Check<number> =>
+  check(`an integer from ${min} to ${max}`, (v): v is number => isNumber(v) && Number.isInteger(v) && v >= min && v <= max);
+
+/** One of a few strings, listed in the error. */
+export const oneOf = <S extends string>(choices: ReadonlyArray<S>): Check<S> =>
+  check(choices.map((c) => `'${c}'`).join(' or '), (v): v is S => typeof v === 'string' && (choices as ReadonlyArray<string>).includes(v));
+
+/** An optional value: `undefined` passes as `fallback`, anything else must pass `item`. */
+export const optional =
+  <A>(item: Check<A>, fallback: A) =>
+  (path: string, value: unknown): E.Either<TransferError, A> =>
+    value === undefined ? E.right(fallback) : item(path, value);
+
+/** An `AbortSignal` (anything with a boolean `aborted`, so a signal from another realm or a polyfill passes). */
+export const abortSignal: Check<AbortSignal> = check(
+  'an AbortSignal',
+  (v): v is AbortSignal => typeof v === 'object' && v !== null && typeof (v as { aborted?: unknown }).aborted === 'boolean',
+);

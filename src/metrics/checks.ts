@@ -6,7 +6,8 @@ import { dense, type Dense } from './linalg';
 
 /** A checked sample: at least `minRows` rows of finite values, as float64 for the arithmetic. */
 export const checkSample = (path: string, m: Matrix, minRows = 2): E.Either<TransferError, Dense> => {
-  const ok = matrix(m?.rows, m?.cols, m?.data);
+  if (typeof m !== 'object' || m === null) return E.left(invalidArgument(path, 'a Matrix { rows, cols, data }', m));
+  const ok = matrix(m.rows, m.cols, m.data);
   if (E.isLeft(ok)) return E.left(within(path, ok.left));
   if (m.rows < minRows) return E.left(invalidArgument(`${path}.rows`, `at least ${minRows} samples`, m.rows));
   if (m.cols < 1) return E.left(invalidArgument(`${path}.cols`, 'at least one feature', m.cols));
@@ -63,3 +64,17 @@ export const checkLabelled = (
   if (E.isLeft(count)) return count;
   return E.right({ f: f.right, ...ids.right });
 };
+
+/**
+ * The most float64 entries one working matrix of a metric may hold: 2²⁷ (1 GiB). A Gram or
+ * kernel matrix grows with the square of the sample (MMD: rows², LogME: min(rows, features)²,
+ * CORAL and H-score: features²); past this a metric returns an error instead of failing to
+ * allocate, and the sample should be subsampled.
+ */
+export const MAX_MATRIX_ENTRIES = 2 ** 27;
+
+/** `side × side` entries fit in {@link MAX_MATRIX_ENTRIES}; else an error that says what does. */
+export const checkSquare = (path: string, what: string, side: number): E.Either<TransferError, void> =>
+  side * side <= MAX_MATRIX_ENTRIES
+    ? E.right(undefined)
+    : E.left(invalidArgument(path, `at most ${Math.floor(Math.sqrt(MAX_MATRIX_ENTRIES))} ${what} (its ${what}² matrix must fit in 1 GiB; subsample)`, side));

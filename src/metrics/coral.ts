@@ -1,7 +1,8 @@
 import { either as E } from 'fp-ts';
+import { guard } from '../core/boundary';
 import type { TransferError } from '../core/errors';
 import type { Matrix } from '../core/matrix';
-import { checkPair } from './checks';
+import { checkPair, checkSquare } from './checks';
 import { gramCols, type Dense } from './linalg';
 
 /** Result of {@link coral}. */
@@ -38,13 +39,15 @@ const covariance = (x: Dense): Float64Array => {
  * if (E.isRight(a) && E.isRight(b)) console.log(coral(a.right, b.right)); // Right({ value: 2.25, ... })
  * ```
  */
-export const coral = (source: Matrix, target: Matrix): E.Either<TransferError, CoralResult> => {
+export const coral = guard('coral', (source: Matrix, target: Matrix): E.Either<TransferError, CoralResult> => {
   const pair = checkPair(source, target);
   if (E.isLeft(pair)) return pair;
   const [x, y] = pair.right;
+  const size = checkSquare('source.cols', 'features', x.cols);
+  if (E.isLeft(size)) return size;
   const cs = covariance(x);
   const ct = covariance(y);
   let sum = 0;
   for (let i = 0; i < cs.length; i++) sum += (cs[i]! - ct[i]!) ** 2;
   return E.right({ value: sum / (4 * x.cols * x.cols), higherIsBetter: false });
-};
+});

@@ -1,8 +1,9 @@
 import { either as E } from 'fp-ts';
+import { guard } from '../core/boundary';
 import { backendFailure, type TransferError } from '../core/errors';
 import type { Labels } from '../core/labels';
 import type { Matrix } from '../core/matrix';
-import { checkLabelled } from './checks';
+import { checkLabelled, checkSquare } from './checks';
 import { dense, gramCols, symmetricEigen } from './linalg';
 
 /** Result of {@link hScore}. */
@@ -30,11 +31,13 @@ export interface HScoreResult {
  * if (E.isRight(f)) console.log(hScore(f.right, [0, 0, 1, 1])); // close to 1: nearly all variance is between classes
  * ```
  */
-export const hScore = (features: Matrix, labels: Labels): E.Either<TransferError, HScoreResult> => {
+export const hScore = guard('hScore', (features: Matrix, labels: Labels): E.Either<TransferError, HScoreResult> => {
   const checked = checkLabelled(features, labels);
   if (E.isLeft(checked)) return checked;
   const { f, ids: y, classes } = checked.right;
   const { rows: n, cols: d, data } = f;
+  const size = checkSquare('features.cols', 'features', Math.max(d, classes));
+  if (E.isLeft(size)) return size;
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] = mean[j]! + data[i * d + j]! / n;
   const centred = dense(n, d, Float64Array.from(data, (v, i) => (v - mean[i % d]!) / Math.sqrt(n)));
@@ -53,4 +56,4 @@ export const hScore = (features: Matrix, labels: Labels): E.Either<TransferError
     for (let c = 0; c < classes; c++) value += eig.projected.data[i * classes + c]! ** 2 / lambda;
   });
   return E.right({ value, higherIsBetter: true });
-};
+});

@@ -8,3 +8,4 @@ export * from './nce';
 export * from './measureSimilarity';
 export * from './rankLayers';
 export * from './rankBackbones';
+export { MAX_MATRIX_ENTRIES } from './checks';

@@ -1,4 +1,5 @@
 import { either as E } from 'fp-ts';
+import { guard } from '../core/boundary';
 import type { TransferError } from '../core/errors';
 import type { Labels } from '../core/labels';
 import type { Matrix } from '../core/matrix';
@@ -31,7 +32,7 @@ export interface LeepResult {
  * if (E.isRight(theta)) console.log(leep(theta.right, [0, 0, 1, 1]));
  * ```
  */
-export const leep = (sourceProbabilities: Matrix, labels: Labels): E.Either<TransferError, LeepResult> => {
+export const leep = guard('leep', (sourceProbabilities: Matrix, labels: Labels): E.Either<TransferError, LeepResult> => {
   const checked = checkLabelled(sourceProbabilities, labels, checkProbabilities, 'sourceProbabilities');
   if (E.isLeft(checked)) return checked;
   const { f: theta, ids: y, classes } = checked.right;
@@ -47,4 +48,4 @@ export const leep = (sourceProbabilities: Matrix, labels: Labels): E.Either<Tran
     total += Math.log(Math.max(p, 1e-300));
   }
   return E.right({ value: total / n, higherIsBetter: true });
-};
+});

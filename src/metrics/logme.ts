@@ -1,8 +1,9 @@
 import { either as E } from 'fp-ts';
-import { backendFailure, type TransferError } from '../core/errors';
+import { guard } from '../core/boundary';
+import { backendFailure, described, invalidArgument, type TransferError } from '../core/errors';
 import type { Labels } from '../core/labels';
 import type { Matrix } from '../core/matrix';
-import { checkCount, checkLabelled, checkSample } from './checks';
+import { checkCount, checkLabelled, checkSample, checkSquare, MAX_MATRIX_ENTRIES } from './checks';
 import { dense, gramCols, gramRows, symmetricEigen, transposeTimes, type Dense } from './linalg';
 
 /** Result of {@link logme} and {@link logmeRegression}. */
@@ -60,6 +61,10 @@ const evidence = (s2: Float64Array, z: Dense, column: number, yy: number, n: num
   const k = z.cols;
   const zi = Float64Array.from(s2, (_, i) => z.data[i * k + column]!);
   const s = s2.map((v) => Math.max(v, 0));
+  // Features that are all zero (a dead ReLU layer) carry no information: α has no effect, since
+  // D/2 log α and ½ log|A| = D/2 log α cancel, and the evidence is that of y as pure noise,
+  // maximised at β = N / ‖y‖² (the fixed point would divide 0 by 0 here).
+  if (s.every((v) => v === 0)) return 0.5 * Math.log(n / yy) - 0.5 * Math.log(2 * Math.PI) - 0.5;
   let captured = 0;
   zi.forEach((v) => (captured += v * v));
   const outside = Math.max(yy - captured, 0);
@@ -102,6 +107,8 @@ const evidence = (s2: Float64Array, z: Dense, column: number, yy: number, n: num
 };
 
 const logmeOf = (f: Dense, y: Dense): E.Either<TransferError, LogMeResult> => {
+  const size = checkSquare('features', f.rows <= f.cols ? 'rows' : 'features', Math.min(f.rows, f.cols));
+  if (E.isLeft(size)) return size;
   const spec = spectrum(f, y);
   if (spec === undefined) return E.left(backendFailure('LogME', new Error('the eigenvalue iteration did not converge')));
   const perTarget = Array.from({ length: y.cols }, (_, j) => {
@@ -109,7 +116,10 @@ const logmeOf = (f: Dense, y: Dense): E.Either<TransferError, LogMeResult> => {
     for (let i = 0; i < y.rows; i++) yy += y.data[i * y.cols + j]! ** 2;
     return evidence(spec.s2, spec.z, j, yy, f.rows, f.cols);
   });
-  return E.right({ value: perTarget.reduce((a, b) => a + b, 0) / perTarget.length, higherIsBetter: true, perTarget });
+  const value = perTarget.reduce((a, b) => a + b, 0) / perTarget.length;
+  // The updates can overflow on extreme features (values near float32's limit): say so rather than return it.
+  if (!Number.isFinite(value)) return E.left(backendFailure('LogME', new Error('the evidence is not finite (all-zero regression targets, or values near the float32 limit; rescale them)')));
+  return E.right({ value, higherIsBetter: true, perTarget });
 };
 
 /**
@@ -135,14 +145,17 @@ const logmeOf = (f: Dense, y: Dense): E.Either<TransferError, LogMeResult> => {
  * if (E.isRight(features)) console.log(logme(features.right, [0, 0, 0, 1, 1, 1]));
  * ```
  */
-export const logme = (features: Matrix, labels: Labels): E.Either<TransferError, LogMeResult> => {
+export const logme = guard('logme', (features: Matrix, labels: Labels): E.Either<TransferError, LogMeResult> => {
   const checked = checkLabelled(features, labels);
   if (E.isLeft(checked)) return checked;
   const { f, ids: y, classes } = checked.right;
+  if (y.length * classes > MAX_MATRIX_ENTRIES) {
+    return E.left(invalidArgument('labels', `at most ${MAX_MATRIX_ENTRIES} labels × classes (the one-hot targets must fit in 1 GiB)`, described(`${y.length} labels of ${classes} classes`)));
+  }
   const oneHot = dense(y.length, classes);
   y.forEach((c, i) => (oneHot.data[i * classes + c] = 1));
   return logmeOf(f, oneHot);
-};
+});
 
 /**
  * LogME for regression targets: the same evidence with each target dimension as y, averaged.
@@ -157,7 +170,7 @@ export const logme = (features: Matrix, labels: Labels): E.Either<TransferError,
  * if (E.isRight(x) && E.isRight(y)) console.log(logmeRegression(x.right, y.right));
  * ```
  */
-export const logmeRegression = (features: Matrix, targets: Matrix): E.Either<TransferError, LogMeResult> => {
+export const logmeRegression = guard('logmeRegression', (features: Matrix, targets: Matrix): E.Either<TransferError, LogMeResult> => {
   const f = checkSample('features', features);
   if (E.isLeft(f)) return f;
   const y = checkSample('targets', targets);
@@ -165,4 +178,4 @@ export const logmeRegression = (features: Matrix, targets: Matrix): E.Either<Tra
   const count = checkCount(f.right, y.right.rows, 'targets');
   if (E.isLeft(count)) return count;
   return logmeOf(f.right, y.right);
-};
+});

@@ -1,10 +1,12 @@
-import { either as E, type taskEither as TE } from 'fp-ts';
-import type { Backbone, Pooling, TransferModel } from '../core/backbone';
+import { either as E, function as F, type taskEither as TE } from 'fp-ts';
+import { checkBackbone, checkEmbedOptions, type Backbone, type Pooling, type TransferModel } from '../core/backbone';
+import { guardTask, optionsAt } from '../core/boundary';
 import { within, type TransferError } from '../core/errors';
 import type { ShiftTest } from '../core/evidence';
 import type { Tap } from '../core/recipe';
 import { resolveTap } from '../core/resolveTap';
-import { mmd } from './mmd';
+import { integer, integerIn, openUnitInterval, optional } from '../core/validate';
+import { MAX_PERMUTATIONS, mmd } from './mmd';
 import { proxyADistance } from './proxyADistance';
 
 /** A similarity measured between source and target samples, with what it rests on. */
@@ -25,14 +27,16 @@ export interface MeasureSimilarityOptions {
   readonly at?: Tap;
   /** Default 'average'. */
   readonly pooling?: Pooling;
-  /** Permutations of the MMD test. Default 200. */
+  /** Permutations of the MMD test, an integer from 0 to 100,000. Default 200. */
   readonly permutations?: number;
-  /** Significance level of the MMD test. Default 0.05. */
+  /** Significance level of the MMD test, in (0, 1). Default 0.05. */
   readonly alpha?: number;
-  /** Seeds the PAD split and the permutations. Default 0. */
+  /** Seeds the PAD split and the permutations, an integer. Default 0. */
   readonly seed?: number;
-  /** Default 256. */
+  /** Examples per embedding batch, a positive integer. Default 256. */
   readonly batchSize?: number;
+  /** Stops the embedding between two batches; the result is then `Aborted`. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -56,26 +60,36 @@ export interface MeasureSimilarityOptions {
  * };
  * ```
  */
-export const measureSimilarity =
-  <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, source: X, target: X, options: MeasureSimilarityOptions = {}): TE.TaskEither<TransferError, MeasuredSimilarity> =>
+export const measureSimilarity = guardTask(
+  'measureSimilarity',
+  <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, source: X, target: X, options?: MeasureSimilarityOptions): TE.TaskEither<TransferError, MeasuredSimilarity> =>
   async () => {
-    const layer = resolveTap(backbone.layers, backbone.top, options.at ?? { kind: 'top' });
-    if (E.isLeft(layer)) return layer;
-    const how = { pooling: options.pooling ?? 'average', batchSize: options.batchSize ?? 256 } as const;
-    const a = await backbone.embed(source, layer.right, how)();
+    // Every option is checked before anything is embedded.
+    const checked = F.pipe(
+      optionsAt('options', options),
+      E.bindTo('o'),
+      E.bind('how', ({ o }) => checkEmbedOptions(o)),
+      E.bind('permutations', ({ o }) => optional(integerIn(0, MAX_PERMUTATIONS), 200)('options.permutations', o.permutations)),
+      E.bind('alpha', ({ o }) => optional(openUnitInterval, 0.05)('options.alpha', o.alpha)),
+      E.bind('seed', ({ o }) => optional(integer, 0)('options.seed', o.seed)),
+      E.bind('backbone', () => checkBackbone('backbone', backbone)),
+      E.bind('layer', ({ o, backbone: bb }) => resolveTap(bb.layers, bb.top, o.at ?? { kind: 'top' })),
+    );
+    if (E.isLeft(checked)) return checked;
+    const { how, permutations, alpha, seed, layer } = checked.right;
+    const a = await checked.right.backbone.embed(source, layer, how)();
     if (E.isLeft(a)) return E.left(within('source', a.left));
-    const b = await backbone.embed(target, layer.right, how)();
+    const b = await checked.right.backbone.embed(target, layer, how)();
     if (E.isLeft(b)) return E.left(within('target', b.left));
-    const seed = options.seed ?? 0;
     const pad = proxyADistance(a.right, b.right, { seed });
     if (E.isLeft(pad)) return pad;
-    const test = mmd(a.right, b.right, { permutations: options.permutations ?? 200, seed });
+    const test = mmd(a.right, b.right, { permutations, seed });
     if (E.isLeft(test)) return test;
-    const alpha = options.alpha ?? 0.05;
     return E.right({
       similarity: 1 - pad.right.value / 2,
       proxyADistance: pad.right.value,
       marginalShift: { statistic: 'mmd2', value: test.right.value, pValue: test.right.pValue ?? 1, alpha },
-      layer: layer.right.name,
+      layer: layer.name,
     });
-  };
+  },
+);

@@ -1,9 +1,10 @@
-import { either as E } from 'fp-ts';
+import { either as E, function as F } from 'fp-ts';
+import { guard, optionsAt } from '../core/boundary';
 import type { TransferError } from '../core/errors';
 import type { Matrix } from '../core/matrix';
 import { permutation, seededRandom } from '../core/random';
-import { nonNegativeInteger, positiveNumber } from '../core/validate';
-import { checkPair } from './checks';
+import { integer, integerIn, optional, positiveNumber } from '../core/validate';
+import { checkPair, checkSquare } from './checks';
 import { gramRows, type Dense } from './linalg';
 
 /** Result of {@link mmd}. */
@@ -23,11 +24,14 @@ export interface MmdResult {
 export interface MmdOptions {
   /** Gaussian kernel bandwidth σ > 0. Default: the median pairwise distance of the pooled sample. */
   readonly bandwidth?: number;
-  /** Permutations for the p-value (0 for none). Default 200. */
+  /** Permutations for the p-value, an integer from 0 (none) to {@link MAX_PERMUTATIONS}. Default 200. */
   readonly permutations?: number;
-  /** Seeds the permutations. Default 0. */
+  /** Seeds the permutations, an integer. Default 0. */
   readonly seed?: number;
 }
+
+/** The most permutations a test runs: a p-value resolution of 1e-5, and a bound on the work (each permutation is a pass over the rows² kernel matrix). */
+export const MAX_PERMUTATIONS = 100_000;
 
 const pooled = (x: Dense, y: Dense): Dense => {
   const data = new Float64Array((x.rows + y.rows) * x.cols);
@@ -45,8 +49,8 @@ const squaredDistances = (z: Dense): Float64Array => {
   return d2;
 };
 
-const median = (values: number[]): number => {
-  const s = values.sort((a, b) => a - b);
+const median = (values: Float64Array): number => {
+  const s = values.sort();
   const h = s.length >> 1;
   return s.length % 2 === 1 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 };
@@ -93,37 +97,45 @@ const statistic = (k: Float64Array, n: number, inX: Uint8Array, m: number): numb
  * }
  * ```
  */
-export const mmd = (source: Matrix, target: Matrix, options: MmdOptions = {}): E.Either<TransferError, MmdResult> => {
+export const mmd = guard('mmd', (source: Matrix, target: Matrix, optionsIn: MmdOptions = {}): E.Either<TransferError, MmdResult> => {
   const pair = checkPair(source, target);
   if (E.isLeft(pair)) return pair;
-  const permutations = nonNegativeInteger('options.permutations', options.permutations ?? 200);
-  if (E.isLeft(permutations)) return permutations;
-  if (options.bandwidth !== undefined) {
-    const bw = positiveNumber('options.bandwidth', options.bandwidth);
-    if (E.isLeft(bw)) return bw;
-  }
+  const checked = F.pipe(
+    optionsAt('options', optionsIn),
+    E.bindTo('options'),
+    E.bind('permutations', ({ options }) => optional(integerIn(0, MAX_PERMUTATIONS), 200)('options.permutations', options.permutations)),
+    E.bind('seed', ({ options }) => optional(integer, 0)('options.seed', options.seed)),
+    E.bind('bandwidth', ({ options }) => optional(positiveNumber, Number.NaN)('options.bandwidth', options.bandwidth)),
+  );
+  if (E.isLeft(checked)) return checked;
+  const { permutations, seed } = checked.right;
   const [x, y] = pair.right;
+  const size = checkSquare('source.rows + target.rows', 'rows in both samples together', x.rows + y.rows);
+  if (E.isLeft(size)) return size;
   const z = pooled(x, y);
   const n = z.rows;
   const d2 = squaredDistances(z);
-  let sigma = options.bandwidth;
-  if (sigma === undefined) {
-    const distances: number[] = [];
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) distances.push(Math.sqrt(d2[i * n + j]!));
+  let sigma = checked.right.bandwidth;
+  if (Number.isNaN(sigma)) {
+    const distances = new Float64Array((n * (n - 1)) / 2);
+    let at = 0;
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) distances[at++] = Math.sqrt(d2[i * n + j]!);
     const med = median(distances);
     sigma = med > 0 ? med : 1;
   }
-  const k = d2.map((v) => Math.exp(-v / (2 * sigma! * sigma!)));
+  const width = 2 * sigma * sigma;
+  // k(a, a) = 1 exactly, also for a bandwidth so small that σ² rounds to 0 (0/0 would be NaN).
+  const k = d2.map((v) => (v === 0 ? 1 : Math.exp(-v / width)));
   const membership = Uint8Array.from({ length: n }, (_, i) => (i < x.rows ? 1 : 0));
   const value = statistic(k, n, membership, x.rows);
-  if (permutations.right === 0) return E.right({ value, higherIsBetter: false, bandwidth: sigma, permutations: 0 });
-  const random = seededRandom(options.seed ?? 0);
+  if (permutations === 0) return E.right({ value, higherIsBetter: false, bandwidth: sigma, permutations: 0 });
+  const random = seededRandom(seed);
   let atLeast = 0;
-  for (let p = 0; p < permutations.right; p++) {
+  for (let p = 0; p < permutations; p++) {
     const order = permutation(n, random);
     const shuffled = new Uint8Array(n);
     for (let i = 0; i < x.rows; i++) shuffled[order[i]!] = 1;
     if (statistic(k, n, shuffled, x.rows) >= value) atLeast++;
   }
-  return E.right({ value, higherIsBetter: false, bandwidth: sigma, pValue: (1 + atLeast) / (1 + permutations.right), permutations: permutations.right });
-};
+  return E.right({ value, higherIsBetter: false, bandwidth: sigma, pValue: (1 + atLeast) / (1 + permutations), permutations });
+});

@@ -1,7 +1,7 @@
 import { either as E } from 'fp-ts';
-import type { TransferError } from '../core/errors';
-import { checkLabels, type Labels } from '../core/labels';
-import { invalidArgument, shapeMismatch } from '../core/errors';
+import { guard } from '../core/boundary';
+import { invalidArgument, shapeMismatch, type TransferError } from '../core/errors';
+import { checkLabels, MAX_CLASS_ID, type ClassIdArray, type Labels } from '../core/labels';
 
 /** Result of {@link nce}. */
 export interface NceResult {
@@ -25,26 +25,33 @@ export interface NceResult {
  * nce([0, 0, 1, 1], [1, 1, 0, 0]); // Right({ value: 0, ... }): z determines y
  * ```
  */
-export const nce = (sourceLabels: ReadonlyArray<number> | Int32Array, labels: Labels): E.Either<TransferError, NceResult> => {
+export const nce = guard('nce', (sourceLabels: ClassIdArray, labels: Labels): E.Either<TransferError, NceResult> => {
   const y = checkLabels(labels);
   if (E.isLeft(y)) return y;
   const n = y.right.ids.length;
   // Source labels may all be one class (an uninformative source): only their form is checked.
-  const zs = Array.from(sourceLabels as ArrayLike<number>);
-  const bad = zs.findIndex((v) => !Number.isInteger(v) || v < 0);
-  if (bad >= 0) return E.left(invalidArgument(`sourceLabels[${bad}]`, 'an integer class id ≥ 0', zs[bad]));
+  if (!(Array.isArray(sourceLabels) || (ArrayBuffer.isView(sourceLabels) && !(sourceLabels instanceof DataView)))) {
+    return E.left(invalidArgument('sourceLabels', 'class ids (an array or typed array of integers ≥ 0)', sourceLabels));
+  }
+  const zs = sourceLabels as ArrayLike<unknown>;
   if (zs.length !== n) return E.left(shapeMismatch('sourceLabels', `${n} labels (one per target label)`, `${zs.length} labels`));
-  const zc = Math.max(...zs) + 1;
-  const joint = new Float64Array(y.right.classes * zc);
-  const marginal = new Float64Array(zc);
+  // Counted by the (y, z) pairs that occur, so a large source id costs nothing (Tran et al.'s
+  // empirical joint needs no table of every id up to the largest).
+  const joint = new Map<string, number>();
+  const marginal = new Map<number, number>();
   for (let i = 0; i < n; i++) {
-    const k = y.right.ids[i]! * zc + zs[i]!;
-    joint[k] = joint[k]! + 1 / n;
-    marginal[zs[i]!] = marginal[zs[i]!]! + 1 / n;
+    const z = zs[i];
+    if (typeof z !== 'number' || !Number.isInteger(z) || z < 0 || z > MAX_CLASS_ID) {
+      return E.left(invalidArgument(`sourceLabels[${i}]`, `an integer class id from 0 to ${MAX_CLASS_ID}`, z));
+    }
+    const key = `${y.right.ids[i]!},${z}`;
+    joint.set(key, (joint.get(key) ?? 0) + 1);
+    marginal.set(z, (marginal.get(z) ?? 0) + 1);
   }
   let value = 0;
-  joint.forEach((p, k) => {
-    if (p > 0) value += p * Math.log(p / marginal[k % zc]!);
-  });
+  for (const [key, count] of joint) {
+    const z = Number(key.slice(key.indexOf(',') + 1));
+    value += (count / n) * Math.log(count / marginal.get(z)!);
+  }
   return E.right({ value, higherIsBetter: true });
-};
+});

@@ -1,8 +1,9 @@
-import { either as E } from 'fp-ts';
-import type { TransferError } from '../core/errors';
+import { either as E, function as F } from 'fp-ts';
+import { guard, optionsAt } from '../core/boundary';
+import { invalidArgument, type TransferError } from '../core/errors';
 import type { Matrix } from '../core/matrix';
 import { permutation, seededRandom } from '../core/random';
-import { finiteNumber, openUnitInterval, positiveInteger } from '../core/validate';
+import { finiteNumber, integer, integerIn, openUnitInterval, optional } from '../core/validate';
 import { checkPair } from './checks';
 import type { Dense } from './linalg';
 
@@ -19,13 +20,16 @@ export interface ProxyADistanceResult {
 export interface ProxyADistanceOptions {
   /** Fraction of each sample held out to measure the error, in (0, 1). Default 0.5. */
   readonly testFraction?: number;
-  /** L2 penalty of the logistic-regression domain classifier, ≥ 0. Default 1e-3. */
+  /** L2 penalty of the logistic-regression domain classifier, a finite number ≥ 0. Default 1e-3. */
   readonly l2?: number;
-  /** Gradient steps. Default 300. */
+  /** Gradient steps, an integer from 1 to {@link PAD_MAX_ITERATIONS}. Default 300. */
   readonly iterations?: number;
-  /** Seeds the split. Default 0. */
+  /** Seeds the split, an integer. Default 0. */
   readonly seed?: number;
 }
+
+/** The most gradient steps the domain classifier takes: a bound on the work, far past convergence. */
+export const PAD_MAX_ITERATIONS = 100_000;
 
 interface Split {
   readonly x: Float64Array;
@@ -70,7 +74,9 @@ const largestEigenvalue = (s: Split, d: number): number => {
       for (let j = 0; j < d; j++) xv += s.x[i * d + j]! * v[j]!;
       for (let j = 0; j < d; j++) w[j] = w[j]! + (xv * s.x[i * d + j]!) / s.n;
     }
-    lambda = Math.hypot(...w);
+    let sum = 0;
+    for (let j = 0; j < d; j++) sum += w[j]! * w[j]!;
+    lambda = Math.sqrt(sum);
     if (lambda === 0) return 0;
     v = w.map((x) => x / lambda);
   }
@@ -118,20 +124,25 @@ const fitLogistic = (s: Split, d: number, l2: number, iterations: number): { w: 
  * if (E.isRight(a) && E.isRight(b)) console.log(proxyADistance(a.right, b.right)); // value 2: separable
  * ```
  */
-export const proxyADistance = (source: Matrix, target: Matrix, options: ProxyADistanceOptions = {}): E.Either<TransferError, ProxyADistanceResult> => {
+export const proxyADistance = guard('proxyADistance', (source: Matrix, target: Matrix, optionsIn: ProxyADistanceOptions = {}): E.Either<TransferError, ProxyADistanceResult> => {
   const pair = checkPair(source, target);
   if (E.isLeft(pair)) return pair;
-  const fraction = openUnitInterval('options.testFraction', options.testFraction ?? 0.5);
-  if (E.isLeft(fraction)) return fraction;
-  const l2 = finiteNumber('options.l2', options.l2 ?? 1e-3);
-  if (E.isLeft(l2)) return l2;
-  const iterations = positiveInteger('options.iterations', options.iterations ?? 300);
-  if (E.isLeft(iterations)) return iterations;
+  const checked = F.pipe(
+    optionsAt('options', optionsIn),
+    E.bindTo('options'),
+    E.bind('fraction', ({ options }) => openUnitInterval('options.testFraction', options.testFraction ?? 0.5)),
+    E.bind('l2', ({ options }) => finiteNumber('options.l2', options.l2 ?? 1e-3)),
+    E.chainFirst(({ l2 }) => (l2 >= 0 ? E.right(l2) : E.left(invalidArgument('options.l2', 'a finite number ≥ 0', l2)))),
+    E.bind('iterations', ({ options }) => optional(integerIn(1, PAD_MAX_ITERATIONS), 300)('options.iterations', options.iterations)),
+    E.bind('seed', ({ options }) => optional(integer, 0)('options.seed', options.seed)),
+  );
+  if (E.isLeft(checked)) return checked;
+  const { fraction, l2, iterations, seed } = checked.right;
   const [a, b] = pair.right;
-  const random = seededRandom(options.seed ?? 0);
+  const random = seededRandom(seed);
   const cut = (n: number): [Int32Array, Int32Array] => {
     const order = permutation(n, random);
-    const held = Math.min(n - 1, Math.max(1, Math.round(fraction.right * n)));
+    const held = Math.min(n - 1, Math.max(1, Math.round(fraction * n)));
     return [order.slice(held), order.slice(0, held)];
   };
   const [aTrain, aTest] = cut(a.rows);
@@ -139,7 +150,7 @@ export const proxyADistance = (source: Matrix, target: Matrix, options: ProxyADi
   const train = stack(a, aTrain, b, bTrain);
   const test = stack(a, aTest, b, bTest);
   standardise(train, test, a.cols);
-  const { w, b: bias } = fitLogistic(train, a.cols, Math.max(0, l2.right), iterations.right);
+  const { w, b: bias } = fitLogistic(train, a.cols, l2, iterations);
   const wrong = [0, 0];
   for (let i = 0; i < test.n; i++) {
     let z = bias;
@@ -149,4 +160,4 @@ export const proxyADistance = (source: Matrix, target: Matrix, options: ProxyADi
   }
   const error = Math.min(0.5, (wrong[0]! / aTest.length + wrong[1]! / bTest.length) / 2);
   return E.right({ value: 2 * (1 - 2 * error), higherIsBetter: false, error });
-};
+});

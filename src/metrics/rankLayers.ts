@@ -1,6 +1,8 @@
 import { either as E, type taskEither as TE } from 'fp-ts';
-import type { Backbone, LayerInfo, Pooling, TransferModel } from '../core/backbone';
-import type { TransferError } from '../core/errors';
+import { checkBackbone, checkEmbedOptions, type Backbone, type LayerInfo, type Pooling, type TransferModel } from '../core/backbone';
+import { guardTask, isRecord } from '../core/boundary';
+import { invalidArgument, type TransferError } from '../core/errors';
+import { checkLabels } from '../core/labels';
 import type { Labels } from '../core/labels';
 import type { Tap } from '../core/recipe';
 import { blockEnds, resolveTap } from '../core/resolveTap';
@@ -18,8 +20,10 @@ export interface RankLayersOptions {
   readonly candidates?: ReadonlyArray<Tap>;
   /** Default 'average'. */
   readonly pooling?: Pooling;
-  /** Default 256. */
+  /** Examples per embedding batch, a positive integer. Default 256. */
   readonly batchSize?: number;
+  /** Stops between two batches; the result is then `Aborted`. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -39,22 +43,37 @@ export interface RankLayersOptions {
  * };
  * ```
  */
-export const rankLayers =
-  <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, data: { readonly x: X; readonly y: Labels }, options: RankLayersOptions = {}): TE.TaskEither<TransferError, ReadonlyArray<RankedLayer>> =>
+export const rankLayers = guardTask(
+  'rankLayers',
+  <X, M extends TransferModel<X>>(backboneIn: Backbone<X, M>, data: { readonly x: X; readonly y: Labels }, options?: RankLayersOptions): TE.TaskEither<TransferError, ReadonlyArray<RankedLayer>> =>
   async () => {
+    // Every argument is checked before the first layer is embedded.
+    const how = checkEmbedOptions(options);
+    if (E.isLeft(how)) return how;
+    const b = checkBackbone('backbone', backboneIn);
+    if (E.isLeft(b)) return b;
+    const backbone = b.right;
+    if (!isRecord(data)) return E.left(invalidArgument('data', 'labelled data { x, y }', data));
+    const { x, y } = data;
+    const labels = checkLabels(y);
+    if (E.isLeft(labels)) return labels;
+    const given = options?.candidates;
+    if (given !== undefined && !(Array.isArray(given) && given.length > 0)) return E.left(invalidArgument('options.candidates', 'a non-empty array of taps (or nothing: every block end)', given));
     const layers: LayerInfo[] = [];
-    for (const tap of options.candidates ?? blockEnds(backbone.layers, backbone.top).map((l): Tap => ({ kind: 'index', index: l.index }))) {
+    for (const tap of given ?? blockEnds(backbone.layers, backbone.top).map((l): Tap => ({ kind: 'index', index: l.index }))) {
       const layer = resolveTap(backbone.layers, backbone.top, tap);
       if (E.isLeft(layer)) return layer;
       layers.push(layer.right);
     }
     const ranked: RankedLayer[] = [];
     for (const layer of layers) {
-      const features = await backbone.embed(data.x, layer, { pooling: options.pooling ?? 'average', batchSize: options.batchSize ?? 256 })();
+      const features = await backbone.embed(x, layer, how.right)();
       if (E.isLeft(features)) return features;
-      const score = logme(features.right, data.y);
+      const score = logme(features.right, labels.right.ids);
       if (E.isLeft(score)) return score;
       ranked.push({ layer, logme: score.right.value });
     }
+    // Scores are finite (logme returns an error otherwise); ties keep the candidates' order.
     return E.right(ranked.sort((a, b) => b.logme - a.logme));
-  };
+  },
+);

@@ -4,10 +4,13 @@
  * however large the dataset, at the price of a read per row (served by the OS page cache when the
  * file fits in it).
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memoryRowStore, type RowStore, type RowStoreFactory } from '../core/rowStore';
+import { either as E } from 'fp-ts';
+import { guard, optionsAt } from '../core/boundary';
+import { described, invalidArgument, thrownMessage, type TransferError } from '../core/errors';
+import { chunkedRows, type RowStore, type RowStoreFactory } from '../core/rowStore';
 
 /** Options of {@link diskRowStore}. */
 export interface DiskRowStoreOptions {
@@ -21,29 +24,64 @@ export interface DiskRowStoreOptions {
 export const DEFAULT_MEMORY_BYTES = 256 * 1024 * 1024;
 
 /**
+ * Whether `directory` is a directory this process can create files in: it is made into a
+ * temporary directory and removed again, so a full or read-only disk is found now, not after a
+ * phase has trained.
+ */
+const probe = (directory: string): E.Either<TransferError, void> => {
+  try {
+    if (!statSync(directory).isDirectory()) return E.left(invalidArgument('options.directory', 'a directory', directory));
+    accessSync(directory, constants.W_OK);
+    rmSync(mkdtempSync(join(directory, 'transferkit-probe-')), { recursive: true, force: true });
+    return E.right(undefined);
+  } catch (thrown) {
+    return E.left(invalidArgument('options.directory', 'a directory this process can write temporary files in', described(`${JSON.stringify(directory)} (${thrownMessage(thrown)})`)));
+  }
+};
+
+/**
  * Makes row stores that keep rows in memory up to `memoryBytes` in all, then spill to a file.
+ * The directory is tried (a temporary directory made and removed) when the factory is made.
+ *
+ * @returns the factory, or `InvalidArgument` for a `memoryBytes` that is not a number ≥ 0, or a
+ * `directory` that is not a string naming a directory this process can write in
  *
  * @example
  * ```ts
+ * import { either as E } from 'fp-ts';
  * import { diskRowStore } from 'transferkit/node';
  *
- * const store = diskRowStore({ memoryBytes: 0 })(3);
- * store.append(Float32Array.of(1, 2, 3, 4, 5, 6));
- * const row = new Float32Array(3);
- * store.gather(Int32Array.of(1), row);
- * console.log(Array.from(row), store.memoryBytes); // [4, 5, 6] 0
- * store.dispose();
+ * const factory = diskRowStore({ memoryBytes: 0 });
+ * if (E.isRight(factory)) {
+ *   const store = factory.right(3);
+ *   store.append(Float32Array.of(1, 2, 3, 4, 5, 6));
+ *   const row = new Float32Array(3);
+ *   store.gather(Int32Array.of(1), row);
+ *   console.log(Array.from(row), store.memoryBytes); // [4, 5, 6] 0
+ *   store.dispose();
+ * }
  * ```
  */
-export const diskRowStore = (options: DiskRowStoreOptions = {}): RowStoreFactory => {
-  const budget = options.memoryBytes ?? DEFAULT_MEMORY_BYTES;
-  if (!(Number.isFinite(budget) && budget >= 0)) throw new RangeError(`diskRowStore: memoryBytes must be a number ≥ 0, got ${budget}`);
+export const diskRowStore = guard('diskRowStore', (options: DiskRowStoreOptions = {}): E.Either<TransferError, RowStoreFactory> => {
+  const checked = optionsAt('options', options);
+  if (E.isLeft(checked)) return checked;
+  const budget = checked.right.memoryBytes ?? DEFAULT_MEMORY_BYTES;
+  if (!(typeof budget === 'number' && Number.isFinite(budget) && budget >= 0)) return E.left(invalidArgument('options.memoryBytes', 'a finite number ≥ 0', budget));
+  const directory = checked.right.directory ?? tmpdir();
+  if (typeof directory !== 'string' || directory.length === 0) return E.left(invalidArgument('options.directory', 'a directory path (a non-empty string)', directory));
+  const probed = probe(directory);
+  if (E.isLeft(probed)) return probed;
+  return E.right(spillingStores(budget, directory));
+});
+
+/** The stores {@link diskRowStore} makes, for checked options. */
+const spillingStores = (budget: number, directory: string): RowStoreFactory => {
   let used = 0;
   return (rowSize) => {
     const rowBytes = rowSize * 4;
     // Rows [0, inMemory) live in memory chunks; the rest in the file, in order.
     // Chunks no larger than the budget, so a small budget is not exceeded by one chunk.
-    const memory = memoryRowStore({ chunkFloats: Math.max(rowSize, Math.min(1 << 18, Math.floor(budget / 4))) })(rowSize);
+    const memory = chunkedRows(Math.max(rowSize, Math.min(1 << 18, Math.floor(budget / 4))))(rowSize);
     let inMemory = 0;
     let memoryClosed = false;
     let onDisk = 0;
@@ -52,7 +90,7 @@ export const diskRowStore = (options: DiskRowStoreOptions = {}): RowStoreFactory
 
     const spill = (values: Float32Array): void => {
       if (file === undefined) {
-        const dir = mkdtempSync(join(options.directory ?? tmpdir(), 'transferkit-rows-'));
+        const dir = mkdtempSync(join(directory, 'transferkit-rows-'));
         file = { fd: openSync(join(dir, 'rows.f32'), 'w+'), dir };
       }
       const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);

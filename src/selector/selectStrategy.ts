@@ -1,4 +1,5 @@
 import { either as E } from 'fp-ts';
+import { guard, isRecord } from '../core/boundary';
 import { invalidArgument, type TransferError } from '../core/errors';
 import { FINE_TUNE_LEARNING_RATE_FACTOR, fineTunePhase, headPhase, scratchPhase } from '../core/phases';
 import { makeRecipe, type Recipe, type Tap, type TrainablePolicy } from '../core/recipe';
@@ -178,6 +179,7 @@ interface Checked extends SelectStrategyArgs {
 }
 
 const checkArgs = (args: SelectStrategyArgs): E.Either<TransferError, Checked> => {
+  if (!isRecord(args)) return E.left(invalidArgument('args', '{ size, similarity, classes? }', args));
   const size = nonNegativeInteger('size', args.size);
   if (E.isLeft(size)) return size;
   const measured = typeof args.similarity === 'object' && args.similarity !== null;
@@ -188,7 +190,7 @@ const checkArgs = (args: SelectStrategyArgs): E.Either<TransferError, Checked> =
   if (c !== undefined && !(typeof c === 'number' && Number.isInteger(c) && c >= 2)) {
     return E.left(invalidArgument('classes', 'an integer ≥ 2 (a classification target has at least two classes)', c));
   }
-  return E.right({ ...args, similarity: similarity.right, measured });
+  return E.right({ size: size.right, similarity: similarity.right, measured, ...(c === undefined ? {} : { classes: c }) });
 };
 
 /**
@@ -225,7 +227,7 @@ const checkArgs = (args: SelectStrategyArgs): E.Either<TransferError, Checked> =
  * }
  * ```
  */
-export const selectStrategy = (args: SelectStrategyArgs): E.Either<TransferError, Recipe> =>
+export const selectStrategy = guard('selectStrategy', (args: SelectStrategyArgs): E.Either<TransferError, Recipe> =>
   E.chain((ok: Checked) => {
     const p = plan(ok.size, ok.similarity, ok.classes);
     const trains = policyOf(p.fraction);
@@ -237,4 +239,5 @@ export const selectStrategy = (args: SelectStrategyArgs): E.Either<TransferError
       rationale: reasons(ok, p, trains),
       warnings: warningsFor(ok, p),
     });
-  })(checkArgs(args));
+  })(checkArgs(args)),
+);

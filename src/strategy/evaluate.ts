@@ -1,7 +1,9 @@
 import { either as E, type taskEither as TE } from 'fp-ts';
 import type { TransferModel } from '../core/backbone';
-import { shapeMismatch, type TransferError } from '../core/errors';
+import { guardTask, isRecord, optionsAt } from '../core/boundary';
+import { described, invalidArgument, shapeMismatch, type TransferError } from '../core/errors';
 import { checkLabels } from '../core/labels';
+import { optional, positiveInteger } from '../core/validate';
 import type { TransferData } from './transfer';
 
 /** Accuracy in [0, 1] and mean cross-entropy (nats) over a labelled set. */
@@ -17,16 +19,26 @@ export interface Evaluation {
  *
  * @param classes - the number of classes the model was trained on (`result.classes`)
  */
-export const evaluate =
-  <X>(model: TransferModel<X>, data: TransferData<X>, classes: number, options: { readonly batchSize?: number } = {}): TE.TaskEither<TransferError, Evaluation> =>
+export const evaluate = guardTask(
+  'evaluate',
+  <X>(model: TransferModel<X>, data: TransferData<X>, classes: number, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Evaluation> =>
   async () => {
-    const labels = checkLabels(data.y, classes, false);
+    if (!isRecord(model) || typeof model.predict !== 'function') return E.left(invalidArgument('model', 'a trained transfer model (result.model of transfer)', model));
+    if (model.isDisposed === true) return E.left(invalidArgument('model', 'a model that has not been disposed', described('a disposed transfer model')));
+    if (!isRecord(data)) return E.left(invalidArgument('data', 'labelled data { x, y }', data));
+    const given = optionsAt('options', options);
+    if (E.isLeft(given)) return given;
+    const batchSize = optional(positiveInteger, 256)('options.batchSize', given.right.batchSize);
+    if (E.isLeft(batchSize)) return batchSize;
+    const { x, y } = data;
+    const labels = checkLabels(y, classes, false);
     if (E.isLeft(labels)) return labels;
-    const probs = await model.predict(data.x, options)();
+    const probs = await model.predict(x, { batchSize: batchSize.right })();
     if (E.isLeft(probs)) return probs;
     const { rows, cols, data: p } = probs.right;
     const ids = labels.right.ids;
     if (rows !== ids.length) return E.left(shapeMismatch('y', `${rows} labels (one per input)`, `${ids.length} labels`));
+    if (labels.right.classes > cols) return E.left(shapeMismatch('classes', `at most ${cols} classes (the model's outputs)`, `${labels.right.classes} classes`));
     let correct = 0;
     let loss = 0;
     for (let i = 0; i < rows; i++) {
@@ -37,4 +49,5 @@ export const evaluate =
       loss -= Math.log(Math.min(1, Math.max(1e-7, row[ids[i]!]!)));
     }
     return E.right({ accuracy: correct / rows, loss: loss / rows, count: rows });
-  };
+  },
+);

@@ -3,14 +3,15 @@
  * the labels, the inputs, the tap, and the (seeded) validation split.
  */
 import { either as E } from 'fp-ts';
-import type { Backbone, LayerInfo, Pooling, TransferModel } from '../core/backbone';
-import { aborted, described, invalidArgument, notSupported, shapeMismatch, within, type TransferError } from '../core/errors';
-import { checkLabels, type Labels } from '../core/labels';
+import { checkBackbone, type Backbone, type LayerInfo, type Pooling, type TransferModel } from '../core/backbone';
+import { isRecord, optionsAt } from '../core/boundary';
+import { aborted, invalidArgument, notSupported, shapeMismatch, within, type TransferError } from '../core/errors';
+import { checkLabels, MAX_CLASS_ID, type Labels } from '../core/labels';
 import { deriveSeed, permutation, seededRandom } from '../core/random';
 import { makeRecipe, type Recipe } from '../core/recipe';
 import { resolveTap } from '../core/resolveTap';
 import type { RowStoreFactory } from '../core/rowStore';
-import { openUnitInterval, positiveInteger } from '../core/validate';
+import { abortSignal, integer, integerIn, oneOf, openUnitInterval, optional, positiveInteger } from '../core/validate';
 
 /** Inputs and their labels. */
 export interface TransferData<X> {
@@ -47,9 +48,12 @@ export interface TransferOptions<X> {
   readonly classes?: number;
   /** How the tap's activations become a vector. Default `'average'` (global average for maps). */
   readonly pooling?: Pooling;
-  /** Seeds the head's weights, shuffling, the validation split and dropout. Default 0. */
+  /** Seeds the head's weights, shuffling, the validation split and dropout; an integer. Default 0. */
   readonly seed?: number;
-  /** Stops training within one batch; the result is then `Left(Aborted)` and nothing leaks. */
+  /**
+   * Stops the work at the next batch, whether it is caching the frozen part or training; the
+   * result is then `Left(Aborted)` and nothing leaks.
+   */
   readonly signal?: AbortSignal;
   /** Called after every batch. */
   readonly onProgress?: (progress: Progress) => void;
@@ -62,8 +66,23 @@ export interface TransferOptions<X> {
 
 export type Validation = { readonly kind: 'none' } | { readonly kind: 'split'; readonly indices: Int32Array } | { readonly kind: 'set'; readonly count: number };
 
+/** The options, checked, with their defaults: what the runner reads (never the caller's object again). */
+export interface CheckedOptions<X> {
+  readonly batchSize: number;
+  readonly epochs: number | undefined;
+  readonly pooling: Pooling;
+  readonly seed: number;
+  readonly signal: AbortSignal | undefined;
+  readonly onProgress: ((progress: Progress) => void) | undefined;
+  readonly activationStore: RowStoreFactory | undefined;
+  readonly classes: number | undefined;
+  readonly validation: { readonly split: number } | { readonly data: TransferData<X> } | undefined;
+}
+
 export interface Plan<X> {
   readonly recipe: Recipe;
+  /** The training inputs, as given (read once). */
+  readonly x: X;
   readonly ids: Int32Array;
   readonly classes: number;
   readonly train: Int32Array;
@@ -72,12 +91,14 @@ export interface Plan<X> {
   readonly tap: LayerInfo;
   readonly batchSize: number;
   readonly seed: number;
+  readonly options: CheckedOptions<X>;
 }
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /** The recipe, re-derived and checked: its kind and trainable policy must be what its tap and phases make. */
 const checkRecipe = (recipe: Recipe): E.Either<TransferError, Recipe> => {
+  if (!isRecord(recipe)) return E.left(invalidArgument('recipe', 'a recipe (a preset, one from selectStrategy, or one from makeRecipe)', recipe));
   const derived = makeRecipe(recipe);
   if (E.isLeft(derived)) return derived;
   if (derived.right.kind !== recipe.kind) return E.left(invalidArgument('recipe.kind', `'${derived.right.kind}' (from its tap and phases)`, recipe.kind));
@@ -87,20 +108,52 @@ const checkRecipe = (recipe: Recipe): E.Either<TransferError, Recipe> => {
   return derived;
 };
 
-const checkOptions = <X>(options: TransferOptions<X>): E.Either<TransferError, void> => {
-  if (options.signal?.aborted === true) return E.left(aborted('the start (the signal was already aborted)'));
-  const checks: Array<E.Either<TransferError, unknown>> = [
-    positiveInteger('options.batchSize', options.batchSize ?? 32),
-    options.epochs === undefined ? E.right(0) : positiveInteger('options.epochs', options.epochs),
-    options.validation !== undefined && 'split' in options.validation ? openUnitInterval('options.validation.split', options.validation.split) : E.right(0),
-    Number.isInteger(options.seed ?? 0) ? E.right(0) : E.left(invalidArgument('options.seed', 'an integer', options.seed)),
-    ['average', 'flatten'].includes(options.pooling ?? 'average') ? E.right(0) : E.left(invalidArgument('options.pooling', "'average' or 'flatten'", options.pooling)),
-    options.activationStore === undefined || typeof options.activationStore === 'function'
-      ? E.right(0)
-      : E.left(invalidArgument('options.activationStore', 'a row-store factory (e.g. memoryRowStore())', options.activationStore)),
-  ];
-  const bad = checks.find(E.isLeft);
-  return bad === undefined ? E.right(undefined) : (bad as E.Left<TransferError>);
+const aFunction = (path: string, what: string, value: unknown): E.Either<TransferError, void> =>
+  value === undefined || typeof value === 'function' ? E.right(undefined) : E.left(invalidArgument(path, what, value));
+
+const checkValidation = <X>(value: unknown): E.Either<TransferError, CheckedOptions<X>['validation']> => {
+  if (value === undefined) return E.right(undefined);
+  const expected = '{ split } (a fraction in (0, 1) held out) or { data: { x, y } } (a separate set), or nothing';
+  if (!isRecord(value)) return E.left(invalidArgument('options.validation', expected, value));
+  if ('split' in value) return E.map((split: number) => ({ split }))(openUnitInterval('options.validation.split', value['split']));
+  if ('data' in value) {
+    const data = value['data'];
+    return isRecord(data) ? E.right({ data: { x: data['x'] as X, y: data['y'] as Labels } }) : E.left(invalidArgument('options.validation.data', 'labelled data { x, y }', data));
+  }
+  return E.left(invalidArgument('options.validation', expected, value));
+};
+
+/** Reads and checks every option once, so a getter that changes its answer changes nothing later. */
+const checkOptions = <X>(input: TransferOptions<X> | undefined): E.Either<TransferError, CheckedOptions<X>> => {
+  const given = optionsAt('options', input);
+  if (E.isLeft(given)) return given;
+  const o = given.right;
+  const signal = optional(abortSignal, undefined)('options.signal', o.signal);
+  if (E.isLeft(signal)) return signal;
+  if (signal.right?.aborted === true) return E.left(aborted('the start (the signal was already aborted)'));
+  const checked = {
+    batchSize: optional(positiveInteger, 32)('options.batchSize', o.batchSize),
+    epochs: optional(positiveInteger, undefined)('options.epochs', o.epochs),
+    validation: checkValidation<X>(o.validation),
+    classes: optional(integerIn(2, MAX_CLASS_ID + 1), undefined)('options.classes', o.classes),
+    seed: optional(integer, 0)('options.seed', o.seed),
+    pooling: optional(oneOf(['average', 'flatten'] as const), 'average' as const)('options.pooling', o.pooling),
+  };
+  const functions = [aFunction('options.onProgress', 'a function called with each batch\'s progress', o.onProgress), aFunction('options.activationStore', 'a row-store factory (e.g. from memoryRowStore())', o.activationStore)];
+  const bad = [...Object.values(checked), ...functions].find(E.isLeft);
+  if (bad !== undefined) return bad as E.Left<TransferError>;
+  const right = <A>(e: E.Either<TransferError, A>): A => (e as E.Right<A>).right;
+  return E.right({
+    batchSize: right(checked.batchSize),
+    epochs: right(checked.epochs),
+    validation: right(checked.validation),
+    classes: right(checked.classes),
+    seed: right(checked.seed),
+    pooling: right(checked.pooling),
+    signal: signal.right,
+    onProgress: o.onProgress,
+    activationStore: o.activationStore,
+  });
 };
 
 /** Counts inputs and checks that there is one label per input. */
@@ -111,28 +164,33 @@ const countMatching = <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, 
 };
 
 export const plan = <X, M extends TransferModel<X>>(
-  backbone: Backbone<X, M>,
+  backboneIn: Backbone<X, M>,
   recipeIn: Recipe,
   data: TransferData<X>,
-  options: TransferOptions<X>,
+  optionsIn: TransferOptions<X> | undefined,
 ): E.Either<TransferError, Plan<X>> => {
-  const ok = checkOptions(options);
-  if (E.isLeft(ok)) return ok;
-  if (!backbone.isUsable()) return E.left(invalidArgument('backbone', 'a usable model', described('a disposed model')));
+  const checkedOptions = checkOptions(optionsIn);
+  if (E.isLeft(checkedOptions)) return checkedOptions;
+  const options = checkedOptions.right;
+  const b = checkBackbone('backbone', backboneIn);
+  if (E.isLeft(b)) return b;
+  const backbone = b.right;
   const recipe = checkRecipe(recipeIn);
   if (E.isLeft(recipe)) return recipe;
   if (recipe.right.trainable.kind !== 'head-only' && !backbone.capabilities.fineTune) {
     return E.left(notSupported('recipe', 'a head-only recipe (this backbone cannot fine-tune)', `a ${recipe.right.kind} recipe on ${backbone.capabilities.description}`));
   }
-  const labels = checkLabels(data.y, options.classes);
+  if (!isRecord(data)) return E.left(invalidArgument('data', 'labelled data { x, y }', data));
+  const { x, y } = data;
+  const labels = checkLabels(y, options.classes);
   if (E.isLeft(labels)) return labels;
   const { ids, classes } = labels.right;
-  const counted = countMatching(backbone, 'y', data.x, ids);
+  const counted = countMatching(backbone, 'y', x, ids);
   if (E.isLeft(counted)) return counted;
   const tap = resolveTap(backbone.layers, backbone.top, recipe.right.tap);
   if (E.isLeft(tap)) return tap;
-  const seed = options.seed ?? 0;
-  const common = { recipe: recipe.right, ids, classes, tap: tap.right, batchSize: options.batchSize ?? 32, seed };
+  const seed = options.seed;
+  const common = { recipe: recipe.right, x, ids, classes, tap: tap.right, batchSize: options.batchSize, seed, options };
   const v = options.validation;
   if (v === undefined) return E.right({ ...common, train: Int32Array.from(ids.keys()), validation: { kind: 'none' } });
   if ('split' in v) {

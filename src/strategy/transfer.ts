@@ -1,10 +1,11 @@
 import { either as E, type taskEither as TE } from 'fp-ts';
 import type { Backbone, LayerInfo, PhaseSession, TransferModel } from '../core/backbone';
-import { aborted, backendFailure, type TransferError } from '../core/errors';
+import { guardTask } from '../core/boundary';
+import { aborted, backendFailure, described, invalidArgument, thrownMessage, type TransferError } from '../core/errors';
 import { deriveSeed, permutation, seededRandom } from '../core/random';
 import type { Phase, Recipe, TrainablePolicy } from '../core/recipe';
-import { plan, type Plan, type TransferData, type TransferOptions } from './plan';
-import { yieldToEventLoop } from './yieldToEventLoop';
+import { plan, type CheckedOptions, type Plan, type Progress, type TransferData, type TransferOptions } from './plan';
+import { yieldToEventLoop } from '../core/yieldToEventLoop';
 
 export type { Progress, TransferData, TransferOptions } from './plan';
 
@@ -54,14 +55,34 @@ const validationOutcome = <X>(session: PhaseSession, p: Plan<X>): E.Either<Trans
 const epochsOf = (phase: Phase, batchesPerEpoch: number): number =>
   phase.minSteps === undefined ? phase.epochs : Math.max(phase.epochs, Math.ceil(phase.minSteps / batchesPerEpoch));
 
-/** Runs one phase's epochs on an open session. */
-const runEpochs = async <X>(
-  session: PhaseSession,
-  p: Plan<X>,
-  phase: Phase,
-  phaseIndex: number,
-  options: TransferOptions<X>,
-): Promise<E.Either<TransferError, EpochReport[]>> => {
+/** Training diverged: the loss (or, after the last step, the model's output) is not finite. */
+const divergedAfterLastStep = (): TransferError =>
+  backendFailure('a training step', new Error('the loss after the last step is not finite (training diverged: try a lower learning rate)'));
+
+/** Calls the caller's progress callback; a throw from it ends the run with an error that says so. */
+const report = <X>(options: CheckedOptions<X>, progress: Progress): E.Either<TransferError, void> => {
+  try {
+    options.onProgress?.(progress);
+    return E.right(undefined);
+  } catch (thrown) {
+    return E.left(invalidArgument('options.onProgress', 'a progress callback that returns', described(`one that threw (${thrownMessage(thrown)})`)));
+  }
+};
+
+/**
+ * After a phase's last step: the loss on one training batch, in inference mode, must be finite.
+ * The loss checked during training is the one before each update, so a last update that blows
+ * the weights up would otherwise go unseen.
+ */
+const checkFinalLoss = <X>(session: PhaseSession, p: Plan<X>): E.Either<TransferError, void> => {
+  const probe = session.evaluate('train', p.train.subarray(0, Math.min(p.batchSize, p.train.length)));
+  if (E.isLeft(probe)) return probe;
+  return Number.isFinite(probe.right.lossSum) ? E.right(undefined) : E.left(divergedAfterLastStep());
+};
+
+/** Runs one phase's epochs on an open session. The signal is read before every step, so none starts after it fires. */
+const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Phase, phaseIndex: number): Promise<E.Either<TransferError, EpochReport[]>> => {
+  const { signal } = p.options;
   const epochs: EpochReport[] = [];
   const batches = Math.ceil(p.train.length / p.batchSize);
   const total = epochsOf(phase, batches);
@@ -72,6 +93,7 @@ const runEpochs = async <X>(
     let correct = 0;
     let seen = 0;
     for (let b = 0; b < batches; b++) {
+      if (signal?.aborted === true) return E.left(aborted(`phase ${phase.name}, epoch ${epoch}, batch ${b + 1}`));
       const batch = order.slice(b * p.batchSize, (b + 1) * p.batchSize).map((i) => p.train[i]!);
       const outcome = await session.step(batch, step++);
       if (E.isLeft(outcome)) return outcome;
@@ -79,16 +101,18 @@ const runEpochs = async <X>(
       correct += outcome.right.correct;
       seen += batch.length;
       const progress = { phase: phase.name, phaseIndex, phases: p.recipe.phases.length, epoch, epochs: total, batch: b + 1, batches };
-      options.onProgress?.({ ...progress, loss: lossSum / seen, accuracy: correct / seen });
+      const told = report(p.options, { ...progress, loss: lossSum / seen, accuracy: correct / seen });
+      if (E.isLeft(told)) return told;
       await yieldToEventLoop();
-      if (options.signal?.aborted === true) return E.left(aborted(`phase ${phase.name}, epoch ${epoch}, batch ${b + 1}`));
     }
+    if (signal?.aborted === true) return E.left(aborted(`phase ${phase.name}, the end of epoch ${epoch}`));
     const validation = validationOutcome(session, p);
     if (E.isLeft(validation)) return validation;
     const v = validation.right;
     epochs.push({ loss: lossSum / seen, accuracy: correct / seen, ...(v === undefined ? {} : { validationLoss: v.loss, validationAccuracy: v.accuracy }) });
   }
-  return E.right(epochs);
+  const final = checkFinalLoss(session, p);
+  return E.isLeft(final) ? final : E.right(epochs);
 };
 
 /** A phase that runs exactly `epochs` epochs: `options.epochs` replaces the recipe's epochs and its `minSteps`. */
@@ -97,23 +121,26 @@ const withEpochs = (phase: Phase, epochs: number): Phase => {
   return { ...rest, epochs };
 };
 
-const runPhases = async <X, M extends TransferModel<X>>(model: M, data: TransferData<X>, p: Plan<X>, options: TransferOptions<X>): Promise<E.Either<TransferError, PhaseReport[]>> => {
+const runPhases = async <X, M extends TransferModel<X>>(model: M, p: Plan<X>): Promise<E.Either<TransferError, PhaseReport[]>> => {
+  const { options } = p;
   const history: PhaseReport[] = [];
   for (const [phaseIndex, recipePhase] of p.recipe.phases.entries()) {
     const phase = options.epochs === undefined ? recipePhase : withEpochs(recipePhase, options.epochs);
+    if (options.signal?.aborted === true) return E.left(aborted(`the start of phase ${phase.name}`));
     const session = await model.startPhase({
       phase,
-      inputs: data.x,
+      inputs: p.x,
       labels: p.ids,
       ...(p.validationSet === undefined ? {} : { validation: p.validationSet }),
       batchSize: p.batchSize,
       seed: deriveSeed(p.seed, 7 + phaseIndex),
       ...(options.activationStore === undefined ? {} : { store: options.activationStore }),
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
     })();
     if (E.isLeft(session)) return session;
     const started = performance.now();
     try {
-      const epochs = await runEpochs(session.right, p, phase, phaseIndex, options);
+      const epochs = await runEpochs(session.right, p, phase, phaseIndex);
       if (E.isLeft(epochs)) return epochs;
       history.push({ name: phase.name, trains: phase.trains, epochs: epochs.right, cacheMs: session.right.cacheMs, cacheThreads: session.right.cacheThreads, trainThreads: session.right.trainThreads, trainMs: performance.now() - started });
     } finally {
@@ -157,23 +184,21 @@ const runPhases = async <X, M extends TransferModel<X>>(model: M, data: Transfer
  * };
  * ```
  */
-export const transfer =
-  <X, M extends TransferModel<X>>(
-    backbone: Backbone<X, M>,
-    recipe: Recipe,
-    data: TransferData<X>,
-    options: TransferOptions<X> = {},
-  ): TE.TaskEither<TransferError, TransferResult<M>> =>
+export const transfer = guardTask(
+  'transfer',
+  <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, recipe: Recipe, data: TransferData<X>, options?: TransferOptions<X>): TE.TaskEither<TransferError, TransferResult<M>> =>
   async () => {
+    // Everything the caller passed is read and checked here, before anything is built: a value
+    // that throws when read is the boundary's error, not a backend failure.
+    const p = plan(backbone, recipe, data, options);
+    if (E.isLeft(p)) return p;
     let model: M | undefined;
     try {
-      const p = plan(backbone, recipe, data, options);
-      if (E.isLeft(p)) return p;
       const { recipe: r, tap, classes, seed } = p.right;
-      const built = await backbone.build({ tap, head: r.head, classes, pooling: options.pooling ?? 'average', start: r.start, seed })();
+      const built = await backbone.build({ tap, head: r.head, classes, pooling: p.right.options.pooling, start: r.start, seed })();
       if (E.isLeft(built)) return built;
       model = built.right;
-      const history = await runPhases(model, data, p.right, options);
+      const history = await runPhases(model, p.right);
       if (E.isLeft(history)) return history;
       const result = { model, recipe: p.right.recipe, tap: p.right.tap, classes: p.right.classes, history: history.right };
       model = undefined;
@@ -183,4 +208,5 @@ export const transfer =
     } finally {
       model?.dispose();
     }
-  };
+  },
+);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deriveSeed, permutation, seededRandom } from 'transferkit';
+import { deriveSeed, permutation, seededRandom } from '../../src/core/random';
 
 describe('seeded randomness', () => {
   it('repeats for one seed and differs for another', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { resolveTap, type LayerInfo } from 'transferkit';
+import { type LayerInfo } from 'transferkit';
+import { resolveTap } from '../../src/core/resolveTap';
 import { err, ok } from '../fixtures/either';
 
 /** A chain of layers, each reading the previous; `kinds[0]` may be an InputLayer. */

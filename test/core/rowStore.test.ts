@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { memoryRowStore } from 'transferkit';
+import { ok } from '../fixtures/either';
 
 describe('memoryRowStore', () => {
   it('gives back any rows in any order, across chunk boundaries, whatever the append sizes', () => {
@@ -11,7 +12,7 @@ describe('memoryRowStore', () => {
         fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 8 }),
         fc.array(fc.nat(), { maxLength: 30 }),
         (rowSize, chunkFloats, appends, picks) => {
-          const store = memoryRowStore({ chunkFloats })(rowSize);
+          const store = ok(memoryRowStore({ chunkFloats }))(rowSize);
           let next = 0;
           for (const count of appends) {
             store.append(Float32Array.from({ length: count * rowSize }, (_, i) => next * rowSize + i));
@@ -31,7 +32,7 @@ describe('memoryRowStore', () => {
   });
 
   it('holds memory in chunks as rows arrive, never one array of the whole set', () => {
-    const store = memoryRowStore({ chunkFloats: 100 })(10);
+    const store = ok(memoryRowStore({ chunkFloats: 100 }))(10);
     expect(store.memoryBytes).toBe(0);
     store.append(new Float32Array(10 * 25));
     // 10 rows per chunk: 3 chunks of 100 floats.
@@ -41,7 +42,7 @@ describe('memoryRowStore', () => {
   });
 
   it('refuses partial rows and rows it does not have', () => {
-    const store = memoryRowStore()(3);
+    const store = ok(memoryRowStore())(3);
     expect(() => store.append(new Float32Array(4))).toThrow(/whole rows/);
     store.append(new Float32Array(6));
     expect(() => store.gather(Int32Array.of(2), new Float32Array(3))).toThrow(RangeError);

@@ -1,7 +1,8 @@
 /** The metrics' laws, and a Left for every degenerate input. */
 import type { either as E } from 'fp-ts';
 import { describe, expect, it } from 'vitest';
-import { coral, hScore, leep, logme, logmeRegression, mmd, nce, proxyADistance, seededRandom, type Matrix, type TransferError } from 'transferkit';
+import { coral, hScore, leep, logme, logmeRegression, mmd, nce, proxyADistance, type Matrix, type TransferError } from 'transferkit';
+import { seededRandom } from '../../src/core/random';
 import { err, ok } from '../fixtures/either';
 
 const gaussian = (random: () => number): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
@@ -116,5 +117,70 @@ describe('degenerate input is a Left', () => {
   ])('%s', (_, run, path) => {
     const e = err(run());
     expect(e.path ?? e.message).toBe(path);
+  });
+});
+
+describe('hostile input: the hardening repros', () => {
+  const x = sample(10, 3, 2);
+  const y = Array.from({ length: 10 }, (_, i) => i % 2);
+
+  it('LogME on all-zero features (a dead ReLU layer) is the noise-only evidence, not NaN', () => {
+    const zeros: Matrix = { rows: 6, cols: 3, data: new Float32Array(18) };
+    const labels = [0, 1, 0, 1, 0, 1];
+    // With F = 0 the evidence of each one-hot target y is that of y as noise: β = N/‖y‖², and
+    // log p / N = ½ log(N/‖y‖²) − ½ log 2π − ½; here ‖y‖² = 3 for both classes.
+    const expected = 0.5 * Math.log(6 / 3) - 0.5 * Math.log(2 * Math.PI) - 0.5;
+    expect(ok(logme(zeros, labels)).value).toBeCloseTo(expected, 12);
+    // And it ranks below features that carry the labels.
+    expect(ok(logme(labelled(6, 3, 2, 3, 1).f, labels)).value).toBeGreaterThan(expected);
+  });
+
+  it('200,000 rows and 130,000 features go through without overflowing the stack', () => {
+    const n = 200_000;
+    const tall: Matrix = { rows: n, cols: 2, data: Float32Array.from({ length: 2 * n }, (_, i) => ((i * 7919) % 101) / 101) };
+    expect(Number.isFinite(ok(logme(tall, Array.from({ length: n }, (_, i) => i % 2))).value)).toBe(true);
+    expect(Number.isFinite(ok(nce(Array.from({ length: n }, (_, i) => i % 5), Array.from({ length: n }, (_, i) => i % 2))).value)).toBe(true);
+    const d = 130_000;
+    const wideA: Matrix = { rows: 4, cols: d, data: Float32Array.from({ length: 4 * d }, (_, i) => (i % 13) / 13) };
+    const wideB: Matrix = { rows: 4, cols: d, data: Float32Array.from({ length: 4 * d }, (_, i) => (i % 7) / 7 + 1) };
+    expect(ok(proxyADistance(wideA, wideB, { iterations: 3 })).value).toBe(2);
+  });
+
+  it('NCE counts the pairs that occur: a source id of 10⁹ costs nothing', () => {
+    const small = ok(nce([2, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1])).value;
+    expect(ok(nce([1e9, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1])).value).toBe(small);
+    expect(err(nce([2 ** 31, 0, 1, 0, 1, 0], [0, 1, 0, 1, 0, 1]))).toMatchObject({ path: 'sourceLabels[0]' });
+  });
+
+  it('a sample whose working matrix would not fit is refused, with the size that fits', () => {
+    const n = 12_000;
+    const big: Matrix = { rows: n, cols: 1, data: new Float32Array(n) };
+    expect(err(mmd(big, big))).toMatchObject({ _tag: 'InvalidArgument', path: 'source.rows + target.rows' });
+    expect(err(mmd(x, x, { permutations: 100_001 }))).toMatchObject({ path: 'options.permutations' });
+    const wide: Matrix = { rows: 2, cols: 20_000, data: new Float32Array(40_000) };
+    expect(err(coral(wide, wide))).toMatchObject({ path: 'source.cols' });
+  });
+
+  it('out-of-range options are refused, not clamped', () => {
+    expect(err(proxyADistance(x, x, { l2: -5 }))).toMatchObject({ path: 'options.l2' });
+    expect(err(proxyADistance(x, x, { iterations: 1e9 }))).toMatchObject({ path: 'options.iterations' });
+    expect(err(proxyADistance(x, x, { seed: 0.5 }))).toMatchObject({ path: 'options.seed' });
+    expect(err(mmd(x, x, null as never))).toMatchObject({ path: 'options' });
+  });
+
+  it('a bandwidth so small that σ² is 0 still gives a finite MMD', () => {
+    const r = ok(mmd(x, sample(10, 3, 4, 1), { bandwidth: 1e-300, permutations: 10 }));
+    expect(Number.isFinite(r.value)).toBe(true);
+  });
+
+  it('null and undefined arguments are Lefts for every score', () => {
+    for (const f of [logme, hScore, leep] as const) for (const bad of [null, undefined]) expect(err(f(bad as never, y))).toMatchObject({ _tag: 'InvalidArgument' });
+    for (const bad of [null, undefined]) {
+      expect(err(mmd(bad as never, x))).toMatchObject({ path: 'source' });
+      expect(err(coral(x, bad as never))).toMatchObject({ path: 'target' });
+      expect(err(nce(bad as never, y))).toMatchObject({ path: 'sourceLabels' });
+      expect(err(logme(x, bad as never))).toMatchObject({ path: 'labels' });
+      expect(err(logmeRegression(x, bad as never))).toMatchObject({ path: 'targets' });
+    }
   });
 });

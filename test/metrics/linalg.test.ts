@@ -3,7 +3,7 @@
  * WebAssembly kernels (the default in Node) and the TypeScript loops used where they cannot run.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { seededRandom } from 'transferkit';
+import { seededRandom } from '../../src/core/random';
 import { useWasmKernels } from '../../src/metrics/kernels/wasm';
 import { dense, gramCols, gramRows, symmetricEigen, type Dense } from '../../src/metrics/linalg';
 

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { seededRandom } from 'transferkit';
+import { seededRandom } from '../../src/core/random';
 import { assemble, MODULES, source } from '../../scripts/buildWasm';
 import { linalgKernels, useWasmKernels } from '../../src/metrics/kernels/wasm';
 import { dense, gramRows, symmetricEigen, tridiagonalize, type Dense } from '../../src/metrics/linalg';

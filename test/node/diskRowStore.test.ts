@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diskRowStore } from 'transferkit/node';
+import { err, ok } from '../fixtures/either';
 
 const dir = mkdtempSync(join(tmpdir(), 'transferkit-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -14,7 +15,7 @@ describe('diskRowStore', () => {
   it('gives back any rows, whether they stayed in memory or spilled, whatever the budget', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 200 }), fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 20 }), (rowSize, memoryBytes, appends, picks) => {
-        const store = diskRowStore({ memoryBytes, directory: dir })(rowSize);
+        const store = ok(diskRowStore({ memoryBytes, directory: dir }))(rowSize);
         let next = 0;
         for (const count of appends) {
           store.append(fill(next, count, rowSize));
@@ -34,7 +35,7 @@ describe('diskRowStore', () => {
   });
 
   it('holds no rows in memory past its budget, however many arrive', () => {
-    const store = diskRowStore({ memoryBytes: 0, directory: dir })(256);
+    const store = ok(diskRowStore({ memoryBytes: 0, directory: dir }))(256);
     for (let batch = 0; batch < 50; batch++) store.append(fill(batch * 32, 32, 256));
     expect(store.rows).toBe(1600);
     expect(store.memoryBytes).toBe(0);
@@ -45,7 +46,7 @@ describe('diskRowStore', () => {
   });
 
   it('shares one budget among the stores of a factory, and frees it on dispose', () => {
-    const factory = diskRowStore({ memoryBytes: 10 * 4, directory: dir });
+    const factory = ok(diskRowStore({ memoryBytes: 10 * 4, directory: dir }));
     const a = factory(5);
     const b = factory(5);
     a.append(fill(0, 2, 5)); // 40 bytes: the whole budget
@@ -62,7 +63,7 @@ describe('diskRowStore', () => {
 
   it('removes its file on dispose', () => {
     const own = mkdtempSync(join(dir, 'own-'));
-    const store = diskRowStore({ memoryBytes: 0, directory: own })(4);
+    const store = ok(diskRowStore({ memoryBytes: 0, directory: own }))(4);
     store.append(fill(0, 3, 4));
     expect(readdirSync(own).length).toBe(1);
     store.dispose();
@@ -70,7 +71,12 @@ describe('diskRowStore', () => {
     expect(existsSync(own)).toBe(true);
   });
 
-  it('refuses a budget that is not a number ≥ 0', () => {
-    expect(() => diskRowStore({ memoryBytes: -1 })).toThrow(RangeError);
+  it('refuses a budget that is not a number ≥ 0, and a directory it cannot write in, when it is made', () => {
+    for (const memoryBytes of [-1, Number.NaN, Infinity, '5' as never]) expect(err(diskRowStore({ memoryBytes }))).toMatchObject({ _tag: 'InvalidArgument', path: 'options.memoryBytes' });
+    expect(err(diskRowStore({ directory: 42 as never }))).toMatchObject({ _tag: 'InvalidArgument', path: 'options.directory' });
+    expect(err(diskRowStore({ directory: join(dir, 'missing') }))).toMatchObject({ _tag: 'InvalidArgument', path: 'options.directory' });
+    expect(err(diskRowStore(null as never))).toMatchObject({ _tag: 'InvalidArgument', path: 'options' });
+    // The probe leaves nothing behind.
+    expect(readdirSync(dir).filter((name) => name.startsWith('transferkit-probe-'))).toEqual([]);
   });
 });

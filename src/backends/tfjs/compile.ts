@@ -10,6 +10,7 @@
  * float32 rounding. It is valid only for a part that never trains: the statistics are baked in.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { yieldToEventLoop } from '../../core/yieldToEventLoop';
 import type { Layer, SymbolicTensor } from './graph';
 
 type Activation = 'linear' | 'relu' | 'relu6' | 'elu' | 'sigmoid';
@@ -221,21 +222,60 @@ export const compilePrefix = (input: SymbolicTensor, outputs: ReadonlyArray<Symb
   };
 };
 
+/** Runs one batch of rows `[start, start + size)` through the prefix; `use` gets its outputs, disposed when it returns. */
+const runBatch = (prefix: CompiledPrefix, x: tf.Tensor, start: number, size: number, use: (outputs: tf.Tensor[], start: number, size: number) => void): void => {
+  const batch = tf.slice(x, start, size);
+  let outputs: tf.Tensor[] = [];
+  try {
+    outputs = prefix.run(batch);
+    use(outputs, start, size);
+  } finally {
+    tf.dispose([batch, ...outputs]);
+  }
+};
+
+const checkBatchSize = (batchSize: number): void => {
+  if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new RangeError(`batchSize ${batchSize} is not a positive integer`);
+};
+
 /**
  * Runs a compiled prefix over `x` a batch at a time: `use` gets each batch's outputs (and where the
  * batch starts, and its size), which are disposed when it returns, so memory holds one batch.
  */
 export const forEachBatch = (prefix: CompiledPrefix, x: tf.Tensor, batchSize: number, use: (outputs: tf.Tensor[], start: number, size: number) => void): void => {
+  checkBatchSize(batchSize);
   const n = x.shape[0]!;
-  for (let start = 0; start < n; start += batchSize) {
-    const size = Math.min(batchSize, n - start);
-    const batch = tf.slice(x, start, size);
-    let outputs: tf.Tensor[] = [];
-    try {
-      outputs = prefix.run(batch);
-      use(outputs, start, size);
-    } finally {
-      tf.dispose([batch, ...outputs]);
-    }
+  for (let start = 0; start < n; start += batchSize) runBatch(prefix, x, start, Math.min(batchSize, n - start), use);
+};
+
+/** Thrown by {@link forEachBatchUntil} when its signal fires: how many batches were done, of how many. */
+export class Stopped extends Error {
+  constructor(
+    readonly done: number,
+    readonly of: number,
+  ) {
+    super(`stopped after ${done} of ${of} batches`);
+  }
+}
+
+/**
+ * {@link forEachBatch} that lets the event loop run between two batches, so a timer, a UI or an
+ * `AbortSignal` fired from elsewhere gets its turn; when `signal` has fired it throws
+ * {@link Stopped} before the next batch (none starts after the signal).
+ */
+export const forEachBatchUntil = async (
+  prefix: CompiledPrefix,
+  x: tf.Tensor,
+  batchSize: number,
+  signal: AbortSignal | undefined,
+  use: (outputs: tf.Tensor[], start: number, size: number) => void,
+): Promise<void> => {
+  checkBatchSize(batchSize);
+  const n = x.shape[0]!;
+  const batches = Math.ceil(n / batchSize);
+  for (let b = 0; b < batches; b++) {
+    if (b > 0) await yieldToEventLoop();
+    if (signal?.aborted === true) throw new Stopped(b, batches);
+    runBatch(prefix, x, b * batchSize, Math.min(batchSize, n - b * batchSize), use);
   }
 };

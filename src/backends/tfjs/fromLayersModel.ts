@@ -1,12 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E, type taskEither as TE } from 'fp-ts';
-import type { Backbone, LayerInfo, Pooling } from '../../core/backbone';
-import { backendFailure, described, invalidArgument, notSupported, shapeMismatch, type TransferError } from '../../core/errors';
+import { checkEmbedOptions, type Backbone, type BuildSpec, type EmbedOptions, type LayerInfo } from '../../core/backbone';
+import { MAX_CLASS_ID } from '../../core/labels';
+import { headPhase } from '../../core/phases';
+import { makeRecipe } from '../../core/recipe';
+import { integer, integerIn, oneOf } from '../../core/validate';
+import { guard, guardTask, isRecord, optionsAt } from '../../core/boundary';
+import { aborted, backendFailure, described, invalidArgument, notSupported, shapeMismatch, within, type TransferError } from '../../core/errors';
 import { matrix, type Matrix } from '../../core/matrix';
-import { compilePrefix, forEachBatch } from './compile';
+import { compilePrefix, forEachBatchUntil, Stopped } from './compile';
 import { inboundLayers, layerInfos, type Layer } from './graph';
-import { checkInputs } from './inputs';
+import { checkInputs, nonFiniteWeight } from './inputs';
 import { buildTransferModel, TfjsTransferModel } from './transferModel';
 
 /** A tfjs-layers model seen as a {@link Backbone}: inputs are tensors, trained models are {@link TfjsTransferModel}s. */
@@ -62,7 +67,7 @@ const topIndex = (model: tfl.LayersModel, layers: ReadonlyArray<LayerInfo>, top:
  * tap run compiled (BatchNorm folded, activations fused; compile.ts), a batch at a time, and each
  * batch is pooled before the next runs, so memory holds one batch of activations.
  */
-const embedAt = (model: tfl.LayersModel, x: tf.Tensor, at: LayerInfo, pooling: Pooling, batchSize: number): E.Either<TransferError, Matrix> => {
+const embedAt = async (model: tfl.LayersModel, x: tf.Tensor, at: LayerInfo, { pooling, batchSize, signal }: EmbedOptions): Promise<E.Either<TransferError, Matrix>> => {
   const output = model.getLayer(at.name).output as tfl.SymbolicTensor;
   const rank = output.shape.length;
   if (rank > 4 && pooling === 'average') {
@@ -74,7 +79,7 @@ const embedAt = (model: tfl.LayersModel, x: tf.Tensor, at: LayerInfo, pooling: P
     const n = x.shape[0]!;
     let cols = 0;
     let data = new Float32Array(0);
-    forEachBatch(prefix, x, batchSize, ([a], start, size) => {
+    await forEachBatchUntil(prefix, x, batchSize, signal, ([a], start, size) => {
       const rows = tf.tidy(() => (a!.rank === 2 ? a!.clone() : pooling === 'flatten' ? tf.reshape(a!, [size, -1]) : tf.mean(a!, a!.rank === 4 ? [1, 2] : [1])));
       try {
         if (start === 0) {
@@ -87,9 +92,34 @@ const embedAt = (model: tfl.LayersModel, x: tf.Tensor, at: LayerInfo, pooling: P
       }
     });
     return matrix(n, cols, data);
+  } catch (thrown) {
+    if (thrown instanceof Stopped) return E.left(aborted(`embedding at ${at.name}, batch ${thrown.done + 1} of ${thrown.of}`));
+    throw thrown;
   } finally {
     prefix.dispose();
   }
+};
+
+/**
+ * What the backbone cannot take, found up front: a layer called more than once (a shared layer),
+ * or a model nested as a layer. Both would otherwise fail deep inside tfjs.
+ */
+const unsupportedStructure = (model: tfl.LayersModel): TransferError | undefined => {
+  const nested = model.layers.find((l) => l instanceof tfl.LayersModel);
+  if (nested !== undefined) {
+    return notSupported('model', 'a model whose layers are plain layers (rebuild it with the inner model\'s layers applied directly)', `a model nesting the model '${nested.name}' as a layer`);
+  }
+  const shared = model.layers.find((l) => l.inboundNodes.length > 1);
+  if (shared !== undefined) {
+    return notSupported('model', 'a model in which each layer is called once', `the layer '${shared.name}', called ${shared.inboundNodes.length} times (a shared layer)`);
+  }
+  return undefined;
+};
+
+/** The layer `at` names, if it is one of the model's layers. */
+const layerAt = (layers: ReadonlyArray<LayerInfo>, at: LayerInfo): E.Either<TransferError, LayerInfo> => {
+  const found = isRecord(at) ? layers.find((l) => l.name === at.name && l.index === at.index) : undefined;
+  return found === undefined ? E.left(invalidArgument('at', `one of the backbone's layers (backbone.layers): ${layers.map((l) => l.name).join(', ')}`, isRecord(at) ? at.name : at)) : E.right(found);
 };
 
 /**
@@ -115,31 +145,70 @@ const embedAt = (model: tfl.LayersModel, x: tf.Tensor, at: LayerInfo, pooling: P
  * source.dispose();
  * ```
  */
-export const fromLayersModel = (model: tfl.LayersModel, options: FromLayersModelOptions = {}): E.Either<TransferError, TfjsBackbone> => {
+export const fromLayersModel = guard('fromLayersModel', (model: tfl.LayersModel, options?: FromLayersModelOptions): E.Either<TransferError, TfjsBackbone> => {
+  const given = optionsAt('options', options);
+  if (E.isLeft(given)) return given;
+  const { top: topOption } = given.right;
+  if (topOption !== undefined && typeof topOption !== 'string' && typeof topOption !== 'number') {
+    return E.left(invalidArgument('options.top', 'a layer name or index', topOption));
+  }
   if (!(model instanceof tfl.LayersModel)) return E.left(invalidArgument('model', 'a tfjs-layers LayersModel', model));
   if (!usable(model)) return E.left(invalidArgument('model', 'a usable model', described('a disposed model')));
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
     return E.left(notSupported('model', 'a model with one input and one output', `${model.inputs.length} inputs and ${model.outputs.length} outputs`));
   }
+  const structure = unsupportedStructure(model);
+  if (structure !== undefined) return E.left(structure);
+  const poisoned = nonFiniteWeight(model.layers);
+  if (poisoned !== undefined) return E.left(invalidArgument('model', 'a model whose weights are all finite', described(`the weight ${poisoned}, which holds NaN or Infinity`)));
   const layers = layerInfos(model);
-  const top = topIndex(model, layers, options.top);
+  const top = topIndex(model, layers, topOption);
   if (E.isLeft(top)) return top;
   return E.right({
     layers,
     top: top.right,
     capabilities: { fineTune: true, description: 'a tfjs LayersModel' },
     isUsable: () => usable(model),
-    count: (x) => checkInputs(model, x),
-    embed: (x, at, { pooling, batchSize }): TE.TaskEither<TransferError, Matrix> => async () => {
-      if (!usable(model)) return E.left(invalidArgument('model', 'a usable model', described('a disposed model')));
-      const n = checkInputs(model, x);
-      if (E.isLeft(n)) return n;
+    count: guard('backbone.count', (x: tf.Tensor) => checkInputs(model, x)),
+    embed: guardTask('backbone.embed', (x: tf.Tensor, at: LayerInfo, options: EmbedOptions): TE.TaskEither<TransferError, Matrix> => async () => {
       try {
-        return embedAt(model, x, at, pooling, batchSize);
+        if (!usable(model)) return E.left(invalidArgument('model', 'a usable model', described('a disposed model')));
+        const how = checkEmbedOptions(options);
+        if (E.isLeft(how)) return how;
+        const layer = layerAt(layers, at);
+        if (E.isLeft(layer)) return layer;
+        const n = checkInputs(model, x);
+        if (E.isLeft(n)) return n;
+        return await embedAt(model, x, layer.right, how.right);
       } catch (thrown) {
-        return E.left(backendFailure(`embedding at ${at.name}`, thrown));
+        return E.left(backendFailure('embedding', thrown));
       }
-    },
-    build: (spec) => buildTransferModel(model, spec),
+    }),
+    build: guardTask('backbone.build', (spec: BuildSpec): TE.TaskEither<TransferError, TfjsTransferModel> => async () => {
+      const checked = checkBuildSpec(layers, top.right, spec);
+      return E.isLeft(checked) ? checked : buildTransferModel(model, checked.right)();
+    }),
   });
+});
+
+/**
+ * Checks what `build` is given (the runner gives it checked values; a caller of its own gets the
+ * same checks): a tap among the layers up to the top, a head, a class count, pooling, start, seed.
+ */
+const checkBuildSpec = (layers: ReadonlyArray<LayerInfo>, top: number, spec: BuildSpec): E.Either<TransferError, BuildSpec> => {
+  if (!isRecord(spec)) return E.left(invalidArgument('spec', 'a build spec { tap, head, classes, pooling, start, seed } (transfer makes one)', spec));
+  const { tap, head, classes, pooling, start, seed } = spec;
+  const tapLayer = layerAt(layers, tap);
+  if (E.isLeft(tapLayer)) return E.left(within('spec', tapLayer.left));
+  if (tapLayer.right.index > top || tapLayer.right.kind === 'InputLayer') return E.left(invalidArgument('spec.tap', `a layer from 1 to ${top} (the top feature layer)`, tapLayer.right.name));
+  const recipe = makeRecipe({ tap: { kind: 'top' }, phases: [headPhase], head, start: 'pretrained' });
+  if (E.isLeft(recipe)) return E.left(within('spec', recipe.left));
+  const checks = [
+    integerIn(2, MAX_CLASS_ID + 1)('spec.classes', classes),
+    oneOf(['average', 'flatten'] as const)('spec.pooling', pooling),
+    oneOf(['pretrained', 'random'] as const)('spec.start', start),
+    integer('spec.seed', seed),
+  ];
+  const bad = checks.find(E.isLeft);
+  return bad !== undefined ? (bad as E.Left<TransferError>) : E.right({ tap: tapLayer.right, head: recipe.right.head, classes, pooling, start, seed });
 };

@@ -8,6 +8,6 @@
  */
 export { fromLayersModel, type FromLayersModelOptions, type TfjsBackbone } from './fromLayersModel';
 export { fromMatrix, toMatrix } from './matrix';
-export { TfjsTransferModel } from './transferModel';
+export type { TfjsTransferModel } from './transferModel';
 export { KERNEL_PACK, PACK_KERNELS, registerTransferKernels, type KernelPackOptions, type PackKernel, type RegisteredKernels } from './kernels/register';
 export { BACKEND_PREFERENCE, setupBackend, type BackendChoice, type BackendSetupOptions } from './setup';

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { either as E } from 'fp-ts';
+import { guard, isRecord } from '../../core/boundary';
 import { described, invalidArgument, shapeMismatch, type TransferError } from '../../core/errors';
 import { matrix, type Matrix } from '../../core/matrix';
+import { isTensor } from './inputs';
 
 /**
  * Reads a tensor of shape [N, ...] into a {@link Matrix} of N rows, each example flattened.
@@ -22,7 +24,8 @@ import { matrix, type Matrix } from '../../core/matrix';
  * x.dispose();
  * ```
  */
-export const toMatrix = (t: tf.Tensor): E.Either<TransferError, Matrix> => {
+export const toMatrix = guard('toMatrix', (t: tf.Tensor): E.Either<TransferError, Matrix> => {
+  if (!isTensor(t)) return E.left(invalidArgument('tensor', 'a tf.Tensor', t));
   if (t.isDisposed) return E.left(invalidArgument('tensor', 'a live tensor', described('a disposed tensor')));
   if (t.rank < 1) return E.left(shapeMismatch('tensor', 'rank ≥ 1 ([examples, ...features])', `rank 0`));
   if (t.dtype === 'string' || t.dtype === 'complex64') {
@@ -31,11 +34,13 @@ export const toMatrix = (t: tf.Tensor): E.Either<TransferError, Matrix> => {
   const rows = t.shape[0] ?? 0;
   const cols = t.shape.slice(1).reduce((a, b) => a * b, 1);
   return matrix(rows, cols, Float32Array.from(t.dataSync() as ArrayLike<number>));
-};
+});
 
 /**
- * Makes a float32 tensor of shape [rows, cols] from a {@link Matrix}. The caller owns the result
- * and must dispose it.
+ * Makes a float32 tensor of shape [rows, cols] from a {@link Matrix}, checked as `matrix` checks
+ * one (rows × cols finite values). The caller owns the result and must dispose it.
+ *
+ * @returns the tensor, or `InvalidArgument` / `ShapeMismatch` for a value that is not a matrix
  *
  * @example
  * ```ts
@@ -45,7 +50,14 @@ export const toMatrix = (t: tf.Tensor): E.Either<TransferError, Matrix> => {
  * import { either as E } from 'fp-ts';
  *
  * const m = matrix(1, 3, new Float32Array([1, 2, 3]));
- * if (E.isRight(m)) fromMatrix(m.right).dispose();
+ * if (E.isRight(m)) {
+ *   const t = fromMatrix(m.right);
+ *   if (E.isRight(t)) t.right.dispose();
+ * }
  * ```
  */
-export const fromMatrix = (m: Matrix): tf.Tensor2D => tf.tensor2d(m.data, [m.rows, m.cols], 'float32');
+export const fromMatrix = guard('fromMatrix', (m: Matrix): E.Either<TransferError, tf.Tensor2D> => {
+  if (!isRecord(m)) return E.left(invalidArgument('matrix', 'a Matrix { rows, cols, data }', m));
+  const checked = matrix(m.rows, m.cols, m.data);
+  return E.isLeft(checked) ? checked : E.right(tf.tensor2d(checked.right.data, [checked.right.rows, checked.right.cols], 'float32'));
+});

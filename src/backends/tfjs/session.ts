@@ -24,10 +24,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import type { BatchOutcome, InputSet, PhaseArgs, PhaseSession } from '../../core/backbone';
-import { backendFailure, type TransferError } from '../../core/errors';
+import { aborted, backendFailure, type TransferError } from '../../core/errors';
 import { deriveSeed } from '../../core/random';
-import { memoryRowStore, type RowStore, type RowStoreFactory } from '../../core/rowStore';
-import { compilePrefix, forEachBatch, type CompiledPrefix } from './compile';
+import { chunkedRows, DEFAULT_CHUNK_FLOATS, type RowStore, type RowStoreFactory } from '../../core/rowStore';
+import { compilePrefix, forEachBatchUntil, Stopped, type CompiledPrefix } from './compile';
 import { adam } from './kernels/adam';
 import { byteOffset, isHeapBackend } from './kernels/heap';
 import { applyPolicy, replay, split, type Layer, type SymbolicTensor } from './graph';
@@ -187,11 +187,16 @@ const fillStores = async (
   store: RowStoreFactory,
   fill: (append: (k: number, rows: Float32Array) => void) => void | Promise<void>,
 ): Promise<Cached[]> => {
-  const cached = crossing.map((t) => {
-    const shape = (t.shape as number[]).slice(1);
-    return { store: store(rowSize(shape)), shape };
-  });
+  const cached: Cached[] = [];
   try {
+    for (const t of crossing) {
+      const shape = (t.shape as number[]).slice(1);
+      const made = store(rowSize(shape));
+      if (typeof made !== 'object' || made === null || ['append', 'gather', 'dispose'].some((m) => typeof (made as unknown as Record<string, unknown>)[m] !== 'function')) {
+        throw new TypeError('the activation store factory returned something other than a row store (append, gather, dispose)');
+      }
+      cached.push({ store: made, shape });
+    }
     await fill((k, rows) => cached[k]!.store.append(rows));
     return cached;
   } catch (thrown) {
@@ -204,14 +209,15 @@ const fillStores = async (
  * Runs the compiled frozen prefix over the inputs, a batch at a time, and appends each crossing
  * tensor's rows to its own store: memory holds one batch of activations beyond the stores.
  */
-const cache = (prefix: CompiledPrefix, crossing: ReadonlyArray<SymbolicTensor>, x: tf.Tensor, batchSize: number, store: RowStoreFactory): Promise<Cached[]> =>
-  fillStores(crossing, store, (append) => forEachBatch(prefix, x, batchSize, (outputs) => outputs.forEach((o, k) => append(k, o.dataSync() as Float32Array))));
+const cache = (prefix: CompiledPrefix, crossing: ReadonlyArray<SymbolicTensor>, x: tf.Tensor, batchSize: number, store: RowStoreFactory, signal: AbortSignal | undefined): Promise<Cached[]> =>
+  fillStores(crossing, store, (append) => forEachBatchUntil(prefix, x, batchSize, signal, (outputs) => outputs.forEach((o, k) => append(k, o.dataSync() as Float32Array))));
 
 /**
  * {@link cache} on other threads: each thread keeps up to two batches in flight and takes the next
  * batch as soon as it ends one (a slower thread gets fewer), while at most two batches per thread
  * are out beyond the stores; the rows are appended in input order as their batches come back, so
- * the stores hold what this thread would have computed.
+ * the stores hold what this thread would have computed. Once `signal` fires no batch is sent; the
+ * ones under way are awaited, then it throws {@link Stopped}.
  */
 const cacheOnThreads = (
   threads: PrefixThreads,
@@ -221,6 +227,7 @@ const cacheOnThreads = (
   x: tf.Tensor,
   batchSize: number,
   store: RowStoreFactory,
+  signal: AbortSignal | undefined,
 ): Promise<Cached[]> =>
   fillStores(crossing, store, async (append) => {
     const n = x.shape[0]!;
@@ -251,6 +258,7 @@ const cacheOnThreads = (
     let failure: { thrown: unknown } | undefined;
     await new Promise<void>((resolve) => {
       const pump = (): void => {
+        if (signal?.aborted === true) failure ??= { thrown: new Stopped(appended, batches) };
         while (failure === undefined && free.length > 0 && next < batches && next - appended < 2 * count) {
           const thread = free.shift()!;
           const b = next++;
@@ -306,7 +314,7 @@ export const forwardPass = (
   seed: number,
   batchStatistics = false,
 ): tf.Tensor => {
-  const h = suffix === undefined ? xs[0]! : applySuffix(suffix, xs, training && batchStatistics);
+  const h = suffix === undefined ? xs[0]! : applySuffix(suffix, xs, training && batchStatistics, seed);
   const dropped = training && dropout > 0 ? tf.dropout(h, dropout, undefined, seed) : h;
   return head.apply(dropped, { training }) as tf.Tensor;
 };
@@ -582,12 +590,12 @@ export const openSession = async (parts: Parts, args: PhaseArgs<tf.Tensor>, remo
     // Read once: closing the threads mid-phase makes their requests fail, not this loop spin.
     const threadCount = remote?.threads.count ?? 0;
     const refs = threadCount === 0 || prefixChanged || !floats ? undefined : tensorRefs(parts, crossing);
-    const store = args.store ?? memoryRowStore();
+    const store = args.store ?? chunkedRows(DEFAULT_CHUNK_FLOATS);
     const started = performance.now();
     const run = async (x: tf.Tensor): Promise<Cached[]> => {
-      if (refs !== undefined) return cacheOnThreads(remote!.threads, threadCount, refs, crossing, x, args.batchSize, store);
+      if (refs !== undefined) return cacheOnThreads(remote!.threads, threadCount, refs, crossing, x, args.batchSize, store, args.signal);
       prefix ??= compilePrefix(parts.input, crossing);
-      return cache(prefix, crossing, x, args.batchSize, store);
+      return cache(prefix, crossing, x, args.batchSize, store, args.signal);
     };
     let validation: { rows: Cached[]; labels: Int32Array } | undefined;
     try {
@@ -602,6 +610,7 @@ export const openSession = async (parts: Parts, args: PhaseArgs<tf.Tensor>, remo
     return E.right(new TfjsPhaseSession(parts, suffixModel, { train: { rows: train, labels: args.labels }, validation }, args, trained, cacheMs, cacheThreads));
   } catch (thrown) {
     train.forEach((c) => c.store.dispose());
+    if (thrown instanceof Stopped) return E.left(aborted(`phase ${args.phase.name}, caching the frozen part, batch ${thrown.done + 1} of ${thrown.of}`));
     return E.left(backendFailure(`starting phase ${args.phase.name}`, thrown));
   } finally {
     prefix?.dispose();

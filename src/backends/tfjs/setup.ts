@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { either as E, taskEither as TE } from 'fp-ts';
+import { guardTask, optionsAt } from '../../core/boundary';
 import { backendFailure, invalidArgument, type TransferError } from '../../core/errors';
 import { KERNEL_PACK, registerTransferKernels, type RegisteredKernels } from './kernels/register';
 
@@ -72,9 +73,16 @@ const loadWasm = async (): Promise<string | undefined> => {
  * if (choice._tag === 'Right') console.log(choice.right.description);
  * ```
  */
-export const setupBackend =
-  (options: BackendSetupOptions = {}): TE.TaskEither<TransferError, BackendChoice> =>
+export const setupBackend = guardTask(
+  'setupBackend',
+  (optionsIn?: BackendSetupOptions): TE.TaskEither<TransferError, BackendChoice> =>
   async () => {
+    const given = optionsAt('options', optionsIn);
+    if (E.isLeft(given)) return given;
+    const options = given.right;
+    for (const flag of ['kernels', 'loadWasm'] as const) {
+      if (options[flag] !== undefined && typeof options[flag] !== 'boolean') return E.left(invalidArgument(`options.${flag}`, 'true or false (or nothing)', options[flag]));
+    }
     const prefer = options.prefer ?? BACKEND_PREFERENCE;
     if (!Array.isArray(prefer) || prefer.length === 0 || prefer.some((p) => typeof p !== 'string')) {
       return E.left(invalidArgument('options.prefer', 'a non-empty list of backend names', prefer));
@@ -133,4 +141,5 @@ export const setupBackend =
     } catch (thrown) {
       return E.left(backendFailure('choosing a backend', thrown));
     }
-  };
+  },
+);

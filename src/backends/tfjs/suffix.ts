@@ -22,9 +22,14 @@
  *    rounding (a test bounds it). It saves BatchNorm's passes over the activations, forward and
  *    backward. The activation after it stays its own layer: its gradient at exactly 0 and 6 is
  *    tfjs's. In training mode (BatchNorm on batch statistics) nothing is folded.
+ * 3. Seeded noise in training mode. tfjs-layers' Dropout, SpatialDropout1D, GaussianNoise,
+ *    GaussianDropout and AlphaDropout draw their noise unseeded (Math.random), so a model trained
+ *    from scratch would differ from run to run for one seed. In training mode each runs here as the
+ *    same formula with noise drawn from a seed derived from the step's seed and the layer's place.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { deriveSeed } from '../../core/random';
 import { foldable, foldedWeights, pair } from './compile';
 import type { Layer, SymbolicTensor } from './graph';
 
@@ -190,12 +195,51 @@ const convolve = (step: Step, x: tf.Tensor): tf.Tensor => {
   return step.layer.getClassName() === 'DepthwiseConv2D' ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
 };
 
+/** The noise layers whose training-mode noise is drawn here, seeded (point 3 of the module comment). */
+const NOISE = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout']);
+
+/** The fields of a noise layer read here (tfjs-layers keeps them as instance fields). */
+interface NoiseFields {
+  readonly rate?: number;
+  readonly stddev?: number;
+  readonly noiseShape?: ReadonlyArray<number | null>;
+}
+
+/**
+ * A noise layer's training-mode output, as tfjs-layers computes it, with its noise drawn from
+ * `seed`. AlphaDropout follows Klambauer et al., "Self-Normalizing Neural Networks", NeurIPS 2017
+ * (§ "New dropout technique"): a dropped unit is set to α' = −λα, and the result is scaled by
+ * a = ((1 − q)(1 + q α'²))^(−1/2) and shifted by b = −a α' q, for the drop rate q.
+ */
+const seededNoise = (layer: Layer, x: tf.Tensor, seed: number): tf.Tensor => {
+  const { rate = 0, stddev = 0, noiseShape } = layer as unknown as NoiseFields;
+  const shapeOf = (): number[] => (noiseShape == null ? x.shape : noiseShape.map((d, i) => d ?? x.shape[i]!));
+  switch (layer.getClassName()) {
+    case 'Dropout':
+      return rate > 0 && rate < 1 ? tf.dropout(x, rate, shapeOf(), seed) : x;
+    case 'SpatialDropout1D':
+      return rate > 0 && rate < 1 ? tf.dropout(x, rate, [x.shape[0]!, 1, x.shape[2]!], seed) : x;
+    case 'GaussianNoise':
+      return tf.add(x, tf.randomNormal(x.shape, 0, stddev, 'float32', seed));
+    case 'GaussianDropout':
+      return rate > 0 && rate < 1 ? tf.mul(x, tf.randomNormal(x.shape, 1, Math.sqrt(rate / (1 - rate)), 'float32', seed)) : x;
+    default: {
+      if (!(rate > 0 && rate < 1)) return x;
+      const dropped = -1.0507009873554805 * 1.6732632423543772; // α' = −λα of SELU
+      const kept = tf.cast(tf.greaterEqual(tf.randomUniform(shapeOf(), 0, 1, 'float32', seed), rate), 'float32');
+      const a = ((1 - rate) * (1 + rate * dropped ** 2)) ** -0.5;
+      const b = -a * dropped * rate;
+      return tf.add(tf.mul(tf.add(tf.mul(x, kept), tf.mul(tf.sub(kept, 1), dropped)), a), b);
+    }
+  }
+};
+
 /**
  * The suffix's output for `xs` (its inputs, in order), as `suffix.apply(xs, { training })` gives
  * it; in inference mode with each BatchNorm that follows a convolution folded into it, which
- * changes only float32 rounding.
+ * changes only float32 rounding; in training mode with noise layers seeded by `seed`.
  */
-export const applySuffix = (suffix: tfl.LayersModel, xs: ReadonlyArray<tf.Tensor>, training: boolean): tf.Tensor => {
+export const applySuffix = (suffix: tfl.LayersModel, xs: ReadonlyArray<tf.Tensor>, training: boolean, seed = 0): tf.Tensor => {
   const fold = folding && !training;
   let byMode = programs.get(suffix);
   if (byMode === undefined) {
@@ -208,10 +252,14 @@ export const applySuffix = (suffix: tfl.LayersModel, xs: ReadonlyArray<tf.Tensor
     byMode.set(fold, program);
   }
   const values = new Map<number, tf.Tensor>(program.inputs.map((id, k) => [id, xs[k]!]));
-  for (const step of program.steps) {
+  for (const [k, step] of program.steps.entries()) {
     const args = step.inputs.map((id) => values.get(id)!);
     const unfused = step.bn === undefined && !(direct && step.direct === true);
-    const produced = !unfused ? convolve(step, args[0]!) : (step.layer.apply(args.length === 1 ? args[0]! : args, { training }) as tf.Tensor | tf.Tensor[]);
+    const produced = !unfused
+      ? convolve(step, args[0]!)
+      : training && NOISE.has(step.layer.getClassName())
+        ? seededNoise(step.layer, args[0]!, deriveSeed(seed, 500 + k))
+        : (step.layer.apply(args.length === 1 ? args[0]! : args, { training }) as tf.Tensor | tf.Tensor[]);
     const list = Array.isArray(produced) ? produced : [produced];
     step.outputs.forEach((id, k) => values.set(id, list[k]!));
   }

@@ -2,11 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E, type taskEither as TE } from 'fp-ts';
 import type { BuildSpec, PhaseArgs, PhaseSession, Pooling, TransferModel } from '../../core/backbone';
+import { guard, guardTask, optionsAt } from '../../core/boundary';
 import { backendFailure, described, invalidArgument, shapeMismatch, type TransferError } from '../../core/errors';
 import type { Matrix } from '../../core/matrix';
+import { optional, positiveInteger } from '../../core/validate';
 import { deriveSeed } from '../../core/random';
 import { ancestors, release, type Layer, type SymbolicTensor } from './graph';
-import { checkInputs } from './inputs';
+import { checkInputs, nonFiniteWeight } from './inputs';
 import { toMatrix } from './matrix';
 import { openSession, type GradientShareFactory, type Parts, type PrefixThreads } from './session';
 
@@ -54,8 +56,16 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
   }
 
   startPhase(args: PhaseArgs<tf.Tensor>): TE.TaskEither<TransferError, PhaseSession> {
+    return guardTask('model.startPhase', (a: PhaseArgs<tf.Tensor>) => this.#startPhase(a))(args);
+  }
+
+  #startPhase(args: PhaseArgs<tf.Tensor>): TE.TaskEither<TransferError, PhaseSession> {
     return async () => {
       if (this.#disposed) return E.left(disposedError());
+      // Called by the runner with checked arguments; a caller of its own gets the same checks here.
+      if (typeof args !== 'object' || args === null || !(Number.isInteger(args.batchSize) && args.batchSize >= 1) || !(args.labels instanceof Int32Array)) {
+        return E.left(invalidArgument('args', 'phase arguments { phase, inputs, labels: Int32Array, batchSize ≥ 1, ... } (transfer makes them)', args));
+      }
       const remote = this.#prefixThreads === undefined ? undefined : { threads: this.#prefixThreads, changed: this.#changed };
       const session = await openSession(this.parts, args, remote);
       if (E.isRight(session)) session.right.trained.forEach((l) => this.#changed.add(l));
@@ -73,13 +83,21 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
   }
 
   /** Class probabilities, one row per example, in inference mode. */
-  predict(inputs: tf.Tensor, options: { readonly batchSize?: number } = {}): TE.TaskEither<TransferError, Matrix> {
+  predict(inputs: tf.Tensor, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix> {
+    return guardTask('model.predict', (x: tf.Tensor, o?: { readonly batchSize?: number }) => this.#predict(x, o))(inputs, options);
+  }
+
+  #predict(inputs: tf.Tensor, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix> {
     return async () => {
       if (this.#disposed) return E.left(disposedError());
-      const n = checkInputs(this.full, inputs);
-      if (E.isLeft(n)) return n;
       try {
-        const probs = this.full.predict(inputs, { batchSize: options.batchSize ?? 256 }) as tf.Tensor;
+        const given = optionsAt('options', options);
+        if (E.isLeft(given)) return given;
+        const batchSize = optional(positiveInteger, 256)('options.batchSize', given.right.batchSize);
+        if (E.isLeft(batchSize)) return batchSize;
+        const n = checkInputs(this.full, inputs);
+        if (E.isLeft(n)) return n;
+        const probs = this.full.predict(inputs, { batchSize: batchSize.right }) as tf.Tensor;
         try {
           return toMatrix(probs);
         } finally {
@@ -97,8 +115,15 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
    * `tf.io.withSaveHandler(…)`). Load it back with `tf.loadLayersModel`; it predicts the same.
    */
   save(handlerOrUrl: tf.io.IOHandler | string): TE.TaskEither<TransferError, tf.io.SaveResult> {
+    return guardTask('model.save', (h: tf.io.IOHandler | string) => this.#save(h))(handlerOrUrl);
+  }
+
+  #save(handlerOrUrl: tf.io.IOHandler | string): TE.TaskEither<TransferError, tf.io.SaveResult> {
     return async () => {
       if (this.#disposed) return E.left(disposedError());
+      if (typeof handlerOrUrl !== 'string' && (typeof handlerOrUrl !== 'object' || handlerOrUrl === null || typeof handlerOrUrl.save !== 'function')) {
+        return E.left(invalidArgument('handlerOrUrl', "a tfjs IOHandler with save(), or a URL such as 'indexeddb://name'", handlerOrUrl));
+      }
       try {
         return E.right(await this.full.save(handlerOrUrl));
       } catch (thrown) {
@@ -107,13 +132,18 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
     };
   }
 
-  /** A copy of every weight, keyed `layer/weight`; for checking what a phase changed. */
-  weights(): ReadonlyMap<string, Float32Array> {
+  /** A copy of every weight, keyed `layer/weight`, for checking what a phase changed; an error once disposed. */
+  weights(): E.Either<TransferError, ReadonlyMap<string, Float32Array>> {
+    return guard('model.weights', () => this.#weights())();
+  }
+
+  #weights(): E.Either<TransferError, ReadonlyMap<string, Float32Array>> {
+    if (this.#disposed) return E.left(disposedError());
     const out = new Map<string, Float32Array>();
     for (const layer of this.owned) {
       for (const w of layer.weights) out.set(`${layer.name}/${w.originalName.split('/').pop()}`, Float32Array.from(w.read().dataSync() as ArrayLike<number>));
     }
-    return out;
+    return E.right(out);
   }
 
   dispose(): void {
@@ -217,6 +247,10 @@ export const buildTransferModel = (source: tfl.LayersModel, spec: BuildSpec): TE
   let copy: tfl.LayersModel | undefined;
   const created: Layer[] = [];
   try {
+    // The source may have changed since it was wrapped: a NaN weight would otherwise surface as
+    // a diverged loss (cpu), or not at all where ReLU swallows it (wasm).
+    const poisoned = spec.start === 'pretrained' ? nonFiniteWeight(source.layers) : undefined;
+    if (poisoned !== undefined) return E.left(invalidArgument('model', 'a model whose weights are all finite', described(`the weight ${poisoned}, which holds NaN or Infinity`)));
     copy = await copyModel(source, spec.start, spec.seed);
     const tapLayer = copy.getLayer(spec.tap.name);
     const graph = ancestors(copy, tapLayer);

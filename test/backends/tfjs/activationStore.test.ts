@@ -18,7 +18,7 @@ expectNoLeakedTensors();
 const recording = () => {
   const stores: Array<{ rowSize: number; appended: number; disposed: boolean }> = [];
   const factory: RowStoreFactory = (rowSize) => {
-    const inner = memoryRowStore({ chunkFloats: 64 })(rowSize);
+    const inner = ok(memoryRowStore({ chunkFloats: 64 }))(rowSize);
     const log = { rowSize, appended: 0, disposed: false };
     stores.push(log);
     const store: RowStore = {
@@ -59,10 +59,10 @@ describe('activationStore', () => {
         expect(s.appended).toBe(20);
         expect(s.disposed).toBe(true);
       }
-      expect([...stored.model.weights()]).toEqual([...plain.model.weights()]);
+      expect([...ok(stored.model.weights())]).toEqual([...ok(plain.model.weights())]);
       // Spilling every row to disk changes nothing either.
-      const spilled = ok(await transfer(ok(fromLayersModel(model)), partialFineTune, { x, y }, { ...options, activationStore: diskRowStore({ memoryBytes: 0 }) })());
-      expect([...spilled.model.weights()]).toEqual([...plain.model.weights()]);
+      const spilled = ok(await transfer(ok(fromLayersModel(model)), partialFineTune, { x, y }, { ...options, activationStore: ok(diskRowStore({ memoryBytes: 0 })) })());
+      expect([...ok(spilled.model.weights())]).toEqual([...ok(plain.model.weights())]);
       stored.model.dispose();
       plain.model.dispose();
       spilled.model.dispose();

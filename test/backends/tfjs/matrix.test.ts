@@ -53,12 +53,21 @@ describe('fromMatrix', () => {
   it('makes one float32 tensor the caller owns, and round-trips with toMatrix', () => {
     const m = ok(matrix(2, 3, new Float32Array([1, 2, 3, 4, 5, 6])));
     const before = tf.memory().numTensors;
-    const t = fromMatrix(m);
+    const t = ok(fromMatrix(m));
     expect(tf.memory().numTensors).toBe(before + 1);
     expect(t.shape).toEqual([2, 3]);
     expect(t.dtype).toBe('float32');
     expect(ok(toMatrix(t)).data).toEqual(m.data);
     t.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('refuses what is not a matrix, making no tensor', () => {
+    const before = tf.memory().numTensors;
+    expect(err(fromMatrix({ rows: 2, cols: 2, data: new Float32Array(3) }))._tag).toBe('ShapeMismatch');
+    expect(err(fromMatrix(null as never))).toMatchObject({ _tag: 'InvalidArgument', path: 'matrix' });
+    expect(err(fromMatrix({ rows: 1, cols: 1, data: Float32Array.of(Number.NaN) }))._tag).toBe('InvalidArgument');
+    expect(err(toMatrix(undefined as never))).toMatchObject({ _tag: 'InvalidArgument', path: 'tensor' });
     expect(tf.memory().numTensors).toBe(before);
   });
 });

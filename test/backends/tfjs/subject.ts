@@ -35,7 +35,7 @@ export const subject = (name: string, make: () => tfl.LayersModel, shape: number
     return [...cases.map(([n, x]) => ({ name: n, x, free: () => x.dispose() })), { name: 'disposed tensor', x: disposed, free: () => undefined }];
   },
   tensorCount: () => tf.memory().numTensors,
-  modelWeights: (model) => model.weights(),
+  modelWeights: (model) => ok(model.weights()),
   reloadAndPredict: async (model, x) => {
     let saved: tf.io.ModelArtifacts | undefined;
     ok(

@@ -8,7 +8,11 @@ import { either as E } from 'fp-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fineTunePhase, fromScratch, headPhase, makeRecipe, transfer } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
-import { withThreads, type ThreadedBackbone } from 'transferkit/tfjs/threads';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { availableParallelism } from 'node:os';
+import { embed, featureExtractor, rankLayers } from 'transferkit';
+import { maxThreads, withThreads, type ThreadedBackbone } from 'transferkit/tfjs/threads';
+import { Doubling } from '../../fixtures/customLayer';
 import { err, ok } from '../../fixtures/either';
 import { denseModel, mobileNetLike, snapshot, toyData } from '../../fixtures/models';
 import { expectClose, expectNoLeakedTensors } from '../../fixtures/tensors';
@@ -81,6 +85,24 @@ describe('withThreads', () => {
     const x = tf.zeros([2, 8]);
     expect(err(await backbone.embed(x, backbone.layers[backbone.top]!, { pooling: 'average', batchSize: 2 })())._tag).toBe('InvalidArgument');
     x.dispose();
+    expect(err(await backbone.tensorsInThreads()())).toMatchObject({ _tag: 'InvalidArgument', received: 'one whose threads were closed' });
+  });
+
+  it('refuses a batch size that would never finish, in the workers as on this thread', async () => {
+    const x = tf.zeros([4, 8, 8, 3]);
+    for (const batchSize of [0, 0.5, Number.NaN]) {
+      expect(err(await threaded.embed(x, local.layers[local.top]!, { pooling: 'average', batchSize })())).toMatchObject({ path: 'options.batchSize' });
+      expect(err(await rankLayers(threaded, { x, y: [0, 1, 0, 1] }, { batchSize })())).toMatchObject({ path: 'options.batchSize' });
+    }
+    x.dispose();
+  });
+
+  it('stops embedding at the next batch once the signal fires', async () => {
+    const x = tf.zeros([8, 8, 8, 3]);
+    const controller = new AbortController();
+    controller.abort();
+    expect(err(await embed(threaded, x, { kind: 'top' }, { batchSize: 2, signal: controller.signal })())._tag).toBe('Aborted');
+    x.dispose();
   });
 
   it('rejects a layer the model does not have', async () => {
@@ -90,9 +112,29 @@ describe('withThreads', () => {
     x.dispose();
   });
 
-  it.each([0, 1.5, -1, Number.NaN])('rejects threads = %s', async (threads) => {
+  it.each([0, 1.5, -1, Number.NaN, availableParallelism() + 1, 1000])('rejects threads = %s, starting none', async (threads) => {
     const result = await withThreads(dense, { threads })();
-    expect(E.isLeft(result) && result.left._tag).toBe('InvalidArgument');
+    expect(E.isLeft(result) && result.left).toMatchObject({ _tag: 'InvalidArgument', path: 'options.threads', expected: `an integer from 1 to ${maxThreads()} (the cores this machine has)` });
+  });
+
+  it('says how to load a custom layer class in the workers, and loads it from `modules`', async () => {
+    const model = tfl.sequential({ layers: [tfl.layers.dense({ inputShape: [8], units: 6, name: 'd1' }), new Doubling({ name: 'double' }), tfl.layers.dense({ units: 2, activation: 'softmax' })] });
+    try {
+      const without = err(await withThreads(model, { threads: 1 })());
+      expect(without).toMatchObject({ _tag: 'InvalidArgument', path: 'options.modules' });
+      expect(without.message).toContain("'TransferkitTestDoubling'");
+      const modules = [new URL('../../fixtures/customLayer.ts', import.meta.url).href];
+      const backbone = ok(await withThreads(model, { threads: 1, modules })());
+      const x = tf.randomNormal([3, 8], 0, 1, 'float32', 2);
+      const at = backbone.layers[backbone.top]!;
+      const expected = ok(await ok(fromLayersModel(model)).embed(x, at, { pooling: 'average', batchSize: 3 })());
+      expect(ok(await backbone.embed(x, at, { pooling: 'average', batchSize: 3 })()).data).toEqual(expected.data);
+      x.dispose();
+      await backbone.close();
+      expect(err(await withThreads(model, { modules: 'x' as never })())).toMatchObject({ path: 'options.modules' });
+    } finally {
+      model.dispose();
+    }
   });
 });
 
@@ -121,8 +163,8 @@ describe('training with withThreads', () => {
       [1, 1],
       [2, 2],
     ]);
-    const a = one.model.weights();
-    const b = two.model.weights();
+    const a = ok(one.model.weights());
+    const b = ok(two.model.weights());
     expect([...b.keys()]).toEqual([...a.keys()]);
     for (const [key, values] of a) expectClose(b.get(key)!, values, 1e-6);
     // The same loss, step by step (summed over the parts instead of over the whole batch).
@@ -171,7 +213,7 @@ describe('training with withThreads', () => {
 
   it('leaves no tensor behind in the worker threads either, after phases that cached and trained there', async () => {
     const { x, y } = toyData([8, 8, 3], 24, 3);
-    const before = await threaded.tensorsInThreads();
+    const before = ok(await threaded.tensorsInThreads()());
     // Head only: the pooled top cached on the threads; then the last block: a feature map cached
     // on the threads and steps shared.
     // At block_out, a feature map: the threads pool it themselves for the head-only phase.
@@ -183,7 +225,7 @@ describe('training with withThreads', () => {
     ]);
     result.model.dispose();
     x.dispose();
-    expect(await threaded.tensorsInThreads()).toEqual(before);
+    expect(ok(await threaded.tensorsInThreads()())).toEqual(before);
   });
 
   it('caches (and trains) on the caller’s thread once an earlier phase trained part of the prefix, or the threads are closed', async () => {
@@ -194,8 +236,8 @@ describe('training with withThreads', () => {
     const one = ok(await transfer(local, recipe, { x, y }, { seed: 1, batchSize: 8 })());
     const two = ok(await transfer(threaded, recipe, { x, y }, { seed: 1, batchSize: 8 })());
     expect(two.history.map((h) => h.cacheThreads)).toEqual([0, 1]);
-    const a = one.model.weights();
-    for (const [key, values] of two.model.weights()) expectClose(values, a.get(key)!, 1e-5);
+    const a = ok(one.model.weights());
+    for (const [key, values] of ok(two.model.weights())) expectClose(values, a.get(key)!, 1e-5);
     one.model.dispose();
     two.model.dispose();
     const headOnly = ok(makeRecipe({ tap: { kind: 'top' }, phases: [{ ...head, epochs: 1 }] }));
@@ -206,11 +248,36 @@ describe('training with withThreads', () => {
     expect([open.history[0]!.cacheThreads, after.history[0]!.cacheThreads]).toEqual([2, 1]);
     expect([open.history[0]!.trainThreads, after.history[0]!.trainThreads]).toEqual([2, 1]);
     // Closed, it also trains on the caller's thread alone: the same steps, added up differently.
-    const trainedOpen = open.model.weights();
-    for (const [key, values] of after.model.weights()) expectClose(values, trainedOpen.get(key)!, 1e-6);
+    const trainedOpen = ok(open.model.weights());
+    for (const [key, values] of ok(after.model.weights())) expectClose(values, trainedOpen.get(key)!, 1e-6);
     open.model.dispose();
     after.model.dispose();
     x.dispose();
+  });
+
+  it('stops caching on the threads once the signal fires: no batch is sent after it', async () => {
+    const model = denseModel(6);
+    const backbone = ok(await withThreads(model, { threads: 2 })());
+    const { x, y } = toyData([8], 4000, 3);
+    const controller = new AbortController();
+    let sent = 0;
+    try {
+      const before = ok(await backbone.tensorsInThreads()());
+      // The first progress a caller can see is a training batch; abort from a timer instead, while caching.
+      setTimeout(() => controller.abort(), 5);
+      const e = err(await transfer(backbone, featureExtractor, { x, y }, { batchSize: 8, signal: controller.signal, onProgress: () => void sent++ })());
+      expect(e._tag).toBe('Aborted');
+      const at = /batch (\d+) of (\d+)/.exec(e.message);
+      expect(at).not.toBeNull();
+      expect(Number(at![1])).toBeLessThan(Number(at![2]));
+      expect(sent).toBe(0);
+      // The workers freed what they compiled for the phase.
+      expect(ok(await backbone.tensorsInThreads()())).toEqual(before);
+    } finally {
+      x.dispose();
+      await backbone.close();
+      model.dispose();
+    }
   });
 
   it('trains a from-scratch model on the caller’s thread alone: batch statistics do not split', async () => {
@@ -219,7 +286,7 @@ describe('training with withThreads', () => {
     const two = ok(await transfer(threaded, fromScratch, { x, y }, { seed: 3, batchSize: 8, epochs: 2 })());
     x.dispose();
     expect(two.history[0]!.trainThreads).toBe(1);
-    expect(two.model.weights()).toEqual(one.model.weights());
+    expect(ok(two.model.weights())).toEqual(ok(one.model.weights()));
     one.model.dispose();
     two.model.dispose();
   });

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { either as E } from 'fp-ts';
+import { guard, optionsAt } from '../../../core/boundary';
 import { backendFailure, invalidArgument, notSupported, type TransferError } from '../../../core/errors';
 import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput } from './conv';
 import { depthwiseFilterGradOnHeap, depthwiseInputGradOnHeap, directDepthwise } from './depthwise';
@@ -296,8 +297,15 @@ const active = new Map<string, RegisteredKernels>();
  * @returns what was added and replaced, and how to undo it; `NotSupported` for a backend the pack
  * has no kernels for (webgl and tfjs-node have fast kernels of their own).
  */
-export const registerTransferKernels = (backendName: string = tf.getBackend(), options: KernelPackOptions = {}): E.Either<TransferError, RegisteredKernels> => {
-  const names = options.kernels ?? KERNEL_PACK[backendName];
+export const registerTransferKernels = guard('registerTransferKernels', (backendName: string = tf.getBackend(), optionsIn?: KernelPackOptions): E.Either<TransferError, RegisteredKernels> => {
+  if (typeof backendName !== 'string') return E.left(invalidArgument('backendName', `a backend name (${Object.keys(KERNEL_PACK).join(' or ')} have a kernel pack)`, backendName));
+  const given = optionsAt('options', optionsIn);
+  if (E.isLeft(given)) return given;
+  const options = given.right;
+  if (options.kernels !== undefined && !(Array.isArray(options.kernels) && options.kernels.every((k) => typeof k === 'string'))) {
+    return E.left(invalidArgument('options.kernels', `an array of the pack's kernel names (${PACK_KERNELS.join(', ')})`, options.kernels));
+  }
+  const names = (options.kernels as ReadonlyArray<PackKernel> | undefined) ?? (Object.hasOwn(KERNEL_PACK, backendName) ? KERNEL_PACK[backendName] : undefined);
   if (names === undefined) {
     return E.left(notSupported('backend', `a backend with a kernel pack (${Object.keys(KERNEL_PACK).join(' or ')})`, `'${backendName}'`));
   }
@@ -350,4 +358,4 @@ export const registerTransferKernels = (backendName: string = tf.getBackend(), o
   const record: RegisteredKernels = { backend: backendName, kernels: [...names], added, replaced, unregister };
   active.set(backendName, record);
   return E.right(record);
-};
+});

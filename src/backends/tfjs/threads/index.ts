@@ -12,8 +12,9 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E, type taskEither as TE } from 'fp-ts';
-import type { LayerInfo, Pooling } from '../../../core/backbone';
-import { backendFailure, described, invalidArgument, notSupported, type TransferError } from '../../../core/errors';
+import { checkEmbedOptions, type EmbedOptions, type LayerInfo } from '../../../core/backbone';
+import { guardTask, isRecord, optionsAt } from '../../../core/boundary';
+import { aborted, backendFailure, described, invalidArgument, notSupported, thrownMessage, type TransferError } from '../../../core/errors';
 import { matrix, type Matrix } from '../../../core/matrix';
 import { fromLayersModel, type FromLayersModelOptions, type TfjsBackbone } from '../fromLayersModel';
 import { checkInputs } from '../inputs';
@@ -22,9 +23,37 @@ import type { EmbedRequest, PrefixRequest, TrainingSetup, WorkerMessage, WorkerS
 
 /** Options of {@link withThreads}. */
 export interface ThreadsOptions extends FromLayersModelOptions {
-  /** Worker threads, an integer ≥ 1. Default: the cores Node reports (`os.availableParallelism()`). */
+  /**
+   * Worker threads, an integer from 1 to the cores Node reports (`os.availableParallelism()`):
+   * more threads than cores add memory (each holds its own tfjs and copy of the model, about
+   * 40 MB for a small one) and no speed. Default: that number of cores.
+   */
   readonly threads?: number;
+  /**
+   * Modules each worker imports before it loads the model (absolute `file://` URLs, or package
+   * names the worker can resolve), for models with custom layer classes: a class registered with
+   * `tf.serialization.registerClass` on this thread is unknown to the workers until a module of
+   * theirs registers it too. Default: none.
+   */
+  readonly modules?: ReadonlyArray<string>;
 }
+
+/** The most worker threads a backbone may start: the cores Node reports. */
+export const maxThreads = (): number => availableParallelism();
+
+/** What a worker's failure to start means for the caller, in words it can act on. */
+const startFailure = (thrown: unknown, modules: ReadonlyArray<string>): TransferError => {
+  const message = thrownMessage(thrown);
+  const unknown = /Unknown layer: (\w+)/.exec(message);
+  if (unknown !== null) {
+    return invalidArgument(
+      'options.modules',
+      `modules that register the custom layer class '${unknown[1]}' in every worker thread (a class registered on this thread only is not known there; pass { modules: [new URL('./layers.js', import.meta.url).href] })`,
+      modules,
+    );
+  }
+  return backendFailure('starting embedding threads', thrown);
+};
 
 /**
  * A {@link TfjsBackbone} whose `embed` runs in worker threads and whose transfer models split each
@@ -35,8 +64,8 @@ export interface ThreadedBackbone extends TfjsBackbone {
   readonly threads: number;
   /** Stops the worker threads; `embed` gives an error after it. The model stays the caller's. */
   readonly close: () => Promise<void>;
-  /** How many tensors each worker thread holds (its copy of the model, and what a phase left): for checking leaks. */
-  readonly tensorsInThreads: () => Promise<ReadonlyArray<number>>;
+  /** How many tensors each worker thread holds (its copy of the model, and what a phase left): for checking leaks. An error once closed. */
+  readonly tensorsInThreads: () => TE.TaskEither<TransferError, ReadonlyArray<number>>;
 }
 
 const SUPPORTED = ['wasm', 'cpu'];
@@ -222,46 +251,72 @@ const trainingShares =
  * source.dispose();
  * ```
  */
-export const withThreads =
-  (model: tfl.LayersModel, options: ThreadsOptions = {}): TE.TaskEither<TransferError, ThreadedBackbone> =>
+export const withThreads = guardTask(
+  'withThreads',
+  (model: tfl.LayersModel, optionsIn?: ThreadsOptions): TE.TaskEither<TransferError, ThreadedBackbone> =>
   async () => {
-    const count = options.threads ?? availableParallelism();
-    if (!Number.isInteger(count) || count < 1) return E.left(invalidArgument('options.threads', 'an integer ≥ 1', count));
-    const base = fromLayersModel(model, options);
+    const given = optionsAt('options', optionsIn);
+    if (E.isLeft(given)) return given;
+    const options = given.right;
+    const most = maxThreads();
+    const count = options.threads ?? most;
+    if (!(typeof count === 'number' && Number.isInteger(count) && count >= 1 && count <= most)) {
+      return E.left(invalidArgument('options.threads', `an integer from 1 to ${most} (the cores this machine has)`, count));
+    }
+    const modules = options.modules ?? [];
+    if (!Array.isArray(modules) || modules.some((m) => typeof m !== 'string' || m.length === 0)) {
+      return E.left(invalidArgument('options.modules', 'an array of module URLs or package names (or nothing)', modules));
+    }
+    const base = fromLayersModel(model, options.top === undefined ? {} : { top: options.top });
     if (E.isLeft(base)) return base;
     const backend = tf.getBackend();
     if (!SUPPORTED.includes(backend)) return E.left(notSupported('backend', `a backend worker threads can load (${SUPPORTED.join(' or ')})`, `'${backend}'`));
     const entry = workerEntry();
     let threads: Thread[];
     try {
-      const setup: WorkerSetup = { artifacts: await artifactsOf(model), backend, ...(entry.source === undefined ? {} : { source: entry.source }) };
+      const setup: WorkerSetup = { artifacts: await artifactsOf(model), backend, ...(entry.source === undefined ? {} : { source: entry.source }), ...(modules.length === 0 ? {} : { modules }) };
       threads = await startThreads(setup, entry.file, count);
     } catch (thrown) {
-      return E.left(backendFailure('starting embedding threads', thrown));
+      return E.left(startFailure(thrown, modules));
     }
     let open = true;
     const ask = (thread: Thread, r: Omit<EmbedRequest, 'id'>): Promise<WorkerMessage> => request(thread, r, [r.data.buffer as ArrayBuffer]);
 
-    const embed = (x: tf.Tensor, at: LayerInfo, how: { pooling: Pooling; batchSize: number }): TE.TaskEither<TransferError, Matrix> => async () => {
+    /**
+     * Each thread embeds a contiguous share of the rows, `batchSize` rows per request, one request
+     * at a time: the signal is read before each, so no request is sent after it fires.
+     */
+    const embed = (x: tf.Tensor, at: LayerInfo, options: EmbedOptions): TE.TaskEither<TransferError, Matrix> => async () => {
       if (!open) return E.left(invalidArgument('backbone', 'an open threaded backbone', described('one whose threads were closed')));
+      const how = checkEmbedOptions(options);
+      if (E.isLeft(how)) return how;
+      const { pooling, batchSize, signal } = how.right;
+      if (!isRecord(at) || !base.right.layers.some((l) => l.name === at.name)) {
+        return E.left(invalidArgument('at', `a layer of the model: ${base.right.layers.map((l) => l.name).join(', ')}`, isRecord(at) ? at.name : at));
+      }
       const n = checkInputs(model, x);
       if (E.isLeft(n)) return n;
-      if (!base.right.layers.some((l) => l.name === at.name)) return E.left(invalidArgument('at', `a layer of the model: ${base.right.layers.map((l) => l.name).join(', ')}`, at.name));
       try {
         const values = (await x.data()) as Float32Array | Int32Array;
         const rowSize = x.size / n.right;
         const share = Math.ceil(n.right / threads.length);
-        const asked = threads.flatMap((thread, i) => {
-          const from = i * share;
-          const rows = Math.min(share, n.right - from);
-          if (rows <= 0) return [];
-          const data = Float32Array.from(values.subarray(from * rowSize, (from + rows) * rowSize));
-          return [ask(thread, { data, shape: [rows, ...x.shape.slice(1)], dtype: 'float32', layer: at.name, pooling: how.pooling, batchSize: how.batchSize })];
-        });
-        const answers = await Promise.all(asked);
-        const wrong = answers.find((a) => a.kind !== 'embedded');
-        if (wrong !== undefined) return E.left(backendFailure(`embedding at ${at.name}`, new Error(wrong.kind === 'error' ? wrong.message : wrong.kind)));
-        const parts = answers as Array<Extract<WorkerMessage, { kind: 'embedded' }>>;
+        let stopped = false;
+        const embedShare = async (thread: Thread, from: number, rows: number): Promise<Array<Extract<WorkerMessage, { kind: 'embedded' }>>> => {
+          const parts: Array<Extract<WorkerMessage, { kind: 'embedded' }>> = [];
+          for (let start = from; start < from + rows && !stopped; start += batchSize) {
+            if (signal?.aborted === true) {
+              stopped = true;
+              break;
+            }
+            const size = Math.min(batchSize, from + rows - start);
+            const data = Float32Array.from(values.subarray(start * rowSize, (start + size) * rowSize));
+            parts.push(answered(await ask(thread, { data, shape: [size, ...x.shape.slice(1)], dtype: 'float32', layer: at.name, pooling, batchSize }), 'embedded'));
+          }
+          return parts;
+        };
+        const shares = await Promise.all(threads.map((thread, i) => embedShare(thread, i * share, Math.max(0, Math.min(share, n.right - i * share)))));
+        if (stopped) return E.left(aborted(`embedding at ${at.name} on ${threads.length} threads`));
+        const parts = shares.flat();
         const cols = parts[0]!.cols;
         const data = new Float32Array(n.right * cols);
         let row = 0;
@@ -306,10 +361,16 @@ export const withThreads =
       return built;
     };
 
-    const tensorsInThreads = async (): Promise<number[]> => {
-      const answers = await Promise.all(threads.map((thread) => request(thread, { kind: 'memory' }, [])));
-      return answers.map((a) => answered(a, 'memory').tensors);
+    const tensorsInThreads = (): TE.TaskEither<TransferError, ReadonlyArray<number>> => async () => {
+      if (!open) return E.left(invalidArgument('backbone', 'an open threaded backbone', described('one whose threads were closed')));
+      try {
+        const answers = await Promise.all(threads.map((thread) => request(thread, { kind: 'memory' }, [])));
+        return E.right(answers.map((a) => answered(a, 'memory').tensors));
+      } catch (thrown) {
+        return E.left(backendFailure('counting the threads\' tensors', thrown));
+      }
     };
 
     return E.right({ ...base.right, embed, build, threads: threads.length, close, tensorsInThreads });
-  };
+  },
+);

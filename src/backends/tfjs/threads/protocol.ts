@@ -11,6 +11,8 @@ export interface WorkerSetup {
   readonly backend: string;
   /** The worker's entry to load through tsx when transferkit runs from its TypeScript sources. */
   readonly source?: string;
+  /** Modules the worker imports before it loads the model: they register the model's custom layers. */
+  readonly modules?: ReadonlyArray<string>;
 }
 
 /** A phase's trainable part, for a worker computing gradient shares (see session.ts). */

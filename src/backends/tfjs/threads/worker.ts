@@ -32,6 +32,8 @@ const useBackend = async (setup: WorkerSetup): Promise<void> => {
 
 const start = async (setup: WorkerSetup): Promise<{ model: tfl.LayersModel; backbone: TfjsBackbone }> => {
   await useBackend(setup);
+  // Custom layer classes are registered per thread: the caller's modules register them here too.
+  for (const specifier of setup.modules ?? []) await import(/* @vite-ignore */ specifier);
   const model = await tfl.loadLayersModel(tf.io.fromMemory(setup.artifacts!));
   const backbone = fromLayersModel(model);
   if (E.isLeft(backbone)) throw new Error(backbone.left.message);
