@@ -5,8 +5,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { either as E, taskEither as TE } from 'fp-ts';
 import { guardTask, optionsAt } from '../../core/boundary';
+import { positiveInteger } from '../../core/validate';
 import { backendFailure, invalidArgument, type TransferError } from '../../core/errors';
 import { KERNEL_PACK, registerTransferKernels, type RegisteredKernels } from './kernels/register';
+import { checkWasmModule, checkWasmPaths, loadWasmModule, type WasmModule, type WasmPaths } from './wasmLoading';
 
 /**
  * The default order: a native or GPU backend where the app brought one (tfjs-node's `tensorflow`,
@@ -15,8 +17,8 @@ import { KERNEL_PACK, registerTransferKernels, type RegisteredKernels } from './
  */
 export const BACKEND_PREFERENCE: ReadonlyArray<string> = ['tensorflow', 'webgpu', 'webgl', 'wasm', 'cpu'];
 
-/** The package that provides a backend, for loading it on demand. */
-const WASM_PACKAGE = '@tensorflow/tfjs-backend-wasm';
+/** How long one backend may take to initialise before it is passed over (ms). */
+export const BACKEND_INIT_TIMEOUT_MS = 15_000;
 
 export interface BackendSetupOptions {
   /** Backends to try, in order (default `BACKEND_PREFERENCE`). Naming one is how an app insists on it. */
@@ -24,10 +26,25 @@ export interface BackendSetupOptions {
   /** Register transferkit's kernel pack for the chosen backend where it has one (default true). */
   readonly kernels?: boolean;
   /**
-   * Import `@tensorflow/tfjs-backend-wasm` when it is installed but not yet imported (default
-   * true). Set false in a bundled app that imports it itself.
+   * Import `@tensorflow/tfjs-backend-wasm` by name when it is installed but not yet imported
+   * (default true). A browser cannot resolve a bare name at run time: a bundled app imports the
+   * package itself and passes it as `wasmModule`.
    */
   readonly loadWasm?: boolean;
+  /**
+   * The app's own `import * as wasm from '@tensorflow/tfjs-backend-wasm'`. Needed in a bundled app
+   * to set `wasmPaths`; it also registers the backend. Default: imported by name where that works (Node).
+   */
+  readonly wasmModule?: WasmModule;
+  /**
+   * Where the `.wasm` binaries are served from: a URL prefix ending in `/` (the three files of the
+   * package's `dist/` copied there), or a URL for each file. Default: tfjs-backend-wasm's own
+   * default (its `dist/` in Node; next to the page in a browser, which a bundler rarely provides).
+   * See docs/browser.md for Vite and webpack.
+   */
+  readonly wasmPaths?: WasmPaths;
+  /** How long one backend may take to initialise before it is passed over, in ms (default {@link BACKEND_INIT_TIMEOUT_MS}). */
+  readonly initTimeoutMs?: number;
 }
 
 export interface BackendChoice {
@@ -43,17 +60,66 @@ export interface BackendChoice {
   readonly description: string;
 }
 
-const loadWasm = async (): Promise<string | undefined> => {
-  if (tf.findBackendFactory('wasm') !== null) return undefined;
+const TIMED_OUT = Symbol('timed out');
+
+/** `promise`, or {@link TIMED_OUT} after `ms`; the timer never outlives the race. */
+const within = async <A>(promise: Promise<A>, ms: number): Promise<A | typeof TIMED_OUT> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    // A computed specifier keeps bundlers from requiring the optional package at build time.
-    const specifier = WASM_PACKAGE;
-    await import(/* @vite-ignore */ specifier);
-    return undefined;
-  } catch (thrown) {
-    return `${WASM_PACKAGE} is not installed (${(thrown as Error).message.split('\n')[0]})`;
+    return await Promise.race([promise, new Promise<typeof TIMED_OUT>((resolve) => (timer = setTimeout(() => resolve(TIMED_OUT), ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 };
+
+/**
+ * After an initialisation that never settled, tfjs keeps it as pending, and every later tensor
+ * operation throws "Backend ... has not yet been initialized" whatever backend is set. tfjs's own
+ * `removeBackend` and `reset` make a pending init obsolete the same way: a newer id, and no
+ * pending promise (tfjs-core engine.ts). If the abandoned init settles later, tfjs ignores it.
+ */
+const abandonPendingInit = (): void => {
+  const engine = tf.engine() as unknown as { pendingBackendInit: unknown; pendingBackendInitId: number };
+  engine.pendingBackendInitId++;
+  engine.pendingBackendInit = null;
+};
+
+/** Sets `name` as the backend, or says why not; a backend that takes longer than `timeoutMs` is abandoned. */
+const trySetBackend = async (name: string, timeoutMs: number): Promise<string | undefined> => {
+  let outcome: boolean | typeof TIMED_OUT;
+  try {
+    outcome = await within(tf.setBackend(name), timeoutMs);
+  } catch (thrown) {
+    return `failed to initialise: ${(thrown as Error).message}`;
+  }
+  if (outcome === TIMED_OUT) {
+    abandonPendingInit();
+    return `did not initialise within ${timeoutMs} ms (options.initTimeoutMs)`;
+  }
+  return outcome ? undefined : 'failed to initialise';
+};
+
+/** The wasm module imported (or the app's) and its binaries' location set; or why wasm cannot be tried. */
+const prepareWasm = async (module: WasmModule | undefined, paths: WasmPaths | undefined, allowImport: boolean): Promise<string | undefined> => {
+  const load = await loadWasmModule(module, paths !== undefined, allowImport);
+  if (load.problem !== undefined) return load.problem;
+  if (paths === undefined || load.module === undefined || tf.findBackend('wasm') !== null) return undefined;
+  try {
+    load.module.setWasmPaths(paths as string | Record<string, string>);
+    return undefined;
+  } catch (thrown) {
+    return `options.wasmPaths could not be set: ${(thrown as Error).message}`;
+  }
+};
+
+/**
+ * tfjs catches a failed wasm initialisation itself and only logs why (a console warning). In a
+ * browser the usual cause is binaries that are not served where tfjs-backend-wasm looks.
+ */
+const wasmHint = (reason: string, paths: WasmPaths | undefined): string =>
+  reason === 'failed to initialise'
+    ? `${reason} (tfjs logged the cause as a warning; in a browser it is usually the .wasm binaries not being served ${paths === undefined ? 'next to the page: set options.wasmPaths' : 'at options.wasmPaths'})`
+    : reason;
 
 /**
  * Selects the fastest tfjs backend available and registers transferkit's kernel pack for it.
@@ -62,7 +128,14 @@ const loadWasm = async (): Promise<string | undefined> => {
  * of `prefer` that is registered and initialises is used: in Node that is `wasm` when
  * `@tensorflow/tfjs-backend-wasm` is installed (it is imported on demand), else `cpu`; in a
  * browser, `webgl` or `webgpu` when the app imported them. Each backend passed over is reported
- * with its reason.
+ * with its reason: a package that is absent is told apart from one that is installed but cannot be
+ * imported by name (a browser) or cannot initialise (e.g. its `.wasm` files are not served).
+ *
+ * Every initialisation is bounded by `options.initTimeoutMs`: a backend that never settles (as
+ * tfjs-backend-wasm's threads can in a page) is passed over, and tfjs stays usable.
+ *
+ * In a bundled app, wasm needs two options: the module (`wasmModule`) and where its binaries are
+ * served (`wasmPaths`); docs/browser.md has the Vite and webpack recipes.
  *
  * @example
  * ```ts
@@ -71,6 +144,14 @@ const loadWasm = async (): Promise<string | undefined> => {
  *
  * const choice = await setupBackend({ prefer: ['cpu'] })();
  * if (choice._tag === 'Right') console.log(choice.right.description);
+ * ```
+ *
+ * @example In a page, with the three `.wasm` files served from `/wasm/`:
+ * ```ts
+ * import * as wasm from '@tensorflow/tfjs-backend-wasm';
+ * import { setupBackend } from 'transferkit/tfjs';
+ *
+ * const choice = await setupBackend({ prefer: ['wasm', 'cpu'], wasmModule: wasm, wasmPaths: '/wasm/' })();
  * ```
  */
 export const setupBackend = guardTask(
@@ -87,6 +168,12 @@ export const setupBackend = guardTask(
     if (!Array.isArray(prefer) || prefer.length === 0 || prefer.some((p) => typeof p !== 'string')) {
       return E.left(invalidArgument('options.prefer', 'a non-empty list of backend names', prefer));
     }
+    const paths = checkWasmPaths(options.wasmPaths);
+    if (E.isLeft(paths)) return paths;
+    const wasmModule = checkWasmModule(options.wasmModule);
+    if (E.isLeft(wasmModule)) return wasmModule;
+    const timeout = options.initTimeoutMs === undefined ? E.right(BACKEND_INIT_TIMEOUT_MS) : positiveInteger('options.initTimeoutMs', options.initTimeoutMs);
+    if (E.isLeft(timeout)) return timeout;
     const skipped: Array<{ backend: string; reason: string }> = [];
     try {
       const current = tf.engine().backendName as string | null | undefined;
@@ -95,8 +182,8 @@ export const setupBackend = guardTask(
         chosen = current;
       } else {
         for (const name of prefer) {
-          if (name === 'wasm' && options.loadWasm !== false) {
-            const problem = await loadWasm();
+          if (name === 'wasm') {
+            const problem = await prepareWasm(wasmModule.right, paths.right, options.loadWasm !== false);
             if (problem !== undefined) {
               skipped.push({ backend: name, reason: problem });
               continue;
@@ -106,15 +193,9 @@ export const setupBackend = guardTask(
             skipped.push({ backend: name, reason: 'not registered (its package is not imported)' });
             continue;
           }
-          let initialised = false;
-          try {
-            initialised = await tf.setBackend(name);
-          } catch (thrown) {
-            skipped.push({ backend: name, reason: `failed to initialise: ${(thrown as Error).message}` });
-            continue;
-          }
-          if (!initialised) {
-            skipped.push({ backend: name, reason: 'failed to initialise' });
+          const problem = await trySetBackend(name, timeout.right);
+          if (problem !== undefined) {
+            skipped.push({ backend: name, reason: name === 'wasm' ? wasmHint(problem, paths.right) : problem });
             continue;
           }
           chosen = name;
@@ -133,7 +214,7 @@ export const setupBackend = guardTask(
       }
       const wasm = chosen === 'wasm' ? { simd: (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true, threads: (await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')) === true } : undefined;
       const details = [
-        wasm === undefined ? undefined : `SIMD ${wasm.simd ? 'on' : 'off'}`,
+        wasm === undefined ? undefined : `SIMD ${wasm.simd ? 'on' : 'off'}, threads ${wasm.threads ? 'on' : 'off'}`,
         kernels === undefined ? 'no transferkit kernels' : `transferkit kernels: ${kernels.kernels.join(', ')}`,
       ].filter((d) => d !== undefined);
       const description = `tfjs backend '${chosen}' (${details.join('; ')})${skipped.length > 0 ? `; passed over ${skipped.map((s) => `${s.backend} (${s.reason})`).join(', ')}` : ''}`;

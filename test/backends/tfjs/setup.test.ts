@@ -20,7 +20,7 @@ describe('setupBackend', () => {
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
     // tfjs-node, webgpu and webgl are not imported here: each is reported as passed over.
     expect(chosen.skipped.map((s) => s.backend)).toEqual(['tensorflow', 'webgpu', 'webgl']);
-    expect(chosen.description).toMatch(/^tfjs backend 'wasm' \(SIMD on; transferkit kernels: Slice, Tile, Conv2DBackpropFilter/);
+    expect(chosen.description).toMatch(/^tfjs backend 'wasm' \(SIMD on, threads off; transferkit kernels: Slice, Tile, Conv2DBackpropFilter/);
   });
 
   it('follows the order it is given, and reports what it passed over', async () => {
@@ -56,5 +56,43 @@ describe('setupBackend', () => {
     expect(none._tag).toBe('BackendFailure');
     expect(none.message).toContain('no-such-backend: not registered');
     expect(err(await setupBackend({ prefer: [] })())).toMatchObject({ _tag: 'InvalidArgument', path: 'options.prefer' });
+  });
+
+  it('passes over a backend whose initialisation never settles, and leaves tfjs usable', async () => {
+    // A factory that never resolves, as tfjs-backend-wasm's does when its workers throw in a page.
+    tf.registerBackend('never-ready', () => new Promise<MathBackendCPU>(() => {}));
+    try {
+      const before = tf.memory().numTensors;
+      chosen = ok(await setupBackend({ prefer: ['never-ready', 'cpu'], initTimeoutMs: 50 })());
+      expect(chosen.backend).toBe('cpu');
+      expect(chosen.skipped).toEqual([{ backend: 'never-ready', reason: 'did not initialise within 50 ms (options.initTimeoutMs)' }]);
+      // Without the abandoned init cleared, every operation would throw "has not yet been initialized".
+      expect(tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0])).toBe(3);
+      expect(tf.memory().numTensors).toBe(before);
+      const none = err(await setupBackend({ prefer: ['never-ready'], initTimeoutMs: 50 })());
+      expect(none._tag).toBe('BackendFailure');
+      expect(none.message).toContain('never-ready: did not initialise within 50 ms');
+    } finally {
+      await tf.setBackend('cpu');
+      tf.removeBackend('never-ready');
+    }
+  });
+
+  it('checks the wasm options: paths, module and timeout', async () => {
+    expect(err(await setupBackend({ wasmPaths: 'assets' })())).toMatchObject({ _tag: 'InvalidArgument', path: 'options.wasmPaths', expected: expect.stringContaining("ending in '/'") });
+    const partial = err(await setupBackend({ wasmPaths: { 'tfjs-backend-wasm.wasm': '/a.wasm' } as never })());
+    expect(partial).toMatchObject({ path: 'options.wasmPaths', expected: expect.stringContaining('missing: tfjs-backend-wasm-simd.wasm, tfjs-backend-wasm-threaded-simd.wasm') });
+    expect(err(await setupBackend({ wasmModule: {} as never })())).toMatchObject({ _tag: 'InvalidArgument', path: 'options.wasmModule' });
+    for (const initTimeoutMs of [0, -1, 1.5, Number.NaN]) {
+      expect(err(await setupBackend({ initTimeoutMs })())).toMatchObject({ _tag: 'InvalidArgument', path: 'options.initTimeoutMs' });
+    }
+  });
+
+  it('says the module is needed, not that the package is missing, when paths are asked for without it', async () => {
+    await import('@tensorflow/tfjs-backend-wasm');
+    chosen = ok(await setupBackend({ prefer: ['wasm', 'cpu'], loadWasm: false, wasmPaths: '/assets/' })());
+    expect(chosen.backend).toBe('cpu');
+    expect(chosen.skipped[0]!.reason).toMatch(/^options\.wasmPaths needs the module: pass it as options\.wasmModule/);
+    expect(chosen.skipped[0]!.reason).not.toContain('not installed');
   });
 });
