@@ -133,6 +133,36 @@ describe('the built package, used as an app would', () => {
     await expect(run(process.execPath, [tsc, '-p', app], { cwd: app })).resolves.toBeDefined();
   }, 60_000);
 
+  it('ships types that resolve under node10 and bundler resolution too, for all four entry points', async () => {
+    // node10 ignores "exports": the subpaths resolve through "typesVersions" (package.json).
+    writeFileSync(
+      join(app, 'entries.ts'),
+      `import { selectStrategy } from 'transferkit';\nimport { setupBackend } from 'transferkit/tfjs';\n` +
+        `import { withThreads } from 'transferkit/tfjs/threads';\nimport { diskRowStore } from 'transferkit/node';\n` +
+        `export const all = [selectStrategy, setupBackend, withThreads, diskRowStore];\n` +
+        `// @ts-expect-error size must be a number\nselectStrategy({ size: '10', similarity: 0.5 });\n` +
+        `// @ts-expect-error prefer is a list of names\nsetupBackend({ prefer: 'wasm' });\n` +
+        `// @ts-expect-error threads is a number\nwithThreads(undefined as never, { threads: 'two' });\n` +
+        `// @ts-expect-error memoryBytes is a number\ndiskRowStore({ memoryBytes: 'lots' });\n`,
+    );
+    const tsc = join(root, 'node_modules/typescript/bin/tsc');
+    for (const [module, moduleResolution] of [['commonjs', 'node10'], ['esnext', 'bundler'], ['node16', 'node16']] as const) {
+      const config = `tsconfig.${moduleResolution}.json`;
+      writeFileSync(
+        join(app, config),
+        JSON.stringify({
+          compilerOptions: { strict: true, module, moduleResolution, noEmit: true, types: [], skipLibCheck: true, lib: ['es2022', 'dom'] },
+          files: ['entries.ts'],
+        }),
+      );
+      const checked = await run(process.execPath, [tsc, '-p', join(app, config)], { cwd: app }).then(
+        () => 'ok',
+        (failed: { stdout: string }) => failed.stdout,
+      );
+      expect(checked, moduleResolution).toBe('ok');
+    }
+  }, 90_000);
+
   it('keeps the core entry free of tensor libraries, and both browser entries free of Node built-ins', () => {
     for (const file of ['index.js', 'index.cjs', 'tfjs.js', 'tfjs.cjs']) {
       const text = readFileSync(join(pkg, 'dist', file), 'utf8');
