@@ -1,0 +1,57 @@
+/**
+ * What transferkit adds to a web app's bundle: each browser entry bundled as an app's bundler would
+ * (esbuild, minified, tree-shaken, for the browser), with its peer dependencies (tfjs, fp-ts) left
+ * out because the app has them anyway; sizes gzipped. Also the smallest useful import
+ * (`selectStrategy` alone) and the whole browser demo with tfjs in it, for scale.
+ * Run: npm run bench -- size. The budget: 40 kB gzip for both entries together.
+ */
+import { gzipSync } from 'node:zlib';
+import { resolve } from 'node:path';
+import { build } from 'esbuild';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const ALIAS = { 'transferkit/tfjs': resolve(ROOT, 'src/backends/tfjs/index.ts'), transferkit: resolve(ROOT, 'src/index.ts') };
+export const PEERS = ['@tensorflow/*', 'fp-ts', 'fp-ts/*'];
+/** The size budget for both browser entries together, in gzipped bytes (issue: ≤ 40 kB). */
+export const BUDGET_GZIP_BYTES = 40 * 1024;
+
+/** Minified and gzipped bytes of a bundle of `source` (an app's entry file, as text). */
+export const bundleBytes = async (source: string | { readonly file: string }, external: ReadonlyArray<string> = PEERS): Promise<{ minified: number; gzipped: number }> => {
+  const out = await build({
+    ...(typeof source === 'string' ? { stdin: { contents: source, resolveDir: ROOT, loader: 'ts' as const } } : { entryPoints: [resolve(ROOT, source.file)] }),
+    bundle: true,
+    minify: true,
+    treeShaking: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    alias: ALIAS,
+    external: [...external],
+    logLevel: 'silent',
+  });
+  const code = out.outputFiles[0]!.contents;
+  return { minified: code.byteLength, gzipped: gzipSync(code, { level: 9 }).byteLength };
+};
+
+export const CASES: ReadonlyArray<{ readonly name: string; readonly source: string; readonly external?: ReadonlyArray<string> }> = [
+  { name: "both entries, everything ('transferkit' + 'transferkit/tfjs')", source: "export * from 'transferkit'; export * from 'transferkit/tfjs';" },
+  { name: "'transferkit' (core, selector, metrics, strategies)", source: "export * from 'transferkit';" },
+  { name: "'transferkit/tfjs' (the backend)", source: "export * from 'transferkit/tfjs';" },
+  { name: 'selectStrategy alone', source: "export { selectStrategy } from 'transferkit';" },
+  { name: 'transfer + fromLayersModel + setupBackend', source: "export { transfer, featureExtractor } from 'transferkit'; export { fromLayersModel, setupBackend } from 'transferkit/tfjs';" },
+];
+
+const kB = (bytes: number): string => `${(bytes / 1024).toFixed(1)} kB`;
+
+export const run = async (): Promise<void> => {
+  console.log('Bundle size: transferkit in a browser app (esbuild, minified, peers external; gzip -9)');
+  for (const c of CASES) {
+    const { minified, gzipped } = await bundleBytes(c.source, c.external);
+    console.log(`  ${c.name.padEnd(64)} ${kB(minified).padStart(9)} minified  ${kB(gzipped).padStart(8)} gzip`);
+  }
+  const both = await bundleBytes(CASES[0]!.source);
+  console.log(`  budget: ${kB(both.gzipped)} of ${kB(BUDGET_GZIP_BYTES)} gzip (${((100 * both.gzipped) / BUDGET_GZIP_BYTES).toFixed(0)} %)`);
+  const demo = await bundleBytes({ file: 'examples/browser/main.ts' }, []);
+  console.log(`  for scale, the browser demo with tfjs-core, layers, cpu, webgl and wasm bundled in: ${kB(demo.gzipped)} gzip`);
+};
