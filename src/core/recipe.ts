@@ -83,6 +83,13 @@ export interface Phase {
    * runs `ceil(minSteps / batches per epoch)` epochs instead, when that is more than `epochs`.
    */
   readonly minSteps?: number;
+  /**
+   * A time budget for the phase's training, in ms (> 0); optional. The phase ends after the step
+   * that reaches it, even short of its epochs, and its report says so (`stop: 'time-budget'`).
+   * A budget makes the result depend on the machine's speed: the same seed then gives the same
+   * model only where every phase ends within its budget.
+   */
+  readonly maxMs?: number;
   /** The optimizer's step size, > 0. */
   readonly learningRate: number;
   /** The optimizer. */
@@ -205,6 +212,7 @@ const checkPhase = (path: string, phase: Phase): E.Either<TransferError, Phase> 
     E.chain(() => checkPolicy(`${path}.trains`, phase.trains)),
     E.chain(() => positiveInteger(`${path}.epochs`, phase.epochs)),
     E.chain(() => (phase.minSteps === undefined ? E.right(phase) : E.map(() => phase)(positiveInteger(`${path}.minSteps`, phase.minSteps)))),
+    E.chain(() => (phase.maxMs === undefined ? E.right(phase) : E.map(() => phase)(positiveNumber(`${path}.maxMs`, phase.maxMs)))),
     E.chain(() => positiveNumber(`${path}.learningRate`, phase.learningRate)),
     E.chain(() =>
       phase.optimizer === 'adam' || phase.optimizer === 'sgd'

@@ -11,7 +11,7 @@ import { deriveSeed, permutation, seededRandom } from '../core/random';
 import { makeRecipe, type Recipe } from '../core/recipe';
 import { resolveTap } from '../core/resolveTap';
 import type { RowStoreFactory } from '../core/rowStore';
-import { abortSignal, integer, integerIn, oneOf, openUnitInterval, optional, positiveInteger } from '../core/validate';
+import { abortSignal, integer, integerIn, oneOf, openUnitInterval, optional, positiveInteger, positiveNumber } from '../core/validate';
 
 /** Inputs and their labels. */
 export interface TransferData<X> {
@@ -42,6 +42,13 @@ export interface TransferOptions<X> {
   readonly batchSize?: number;
   /** Epochs of every phase, exactly: replaces the recipe's epochs and its `minSteps`. Default: the recipe's own. */
   readonly epochs?: number;
+  /**
+   * A time budget for each phase's training, in ms (> 0): a phase ends after the step that
+   * reaches it (or its own `maxMs`, whichever is less), and its report says so. Default: none, so
+   * the same seed gives the same model on any machine. A web page that wants a head in seconds
+   * sets it (docs/browser.md).
+   */
+  readonly maxPhaseMs?: number;
   /** A seeded random fraction in (0, 1) of the data held out, or a separate set. Default: none. */
   readonly validation?: { readonly split: number } | { readonly data: TransferData<X> };
   /** Number of target classes, an integer ≥ 2. Default: inferred from the labels. */
@@ -70,6 +77,7 @@ export type Validation = { readonly kind: 'none' } | { readonly kind: 'split'; r
 export interface CheckedOptions<X> {
   readonly batchSize: number;
   readonly epochs: number | undefined;
+  readonly maxPhaseMs: number | undefined;
   readonly pooling: Pooling;
   readonly seed: number;
   readonly signal: AbortSignal | undefined;
@@ -134,6 +142,7 @@ const checkOptions = <X>(input: TransferOptions<X> | undefined): E.Either<Transf
   const checked = {
     batchSize: optional(positiveInteger, 32)('options.batchSize', o.batchSize),
     epochs: optional(positiveInteger, undefined)('options.epochs', o.epochs),
+    maxPhaseMs: optional(positiveNumber, undefined)('options.maxPhaseMs', o.maxPhaseMs),
     validation: checkValidation<X>(o.validation),
     classes: optional(integerIn(2, MAX_CLASS_ID + 1), undefined)('options.classes', o.classes),
     seed: optional(integer, 0)('options.seed', o.seed),
@@ -146,6 +155,7 @@ const checkOptions = <X>(input: TransferOptions<X> | undefined): E.Either<Transf
   return E.right({
     batchSize: right(checked.batchSize),
     epochs: right(checked.epochs),
+    maxPhaseMs: right(checked.maxPhaseMs),
     validation: right(checked.validation),
     classes: right(checked.classes),
     seed: right(checked.seed),

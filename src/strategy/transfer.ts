@@ -30,6 +30,10 @@ export interface PhaseReport {
   readonly trainThreads: number;
   /** Time spent in the epochs. */
   readonly trainMs: number;
+  /** Optimisation steps taken. */
+  readonly steps: number;
+  /** Why the phase ended: it ran its epochs, or it reached its time budget (`maxMs`, `options.maxPhaseMs`) first. */
+  readonly stop: 'epochs' | 'time-budget';
 }
 
 /** What {@link transfer} returns: the trained model (the caller disposes it) and its history. */
@@ -80,14 +84,31 @@ const checkFinalLoss = <X>(session: PhaseSession, p: Plan<X>): E.Either<Transfer
   return Number.isFinite(probe.right.lossSum) ? E.right(undefined) : E.left(divergedAfterLastStep());
 };
 
-/** Runs one phase's epochs on an open session. The signal is read before every step, so none starts after it fires. */
-const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Phase, phaseIndex: number): Promise<E.Either<TransferError, EpochReport[]>> => {
+/** What a phase's epochs produced: their reports, the steps taken, and why they ended. */
+interface EpochsRun {
+  readonly epochs: EpochReport[];
+  readonly steps: number;
+  readonly stop: PhaseReport['stop'];
+}
+
+/** The phase's time budget: its own `maxMs` or the caller's `maxPhaseMs`, whichever is less. */
+const budgetOf = (phase: Phase, maxPhaseMs: number | undefined): number => Math.min(phase.maxMs ?? Infinity, maxPhaseMs ?? Infinity);
+
+/**
+ * Runs one phase's epochs on an open session. The signal is read before every step, so none
+ * starts after it fires. With a time budget, the phase ends after the step that reaches it; the
+ * epoch it cuts short is reported over the batches it ran.
+ */
+const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Phase, phaseIndex: number): Promise<E.Either<TransferError, EpochsRun>> => {
   const { signal } = p.options;
   const epochs: EpochReport[] = [];
   const batches = Math.ceil(p.train.length / p.batchSize);
   const total = epochsOf(phase, batches);
+  const budget = budgetOf(phase, p.options.maxPhaseMs);
+  const started = performance.now();
+  let stop: PhaseReport['stop'] = 'epochs';
   let step = 0;
-  for (let epoch = 1; epoch <= total; epoch++) {
+  for (let epoch = 1; epoch <= total && stop === 'epochs'; epoch++) {
     const order = permutation(p.train.length, seededRandom(deriveSeed(p.seed, 1000 * (phaseIndex + 1) + epoch)));
     let lossSum = 0;
     let correct = 0;
@@ -103,6 +124,10 @@ const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Phase, pha
       const progress = { phase: phase.name, phaseIndex, phases: p.recipe.phases.length, epoch, epochs: total, batch: b + 1, batches };
       const told = report(p.options, { ...progress, loss: lossSum / seen, accuracy: correct / seen });
       if (E.isLeft(told)) return told;
+      if (performance.now() - started >= budget) {
+        stop = 'time-budget';
+        break;
+      }
       await yieldToEventLoop();
     }
     if (signal?.aborted === true) return E.left(aborted(`phase ${phase.name}, the end of epoch ${epoch}`));
@@ -112,7 +137,7 @@ const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Phase, pha
     epochs.push({ loss: lossSum / seen, accuracy: correct / seen, ...(v === undefined ? {} : { validationLoss: v.loss, validationAccuracy: v.accuracy }) });
   }
   const final = checkFinalLoss(session, p);
-  return E.isLeft(final) ? final : E.right(epochs);
+  return E.isLeft(final) ? final : E.right({ epochs, steps: step, stop });
 };
 
 /** A phase that runs exactly `epochs` epochs: `options.epochs` replaces the recipe's epochs and its `minSteps`. */
@@ -140,9 +165,11 @@ const runPhases = async <X, M extends TransferModel<X>>(model: M, p: Plan<X>): P
     if (E.isLeft(session)) return session;
     const started = performance.now();
     try {
-      const epochs = await runEpochs(session.right, p, phase, phaseIndex);
-      if (E.isLeft(epochs)) return epochs;
-      history.push({ name: phase.name, trains: phase.trains, epochs: epochs.right, cacheMs: session.right.cacheMs, cacheThreads: session.right.cacheThreads, trainThreads: session.right.trainThreads, trainMs: performance.now() - started });
+      const run = await runEpochs(session.right, p, phase, phaseIndex);
+      if (E.isLeft(run)) return run;
+      const { epochs, steps, stop } = run.right;
+      const { cacheMs, cacheThreads, trainThreads } = session.right;
+      history.push({ name: phase.name, trains: phase.trains, epochs, cacheMs, cacheThreads, trainThreads, trainMs: performance.now() - started, steps, stop });
     } finally {
       session.right.dispose();
     }
@@ -163,7 +190,7 @@ const runPhases = async <X, M extends TransferModel<X>>(model: M, p: Plan<X>): P
  * @param backbone - the pretrained model, through a backend (e.g. `fromLayersModel` of `transferkit/tfjs`)
  * @param recipe - one of the presets, a recipe from `selectStrategy`, or your own from `makeRecipe`
  * @param data - the labelled target examples: inputs `x` and labels `y` (class ids or one-hot rows)
- * @param options - batch size, epochs, validation, classes, pooling, seed, abort signal, progress
+ * @param options - batch size, epochs, a time budget per phase, validation, classes, pooling, seed, abort signal, progress
  * @returns the trained model (the caller disposes it) with its history, or a `TransferError`: bad
  * input is reported before anything trains; an abort returns `Aborted`; nothing leaks on any path
  *

@@ -274,6 +274,8 @@ describe('bad input: a typed Left before anything trains', () => {
     ['a kind that the phases contradict', () => ({ recipe: { ...featureExtractor, kind: 'full-fine-tune' } }), 'recipe.kind'],
     ['batch size 0', () => ({ options: { batchSize: 0 } }), 'options.batchSize'],
     ['epochs 1.5', () => ({ options: { epochs: 1.5 } }), 'options.epochs'],
+    ['a time budget of 0 ms', () => ({ options: { maxPhaseMs: 0 } }), 'options.maxPhaseMs'],
+    ['a phase time budget that is not a number', () => ({ recipe: { ...featureExtractor, phases: [{ ...headPhase, maxMs: Number.NaN }] } }), 'phases[0].maxMs'],
     ['validation split 1', () => ({ options: { validation: { split: 1 } } }), 'options.validation.split'],
     ['validation split 0', () => ({ options: { validation: { split: 0 } } }), 'options.validation.split'],
     ['more labels than inputs', (x, y) => ({ data: { x, y: [...y, 0] } }), 'y'],
@@ -359,6 +361,37 @@ describe('7. long work: progress, abort within a batch, nothing leaks', () => {
       const r3 = ok(await transfer(backbone, recipe, { x, y }, { batchSize: 8, seed: 5, epochs: 2 })());
       expect(r3.history[0]!.epochs).toHaveLength(2);
       r3.model.dispose();
+    }));
+
+  it("a time budget ends a phase after the step that reaches it, and the report says so; without one every step runs", () =>
+    withModel(denseModel, [8], async (model, x, y) => {
+      const backbone = ok(fromLayersModel(model));
+      const seen: Progress[] = [];
+      // A budget far below one step's time: each phase takes exactly one step, then stops.
+      const cut = ok(await transfer(backbone, partialFineTune, { x, y }, { ...quick, epochs: 50, maxPhaseMs: 1e-6, onProgress: (p) => seen.push(p) })());
+      expect(cut.history.map((h) => [h.steps, h.stop, h.epochs.length])).toEqual([
+        [1, 'time-budget', 1],
+        [1, 'time-budget', 1],
+      ]);
+      expect(seen.map((p) => [p.phase, p.epoch, p.batch])).toEqual([
+        ['head', 1, 1],
+        ['fine-tune', 1, 1],
+      ]);
+      cut.model.dispose();
+      // A phase's own maxMs does the same, for that phase alone.
+      const recipe = ok(makeRecipe({ ...partialFineTune, phases: [{ ...partialFineTune.phases[0]!, maxMs: 1e-6 }, partialFineTune.phases[1]!] }));
+      const own = ok(await transfer(backbone, recipe, { x, y }, { ...quick, epochs: 2 })());
+      expect(own.history.map((h) => [h.steps, h.stop])).toEqual([
+        [1, 'time-budget'],
+        [6, 'epochs'],
+      ]);
+      own.model.dispose();
+      const full = ok(await transfer(backbone, partialFineTune, { x, y }, { ...quick, epochs: 2 })());
+      expect(full.history.map((h) => [h.steps, h.stop])).toEqual([
+        [6, 'epochs'],
+        [6, 'epochs'],
+      ]);
+      full.model.dispose();
     }));
 
   it('stops within one batch of the abort, returns Aborted, and frees everything', () =>
