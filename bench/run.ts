@@ -8,13 +8,14 @@ import { run as embedding } from './embedding';
 import { run as finetune } from './fineTune';
 import { run as heap } from './heapKernels';
 import { run as size } from './bundleSize';
+import { run as browser } from './browserDemo';
 import { run as kernels } from './kernels';
 import { run as logme } from './logme';
 import { run as parallel } from './parallelBound';
 import { run as steps } from './stepCost';
 import { run as threadmem } from './threadMemory';
 
-const benches: Record<string, () => void | Promise<void>> = { logme, kernels, heap, cnn, embedding, finetune, cache, parallel, steps, threadmem, size };
+const benches: Record<string, () => void | Promise<void>> = { logme, kernels, heap, cnn, embedding, finetune, cache, parallel, steps, threadmem, size, browser };
 const chosen = process.argv.slice(2);
 for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) {
   const bench = benches[name];

@@ -5,7 +5,8 @@
  *
  * The source: transferkit's small MNIST CNN, trained on digits 0–4. The target: three of digits
  * 5–9, from MNIST samples bundled with the page or drawn on the pad. Build and serve it with
- * `npm run demo:browser`; `?backend=webgl|wasm|cpu` insists on one backend.
+ * `npm run demo:browser`; `?backend=webgl|wasm|cpu` insists on one backend, `?budget=` sets the
+ * time budget of each training phase (see PHASE_BUDGET_MS).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -28,6 +29,15 @@ const ms = (t: number): string => (t < 1000 ? `${t.toFixed(0)} ms` : `${(t / 100
 const DIGITS = [5, 6, 7, 8, 9] as const;
 const SEED = 1;
 const BATCH = 16;
+/**
+ * Each training phase stops after this much training time (transfer's `maxPhaseMs`), so a slow
+ * backend still gives a head in seconds; on a fast one the phases end on their own schedule first.
+ * `?budget=none` lifts it, so that the same seed gives the same models on any machine (the
+ * browser test does this); `?budget=1500` sets another.
+ */
+const PHASE_BUDGET_MS = ((asked: string | null): number | undefined => (asked === 'none' ? undefined : asked === null ? 3000 : Number(asked)))(
+  new URLSearchParams(location.search).get('budget'),
+);
 /** A run of the comparison: what was trained, how, and how well it did on the held-out digits. */
 interface Run {
   readonly label: string;
@@ -64,6 +74,9 @@ const asTensor = (images: ReadonlyArray<Float32Array>): tf.Tensor4D => {
 };
 
 const chooseBackend = async (): Promise<void> => {
+  // webgl compiles a shader per operation and input shape unless shapes are uniforms; batches of
+  // different sizes (the last of an epoch, the held-out set) would each compile their own.
+  tf.env().set('WEBGL_USE_SHAPES_UNIFORMS', true);
   const asked = new URLSearchParams(location.search).get('backend');
   const prefer = asked === null ? ['webgl', 'wasm', 'cpu'] : [asked];
   // The wasm binaries are copied next to the page, in wasm/ (scripts/browser/build.ts).
@@ -188,25 +201,28 @@ const train = async (): Promise<void> => {
       series.push(s);
       const t0 = performance.now();
       const onProgress = (p: Progress): void => {
-        const within = (p.phaseIndex + (p.epoch - 1 + p.batch / p.batches) / p.epochs) / p.phases;
-        progressBar.value = (index + within) / total();
         if (p.batch === p.batches) {
           s.loss.push(p.loss);
           s.accuracy.push(p.accuracy);
         }
+        // The page is redrawn at most every 150 ms: on a software-rendered GPU every repaint
+        // competes with training for the same cores.
         const now = performance.now();
         if (now - lastDraw > 150) {
           lastDraw = now;
+          const within = (p.phaseIndex + (p.epoch - 1 + p.batch / p.batches) / p.epochs) / p.phases;
+          progressBar.value = (index + within) / total();
           $('status').textContent = `${run.label}: ${p.phase} phase, epoch ${p.epoch} of ${p.epochs}, loss ${p.loss.toFixed(3)}, training accuracy ${(100 * p.accuracy).toFixed(0)} %`;
           drawChart($('chart') as unknown as SVGSVGElement, series);
         }
       };
-      const result = await transfer(backbone, run.recipe, { x, y }, { seed: SEED, batchSize: BATCH, onProgress })();
+      const result = await transfer(backbone, run.recipe, { x, y }, { seed: SEED, batchSize: BATCH, ...(PHASE_BUDGET_MS === undefined ? {} : { maxPhaseMs: PHASE_BUDGET_MS }), onProgress })();
       if (E.isLeft(result)) throw new Error(`${run.label}: ${result.left.message}`);
       run.model = result.right.model;
       run.ms = performance.now() - t0;
       Object.assign(run, await score(run.model));
-      log(`${run.label} (${run.recipe.kind}): ${ms(run.ms)}, held-out accuracy ${(100 * run.overall!).toFixed(1)} %`);
+      const phases = result.right.history.map((h) => `${h.name} ${h.steps} steps${h.stop === 'time-budget' ? ' (time budget)' : ''}`).join(', ');
+      log(`${run.label} (${run.recipe.kind}): ${ms(run.ms)} (${phases}), held-out accuracy ${(100 * run.overall!).toFixed(1)} %`);
       drawChart($('chart') as unknown as SVGSVGElement, series);
       renderResults();
     };
@@ -294,6 +310,23 @@ const disposeRuns = (): void => {
   state.live = undefined;
 };
 
+/**
+ * A GPU backend compiles a shader the first time it runs each operation, which on webgl takes
+ * seconds. One step of a head on blank images, while the user is still choosing examples, pays
+ * that before the first Train click.
+ */
+const warmUp = async (backbone: TfjsBackbone): Promise<void> => {
+  const t0 = performance.now();
+  const x = tf.zeros([3, SIDE, SIDE, 1]);
+  const result = await transfer(backbone, featureExtractor, { x, y: [0, 1, 2] }, { epochs: 1 })();
+  if (E.isRight(result)) {
+    await result.right.model.predict(x)();
+    result.right.model.dispose();
+  }
+  x.dispose();
+  log(`warmed up the backend in ${ms(performance.now() - t0)}`);
+};
+
 const main = async (): Promise<void> => {
   await chooseBackend();
   state.digits = await loadDigits(new URL('./', location.href));
@@ -301,6 +334,7 @@ const main = async (): Promise<void> => {
   const backbone = fromLayersModel(state.source);
   if (E.isLeft(backbone)) throw new Error(backbone.left.message);
   state.backbone = backbone.right;
+  await warmUp(backbone.right);
   log(`source model: ${state.source.layers.length} layers, trained on MNIST digits 0–4; top feature layer '${backbone.right.layers[backbone.right.top]?.name ?? backbone.right.top}'`);
   pad = new DrawingPad($('pad') as HTMLCanvasElement, () => void predictDrawing());
   renderCards();

@@ -1,22 +1,9 @@
-/**
- * Headless Chromium for the browser tests: Debian's `chromium` (scripts/ensure-chromium.sh installs
- * it), driven by playwright-core, which downloads nothing. The demo is built and served locally.
- */
-import { existsSync, mkdirSync } from 'node:fs';
+/** What the browser tests share: the browser, a screenshot when a test fails, and the page's errors. */
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-const CANDIDATES = [process.env['CHROMIUM_PATH'], '/usr/bin/chromium', '/usr/bin/chromium-browser'];
-
-export const chromiumPath = (): string => {
-  const found = CANDIDATES.find((p): p is string => p !== undefined && p !== '' && existsSync(p));
-  if (found === undefined) throw new Error('Chromium is not installed: run scripts/ensure-chromium.sh (npm test runs it first), or set CHROMIUM_PATH');
-  return found;
-};
-
-/** Root needs --no-sandbox; SwiftShader gives WebGL without a GPU. */
-export const launch = (): Promise<Browser> =>
-  chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] });
+export { launchChromium as launch } from '../../scripts/browser/chromium';
 
 /** Where a failing browser test leaves its screenshot (CI keeps test-artifacts/). */
 export const ARTIFACTS = resolve('test-artifacts');
