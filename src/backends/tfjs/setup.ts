@@ -135,7 +135,10 @@ const wasmHint = (reason: string, paths: WasmPaths | undefined): string =>
  * tfjs-backend-wasm's threads can in a page) is passed over, and tfjs stays usable.
  *
  * In a bundled app, wasm needs two options: the module (`wasmModule`) and where its binaries are
- * served (`wasmPaths`); docs/browser.md has the Vite and webpack recipes.
+ * served (`wasmPaths`), e.g. with the three `.wasm` files copied to `/wasm/`:
+ * `setupBackend({ prefer: ['wasm', 'cpu'], wasmModule: wasm, wasmPaths: '/wasm/' })`, where `wasm`
+ * is `import * as wasm from '@tensorflow/tfjs-backend-wasm'`. docs/browser.md has the Vite and
+ * webpack recipes.
  *
  * @example
  * ```ts
@@ -145,14 +148,7 @@ const wasmHint = (reason: string, paths: WasmPaths | undefined): string =>
  * const choice = await setupBackend({ prefer: ['cpu'] })();
  * if (choice._tag === 'Right') console.log(choice.right.description);
  * ```
- *
- * @example In a page, with the three `.wasm` files served from `/wasm/`:
- * ```ts
- * import * as wasm from '@tensorflow/tfjs-backend-wasm';
- * import { setupBackend } from 'transferkit/tfjs';
- *
- * const choice = await setupBackend({ prefer: ['wasm', 'cpu'], wasmModule: wasm, wasmPaths: '/wasm/' })();
- * ```
+
  */
 export const setupBackend = guardTask(
   'setupBackend',

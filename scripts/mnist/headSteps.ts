@@ -1,0 +1,72 @@
+/**
+ * How many steps a new head needs: the feature-extractor preset on every cell of the MNIST study's
+ * grid (4 target domains × 5, 20, 100, 600 images per digit × 3 seeds), each run with its head
+ * cut to 50, 100, 200, 400, 800 and 2,000 steps (options.epochs), scored on the study's 500
+ * held-out images. docs/browser.md quotes it: what a time budget that cuts the head short costs.
+ * Resumable: cells already in the results file are skipped.
+ *
+ * Run: npx tsx scripts/mnist/headSteps.ts (about 3 minutes on 2 cores; wasm)
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { either as E } from 'fp-ts';
+import { evaluate, featureExtractor, transfer } from 'transferkit';
+import { fromLayersModel, setupBackend } from 'transferkit/tfjs';
+import { DOMAINS, SIDE, SPLITS, take, TARGET_DIGITS } from './data';
+import { loadSourceModel } from './sourceModel';
+import { BATCH, TEST_PER_DIGIT } from './study';
+
+const OUT = new URL('../../docs/results/head-steps-mnist.json', import.meta.url);
+const STEPS = [50, 100, 200, 400, 800, 2000] as const;
+const SIZES = [5, 20, 100, 600] as const;
+const SEEDS = [0, 1, 2] as const;
+
+interface Cell {
+  readonly domain: string;
+  readonly perDigit: number;
+  readonly seed: number;
+  /** Held-out accuracy by the head's step count. */
+  readonly accuracy: Record<number, number>;
+}
+
+const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
+  if (E.isLeft(e)) throw new Error(e.left.message);
+  return e.right;
+};
+
+const done: Cell[] = existsSync(OUT) ? (JSON.parse(readFileSync(OUT, 'utf8')) as Cell[]) : [];
+unwrap(await setupBackend()());
+const source = await loadSourceModel();
+const backbone = unwrap(fromLayersModel(source));
+for (const domain of DOMAINS) {
+  for (const perDigit of SIZES) {
+    for (const seed of SEEDS) {
+      if (done.some((d) => d.domain === domain && d.perDigit === perDigit && d.seed === seed)) continue;
+      // The study's slices (scripts/mnist/study.ts): each seed its own while they fit side by side.
+      const from = (seed + 1) * perDigit <= SPLITS.target.trainEnd ? seed * perDigit : 0;
+      const train = take(TARGET_DIGITS, from, perDigit, domain);
+      const test = take(TARGET_DIGITS, SPLITS.target.testEnd - TEST_PER_DIGIT, TEST_PER_DIGIT, domain);
+      const x = tf.tensor4d(train.x, [train.count, SIDE, SIDE, 1]);
+      const testX = tf.tensor4d(test.x, [test.count, SIDE, SIDE, 1]);
+      const batches = Math.ceil(train.count / BATCH);
+      const accuracy: Record<number, number> = {};
+      for (const steps of STEPS) {
+        const result = unwrap(await transfer(backbone, featureExtractor, { x, y: Array.from(train.y) }, { seed, batchSize: BATCH, epochs: Math.ceil(steps / batches) })());
+        accuracy[steps] = unwrap(await evaluate(result.model, { x: testX, y: Array.from(test.y) }, TARGET_DIGITS.length)()).accuracy;
+        result.model.dispose();
+      }
+      tf.dispose([x, testX]);
+      done.push({ domain, perDigit, seed, accuracy });
+      writeFileSync(OUT, `${JSON.stringify(done, null, 1)}\n`);
+      console.log(`${domain} ${perDigit} per digit, seed ${seed}: ${STEPS.map((s) => `${s}: ${(100 * accuracy[s]!).toFixed(1)}`).join(', ')}`);
+    }
+  }
+}
+const gap = (cells: Cell[], from: number): number[] => cells.map((c) => 100 * (c.accuracy[2000]! - c.accuracy[from]!));
+for (const perDigit of SIZES) {
+  const cells = done.filter((c) => c.perDigit === perDigit);
+  const g = gap(cells, 400);
+  console.log(`${perDigit} per digit: 2,000 steps against 400: ${(g.reduce((a, b) => a + b, 0) / g.length).toFixed(1)} points on average, ${Math.min(...g).toFixed(1)} to ${Math.max(...g).toFixed(1)}`);
+}
+source.dispose();
