@@ -7,6 +7,7 @@
  * entry point `transferkit/tfjs`.
  *
  * @packageDocumentation
+ * @module transferkit
  */
 export * from './core/index';
 export * from './selector/index';

@@ -42,6 +42,7 @@ export type Pooling = 'average' | 'flatten';
 
 /** How {@link Backbone.embed} runs. */
 export interface EmbedOptions {
+  /** How a spatial map becomes a vector: global average, or every value flattened. */
   readonly pooling: Pooling;
   /** Examples per batch, a positive integer. */
   readonly batchSize: number;
@@ -53,9 +54,11 @@ export interface EmbedOptions {
 export interface BuildSpec {
   /** The resolved tap layer. */
   readonly tap: LayerInfo;
+  /** The new head's hidden layers and dropout. */
   readonly head: HeadSpec;
   /** Number of target classes (the head's outputs). */
   readonly classes: number;
+  /** How the tap's activations become the head's input. */
   readonly pooling: Pooling;
   /**
    * `pretrained`: the copied layers keep the source's weights. `random`: they get fresh weights from
@@ -72,12 +75,19 @@ export type InputSet = 'train' | 'validation';
 
 /** Arguments of {@link TransferModel.startPhase}. */
 export interface PhaseArgs<X> {
+  /** What trains, for how long, how fast. */
   readonly phase: Phase;
-  /** Training inputs and their class ids (one per example). */
+  /** Training inputs. */
   readonly inputs: X;
+  /** Their class ids, one per example. */
   readonly labels: Int32Array;
   /** Optional separate validation inputs and class ids. */
-  readonly validation?: { readonly inputs: X; readonly labels: Int32Array };
+  readonly validation?: {
+    /** Validation inputs. */
+    readonly inputs: X;
+    /** Their class ids. */
+    readonly labels: Int32Array;
+  };
   /** Batch size used while computing cached activations. */
   readonly batchSize: number;
   /** Seeds randomness inside steps (dropout masks). */
@@ -90,7 +100,9 @@ export interface PhaseArgs<X> {
 
 /** Loss summed over examples, and how many were classified right. */
 export interface BatchOutcome {
+  /** Cross-entropy summed over the examples (nats). */
   readonly lossSum: number;
+  /** Examples whose most probable class is the true one. */
   readonly correct: number;
 }
 
@@ -140,6 +152,7 @@ export interface Backbone<X, M extends TransferModel<X>> {
   readonly layers: ReadonlyArray<LayerInfo>;
   /** Index of the top feature layer: the last layer before the source's classifier. */
   readonly top: number;
+  /** What the backbone supports: embedding always; fine-tuning unless it is a frozen graph. */
   readonly capabilities: Capabilities;
   /** Checks inputs against the model (shape, dtype, finite values) and counts the examples. */
   count(inputs: X): E.Either<TransferError, number>;

@@ -17,28 +17,29 @@ export const UNREADABLE_EXPECTED = 'arguments that can be read (no revoked Proxy
 export const unreadable = (name: string, thrown: unknown): TransferError =>
   invalidArgument(name, UNREADABLE_EXPECTED, described(`a value that threw when read (${thrownMessage(thrown)})`));
 
-/** `f`, with any throw turned into a `Left` (see the module comment). Keeps `f`'s type, generics included. */
-export const guard =
-  <A extends ReadonlyArray<unknown>, R>(name: string, f: (...args: A) => E.Either<TransferError, R>): ((...args: A) => E.Either<TransferError, R>) =>
-  (...args) => {
+/**
+ * `f`, with any throw turned into a `Left` (see the module comment). Returns `f`'s own type, so
+ * its generics and parameter names (which the API reference shows) are kept.
+ */
+export const guard = <F extends (...args: never[]) => E.Either<TransferError, unknown>>(name: string, f: F): F =>
+  ((...args: Parameters<F>) => {
     try {
       return f(...args);
     } catch (thrown) {
       return E.left(unreadable(name, thrown));
     }
-  };
+  }) as F;
 
 /** {@link guard} for a function that returns a `TaskEither`: a throw when it is called or run, or a rejection, becomes a `Left`. */
-export const guardTask =
-  <A extends ReadonlyArray<unknown>, R>(name: string, f: (...args: A) => TE.TaskEither<TransferError, R>): ((...args: A) => TE.TaskEither<TransferError, R>) =>
-  (...args) =>
-  async () => {
-    try {
-      return await f(...args)();
-    } catch (thrown) {
-      return E.left(unreadable(name, thrown));
-    }
-  };
+export const guardTask = <F extends (...args: never[]) => TE.TaskEither<TransferError, unknown>>(name: string, f: F): F =>
+  ((...args: Parameters<F>) =>
+    async () => {
+      try {
+        return await f(...args)();
+      } catch (thrown) {
+        return E.left(unreadable(name, thrown));
+      }
+    }) as F;
 
 /** True for an object (not null): what a field can be read from. */
 export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;

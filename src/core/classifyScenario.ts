@@ -51,24 +51,25 @@ export const NEGATIVE_TRANSFER_WARNING =
  * const report = classifyScenario(problem, { marginal: { statistic: 'mmd2', value: 0.001, pValue: 0.6 } });
  * if (E.isRight(report)) console.log(report.right.scenario.kind); // 'task-transfer'
  * ```
+ * @function
  */
-export const classifyScenario = guard('classifyScenario', (problemIn: TransferProblem, evidenceIn: ScenarioEvidence = {}): E.Either<TransferError, ScenarioReport> => {
-  if (!isRecord(evidenceIn)) return E.left(invalidArgument('evidence', 'shift tests { marginal?, conditional? } (or nothing)', evidenceIn));
-  const evidence: { marginal?: ShiftTest; conditional?: ShiftTest } = {};
+export const classifyScenario = guard('classifyScenario', (problem: TransferProblem, evidence: ScenarioEvidence = {}): E.Either<TransferError, ScenarioReport> => {
+  if (!isRecord(evidence)) return E.left(invalidArgument('evidence', 'shift tests { marginal?, conditional? } (or nothing)', evidence));
+  const tests: { marginal?: ShiftTest; conditional?: ShiftTest } = {};
   for (const key of ['marginal', 'conditional'] as const) {
-    const test = evidenceIn[key] as ShiftTest | undefined;
+    const test = evidence[key] as ShiftTest | undefined;
     if (test !== undefined) {
       const checked = validateShiftTest(`evidence.${key}`, test);
       if (E.isLeft(checked)) return checked;
-      evidence[key] = checked.right;
+      tests[key] = checked.right;
     }
   }
-  const checkedProblem = checkProblem(problemIn);
+  const checkedProblem = checkProblem(problem);
   if (E.isLeft(checkedProblem)) return checkedProblem;
-  const problem = checkedProblem.right;
-  const comparisons = compare(problem, evidence);
+  const valid = checkedProblem.right;
+  const comparisons = compare(valid, tests);
   const scenario = decide(comparisons);
-  const setting = learningSetting(problem);
+  const setting = learningSetting(valid);
   const warnings = warningsFor(scenario, setting, comparisons);
   return E.right({ scenario, setting, comparisons, warnings, summary: summarise(scenario, setting, comparisons) });
 });

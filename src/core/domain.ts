@@ -29,6 +29,7 @@ export interface Domain {
  *   E.chain((space) => domain(space, unobservedMarginal('mnist-train'))),
  * );
  * ```
+ * @function
  */
 export const domain = guard('domain', (featureSpace: FeatureSpace, marginal: Marginal): E.Either<TransferError, Domain> => {
   const space = checkFeatureSpace('featureSpace', featureSpace);

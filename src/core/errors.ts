@@ -9,6 +9,7 @@
 
 /** A value that is outside what a function accepts: a wrong type, range or shape of argument. */
 export interface InvalidArgument {
+  /** The case, for `switch` and `E.isLeft` narrowing. */
   readonly _tag: 'InvalidArgument';
   /** Where the value was found, as a path into the arguments, e.g. `"similarity"` or `"labelSpace.classes[2]"`. */
   readonly path: string;
@@ -22,6 +23,7 @@ export interface InvalidArgument {
 
 /** Two values that must agree in size or shape do not. */
 export interface ShapeMismatch {
+  /** The case, for `switch` and `E.isLeft` narrowing. */
   readonly _tag: 'ShapeMismatch';
   /** Where the disagreement was found. */
   readonly path: string;
@@ -35,6 +37,7 @@ export interface ShapeMismatch {
 
 /** The operation is valid in general but not for this model or backend (e.g. fine-tuning a frozen graph). */
 export interface NotSupported {
+  /** The case, for `switch` and `E.isLeft` narrowing. */
   readonly _tag: 'NotSupported';
   /** What was asked for. */
   readonly path: string;
@@ -42,24 +45,29 @@ export interface NotSupported {
   readonly expected: string;
   /** What this model or backend is. */
   readonly received: string;
+  /** The whole sentence. */
   readonly message: string;
 }
 
 /** Long work stopped because its `AbortSignal` fired; `where` says how far it got. */
 export interface Aborted {
+  /** The case, for `switch` and `E.isLeft` narrowing. */
   readonly _tag: 'Aborted';
   /** The phase, epoch and batch at which it stopped, e.g. `"phase fine-tune, epoch 2, batch 7"`. */
   readonly where: string;
+  /** The whole sentence. */
   readonly message: string;
 }
 
 /** The tensor library threw; the library's own message is kept in `cause`. */
 export interface BackendFailure {
+  /** The case, for `switch` and `E.isLeft` narrowing. */
   readonly _tag: 'BackendFailure';
   /** What transferkit was doing, e.g. `"copying the source model"`. */
   readonly operation: string;
   /** The thrown error's message. */
   readonly cause: string;
+  /** The whole sentence: the operation and the cause. */
   readonly message: string;
 }
 
@@ -70,6 +78,7 @@ const DESCRIBED: unique symbol = Symbol('transferkit.described');
 
 /** A value already described in words, rendered verbatim by {@link describeValue}. */
 export interface Described {
+  /** The words. */
   readonly [DESCRIBED]: string;
 }
 

@@ -46,6 +46,7 @@ export interface FeatureSpaceArgs {
  *
  * const pixels = featureSpace({ id: 'mnist-28x28', shape: [28, 28, 1] });
  * ```
+ * @function
  */
 export const featureSpace = guard('featureSpace', (args: FeatureSpaceArgs): E.Either<TransferError, FeatureSpace> =>
   isRecord(args) ? checkFeatureSpace('', { ...args, dtype: args.dtype ?? 'float32' }) : E.left(invalidArgument('args', 'feature-space arguments { id, shape, dtype? }', args)),

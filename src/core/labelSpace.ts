@@ -11,9 +11,28 @@ import { everyItem, nonEmptyString, positiveInteger } from './validate';
  * - `regression`: a real vector of `dimensions` values, in `unit` when one is given.
  */
 export type LabelSpace =
-  | { readonly kind: 'categorical'; readonly classes: ReadonlyArray<string> }
-  | { readonly kind: 'binary'; readonly positive: string; readonly negative: string }
-  | { readonly kind: 'regression'; readonly dimensions: number; readonly unit?: string };
+  | {
+      /** Named classes. */
+      readonly kind: 'categorical';
+      /** The class names, in the order of their ids. */
+      readonly classes: ReadonlyArray<string>;
+    }
+  | {
+      /** Two classes, one of them the positive. */
+      readonly kind: 'binary';
+      /** The positive class's name. */
+      readonly positive: string;
+      /** The negative class's name. */
+      readonly negative: string;
+    }
+  | {
+      /** Real-valued targets. */
+      readonly kind: 'regression';
+      /** How many values each target has. */
+      readonly dimensions: number;
+      /** Their unit, if stated (two regression spaces match only with the same unit). */
+      readonly unit?: string;
+    };
 
 /**
  * A categorical label space over named classes (at least two, distinct, non-empty).
@@ -24,6 +43,7 @@ export type LabelSpace =
  *
  * const digits = categorical(['5', '6', '7', '8', '9']);
  * ```
+ * @function
  */
 export const categorical = guard('categorical', (classes: ReadonlyArray<string>): E.Either<TransferError, LabelSpace> =>
   F.pipe(
@@ -49,6 +69,7 @@ export const categorical = guard('categorical', (classes: ReadonlyArray<string>)
  *
  * const spam = binary('spam', 'ham');
  * ```
+ * @function
  */
 export const binary = guard('binary', (positive: string, negative: string): E.Either<TransferError, LabelSpace> =>
   F.pipe(
@@ -71,6 +92,7 @@ export const binary = guard('binary', (positive: string, negative: string): E.Ei
  *
  * const age = regression({ unit: 'years' });
  * ```
+ * @function
  */
 export const regression = guard('regression', (args: { readonly dimensions?: number; readonly unit?: string } = {}): E.Either<TransferError, LabelSpace> =>
   !isRecord(args)

@@ -11,7 +11,9 @@ export type Labels = ClassIdArray | Matrix;
 
 /** Checked labels: one class id per example, and the number of classes. */
 export interface ClassIds {
+  /** One class id per example, in 0…classes − 1. */
   readonly ids: Int32Array;
+  /** How many classes: the count given, or one more than the largest id. */
   readonly classes: number;
 }
 
@@ -78,6 +80,7 @@ const largest = (ids: Int32Array): number => {
  * checkLabels([0, 1, 1, 0]); // Right({ ids: Int32Array [0, 1, 1, 0], classes: 2 })
  * checkLabels([0, 2], 3); // Left: class 1 has no example
  * ```
+ * @function
  */
 export const checkLabels = guard('checkLabels', (labels: Labels, classes?: number, everyClass = true): E.Either<TransferError, ClassIds> => {
   if (classes !== undefined && !(typeof classes === 'number' && Number.isInteger(classes) && classes >= 2 && classes <= MAX_CLASS_ID + 1)) {

@@ -19,8 +19,16 @@ import { nonEmptyString, positiveInteger } from './validate';
  * samples come from: two marginals that name the same source are the same distribution by declaration.
  */
 export type Marginal =
-  | { readonly kind: 'samples'; readonly samples: Matrix; readonly source?: string }
   | {
+      /** Known through example inputs. */
+      readonly kind: 'samples';
+      /** The examples, one row each. */
+      readonly samples: Matrix;
+      /** Where they come from, e.g. a dataset's name; two marginals from the same source are the same distribution. */
+      readonly source?: string;
+    }
+  | {
+      /** Known through summary statistics. */
       readonly kind: 'statistics';
       /** How many examples the statistics summarise. */
       readonly count: number;
@@ -28,9 +36,15 @@ export type Marginal =
       readonly mean: Float32Array;
       /** Feature covariance, features × features, when known. */
       readonly covariance?: Matrix;
+      /** Where the data come from (see `samples`). */
       readonly source?: string;
     }
-  | { readonly kind: 'unobserved'; readonly source?: string };
+  | {
+      /** Not observed: only its source, if any, is known. */
+      readonly kind: 'unobserved';
+      /** Where the data come from (see `samples`). */
+      readonly source?: string;
+    };
 
 const checkSource = (source: string | undefined): E.Either<TransferError, void> =>
   source === undefined ? E.right(undefined) : E.map(() => undefined)(nonEmptyString('source', source));
@@ -55,6 +69,7 @@ const checkSource = (source: string | undefined): E.Either<TransferError, void> 
  *   E.chain(({ space, x }) => marginalFromSamples(space, x, 'toy')),
  * );
  * ```
+ * @function
  */
 export const marginalFromSamples = guard('marginalFromSamples', (space: FeatureSpace, samples: Matrix, source?: string): E.Either<TransferError, Marginal> => {
   const checkedSpace = checkFeatureSpace('space', space);
@@ -85,6 +100,7 @@ const countOf = (space: FeatureSpace): number => space.shape.reduce((a, b) => a 
  *   E.chain((space) => marginalFromStatistics(space, { count: 100, mean: new Float32Array([0.5, 0.5]) })),
  * );
  * ```
+ * @function
  */
 export const marginalFromStatistics = guard('marginalFromStatistics', (
   space: FeatureSpace,

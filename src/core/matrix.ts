@@ -34,6 +34,7 @@ export interface Matrix {
  * const m = matrix(2, 3, new Float32Array([1, 2, 3, 4, 5, 6]));
  * if (E.isRight(m)) console.log(m.right.data[1 * 3 + 2]); // 6 — row 1, column 2
  * ```
+ * @function
  */
 export const matrix = guard('matrix', (rows: number, cols: number, data: Float32Array): E.Either<TransferError, Matrix> => {
   const r = nonNegativeInteger('rows', rows);

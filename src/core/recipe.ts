@@ -43,11 +43,34 @@ export type Start = 'pretrained' | 'random';
  * The tap's activations are pooled to one vector per example (global average for maps, or flattened).
  */
 export type Tap =
-  | { readonly kind: 'top' }
-  | { readonly kind: 'relative-depth'; readonly depth: number }
-  | { readonly kind: 'layer'; readonly name: string }
-  | { readonly kind: 'index'; readonly index: number }
-  | { readonly kind: 'from-top'; readonly offset: number };
+  | {
+      /** The top feature layer. */
+      readonly kind: 'top';
+    }
+  | {
+      /** A layer part of the way up. */
+      readonly kind: 'relative-depth';
+      /** How far up, in (0, 1): 0.5 is halfway from the input to the top. */
+      readonly depth: number;
+    }
+  | {
+      /** A layer by name. */
+      readonly kind: 'layer';
+      /** The layer's name (an error lists the valid ones). */
+      readonly name: string;
+    }
+  | {
+      /** A layer by position. */
+      readonly kind: 'index';
+      /** Its position in the backbone's layer list, ≤ the top's. */
+      readonly index: number;
+    }
+  | {
+      /** A layer counted down from the top. */
+      readonly kind: 'from-top';
+      /** Layers below the top feature layer, ≥ 0 (0 is the top). */
+      readonly offset: number;
+    };
 
 /**
  * Which part of the backbone (up to the tap) trains; the head always trains. Layers are counted
@@ -58,10 +81,26 @@ export type Tap =
  * - `all`: every backbone layer trains.
  */
 export type TrainablePolicy =
-  | { readonly kind: 'head-only' }
-  | { readonly kind: 'top-fraction'; readonly fraction: number }
-  | { readonly kind: 'top-layers'; readonly count: number }
-  | { readonly kind: 'all' };
+  | {
+      /** The backbone frozen; only the head trains. */
+      readonly kind: 'head-only';
+    }
+  | {
+      /** A top share of the backbone's weighted layers trains. */
+      readonly kind: 'top-fraction';
+      /** The share, in (0, 1]. */
+      readonly fraction: number;
+    }
+  | {
+      /** A number of the backbone's top weighted layers trains. */
+      readonly kind: 'top-layers';
+      /** How many, a positive integer. */
+      readonly count: number;
+    }
+  | {
+      /** Every backbone layer trains. */
+      readonly kind: 'all';
+    };
 
 /** Regularisation during one phase. */
 export interface Regularization {
@@ -94,6 +133,7 @@ export interface Phase {
   readonly learningRate: number;
   /** The optimizer. */
   readonly optimizer: 'adam' | 'sgd';
+  /** The L2 penalty on the kernels that train. */
   readonly regularization: Regularization;
 }
 
@@ -112,14 +152,17 @@ export interface HeadSpec {
  * cannot disagree with them: `trainable` is the widest policy any phase uses.
  */
 export interface Recipe {
+  /** Which strategy this is, derived from its start, tap and phases. */
   readonly kind: RecipeKind;
   /** Where the backbone's weights start: the source's, or random (training from scratch). */
   readonly start: Start;
+  /** Where the new head attaches. */
   readonly tap: Tap;
   /** The most of the backbone any phase trains. */
   readonly trainable: TrainablePolicy;
   /** The phases, run in order. */
   readonly phases: ReadonlyArray<Phase>;
+  /** The new head. */
   readonly head: HeadSpec;
   /** Sentences a user can read: why this recipe. */
   readonly rationale: ReadonlyArray<string>;
@@ -129,6 +172,7 @@ export interface Recipe {
 
 /** Arguments of {@link makeRecipe}. */
 export interface RecipeArgs {
+  /** Where the new head attaches. */
   readonly tap: Tap;
   /** Default `'pretrained'`. `'random'` needs every phase to train `all`. */
   readonly start?: Start;
@@ -281,6 +325,7 @@ const widest = (phases: ReadonlyArray<Phase>): E.Either<TransferError, Trainable
  * });
  * if (E.isRight(linearProbe)) console.log(linearProbe.right.kind); // 'feature-extractor'
  * ```
+ * @function
  */
 export const makeRecipe = guard('makeRecipe', (args: RecipeArgs): E.Either<TransferError, Recipe> => {
   if (!isRecord(args)) return E.left(invalidArgument('recipe', 'recipe arguments { tap, phases, start?, head?, rationale?, warnings? }', args));

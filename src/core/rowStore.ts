@@ -10,6 +10,7 @@ import { invalidArgument, type TransferError } from './errors';
 
 /** Rows of `rowSize` floats: appended in order, read back by index. */
 export interface RowStore {
+  /** Floats per row. */
   readonly rowSize: number;
   /** Rows stored so far. */
   readonly rows: number;
@@ -59,6 +60,7 @@ export interface MemoryRowStoreOptions {
  *   console.log(Array.from(out)); // [5, 6, 1, 2]
  * }
  * ```
+ * @function
  */
 export const memoryRowStore = guard('memoryRowStore', (options: MemoryRowStoreOptions = {}): E.Either<TransferError, RowStoreFactory> => {
   const checked = optionsAt('options', options);

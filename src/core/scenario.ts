@@ -8,7 +8,9 @@ export type Basis = 'declared' | 'measured' | 'none';
 
 /** The outcome of comparing one part of the source with the same part of the target. */
 export interface Finding {
+  /** Same, differs, or unknown. */
   readonly verdict: Verdict;
+  /** Whether it was declared, measured, or neither. */
   readonly basis: Basis;
   /** One sentence saying why. */
   readonly reason: string;
@@ -49,19 +51,40 @@ export type ScenarioKind = 'ordinary-learning' | 'task-transfer' | 'domain-adapt
  *   still possible and `unknown` names what to measure.
  */
 export type Scenario =
-  | { readonly kind: 'ordinary-learning' }
-  | { readonly kind: 'task-transfer'; readonly causes: ReadonlyArray<TaskCause> }
-  | { readonly kind: 'domain-adaptation'; readonly causes: ReadonlyArray<DomainCause>; readonly heterogeneous: boolean }
   | {
+      /** Same domain, same task. */
+      readonly kind: 'ordinary-learning';
+    }
+  | {
+      /** Same domain, another task. */
+      readonly kind: 'task-transfer';
+      /** What differs in the task: the label space, the conditional, or both. */
+      readonly causes: ReadonlyArray<TaskCause>;
+    }
+  | {
+      /** Another domain, the same task. */
+      readonly kind: 'domain-adaptation';
+      /** What differs in the domain: the feature space, the marginal, or both. */
+      readonly causes: ReadonlyArray<DomainCause>;
+      /** The feature spaces differ (heterogeneous adaptation). */
+      readonly heterogeneous: boolean;
+    }
+  | {
+      /** Both the domain and the task differ. */
       readonly kind: 'both-differ';
+      /** What differs in the domain. */
       readonly domainCauses: ReadonlyArray<DomainCause>;
+      /** What differs in the task. */
       readonly taskCauses: ReadonlyArray<TaskCause>;
       /** The negative-transfer warning: compare against training from scratch. */
       readonly warning: string;
     }
   | {
+      /** Not decided: a comparison that would decide it is unknown. */
       readonly kind: 'undetermined';
+      /** The scenarios still possible. */
       readonly candidates: ReadonlyArray<ScenarioKind>;
+      /** What to measure to decide: the marginals, the conditionals, or both. */
       readonly unknown: ReadonlyArray<'marginal' | 'conditional'>;
     };
 
@@ -74,7 +97,9 @@ export type LearningSetting = 'inductive' | 'transductive' | 'unsupervised';
 
 /** What `classifyScenario` returns. */
 export interface ScenarioReport {
+  /** Which of Pan & Yang's scenarios this problem is. */
   readonly scenario: Scenario;
+  /** Inductive, transductive or unsupervised, from where labels exist. */
   readonly setting: LearningSetting;
   /** Each comparison with its verdict, basis and reason. */
   readonly comparisons: Comparisons;

@@ -36,6 +36,7 @@ export interface Task {
  *   E.chain((labels) => task(labels, 'mnist-digit-identity')),
  * );
  * ```
+ * @function
  */
 export const task = guard('task', (labelSpace: LabelSpace, labelling?: string): E.Either<TransferError, Task> => {
   const space = checkLabelSpace('labelSpace', labelSpace);

@@ -7,7 +7,9 @@ import { boolean } from './validate';
 
 /** One side of a transfer problem: a domain and a task on it. */
 export interface Side {
+  /** The feature space and marginal P(X). */
   readonly domain: Domain;
+  /** The label space and conditional P(Y | X). */
   readonly task: Task;
 }
 
@@ -17,10 +19,17 @@ export interface Side {
  * setting: target labels → inductive; source labels only → transductive; none → unsupervised.
  */
 export interface TransferProblem {
+  /** Where the pretrained knowledge comes from. */
   readonly source: Side;
+  /** The problem to solve. */
   readonly target: Side;
   /** Whether labelled examples exist on each side. */
-  readonly labels: { readonly source: boolean; readonly target: boolean };
+  readonly labels: {
+    /** Labelled source examples exist. */
+    readonly source: boolean;
+    /** Labelled target examples exist. */
+    readonly target: boolean;
+  };
 }
 
 /** Arguments of {@link transferProblem}. */
@@ -30,7 +39,12 @@ export interface TransferProblemArgs {
   /** The target domain and task, the problem to solve. */
   readonly target: Side;
   /** Whether labelled examples exist on each side. Default: both `true`. */
-  readonly labels?: { readonly source: boolean; readonly target: boolean };
+  readonly labels?: {
+    /** Labelled source examples exist. */
+    readonly source: boolean;
+    /** Labelled target examples exist. */
+    readonly target: boolean;
+  };
 }
 
 /**
@@ -57,6 +71,7 @@ export interface TransferProblemArgs {
  *   ),
  * );
  * ```
+ * @function
  */
 export const transferProblem = guard('transferProblem', (args: TransferProblemArgs): E.Either<TransferError, TransferProblem> => {
   if (!isRecord(args)) return E.left(invalidArgument('args', 'a transfer problem { source, target, labels? }', args));

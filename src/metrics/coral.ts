@@ -9,6 +9,7 @@ import { gramCols, type Dense } from './linalg';
 export interface CoralResult {
   /** ‖C_s − C_t‖²_F / (4d²), ≥ 0. */
   readonly value: number;
+  /** Whether a larger value is better for transfer: false here, since a larger value is a larger shift. */
   readonly higherIsBetter: false;
 }
 
@@ -38,6 +39,7 @@ const covariance = (x: Dense): Float64Array => {
  * const b = matrix(3, 2, new Float32Array([0, 0, 2, 2, 4, 4]));
  * if (E.isRight(a) && E.isRight(b)) console.log(coral(a.right, b.right)); // Right({ value: 2.25, ... })
  * ```
+ * @function
  */
 export const coral = guard('coral', (source: Matrix, target: Matrix): E.Either<TransferError, CoralResult> => {
   const pair = checkPair(source, target);

@@ -10,6 +10,7 @@ import { dense, gramCols, symmetricEigen } from './linalg';
 export interface HScoreResult {
   /** tr(cov(f)⁺ cov(E[f | y])), ≥ 0. */
   readonly value: number;
+  /** Whether a larger value is better for transfer: true here, since a larger value means the features suit the target better. */
   readonly higherIsBetter: true;
 }
 
@@ -30,6 +31,7 @@ export interface HScoreResult {
  * const f = matrix(4, 1, new Float32Array([0, 0.2, 1, 1.2]));
  * if (E.isRight(f)) console.log(hScore(f.right, [0, 0, 1, 1])); // close to 1: nearly all variance is between classes
  * ```
+ * @function
  */
 export const hScore = guard('hScore', (features: Matrix, labels: Labels): E.Either<TransferError, HScoreResult> => {
   const checked = checkLabelled(features, labels);

@@ -9,6 +9,7 @@ import { checkLabelled, checkProbabilities } from './checks';
 export interface LeepResult {
   /** Mean log-likelihood of the target labels under the empirical predictor, ≤ 0. */
   readonly value: number;
+  /** Whether a larger value is better for transfer: true here, since a larger value means the features suit the target better. */
   readonly higherIsBetter: true;
 }
 
@@ -31,6 +32,7 @@ export interface LeepResult {
  * const theta = matrix(4, 2, new Float32Array([0.9, 0.1, 0.8, 0.2, 0.1, 0.9, 0.3, 0.7]));
  * if (E.isRight(theta)) console.log(leep(theta.right, [0, 0, 1, 1]));
  * ```
+ * @function
  */
 export const leep = guard('leep', (sourceProbabilities: Matrix, labels: Labels): E.Either<TransferError, LeepResult> => {
   const checked = checkLabelled(sourceProbabilities, labels, checkProbabilities, 'sourceProbabilities');

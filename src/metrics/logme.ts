@@ -10,6 +10,7 @@ import { dense, gramCols, gramRows, symmetricEigen, transposeTimes, type Dense }
 export interface LogMeResult {
   /** Mean log evidence per example, averaged over classes (or target dimensions). */
   readonly value: number;
+  /** Whether a larger value is better for transfer: true here, since a larger value means the features suit the target better. */
   readonly higherIsBetter: true;
   /** Each class's (or dimension's) own value. */
   readonly perTarget: ReadonlyArray<number>;
@@ -144,6 +145,7 @@ const logmeOf = (f: Dense, y: Dense): E.Either<TransferError, LogMeResult> => {
  * const features = matrix(6, 2, new Float32Array([1, 0, 0.9, 0.1, 1.1, 0, 0, 1, 0.1, 0.9, 0, 1.2]));
  * if (E.isRight(features)) console.log(logme(features.right, [0, 0, 0, 1, 1, 1]));
  * ```
+ * @function
  */
 export const logme = guard('logme', (features: Matrix, labels: Labels): E.Either<TransferError, LogMeResult> => {
   const checked = checkLabelled(features, labels);
@@ -169,6 +171,7 @@ export const logme = guard('logme', (features: Matrix, labels: Labels): E.Either
  * const y = matrix(5, 1, new Float32Array([0.1, 2.0, 3.9, 6.1, 8.0]));
  * if (E.isRight(x) && E.isRight(y)) console.log(logmeRegression(x.right, y.right));
  * ```
+ * @function
  */
 export const logmeRegression = guard('logmeRegression', (features: Matrix, targets: Matrix): E.Either<TransferError, LogMeResult> => {
   const f = checkSample('features', features);

@@ -59,6 +59,7 @@ export interface MeasureSimilarityOptions {
  *   return E.isLeft(measured) ? measured : selectStrategy({ size: labelled, similarity: measured.right });
  * };
  * ```
+ * @function
  */
 export const measureSimilarity = guardTask(
   'measureSimilarity',

@@ -17,6 +17,7 @@ export interface MmdResult {
   readonly bandwidth: number;
   /** Permutation-test p-value for "both samples come from one distribution"; absent with 0 permutations. */
   readonly pValue?: number;
+  /** How many permutations the p-value used (0: none computed). */
   readonly permutations: number;
 }
 
@@ -96,6 +97,7 @@ const statistic = (k: Float64Array, n: number, inX: Uint8Array, m: number): numb
  *   if (E.isRight(r)) console.log(r.right.value > 0, r.right.pValue); // true, a small p-value
  * }
  * ```
+ * @function
  */
 export const mmd = guard('mmd', (source: Matrix, target: Matrix, optionsIn: MmdOptions = {}): E.Either<TransferError, MmdResult> => {
   const pair = checkPair(source, target);

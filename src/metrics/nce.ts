@@ -7,6 +7,7 @@ import { checkLabels, MAX_CLASS_ID, type ClassIdArray, type Labels } from '../co
 export interface NceResult {
   /** −H(Y | Z) in nats, ≤ 0; 0 when the source label determines the target label. */
   readonly value: number;
+  /** Whether a larger value is better for transfer: true here, since a larger value means the features suit the target better. */
   readonly higherIsBetter: true;
 }
 
@@ -24,6 +25,7 @@ export interface NceResult {
  *
  * nce([0, 0, 1, 1], [1, 1, 0, 0]); // Right({ value: 0, ... }): z determines y
  * ```
+ * @function
  */
 export const nce = guard('nce', (sourceLabels: ClassIdArray, labels: Labels): E.Either<TransferError, NceResult> => {
   const y = checkLabels(labels);

@@ -11,6 +11,7 @@ import type { Dense } from './linalg';
 export interface ProxyADistanceResult {
   /** 2(1 − 2ε), in [0, 2]: 0 when the domains cannot be told apart, 2 when perfectly separable. */
   readonly value: number;
+  /** Whether a larger value is better for transfer: false here, since a larger value is a larger shift. */
   readonly higherIsBetter: false;
   /** The domain classifier's held-out balanced error ε (clipped at 0.5). */
   readonly error: number;
@@ -123,6 +124,7 @@ const fitLogistic = (s: Split, d: number, l2: number, iterations: number): { w: 
  * const b = matrix(6, 1, new Float32Array([5, 5.1, 5.2, 5.3, 5.4, 5.5]));
  * if (E.isRight(a) && E.isRight(b)) console.log(proxyADistance(a.right, b.right)); // value 2: separable
  * ```
+ * @function
  */
 export const proxyADistance = guard('proxyADistance', (source: Matrix, target: Matrix, optionsIn: ProxyADistanceOptions = {}): E.Either<TransferError, ProxyADistanceResult> => {
   const pair = checkPair(source, target);

@@ -8,7 +8,9 @@ import { logme } from './logme';
 
 /** A pretrained model to consider, with the target inputs in the form it takes. */
 export interface BackboneCandidate<X, M extends TransferModel<X>> {
+  /** A name for the report, e.g. the model's. */
   readonly name: string;
+  /** The pretrained model, through a backend. */
   readonly backbone: Backbone<X, M>;
   /** The target inputs, prepared for this backbone (its input size, normalisation). */
   readonly x: X;
@@ -16,7 +18,9 @@ export interface BackboneCandidate<X, M extends TransferModel<X>> {
 
 /** One candidate with its LogME score at its top feature layer. */
 export interface RankedBackbone {
+  /** The candidate's name. */
   readonly name: string;
+  /** LogME of its top features on the target labels (nats per example; higher transfers better). */
   readonly logme: number;
 }
 
@@ -34,6 +38,7 @@ export interface RankedBackbone {
  *   return E.map((r: ReadonlyArray<{ name: string }>) => r[0]!.name)(ranked);
  * };
  * ```
+ * @function
  */
 export const rankBackbones = guardTask(
   'rankBackbones',

@@ -10,7 +10,9 @@ import { logme } from './logme';
 
 /** One candidate with its LogME score. */
 export interface RankedLayer {
+  /** The candidate tap. */
   readonly layer: LayerInfo;
+  /** LogME of its pooled activations on the target labels (nats per example; higher transfers better). */
   readonly logme: number;
 }
 
@@ -42,6 +44,7 @@ export interface RankLayersOptions {
  *   return E.isLeft(ranked) ? ranked : makeRecipe({ ...earlierLayerTap, tap: { kind: 'layer', name: ranked.right[0]!.layer.name } });
  * };
  * ```
+ * @function
  */
 export const rankLayers = guardTask(
   'rankLayers',

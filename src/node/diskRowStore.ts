@@ -61,6 +61,7 @@ const probe = (directory: string): E.Either<TransferError, void> => {
  *   store.dispose();
  * }
  * ```
+ * @function
  */
 export const diskRowStore = guard('diskRowStore', (options: DiskRowStoreOptions = {}): E.Either<TransferError, RowStoreFactory> => {
   const checked = optionsAt('options', options);

@@ -3,5 +3,6 @@
  * entry points. Today: a row store that spills cached activations to disk.
  *
  * @packageDocumentation
+ * @module transferkit/node
  */
 export { DEFAULT_MEMORY_BYTES, diskRowStore, type DiskRowStoreOptions } from './diskRowStore';

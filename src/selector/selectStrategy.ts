@@ -26,7 +26,12 @@ export interface SelectStrategyArgs {
    * How alike source and target are, in [0, 1]: 1 = the same kind of data and labels, 0 = nothing
    * in common. A judgment, or a measurement: the result of `measureSimilarity` can be passed as is.
    */
-  readonly similarity: number | { readonly similarity: number };
+  readonly similarity:
+    | number
+    | {
+        /** The similarity in [0, 1], as `measureSimilarity` reports it. */
+        readonly similarity: number;
+      };
   /**
    * Number of target classes, an integer ≥ 2. When given, the size thresholds apply to examples
    * per class (`size / classes`); when omitted (regression, or unknown), to the whole set.
@@ -226,6 +231,7 @@ const checkArgs = (args: SelectStrategyArgs): E.Either<TransferError, Checked> =
  *   console.log(recipe.right.rationale.join('\n'));
  * }
  * ```
+ * @function
  */
 export const selectStrategy = guard('selectStrategy', (args: SelectStrategyArgs): E.Either<TransferError, Recipe> =>
   E.chain((ok: Checked) => {

@@ -27,6 +27,7 @@ export interface EmbedAtOptions {
  * @param options - `pooling` (default `'average'`), `batchSize` (default 256), `signal`
  * @returns one row per example, or `InvalidArgument` for an unknown layer (listing the valid
  * names), bad options or inputs the model does not take, `Aborted` when the signal fired
+ * @function
  */
 export const embed = guardTask(
   'embed',

@@ -8,8 +8,11 @@ import type { TransferData } from './transfer';
 
 /** Accuracy in [0, 1] and mean cross-entropy (nats) over a labelled set. */
 export interface Evaluation {
+  /** Share of examples whose most probable class is the true one, in [0, 1]. */
   readonly accuracy: number;
+  /** Mean cross-entropy of the true class's probability, in nats. */
   readonly loss: number;
+  /** How many examples were scored. */
   readonly count: number;
 }
 
@@ -18,6 +21,7 @@ export interface Evaluation {
  * probability (clipped at 1e-7).
  *
  * @param classes - the number of classes the model was trained on (`result.classes`)
+ * @function
  */
 export const evaluate = guardTask(
   'evaluate',

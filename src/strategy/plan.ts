@@ -15,24 +15,31 @@ import { abortSignal, integer, integerIn, oneOf, openUnitInterval, optional, pos
 
 /** Inputs and their labels. */
 export interface TransferData<X> {
+  /** The inputs, in the backend's form (for tfjs, a tensor with one example per row). */
   readonly x: X;
+  /** One label per input: class ids, or one-hot rows. */
   readonly y: Labels;
 }
 
 /** Where training has got to; passed to `onProgress` after every batch. */
 export interface Progress {
+  /** The phase's name, e.g. `"head"`. */
   readonly phase: string;
-  /** 0-based index of the phase, and how many there are. */
+  /** 0-based index of the phase. */
   readonly phaseIndex: number;
+  /** How many phases the recipe has. */
   readonly phases: number;
-  /** 1-based epoch of the phase, and how many it has. */
+  /** 1-based epoch of the phase. */
   readonly epoch: number;
+  /** How many epochs the phase has (a time budget may end it sooner). */
   readonly epochs: number;
-  /** 1-based batch of the epoch, and how many it has. */
+  /** 1-based batch of the epoch. */
   readonly batch: number;
+  /** How many batches an epoch has. */
   readonly batches: number;
-  /** Mean loss and accuracy over the epoch's batches so far. */
+  /** Mean training loss over the epoch's batches so far (nats). */
   readonly loss: number;
+  /** Training accuracy over the epoch's batches so far, in [0, 1]. */
   readonly accuracy: number;
 }
 
@@ -50,7 +57,15 @@ export interface TransferOptions<X> {
    */
   readonly maxPhaseMs?: number;
   /** A seeded random fraction in (0, 1) of the data held out, or a separate set. Default: none. */
-  readonly validation?: { readonly split: number } | { readonly data: TransferData<X> };
+  readonly validation?:
+    | {
+        /** The held-out fraction, in (0, 1). */
+        readonly split: number;
+      }
+    | {
+        /** The separate validation set. */
+        readonly data: TransferData<X>;
+      };
   /** Number of target classes, an integer ≥ 2. Default: inferred from the labels. */
   readonly classes?: number;
   /** How the tap's activations become a vector. Default `'average'` (global average for maps). */

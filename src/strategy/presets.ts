@@ -78,9 +78,18 @@ export const fromScratch: Recipe = {
 };
 
 /** The four presets by kind. */
-export const presets = {
+export const presets: {
+  /** {@link featureExtractor} */
+  readonly 'feature-extractor': Recipe;
+  /** {@link earlierLayerTap} */
+  readonly 'earlier-layer-tap': Recipe;
+  /** {@link partialFineTune} */
+  readonly 'partial-fine-tune': Recipe;
+  /** {@link fullFineTune} */
+  readonly 'full-fine-tune': Recipe;
+} = {
   'feature-extractor': featureExtractor,
   'earlier-layer-tap': earlierLayerTap,
   'partial-fine-tune': partialFineTune,
   'full-fine-tune': fullFineTune,
-} as const satisfies Record<StrategyKind, Recipe>;
+} satisfies Record<StrategyKind, Recipe>;

@@ -11,16 +11,23 @@ export type { Progress, TransferData, TransferOptions } from './plan';
 
 /** One epoch's numbers. */
 export interface EpochReport {
+  /** Mean training loss over the epoch's batches (nats), each measured before its update. */
   readonly loss: number;
+  /** Training accuracy over the epoch's batches, in [0, 1]. */
   readonly accuracy: number;
+  /** Loss on the validation data after the epoch, when there are any. */
   readonly validationLoss?: number;
+  /** Accuracy on the validation data after the epoch, when there are any. */
   readonly validationAccuracy?: number;
 }
 
 /** One phase's history and timings (ms). */
 export interface PhaseReport {
+  /** The phase's name. */
   readonly name: string;
+  /** What trained in it. */
   readonly trains: TrainablePolicy;
+  /** Every epoch it ran, in order (the last one partial when a time budget ended it). */
   readonly epochs: ReadonlyArray<EpochReport>;
   /** Time spent computing cached activations of the frozen part. */
   readonly cacheMs: number;
@@ -38,11 +45,15 @@ export interface PhaseReport {
 
 /** What {@link transfer} returns: the trained model (the caller disposes it) and its history. */
 export interface TransferResult<M> {
+  /** The trained model; the caller owns and disposes it. */
   readonly model: M;
+  /** The recipe that ran, as checked. */
   readonly recipe: Recipe;
   /** The layer the head reads. */
   readonly tap: LayerInfo;
+  /** How many classes the head predicts. */
   readonly classes: number;
+  /** Each phase's epochs, timings, steps and why it stopped. */
   readonly history: ReadonlyArray<PhaseReport>;
 }
 
@@ -187,6 +198,7 @@ const runPhases = async <X, M extends TransferModel<X>>(model: M, p: Plan<X>): P
  * (BatchNorm on its moving statistics), and trains the rest on its cached output: head-only phases
  * train on cached embeddings, and a partial fine-tune runs its frozen prefix once too.
  *
+ * @function
  * @param backbone - the pretrained model, through a backend (e.g. `fromLayersModel` of `transferkit/tfjs`)
  * @param recipe - one of the presets, a recipe from `selectStrategy`, or your own from `makeRecipe`
  * @param data - the labelled target examples: inputs `x` and labels `y` (class ids or one-hot rows)

@@ -144,6 +144,7 @@ const layerAt = (layers: ReadonlyArray<LayerInfo>, at: LayerInfo): E.Either<Tran
  * if (E.isRight(backbone)) console.log(backbone.right.layers[backbone.right.top]!.name); // 'features'
  * source.dispose();
  * ```
+ * @function
  */
 export const fromLayersModel = guard('fromLayersModel', (model: tfl.LayersModel, options?: FromLayersModelOptions): E.Either<TransferError, TfjsBackbone> => {
   const given = optionsAt('options', options);

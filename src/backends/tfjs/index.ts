@@ -5,9 +5,13 @@
  * Importing it registers nothing and selects no tfjs backend.
  *
  * @packageDocumentation
+ * @module transferkit/tfjs
  */
 export { fromLayersModel, type FromLayersModelOptions, type TfjsBackbone } from './fromLayersModel';
 export { fromMatrix, toMatrix } from './matrix';
 export type { TfjsTransferModel } from './transferModel';
 export { KERNEL_PACK, PACK_KERNELS, registerTransferKernels, type KernelPackOptions, type PackKernel, type RegisteredKernels } from './kernels/register';
-export { BACKEND_PREFERENCE, setupBackend, type BackendChoice, type BackendSetupOptions } from './setup';
+export { ADAM_KERNEL } from './kernels/adam';
+export { CLIP_GRADIENT } from './kernels/clipGradient';
+export { BACKEND_INIT_TIMEOUT_MS, BACKEND_PREFERENCE, setupBackend, type BackendChoice, type BackendSetupOptions } from './setup';
+export { WASM_BINARIES, type WasmModule, type WasmPaths } from './wasmLoading';

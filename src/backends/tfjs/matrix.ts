@@ -23,6 +23,7 @@ import { isTensor } from './inputs';
  * const m = toMatrix(x); // Right({ rows: 2, cols: 2, data: Float32Array [1, 2, 3, 4] })
  * x.dispose();
  * ```
+ * @function
  */
 export const toMatrix = guard('toMatrix', (t: tf.Tensor): E.Either<TransferError, Matrix> => {
   if (!isTensor(t)) return E.left(invalidArgument('tensor', 'a tf.Tensor', t));
@@ -55,6 +56,7 @@ export const toMatrix = guard('toMatrix', (t: tf.Tensor): E.Either<TransferError
  *   if (E.isRight(t)) t.right.dispose();
  * }
  * ```
+ * @function
  */
 export const fromMatrix = guard('fromMatrix', (m: Matrix): E.Either<TransferError, tf.Tensor2D> => {
   if (!isRecord(m)) return E.left(invalidArgument('matrix', 'a Matrix { rows, cols, data }', m));

@@ -20,6 +20,7 @@ export const BACKEND_PREFERENCE: ReadonlyArray<string> = ['tensorflow', 'webgpu'
 /** How long one backend may take to initialise before it is passed over (ms). */
 export const BACKEND_INIT_TIMEOUT_MS = 15_000;
 
+/** Options of {@link setupBackend}. */
 export interface BackendSetupOptions {
   /** Backends to try, in order (default `BACKEND_PREFERENCE`). Naming one is how an app insists on it. */
   readonly prefer?: ReadonlyArray<string>;
@@ -47,15 +48,26 @@ export interface BackendSetupOptions {
   readonly initTimeoutMs?: number;
 }
 
+/** What {@link setupBackend} chose, and why. */
 export interface BackendChoice {
   /** The backend now in use. */
   readonly backend: string;
   /** The kernel pack registered for it, if any. */
   readonly kernels: RegisteredKernels | undefined;
   /** For wasm: whether SIMD and threads are on. */
-  readonly wasm?: { readonly simd: boolean; readonly threads: boolean };
+  readonly wasm?: {
+    /** The SIMD build is in use. */
+    readonly simd: boolean;
+    /** The threaded build is in use (the page is cross-origin isolated). */
+    readonly threads: boolean;
+  };
   /** Backends passed over, with the reason. */
-  readonly skipped: ReadonlyArray<{ readonly backend: string; readonly reason: string }>;
+  readonly skipped: ReadonlyArray<{
+    /** The backend's name, as in `prefer`. */
+    readonly backend: string;
+    /** Why it was passed over: not registered, not installed, failed to initialise, timed out. */
+    readonly reason: string;
+  }>;
   /** One line for a log. */
   readonly description: string;
 }
@@ -149,6 +161,7 @@ const wasmHint = (reason: string, paths: WasmPaths | undefined): string =>
  * if (choice._tag === 'Right') console.log(choice.right.description);
  * ```
 
+ * @function
  */
 export const setupBackend = guardTask(
   'setupBackend',

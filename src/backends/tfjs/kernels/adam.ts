@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { adamStep, byteOffset, heapLoops, isHeapBackend, type AdamConstants } from './heap';
 
-/** The kernel the pack registers: inputs x, g, m, v; attrs {@link AdamAttrs}; outputs x', m', v'. */
+/** The name of the kernel pack's fused Adam update, as registered with tfjs: inputs x, g, m, v; outputs x', m', v'. */
 export const ADAM_KERNEL = 'TransferkitAdam';
 
 /** The constants of one step, each already a float32 value (see {@link AdamConstants}). */

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { byteOffset, heapLoops, isHeapBackend, maskClipGradient } from './heap';
 
-/** The kernel the pack registers for the one-pass gradient. */
+/** The name of the kernel pack's one-pass gradient of `clipByValue` (ReLU6), as registered with tfjs. */
 export const CLIP_GRADIENT = 'TransferkitClipByValueGrad';
 
 /** The kernel: straight on the wasm heap (heap.wat), or through the backend's read and write elsewhere. */

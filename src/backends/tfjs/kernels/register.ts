@@ -272,6 +272,7 @@ export interface KernelPackOptions {
 
 /** What `registerTransferKernels` did. */
 export interface RegisteredKernels {
+  /** The backend the kernels were registered for. */
   readonly backend: string;
   /** Every kernel registered (added or replaced). */
   readonly kernels: ReadonlyArray<PackKernel>;
@@ -296,6 +297,7 @@ const active = new Map<string, RegisteredKernels>();
  *
  * @returns what was added and replaced, and how to undo it; `NotSupported` for a backend the pack
  * has no kernels for (webgl and tfjs-node have fast kernels of their own).
+ * @function
  */
 export const registerTransferKernels = guard('registerTransferKernels', (backendName: string = tf.getBackend(), optionsIn?: KernelPackOptions): E.Either<TransferError, RegisteredKernels> => {
   if (typeof backendName !== 'string') return E.left(invalidArgument('backendName', `a backend name (${Object.keys(KERNEL_PACK).join(' or ')} have a kernel pack)`, backendName));

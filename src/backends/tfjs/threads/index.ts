@@ -5,6 +5,7 @@
  * of the model in worker threads, each with its own backend, and splits the work between them.
  *
  * @packageDocumentation
+ * @module transferkit/tfjs/threads
  */
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
@@ -250,6 +251,7 @@ const trainingShares =
  * }
  * source.dispose();
  * ```
+ * @function
  */
 export const withThreads = guardTask(
   'withThreads',
