@@ -46,10 +46,7 @@ export const useWasmKernels = (on: boolean): void => {
   enabled = on;
 };
 
-const decode = (base64: string): Uint8Array => {
-  const text = (globalThis as unknown as { atob: (s: string) => string }).atob(base64);
-  return Uint8Array.from(text, (c) => c.charCodeAt(0));
-};
+const decode = (hex: string): Uint8Array => Uint8Array.from({ length: hex.length / 2 }, (_, i) => Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16));
 
 const compile = (): object | null => {
   try {

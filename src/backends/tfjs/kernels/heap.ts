@@ -125,8 +125,7 @@ export const useHeapWasm = (on: boolean): void => {
 
 const compile = (): object | null => {
   try {
-    const text = (globalThis as unknown as { atob: (s: string) => string }).atob(HEAP_WASM);
-    const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+    const bytes = Uint8Array.from({ length: HEAP_WASM.length / 2 }, (_, i) => Number.parseInt(HEAP_WASM.slice(2 * i, 2 * i + 2), 16));
     return api !== undefined && api.validate(bytes) ? new api.Module(bytes) : null;
   } catch {
     return null;
