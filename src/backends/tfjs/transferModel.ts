@@ -10,7 +10,9 @@ import { deriveSeed } from '../../core/random';
 import { ancestors, release, type Layer, type SymbolicTensor } from './graph';
 import { checkInputs, nonFiniteWeight } from './inputs';
 import { toMatrix } from './matrix';
-import { openSession, type GradientShareFactory, type Parts, type PrefixThreads } from './session';
+import type { GradientSharing, PrefixCaching } from './session/contracts';
+import type { Parts } from './session/parts';
+import { openSession } from './session/phase';
 
 const disposedError = (): TransferError => invalidArgument('model', 'a model that has not been disposed', described('a disposed transfer model'));
 
@@ -34,25 +36,25 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
     return this.#disposed;
   }
 
-  #shares: GradientShareFactory | undefined;
-  #prefixThreads: PrefixThreads | undefined;
+  #sharing: GradientSharing | undefined;
+  #prefixCaching: PrefixCaching | undefined;
   /** Backbone layers some phase has trained: their weights may no longer be the source's. */
   readonly #changed = new Set<Layer>();
 
   /**
-   * @internal From the next phase on, each training step splits its batch with the shares this
-   * makes (transferkit/tfjs/threads: worker threads).
+   * @internal From the next phase on, each training step splits its batch with the shares
+   * `sharing` makes, and runs `sharing.step` (transferkit/tfjs/threads: worker threads).
    */
-  useGradientShares(factory: GradientShareFactory): void {
-    this.#shares = factory;
+  useGradientShares(sharing: GradientSharing): void {
+    this.#sharing = sharing;
   }
 
   /**
-   * @internal From the next phase on, the frozen prefix is cached on these threads (each holding
-   * the source's weights) while the prefix's weights are still the source's.
+   * @internal From the next phase on, the frozen prefix is cached by `caching` (worker threads,
+   * each holding the source's weights) while the prefix's weights are still the source's.
    */
-  usePrefixThreads(threads: PrefixThreads): void {
-    this.#prefixThreads = threads;
+  usePrefixThreads(caching: PrefixCaching): void {
+    this.#prefixCaching = caching;
   }
 
   startPhase(args: PhaseArgs<tf.Tensor>): TE.TaskEither<TransferError, PhaseSession> {
@@ -66,14 +68,15 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
       if (typeof args !== 'object' || args === null || !(Number.isInteger(args.batchSize) && args.batchSize >= 1) || !(args.labels instanceof Int32Array)) {
         return E.left(invalidArgument('args', 'phase arguments { phase, inputs, labels: Int32Array, batchSize ≥ 1, ... } (transfer makes them)', args));
       }
-      const remote = this.#prefixThreads === undefined ? undefined : { threads: this.#prefixThreads, changed: this.#changed };
+      const remote = this.#prefixCaching === undefined ? undefined : { caching: this.#prefixCaching, changed: this.#changed };
       const session = await openSession(this.parts, args, remote);
       if (E.isRight(session)) session.right.trained.forEach((l) => this.#changed.add(l));
       // Batch statistics couple a batch's rows, so its parts' gradients would not add up to the
       // whole batch's: a from-scratch model trains on this thread alone.
-      if (E.isLeft(session) || this.#shares === undefined || this.parts.batchStatistics) return session;
+      const sharing = this.#sharing;
+      if (E.isLeft(session) || sharing === undefined || this.parts.batchStatistics) return session;
       try {
-        session.right.attachShares(await this.#shares(session.right.shareSpec(args.batchSize)));
+        session.right.attachShares(await sharing.make(session.right.shareSpec(args.batchSize)), sharing.step);
         return session;
       } catch (thrown) {
         session.right.dispose();

@@ -19,7 +19,9 @@ import { aborted, backendFailure, described, invalidArgument, notSupported, thro
 import { matrix, type Matrix } from '../../../core/matrix';
 import { fromLayersModel, type FromLayersModelOptions, type TfjsBackbone } from '../fromLayersModel';
 import { checkInputs } from '../inputs';
-import type { GradientShare, GradientShareFactory, PrefixThreads, ShareResult } from '../session';
+import type { GradientShare, GradientShareFactory, PrefixThreads, ShareResult } from '../session/contracts';
+import { prefixCaching } from './prefixCaching';
+import { sharedStep } from './sharedStep';
 import type { EmbedRequest, PrefixRequest, TrainingSetup, WorkerMessage, WorkerSetup } from './protocol';
 
 /** Options of {@link withThreads}. */
@@ -357,8 +359,8 @@ export const withThreads = guardTask(
     const build: TfjsBackbone['build'] = (spec) => async () => {
       const built = await base.right.build(spec)();
       if (E.isRight(built)) {
-        built.right.useGradientShares(shares);
-        built.right.usePrefixThreads(prefixThreads);
+        built.right.useGradientShares({ make: shares, step: sharedStep });
+        built.right.usePrefixThreads(prefixCaching(prefixThreads));
       }
       return built;
     };

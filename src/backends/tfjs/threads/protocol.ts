@@ -1,7 +1,7 @@
 /** The messages between {@link withThreads} and its worker threads. */
 import type { io } from '@tensorflow/tfjs-core';
 import type { Pooling } from '../../../core/backbone';
-import type { ShareRequest, TensorRef } from '../session';
+import type { ShareRequest, TensorRef } from '../session/contracts';
 
 /** What a worker starts from. */
 export interface WorkerSetup {

@@ -1,0 +1,229 @@
+/**
+ * One training phase on the tfjs backend.
+ *
+ * The phase's policy splits the copied graph into a frozen prefix and a trainable suffix. The prefix
+ * is compiled for inference (BatchNorm folded into the convolution before it, activations fused;
+ * see compile.ts), runs once per example, a batch at a time, and its outputs are appended to row
+ * stores (in-memory chunks by default, or on disk); every step then runs only the suffix and the
+ * head on gathered rows. Gradients flow only to the variables of the layers that train, so nothing frozen
+ * moves, and a new policy takes effect in the next phase with no re-compile to forget.
+ *
+ * The copied backbone layers run in inference mode even while they train, as the Keras
+ * transfer-learning guide advises for fine-tuning: BatchNorm keeps normalising with its moving
+ * statistics (which never move) while its scale and offset train, so unfreezing does not swap the
+ * statistics the head was trained on for those of small batches. Only the new head runs in
+ * training mode (its dropout). A model that starts from random weights (`Parts.batchStatistics`)
+ * has no statistics worth keeping: its layers train in training mode, BatchNorm on batch
+ * statistics, updating its moving ones, as in ordinary training.
+ *
+ * A session may also split each step's batch with {@link GradientShare}s (worker threads, from
+ * transferkit/tfjs/threads, which also brings the step that splits it: threads/sharedStep.ts):
+ * since BatchNorm runs on its moving statistics, the parts are independent and their gradients
+ * simply add up (a from-scratch model takes no shares). The caching lives in caching.ts, a step's
+ * arithmetic in steps.ts, and what other threads may do for a session in contracts.ts.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { either as E } from 'fp-ts';
+import type { BatchOutcome, InputSet, PhaseArgs, PhaseSession } from '../../../core/backbone';
+import { aborted, backendFailure, type TransferError } from '../../../core/errors';
+import { deriveSeed } from '../../../core/random';
+import { chunkedRows, DEFAULT_CHUNK_FLOATS } from '../../../core/rowStore';
+import { compilePrefix, Stopped, type CompiledPrefix } from '../compile';
+import { adam } from '../kernels/adam';
+import { applyPolicy, replay, split, type Layer } from '../graph';
+import { cachePrefix, type Cached } from './caching';
+import type { GradientShare, GradientSharing, RemotePrefix, SessionInternals, ShareSpec } from './contracts';
+import type { Parts } from './parts';
+import { countCorrect, crossEntropy, diverged, forwardPass, gatherRows, partLoss, weightKey } from './steps';
+
+/** One phase on this thread: steps on the cached rows, optionally split with gradient shares. */
+export class TfjsPhaseSession implements PhaseSession {
+  readonly #optimizer: tf.Optimizer;
+  readonly #variables: tf.Variable[];
+  readonly #kernels: tf.Variable[];
+  /** The trainable weights' keys (`layer/weight`), in the order of `#variables`. */
+  readonly #keys: string[];
+  #shares: ReadonlyArray<GradientShare> = [];
+  #sharedStep: GradientSharing['step'] | undefined;
+  /** What a shared step reads and calls (see {@link SessionInternals}). */
+  readonly #internals: SessionInternals;
+
+  constructor(
+    private readonly parts: Parts,
+    private readonly suffix: tfl.LayersModel | undefined,
+    private readonly cached: Record<InputSet, { rows: Cached[]; labels: Int32Array } | undefined>,
+    private readonly args: PhaseArgs<tf.Tensor>,
+    /** The backbone layers this phase trains. */
+    readonly trained: ReadonlySet<Layer>,
+    readonly cacheMs: number,
+    readonly cacheThreads: number,
+  ) {
+    const { learningRate, optimizer } = args.phase;
+    this.#optimizer = optimizer === 'adam' ? adam(learningRate) : tf.train.sgd(learningRate);
+    const layers = [...trained, ...parts.head];
+    const weights = layers.flatMap((l) => l.trainableWeights);
+    this.#variables = weights.map((w) => w.read() as tf.Variable);
+    this.#keys = layers.flatMap((l) => l.trainableWeights.map((w) => weightKey(l.name, w.originalName)));
+    // tfjs makes variable names unique with a suffix (`kernel_1` for the second model built in a
+    // process), which once hid every kernel from the L2 penalty after the first run; the original
+    // name is stable.
+    this.#kernels = weights.filter((w) => /kernel$/.test(w.originalName)).map((w) => w.read() as tf.Variable);
+    this.#internals = {
+      variables: this.#variables,
+      train: cached.train!,
+      seed: args.seed,
+      spare: [],
+      ownGradients: (indices, seed, scale) => {
+        let lossSum = Number.NaN;
+        let correct = 0;
+        const grads = tf.tidy(() => {
+          const { xs, y } = this.#batch('train', indices);
+          return tf.variableGrads(
+            () =>
+              this.#objective(xs, y, seed, scale, (l, c) => {
+                lossSum = l;
+                correct = c;
+              }),
+            this.#variables,
+          ).grads;
+        });
+        return { grads, lossSum, correct };
+      },
+      apply: (grads) => this.#optimizer.applyGradients(grads),
+    };
+  }
+
+  #forward(xs: tf.Tensor[], training: boolean, seed: number): tf.Tensor {
+    return forwardPass(this.suffix, this.parts.headModel, this.parts.dropout, xs, training, seed, this.parts.batchStatistics);
+  }
+
+  /** What this thread minimises for its part of a batch: {@link partLoss}, plus the L2 penalty (once per step). */
+  #objective(xs: tf.Tensor[], y: tf.Tensor, seed: number, scale: number, report: (lossSum: number, correct: number) => void): tf.Scalar {
+    const { suffix, parts } = this;
+    const part = { suffix, head: parts.headModel, dropout: parts.dropout, classes: parts.classes, batchStatistics: parts.batchStatistics };
+    const loss = partLoss(part, xs, y, seed, scale, report);
+    const l2 = this.args.phase.regularization.l2;
+    if (l2 === 0 || this.#kernels.length === 0) return loss;
+    return tf.add(loss, tf.mul(l2, tf.addN(this.#kernels.map((k) => tf.sum(tf.square(k)))))) as tf.Scalar;
+  }
+
+  #batch(set: InputSet, indices: Int32Array): { xs: tf.Tensor[]; y: tf.Tensor } {
+    const c = this.cached[set]!;
+    return { xs: c.rows.map((r) => gatherRows(r, indices)), y: tf.tensor1d(indices.map((i) => c.labels[i]!), 'int32') };
+  }
+
+  /** What a {@link GradientShare} needs to compute part of each batch. */
+  shareSpec(batchSize: number): ShareSpec {
+    const rows = this.cached.train!.rows;
+    return {
+      suffix: this.suffix,
+      head: this.parts.headModel,
+      dropout: this.parts.dropout,
+      classes: this.parts.classes,
+      trained: this.#keys,
+      shapes: this.#variables.map((v) => v.shape),
+      rowShapes: rows.map((r) => r.shape),
+      maxRows: batchSize,
+    };
+  }
+
+  get trainThreads(): number {
+    return this.#shares.length + 1;
+  }
+
+  /** From now on each step splits its batch between this thread and the shares, with `step`. */
+  attachShares(shares: ReadonlyArray<GradientShare>, step: GradientSharing['step']): void {
+    this.#shares = shares;
+    this.#sharedStep = step;
+  }
+
+  step(indices: Int32Array, stepNumber: number): E.Either<TransferError, BatchOutcome> | Promise<E.Either<TransferError, BatchOutcome>> {
+    if (this.#sharedStep !== undefined && this.#shares.length > 0 && indices.length > this.#shares.length) return this.#sharedStep(this.#internals, this.#shares, indices, stepNumber);
+    try {
+      let lossSum = Number.NaN;
+      let correct = 0;
+      tf.tidy(() => {
+        const { xs, y } = this.#batch('train', indices);
+        this.#optimizer.minimize(
+          () =>
+            this.#objective(xs, y, deriveSeed(this.args.seed, stepNumber), 1, (l, c) => {
+              lossSum = l;
+              correct = c;
+            }),
+          false,
+          this.#variables,
+        );
+      });
+      if (!Number.isFinite(lossSum)) return E.left(diverged());
+      return E.right({ lossSum, correct });
+    } catch (thrown) {
+      return E.left(backendFailure('a training step', thrown));
+    }
+  }
+
+  evaluate(set: InputSet, indices: Int32Array): E.Either<TransferError, BatchOutcome> {
+    try {
+      return E.right(
+        tf.tidy(() => {
+          const { xs, y } = this.#batch(set, indices);
+          const probs = this.#forward(xs, false, 0);
+          return { lossSum: crossEntropy(probs, y, this.parts.classes).dataSync()[0]! * indices.length, correct: countCorrect(probs, y) };
+        }),
+      );
+    } catch (thrown) {
+      return E.left(backendFailure('evaluating', thrown));
+    }
+  }
+
+  dispose(): void {
+    this.#shares.forEach((share) => share.dispose());
+    this.#shares = [];
+    this.#optimizer.dispose();
+    for (const set of [this.cached.train, this.cached.validation]) set?.rows.forEach((c) => c.store.dispose());
+  }
+}
+
+/**
+ * Opens a phase: applies its policy, splits the graph, caches the frozen prefix's outputs — on
+ * `remote` threads when given and the prefix's weights are still the source's, else here.
+ */
+export const openSession = async (parts: Parts, args: PhaseArgs<tf.Tensor>, remote?: RemotePrefix): Promise<E.Either<TransferError, TfjsPhaseSession>> => {
+  let prefix: CompiledPrefix | undefined;
+  let train: Cached[] = [];
+  try {
+    const trained = applyPolicy(parts.backbone, args.phase.trains);
+    const { suffix, crossing } = split(parts.graph, trained, parts.pooled);
+    const suffixModel = suffix.length === 0 ? undefined : replay(suffix, crossing, parts.pooled);
+    const inSuffix = new Set(suffix);
+    const prefixChanged = parts.batchStatistics || (remote !== undefined && parts.graph.some((l) => !inSuffix.has(l) && remote.changed.has(l)));
+    const floats = args.inputs.dtype === 'float32' && (args.validation === undefined || args.validation.inputs.dtype === 'float32');
+    // Read once: closing the threads mid-phase makes their requests fail, not this loop spin.
+    const threadCount = remote?.caching.count ?? 0;
+    const elsewhere = threadCount === 0 || prefixChanged || !floats ? undefined : remote!.caching.plan(parts, crossing, threadCount);
+    const store = args.store ?? chunkedRows(DEFAULT_CHUNK_FLOATS);
+    const started = performance.now();
+    const run = async (x: tf.Tensor): Promise<Cached[]> => {
+      if (elsewhere !== undefined) return elsewhere(x, args.batchSize, store, args.signal);
+      prefix ??= compilePrefix(parts.input, crossing);
+      return cachePrefix(prefix, crossing, x, args.batchSize, store, args.signal);
+    };
+    let validation: { rows: Cached[]; labels: Int32Array } | undefined;
+    try {
+      train = await run(args.inputs);
+      const v = args.validation;
+      validation = v === undefined ? undefined : { rows: await run(v.inputs), labels: v.labels };
+    } finally {
+      if (elsewhere !== undefined) await remote!.caching.done();
+    }
+    const cacheMs = performance.now() - started;
+    const cacheThreads = elsewhere !== undefined ? threadCount : crossing.every((t) => t.id === parts.input.id) ? 0 : 1;
+    return E.right(new TfjsPhaseSession(parts, suffixModel, { train: { rows: train, labels: args.labels }, validation }, args, trained, cacheMs, cacheThreads));
+  } catch (thrown) {
+    train.forEach((c) => c.store.dispose());
+    if (thrown instanceof Stopped) return E.left(aborted(`phase ${args.phase.name}, caching the frozen part, batch ${thrown.done + 1} of ${thrown.of}`));
+    return E.left(backendFailure(`starting phase ${args.phase.name}`, thrown));
+  } finally {
+    prefix?.dispose();
+  }
+};

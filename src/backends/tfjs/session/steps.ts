@@ -1,0 +1,103 @@
+/**
+ * One training step's arithmetic, the same on this thread and on a worker thread's share of a
+ * batch: the trainable part's forward pass, its loss and correct count, and moving arrays in and
+ * out of tensors.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { backendFailure, type TransferError } from '../../../core/errors';
+import { byteOffset, isHeapBackend } from '../kernels/heap';
+import { applySuffix } from '../suffix';
+import type { Cached } from './caching';
+import type { Parts } from './parts';
+
+/**
+ * A float tensor holding a copy of `values`, so the array can be reused or moved to another thread
+ * at once: wasm copies it into its heap anyway; the cpu backend would keep the array itself.
+ */
+export const tensorOf = (values: Float32Array, shape: ReadonlyArray<number>): tf.Tensor =>
+  tf.tensor(tf.getBackend() === 'wasm' ? values : values.slice(), [...shape], 'float32');
+
+/**
+ * Copies a float tensor's values into `out` (of its size) and returns `out`: on wasm straight from
+ * the backend's heap, with no array in between; elsewhere through `dataSync`. Reusing `out` step
+ * after step spares the garbage collector megabytes of arrays per step.
+ */
+export const readInto = (t: tf.Tensor, out: Float32Array): Float32Array => {
+  const backend = tf.backend();
+  if (isHeapBackend(backend) && backend.dataIdMap.get(t.dataId) !== undefined) {
+    const at = byteOffset(backend, t) / 4;
+    out.set(backend.wasm.HEAPF32.subarray(at, at + t.size));
+  } else {
+    out.set(t.dataSync() as Float32Array);
+  }
+  return out;
+};
+
+/** A weight's key: its layer's name and its own short name, e.g. `features/kernel`. */
+export const weightKey = (layerName: string, originalName: string): string => `${layerName}/${originalName.split('/').pop()}`;
+
+/** The rows of a batch, gathered from a cached input's store into a tensor. */
+export const gatherRows = (c: Cached, indices: Int32Array): tf.Tensor => {
+  const out = new Float32Array(indices.length * c.store.rowSize);
+  c.store.gather(indices, out);
+  return tf.tensor(out, [indices.length, ...c.shape], 'float32');
+};
+
+/** Mean cross-entropy of the true classes' probabilities (clipped away from 0). */
+export const crossEntropy = (probs: tf.Tensor, y: tf.Tensor, classes: number): tf.Scalar =>
+  tf.neg(tf.mean(tf.log(tf.clipByValue(tf.sum(tf.mul(probs, tf.oneHot(y as tf.Tensor1D, classes)), 1), 1e-7, 1)))) as tf.Scalar;
+
+/** How many of a batch's examples have their true class as the most probable. */
+export const countCorrect = (probs: tf.Tensor, y: tf.Tensor): number => tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), y), 'int32')).dataSync()[0]!;
+
+/**
+ * The trainable part's forward pass: the suffix in inference mode (BatchNorm on its moving
+ * statistics) unless `batchStatistics` and training, the head's dropout (seeded) when training,
+ * then the head.
+ */
+export const forwardPass = (
+  suffix: tfl.LayersModel | undefined,
+  head: tfl.LayersModel,
+  dropout: number,
+  xs: tf.Tensor[],
+  training: boolean,
+  seed: number,
+  batchStatistics = false,
+): tf.Tensor => {
+  const h = suffix === undefined ? xs[0]! : applySuffix(suffix, xs, training && batchStatistics, seed);
+  const dropped = training && dropout > 0 ? tf.dropout(h, dropout, undefined, seed) : h;
+  return head.apply(dropped, { training }) as tf.Tensor;
+};
+
+/** What trains in a step: the suffix that trains (if any), the head, and how they run. */
+export interface TrainablePart {
+  readonly suffix: tfl.LayersModel | undefined;
+  readonly head: tfl.LayersModel;
+  readonly dropout: number;
+  readonly classes: number;
+  /** See {@link Parts.batchStatistics}; default false. */
+  readonly batchStatistics?: boolean;
+}
+
+/**
+ * `scale` × the mean cross-entropy of a part of a batch (the forward pass of {@link forwardPass}
+ * in training mode), reporting the part's summed loss and correct count as it goes. The whole
+ * batch is the part with scale 1; a shared step's parts are weighted by their share of the rows.
+ */
+export const partLoss = (
+  part: TrainablePart,
+  xs: tf.Tensor[],
+  y: tf.Tensor,
+  seed: number,
+  scale: number,
+  report: (lossSum: number, correct: number) => void,
+): tf.Scalar => {
+  const probs = forwardPass(part.suffix, part.head, part.dropout, xs, true, seed, part.batchStatistics);
+  const ce = crossEntropy(probs, y, part.classes);
+  report(ce.dataSync()[0]! * y.shape[0]!, countCorrect(probs, y));
+  return scale === 1 ? ce : (tf.mul(scale, ce) as tf.Scalar);
+};
+
+/** The error of a step whose loss is not finite. */
+export const diverged = (): TransferError => backendFailure('a training step', new Error('the loss is not finite (training diverged: try a lower learning rate)'));
