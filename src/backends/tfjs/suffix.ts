@@ -14,7 +14,7 @@
  *    activation is not affected: while gradients are recorded, tfjs runs it unfused, with a
  *    gradient per input.)
  * 2. BatchNorm folded into the convolution before it, in inference mode (which is how a
- *    pretrained model's BatchNorm trains here: on its moving statistics; session.ts). The folded
+ *    pretrained model's BatchNorm trains here: on its moving statistics; session/phase.ts). The folded
  *    filter and bias are computed from the layers' weights with tfjs ops on every call, under the
  *    gradient tape, so the convolution's kernel and bias and the BatchNorm's γ and β get their
  *    gradients through the fold; the moving statistics are only read. The same algebra as the

@@ -15,7 +15,7 @@ export interface WorkerSetup {
   readonly modules?: ReadonlyArray<string>;
 }
 
-/** A phase's trainable part, for a worker computing gradient shares (see session.ts). */
+/** A phase's trainable part, for a worker computing gradient shares (see session/contracts.ts). */
 export interface TrainingSetup {
   readonly suffix?: io.ModelArtifacts;
   readonly head: io.ModelArtifacts;

@@ -3,7 +3,7 @@
  * embeds the chunks of rows it is sent, with the same compiled path as the caller's thread would
  * (`fromLayersModel(...).embed`), or runs a phase's frozen prefix on them. For each training phase
  * the caller sends it a copy of the phase's trainable part; it then answers each share of a batch
- * with its gradients, at the weights the caller sends with it (session.ts), until the phase ends.
+ * with its gradients, at the weights the caller sends with it (sharedStep.ts), until the phase ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
