@@ -129,12 +129,29 @@ export interface Phase {
    * model only where every phase ends within its budget.
    */
   readonly maxMs?: number;
+  /**
+   * Early stopping on the validation loss; optional, and used only when the run has validation
+   * data (`options.validation`). After each epoch the validation loss is compared with the best so
+   * far: the phase ends once `patience` steps have passed without it falling by more than
+   * `minDelta` (default 0), and its report says so (`stop: 'early-stopping'`). The weights are
+   * those of the last step, as Keras's `EarlyStopping` leaves them by default (Prechelt,
+   * "Early Stopping — But When?", 1998, for the criteria).
+   */
+  readonly earlyStopping?: EarlyStopping;
   /** The optimizer's step size, > 0. */
   readonly learningRate: number;
   /** The optimizer. */
   readonly optimizer: 'adam' | 'sgd';
   /** The L2 penalty on the kernels that train. */
   readonly regularization: Regularization;
+}
+
+/** When a phase with validation data stops early (see {@link Phase.earlyStopping}). */
+export interface EarlyStopping {
+  /** Steps without a new best validation loss before the phase ends, a positive integer. */
+  readonly patience: number;
+  /** How much the validation loss must fall to count as better, ≥ 0 (nats). Default 0. */
+  readonly minDelta?: number;
 }
 
 /** The new head put on the tap: optional hidden dense layers, then the output layer for the target labels. */
@@ -250,6 +267,17 @@ const checkPolicy = (path: string, p: TrainablePolicy): E.Either<TransferError, 
   );
 };
 
+const checkEarlyStopping = (path: string, value: EarlyStopping | undefined): E.Either<TransferError, void> => {
+  if (value === undefined) return E.right(undefined);
+  if (!isRecord(value)) return E.left(invalidArgument(path, '{ patience, minDelta? } (or nothing)', value));
+  const patience = positiveInteger(`${path}.patience`, value.patience);
+  if (E.isLeft(patience)) return patience;
+  if (value.minDelta === undefined) return E.right(undefined);
+  const delta = finiteNumber(`${path}.minDelta`, value.minDelta);
+  if (E.isLeft(delta)) return delta;
+  return delta.right >= 0 ? E.right(undefined) : E.left(invalidArgument(`${path}.minDelta`, 'a number ≥ 0', delta.right));
+};
+
 const checkPhase = (path: string, phase: Phase): E.Either<TransferError, Phase> =>
   !isRecord(phase) ? E.left(invalidArgument(path, 'a phase { name, trains, epochs, learningRate, optimizer, regularization }', phase)) : F.pipe(
     nonEmptyString(`${path}.name`, phase.name),
@@ -257,6 +285,7 @@ const checkPhase = (path: string, phase: Phase): E.Either<TransferError, Phase> 
     E.chain(() => positiveInteger(`${path}.epochs`, phase.epochs)),
     E.chain(() => (phase.minSteps === undefined ? E.right(phase) : E.map(() => phase)(positiveInteger(`${path}.minSteps`, phase.minSteps)))),
     E.chain(() => (phase.maxMs === undefined ? E.right(phase) : E.map(() => phase)(positiveNumber(`${path}.maxMs`, phase.maxMs)))),
+    E.chain(() => checkEarlyStopping(`${path}.earlyStopping`, phase.earlyStopping)),
     E.chain(() => positiveNumber(`${path}.learningRate`, phase.learningRate)),
     E.chain(() =>
       phase.optimizer === 'adam' || phase.optimizer === 'sgd'

@@ -39,8 +39,11 @@ export interface PhaseReport {
   readonly trainMs: number;
   /** Optimisation steps taken. */
   readonly steps: number;
-  /** Why the phase ended: it ran its epochs, or it reached its time budget (`maxMs`, `options.maxPhaseMs`) first. */
-  readonly stop: 'epochs' | 'time-budget';
+  /**
+   * Why the phase ended: it ran its epochs; it reached its time budget (`maxMs`,
+   * `options.maxPhaseMs`) first; or its validation loss stopped falling (`earlyStopping`).
+   */
+  readonly stop: 'epochs' | 'time-budget' | 'early-stopping';
 }
 
 /** What {@link transfer} returns: the trained model (the caller disposes it) and its history. */
@@ -108,7 +111,8 @@ const budgetOf = (phase: Phase, maxPhaseMs: number | undefined): number => Math.
 /**
  * Runs one phase's epochs on an open session. The signal is read before every step, so none
  * starts after it fires. With a time budget, the phase ends after the step that reaches it; the
- * epoch it cuts short is reported over the batches it ran.
+ * epoch it cuts short is reported over the batches it ran. With early stopping and validation
+ * data, it ends after the epoch that finds `patience` steps since the best validation loss.
  */
 const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Phase, phaseIndex: number): Promise<E.Either<TransferError, EpochsRun>> => {
   const { signal } = p.options;
@@ -116,6 +120,8 @@ const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Phase, pha
   const batches = Math.ceil(p.train.length / p.batchSize);
   const total = epochsOf(phase, batches);
   const budget = budgetOf(phase, p.options.maxPhaseMs);
+  const patience = p.validation.kind === 'none' ? undefined : phase.earlyStopping;
+  let best = { loss: Infinity, step: 0 };
   const started = performance.now();
   let stop: PhaseReport['stop'] = 'epochs';
   let step = 0;
@@ -146,6 +152,10 @@ const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Phase, pha
     if (E.isLeft(validation)) return validation;
     const v = validation.right;
     epochs.push({ loss: lossSum / seen, accuracy: correct / seen, ...(v === undefined ? {} : { validationLoss: v.loss, validationAccuracy: v.accuracy }) });
+    if (patience !== undefined && v !== undefined && stop === 'epochs') {
+      if (v.loss < best.loss - (patience.minDelta ?? 0)) best = { loss: v.loss, step };
+      else if (step - best.step >= patience.patience) stop = 'early-stopping';
+    }
   }
   const final = checkFinalLoss(session, p);
   return E.isLeft(final) ? final : E.right({ epochs, steps: step, stop });

@@ -275,6 +275,8 @@ describe('bad input: a typed Left before anything trains', () => {
     ['batch size 0', () => ({ options: { batchSize: 0 } }), 'options.batchSize'],
     ['epochs 1.5', () => ({ options: { epochs: 1.5 } }), 'options.epochs'],
     ['a time budget of 0 ms', () => ({ options: { maxPhaseMs: 0 } }), 'options.maxPhaseMs'],
+    ['early stopping with a patience of 0', () => ({ recipe: { ...featureExtractor, phases: [{ ...headPhase, earlyStopping: { patience: 0 } }] } }), 'phases[0].earlyStopping.patience'],
+    ['early stopping with a negative minDelta', () => ({ recipe: { ...featureExtractor, phases: [{ ...headPhase, earlyStopping: { patience: 5, minDelta: -1 } }] } }), 'phases[0].earlyStopping.minDelta'],
     ['a phase time budget that is not a number', () => ({ recipe: { ...featureExtractor, phases: [{ ...headPhase, maxMs: Number.NaN }] } }), 'phases[0].maxMs'],
     ['validation split 1', () => ({ options: { validation: { split: 1 } } }), 'options.validation.split'],
     ['validation split 0', () => ({ options: { validation: { split: 0 } } }), 'options.validation.split'],
@@ -392,6 +394,34 @@ describe('7. long work: progress, abort within a batch, nothing leaks', () => {
         [6, 'epochs'],
       ]);
       full.model.dispose();
+    }));
+
+  it('early stopping ends a phase at the first epoch that is patience steps past the best validation loss; without validation it does nothing', () =>
+    withModel(denseModel, [8], async (model, x, y) => {
+      const backbone = ok(fromLayersModel(model));
+      const patience = 4;
+      const recipe = ok(makeRecipe({ tap: { kind: 'top' }, phases: [{ ...headPhase, epochs: 200, minSteps: 1, earlyStopping: { patience } }] }));
+      // Validation labels unrelated to the inputs: the validation loss soon stops improving.
+      const unrelated = { x, y: y.map((label, i) => (label + 1 + (i % 2)) % 3) };
+      const r = ok(await transfer(backbone, recipe, { x, y }, { batchSize: 8, seed: 5, validation: { data: unrelated } })());
+      const phase = r.history[0]!;
+      expect(phase.stop).toBe('early-stopping');
+      const batches = 3; // 24 examples in batches of 8
+      expect(phase.steps).toBe(phase.epochs.length * batches);
+      expect(phase.steps).toBeLessThan(200 * batches);
+      // Replay the rule on the reported losses: the phase ended at the first epoch where it held.
+      let best = { loss: Infinity, step: 0 };
+      const stoppedAt = phase.epochs.findIndex((e, i) => {
+        const step = (i + 1) * batches;
+        if (e.validationLoss! < best.loss) best = { loss: e.validationLoss!, step };
+        else if (step - best.step >= patience) return true;
+        return false;
+      });
+      expect(stoppedAt).toBe(phase.epochs.length - 1);
+      r.model.dispose();
+      const none = ok(await transfer(backbone, recipe, { x, y }, { batchSize: 8, seed: 5, epochs: 5 })());
+      expect([none.history[0]!.stop, none.history[0]!.steps]).toEqual(['epochs', 15]);
+      none.model.dispose();
     }));
 
   it('stops within one batch of the abort, returns Aborted, and frees everything', () =>

@@ -1,0 +1,80 @@
+/**
+ * Early stopping on the validation loss, measured on the MNIST study's grid: the feature-extractor
+ * preset on every cell (4 target domains × 5, 20, 100, 600 images per digit × 3 seeds), all with
+ * the same seeded validation split (a fifth of the training images), its head phase run to its
+ * full schedule and with `earlyStopping` at several patiences. Scored on the study's 500 held-out
+ * images. docs/browser.md quotes it. Resumable: cells already in the results file are skipped.
+ *
+ * Run: npx tsx scripts/mnist/earlyStopping.ts (about 8 minutes on 2 cores; wasm)
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { either as E } from 'fp-ts';
+import { evaluate, featureExtractor, headPhase, makeRecipe, transfer, type Recipe } from 'transferkit';
+import { fromLayersModel, setupBackend } from 'transferkit/tfjs';
+import { DOMAINS, SIDE, SPLITS, take, TARGET_DIGITS } from './data';
+import { loadSourceModel } from './sourceModel';
+import { BATCH, TEST_PER_DIGIT } from './study';
+
+const OUT = new URL('../../docs/results/early-stopping-mnist.json', import.meta.url);
+const SIZES = [5, 20, 100, 600] as const;
+const SEEDS = [0, 1, 2] as const;
+/** Patience in steps; 0 is the full schedule (no early stopping). */
+export const PATIENCES = [0, 100, 200, 400] as const;
+
+interface Cell {
+  readonly domain: string;
+  readonly perDigit: number;
+  readonly seed: number;
+  /** By patience: held-out accuracy and the head's steps. */
+  readonly runs: Record<number, { readonly accuracy: number; readonly steps: number }>;
+}
+
+const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
+  if (E.isLeft(e)) throw new Error(e.left.message);
+  return e.right;
+};
+
+/** The head phase with no early stopping (the default head phase has some, HEAD_PATIENCE_STEPS). */
+const { earlyStopping: _default, ...fullSchedule } = headPhase;
+
+const recipeWith = (patience: number): Recipe =>
+  unwrap(makeRecipe({ ...featureExtractor, phases: [patience === 0 ? fullSchedule : { ...fullSchedule, earlyStopping: { patience } }] }));
+
+const done: Cell[] = existsSync(OUT) ? (JSON.parse(readFileSync(OUT, 'utf8')) as Cell[]) : [];
+unwrap(await setupBackend()());
+const source = await loadSourceModel();
+const backbone = unwrap(fromLayersModel(source));
+for (const domain of DOMAINS) {
+  for (const perDigit of SIZES) {
+    for (const seed of SEEDS) {
+      if (done.some((d) => d.domain === domain && d.perDigit === perDigit && d.seed === seed)) continue;
+      const from = (seed + 1) * perDigit <= SPLITS.target.trainEnd ? seed * perDigit : 0;
+      const train = take(TARGET_DIGITS, from, perDigit, domain);
+      const test = take(TARGET_DIGITS, SPLITS.target.testEnd - TEST_PER_DIGIT, TEST_PER_DIGIT, domain);
+      const x = tf.tensor4d(train.x, [train.count, SIDE, SIDE, 1]);
+      const testX = tf.tensor4d(test.x, [test.count, SIDE, SIDE, 1]);
+      const runs: Cell['runs'] = {};
+      for (const patience of PATIENCES) {
+        const result = unwrap(await transfer(backbone, recipeWith(patience), { x, y: Array.from(train.y) }, { seed, batchSize: BATCH, validation: { split: 0.2 } })());
+        runs[patience] = { accuracy: unwrap(await evaluate(result.model, { x: testX, y: Array.from(test.y) }, TARGET_DIGITS.length)()).accuracy, steps: result.history[0]!.steps };
+        result.model.dispose();
+      }
+      tf.dispose([x, testX]);
+      done.push({ domain, perDigit, seed, runs });
+      writeFileSync(OUT, `${JSON.stringify(done, null, 1)}\n`);
+      console.log(`${domain} ${perDigit} per digit, seed ${seed}: ${PATIENCES.map((p) => `${p}: ${(100 * runs[p]!.accuracy).toFixed(1)} % in ${runs[p]!.steps} steps`).join(', ')}`);
+    }
+  }
+}
+for (const patience of PATIENCES.slice(1)) {
+  for (const perDigit of SIZES) {
+    const cells = done.filter((c) => c.perDigit === perDigit);
+    const diff = cells.map((c) => 100 * (c.runs[patience]!.accuracy - c.runs[0]!.accuracy));
+    const steps = cells.map((c) => c.runs[patience]!.steps / c.runs[0]!.steps);
+    const mean = (a: number[]): number => a.reduce((s, v) => s + v, 0) / a.length;
+    console.log(`patience ${patience}, ${perDigit} per digit: accuracy ${mean(diff) >= 0 ? '+' : ''}${mean(diff).toFixed(1)} points on average (${Math.min(...diff).toFixed(1)} to ${Math.max(...diff).toFixed(1)}), ${(100 * mean(steps)).toFixed(0)} % of the steps`);
+  }
+}
+source.dispose();
