@@ -141,20 +141,13 @@ export class TfjsPhaseSession implements PhaseSession {
   step(indices: Int32Array, stepNumber: number): E.Either<TransferError, BatchOutcome> | Promise<E.Either<TransferError, BatchOutcome>> {
     if (this.#sharedStep !== undefined && this.#shares.length > 0 && indices.length > this.#shares.length) return this.#sharedStep(this.#internals, this.#shares, indices, stepNumber);
     try {
-      let lossSum = Number.NaN;
-      let correct = 0;
-      tf.tidy(() => {
-        const { xs, y } = this.#batch('train', indices);
-        this.#optimizer.minimize(
-          () =>
-            this.#objective(xs, y, deriveSeed(this.args.seed, stepNumber), 1, (l, c) => {
-              lossSum = l;
-              correct = c;
-            }),
-          false,
-          this.#variables,
-        );
-      });
+      // What optimizer.minimize does (gradients, then one update), with the gradients computed as a shared step computes its own part's.
+      const { grads, lossSum, correct } = this.#internals.ownGradients(indices, deriveSeed(this.args.seed, stepNumber), 1);
+      try {
+        tf.tidy(() => this.#optimizer.applyGradients(grads));
+      } finally {
+        tf.dispose(Object.values(grads));
+      }
       if (!Number.isFinite(lossSum)) return E.left(diverged());
       return E.right({ lossSum, correct });
     } catch (thrown) {
