@@ -160,7 +160,6 @@ const wasmHint = (reason: string, paths: WasmPaths | undefined): string =>
  * const choice = await setupBackend({ prefer: ['cpu'] })();
  * if (choice._tag === 'Right') console.log(choice.right.description);
  * ```
-
  * @function
  */
 export const setupBackend = guardTask(
