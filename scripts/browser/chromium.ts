@@ -13,6 +13,6 @@ export const chromiumPath = (): string => {
   return found;
 };
 
-/** Root needs --no-sandbox; SwiftShader gives WebGL without a GPU. */
+/** Root needs --no-sandbox; a container's small /dev/shm needs --disable-dev-shm-usage; SwiftShader gives WebGL without a GPU. */
 export const launchChromium = (): Promise<Browser> =>
-  chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] });
+  chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox', '--disable-dev-shm-usage', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'] });
