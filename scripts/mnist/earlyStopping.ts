@@ -13,9 +13,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import { either as E } from 'fp-ts';
 import { evaluate, featureExtractor, headPhase, makeRecipe, transfer, type Recipe } from 'transferkit';
 import { fromLayersModel, setupBackend } from 'transferkit/tfjs';
-import { DOMAINS, SIDE, SPLITS, take, TARGET_DIGITS } from './data';
+import { DOMAINS, SIDE, TARGET_DIGITS } from './data';
 import { loadSourceModel } from './sourceModel';
-import { BATCH, TEST_PER_DIGIT } from './study';
+import { BATCH, cellSets } from './study';
 
 const OUT = new URL('../../docs/results/early-stopping-mnist.json', import.meta.url);
 const SIZES = [5, 20, 100, 600] as const;
@@ -50,9 +50,7 @@ for (const domain of DOMAINS) {
   for (const perDigit of SIZES) {
     for (const seed of SEEDS) {
       if (done.some((d) => d.domain === domain && d.perDigit === perDigit && d.seed === seed)) continue;
-      const from = (seed + 1) * perDigit <= SPLITS.target.trainEnd ? seed * perDigit : 0;
-      const train = take(TARGET_DIGITS, from, perDigit, domain);
-      const test = take(TARGET_DIGITS, SPLITS.target.testEnd - TEST_PER_DIGIT, TEST_PER_DIGIT, domain);
+      const { train, test } = cellSets({ domain, perDigit, seed });
       const x = tf.tensor4d(train.x, [train.count, SIDE, SIDE, 1]);
       const testX = tf.tensor4d(test.x, [test.count, SIDE, SIDE, 1]);
       const runs: Cell['runs'] = {};

@@ -14,7 +14,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import { evaluate, fromScratch, measureSimilarity, presets, selectStrategy, transfer, type Recipe, type RecipeKind } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
-import { SIDE, SOURCE_DIGITS, SPLITS, take, TARGET_DIGITS, type DomainName } from './data';
+import { SIDE, SOURCE_DIGITS, SPLITS, take, TARGET_DIGITS, type DomainName, type Set } from './data';
 
 export type Method = RecipeKind | 'selector';
 export const METHODS: ReadonlyArray<Method> = ['from-scratch', 'feature-extractor', 'earlier-layer-tap', 'partial-fine-tune', 'full-fine-tune', 'selector'];
@@ -98,6 +98,20 @@ const measureDomain = async (backbone: TfjsBackbone, domain: DomainName): Promis
   }
 };
 
+/**
+ * A cell's training and test images. Each seed takes its own slice of the training range while
+ * the slices fit side by side; larger sizes share the range from its start, and the seed then
+ * varies only the training's randomness.
+ */
+export const cellSets = (spec: CellSpec): { readonly train: Set; readonly test: Set } => {
+  if (spec.perDigit > SPLITS.target.trainEnd) throw new Error(`${spec.perDigit} per digit is more than the ${SPLITS.target.trainEnd} training images each digit has`);
+  const from = (spec.seed + 1) * spec.perDigit <= SPLITS.target.trainEnd ? spec.seed * spec.perDigit : 0;
+  return {
+    train: take(TARGET_DIGITS, from, spec.perDigit, spec.domain),
+    test: take(TARGET_DIGITS, SPLITS.target.testEnd - TEST_PER_DIGIT, TEST_PER_DIGIT, spec.domain),
+  };
+};
+
 /** Runs one cell of the study: every method in `methods`, in order, reporting each as it ends. */
 export const runCell = async (
   source: tfl.LayersModel,
@@ -106,12 +120,7 @@ export const runCell = async (
   onMethod: (result: MethodResult) => void = () => undefined,
 ): Promise<CellResult> => {
   const backbone = unwrap(fromLayersModel(source));
-  if (spec.perDigit > SPLITS.target.trainEnd) throw new Error(`${spec.perDigit} per digit is more than the ${SPLITS.target.trainEnd} training images each digit has`);
-  // Each seed takes its own slice of the training range while they fit side by side; larger sizes
-  // share the range from its start, and the seed then varies only the training's randomness.
-  const from = (spec.seed + 1) * spec.perDigit <= SPLITS.target.trainEnd ? spec.seed * spec.perDigit : 0;
-  const train = take(TARGET_DIGITS, from, spec.perDigit, spec.domain);
-  const test = take(TARGET_DIGITS, SPLITS.target.testEnd - TEST_PER_DIGIT, TEST_PER_DIGIT, spec.domain);
+  const { train, test } = cellSets(spec);
   const x = images(train.x, train.count);
   const testX = images(test.x, test.count);
   try {
