@@ -45,8 +45,9 @@ interface Run {
   readonly recipe: Recipe;
   model?: TfjsTransferModel;
   ms?: number;
-  /** Held-out accuracy per class, then overall. */
+  /** Held-out accuracy per class, in the order of the class cards. */
   perClass?: number[];
+  /** Held-out accuracy over all three classes. */
   overall?: number;
 }
 
