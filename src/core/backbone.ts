@@ -40,6 +40,12 @@ export interface Capabilities {
 /** How a tap's activations become one vector per example. */
 export type Pooling = 'average' | 'flatten';
 
+/** The poolings, for the checks of every option that takes one. */
+export const POOLINGS: ReadonlyArray<Pooling> = ['average', 'flatten'];
+
+/** A pooling option: `'average'` (the default) or `'flatten'`. */
+export const poolingOption = optional(oneOf(POOLINGS), 'average' as Pooling);
+
 /** How {@link Backbone.embed} runs. */
 export interface EmbedOptions {
   /** How a spatial map becomes a vector: global average, or every value flattened. */
@@ -194,7 +200,7 @@ export const checkEmbedOptions = (options: unknown): E.Either<TransferError, Emb
     E.chain((o) =>
       F.pipe(
         E.Do,
-        E.bind('pooling', () => optional(oneOf(['average', 'flatten'] as const), 'average' as const)('options.pooling', o.pooling)),
+        E.bind('pooling', () => poolingOption('options.pooling', o.pooling)),
         E.bind('batchSize', () => optional(positiveInteger, 256)('options.batchSize', o.batchSize)),
         E.bind('signal', () => optional(abortSignal, undefined)('options.signal', o.signal)),
         E.map(({ pooling, batchSize, signal }): EmbedOptions => ({ pooling, batchSize, ...(signal === undefined ? {} : { signal }) })),

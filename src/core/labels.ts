@@ -22,7 +22,8 @@ export const MAX_CLASS_ID = 2 ** 31 - 2;
 
 const LABELS_EXPECTED = 'class ids (an array or typed array of integers ≥ 0, one per example) or a one-hot Matrix';
 
-const isIdArray = (labels: unknown): labels is ClassIdArray => Array.isArray(labels) || (ArrayBuffer.isView(labels) && !(labels instanceof DataView) && !(labels instanceof BigInt64Array) && !(labels instanceof BigUint64Array));
+/** Whether a value is a {@link ClassIdArray}: an array, or a typed array of numbers (not a DataView, not 64-bit integers). */
+export const isClassIdArray = (labels: unknown): labels is ClassIdArray => Array.isArray(labels) || (ArrayBuffer.isView(labels) && !(labels instanceof DataView) && !(labels instanceof BigInt64Array) && !(labels instanceof BigUint64Array));
 
 const fromOneHot = (labels: Matrix, classes: number | undefined): E.Either<TransferError, Int32Array> => {
   const checked = matrix(labels.rows, labels.cols, labels.data);
@@ -87,8 +88,8 @@ export const checkLabels = guard('checkLabels', (labels: Labels, classes?: numbe
     return E.left(invalidArgument('classes', `an integer from 2 to ${MAX_CLASS_ID + 1}`, classes));
   }
   if (typeof everyClass !== 'boolean') return E.left(invalidArgument('everyClass', 'true or false', everyClass));
-  const oneHot = !isIdArray(labels) && isRecord(labels) && 'data' in labels;
-  if (!oneHot && !isIdArray(labels)) return E.left(invalidArgument('labels', LABELS_EXPECTED, labels));
+  const oneHot = !isClassIdArray(labels) && isRecord(labels) && 'data' in labels;
+  if (!oneHot && !isClassIdArray(labels)) return E.left(invalidArgument('labels', LABELS_EXPECTED, labels));
   const ids = oneHot ? fromOneHot(labels as Matrix, classes) : fromSparse(labels as ClassIdArray, classes);
   if (E.isLeft(ids)) return ids;
   const n = ids.right.length;

@@ -3,9 +3,9 @@ import { guard, isRecord, quietly } from './boundary';
 import { invalidArgument, type TransferError } from './errors';
 import {
   everyItem,
-  finiteNumber,
   nonEmptyString,
   nonNegativeInteger,
+  nonNegativeNumber,
   openUnitInterval,
   positiveInteger,
   positiveNumber,
@@ -272,10 +272,7 @@ const checkEarlyStopping = (path: string, value: EarlyStopping | undefined): E.E
   if (!isRecord(value)) return E.left(invalidArgument(path, '{ patience, minDelta? } (or nothing)', value));
   const patience = positiveInteger(`${path}.patience`, value.patience);
   if (E.isLeft(patience)) return patience;
-  if (value.minDelta === undefined) return E.right(undefined);
-  const delta = finiteNumber(`${path}.minDelta`, value.minDelta);
-  if (E.isLeft(delta)) return delta;
-  return delta.right >= 0 ? E.right(undefined) : E.left(invalidArgument(`${path}.minDelta`, 'a number ≥ 0', delta.right));
+  return value.minDelta === undefined ? E.right(undefined) : E.map(() => undefined)(nonNegativeNumber(`${path}.minDelta`, value.minDelta));
 };
 
 const checkPhase = (path: string, phase: Phase): E.Either<TransferError, Phase> =>
@@ -292,8 +289,8 @@ const checkPhase = (path: string, phase: Phase): E.Either<TransferError, Phase> 
         ? E.right(phase)
         : E.left(invalidArgument(`${path}.optimizer`, "'adam' or 'sgd'", phase.optimizer)),
     ),
-    E.chain(() => finiteNumber(`${path}.regularization.l2`, phase.regularization?.l2)),
-    E.chain((l2) => (l2 >= 0 ? E.right(phase) : E.left(invalidArgument(`${path}.regularization.l2`, 'a number ≥ 0', l2)))),
+    E.chain(() => nonNegativeNumber(`${path}.regularization.l2`, phase.regularization?.l2)),
+    E.map(() => phase),
   );
 
 const checkHead = (head: HeadSpec): E.Either<TransferError, HeadSpec> =>

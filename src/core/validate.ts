@@ -23,6 +23,9 @@ export const nonNegativeInteger: Check<number> = check(
   (v): v is number => isNumber(v) && Number.isInteger(v) && v >= 0,
 );
 
+/** A finite number ≥ 0, such as a penalty or a tolerance. */
+export const nonNegativeNumber: Check<number> = check('a finite number ≥ 0', (v): v is number => isNumber(v) && Number.isFinite(v) && v >= 0);
+
 /** An integer ≥ 1. */
 export const positiveInteger: Check<number> = check(
   'a positive integer',

@@ -1,7 +1,7 @@
 import { either as E } from 'fp-ts';
 import { guard } from '../core/boundary';
 import { invalidArgument, shapeMismatch, type TransferError } from '../core/errors';
-import { checkLabels, MAX_CLASS_ID, type ClassIdArray, type Labels } from '../core/labels';
+import { checkLabels, isClassIdArray, MAX_CLASS_ID, type ClassIdArray, type Labels } from '../core/labels';
 
 /** Result of {@link nce}. */
 export interface NceResult {
@@ -32,7 +32,7 @@ export const nce = guard('nce', (sourceLabels: ClassIdArray, labels: Labels): E.
   if (E.isLeft(y)) return y;
   const n = y.right.ids.length;
   // Source labels may all be one class (an uninformative source): only their form is checked.
-  if (!(Array.isArray(sourceLabels) || (ArrayBuffer.isView(sourceLabels) && !(sourceLabels instanceof DataView)))) {
+  if (!isClassIdArray(sourceLabels)) {
     return E.left(invalidArgument('sourceLabels', 'class ids (an array or typed array of integers ≥ 0)', sourceLabels));
   }
   const zs = sourceLabels as ArrayLike<unknown>;

@@ -1,9 +1,9 @@
 import { either as E, function as F } from 'fp-ts';
 import { guard, optionsAt } from '../core/boundary';
-import { invalidArgument, type TransferError } from '../core/errors';
+import type { TransferError } from '../core/errors';
 import type { Matrix } from '../core/matrix';
 import { permutation, seededRandom } from '../core/random';
-import { finiteNumber, integer, integerIn, openUnitInterval, optional } from '../core/validate';
+import { integer, integerIn, nonNegativeNumber, openUnitInterval, optional } from '../core/validate';
 import { checkPair } from './checks';
 import type { Dense } from './linalg';
 
@@ -133,8 +133,7 @@ export const proxyADistance = guard('proxyADistance', (source: Matrix, target: M
     optionsAt('options', optionsIn),
     E.bindTo('options'),
     E.bind('fraction', ({ options }) => openUnitInterval('options.testFraction', options.testFraction ?? 0.5)),
-    E.bind('l2', ({ options }) => finiteNumber('options.l2', options.l2 ?? 1e-3)),
-    E.chainFirst(({ l2 }) => (l2 >= 0 ? E.right(l2) : E.left(invalidArgument('options.l2', 'a finite number ≥ 0', l2)))),
+    E.bind('l2', ({ options }) => nonNegativeNumber('options.l2', options.l2 ?? 1e-3)),
     E.bind('iterations', ({ options }) => optional(integerIn(1, PAD_MAX_ITERATIONS), 300)('options.iterations', options.iterations)),
     E.bind('seed', ({ options }) => optional(integer, 0)('options.seed', options.seed)),
   );

@@ -3,7 +3,7 @@
  * the labels, the inputs, the tap, and the (seeded) validation split.
  */
 import { either as E } from 'fp-ts';
-import { checkBackbone, type Backbone, type LayerInfo, type Pooling, type TransferModel } from '../core/backbone';
+import { checkBackbone, poolingOption, type Backbone, type LayerInfo, type Pooling, type TransferModel } from '../core/backbone';
 import { isRecord, optionsAt } from '../core/boundary';
 import { aborted, invalidArgument, notSupported, shapeMismatch, within, type TransferError } from '../core/errors';
 import { checkLabels, MAX_CLASS_ID, type Labels } from '../core/labels';
@@ -11,7 +11,7 @@ import { deriveSeed, permutation, seededRandom } from '../core/random';
 import { makeRecipe, type Recipe } from '../core/recipe';
 import { resolveTap } from '../core/resolveTap';
 import type { RowStoreFactory } from '../core/rowStore';
-import { abortSignal, integer, integerIn, oneOf, openUnitInterval, optional, positiveInteger, positiveNumber } from '../core/validate';
+import { abortSignal, integer, integerIn, openUnitInterval, optional, positiveInteger, positiveNumber } from '../core/validate';
 
 /** Inputs and their labels. */
 export interface TransferData<X> {
@@ -161,7 +161,7 @@ const checkOptions = <X>(input: TransferOptions<X> | undefined): E.Either<Transf
     validation: checkValidation<X>(o.validation),
     classes: optional(integerIn(2, MAX_CLASS_ID + 1), undefined)('options.classes', o.classes),
     seed: optional(integer, 0)('options.seed', o.seed),
-    pooling: optional(oneOf(['average', 'flatten'] as const), 'average' as const)('options.pooling', o.pooling),
+    pooling: poolingOption('options.pooling', o.pooling),
   };
   const functions = [aFunction('options.onProgress', 'a function called with each batch\'s progress', o.onProgress), aFunction('options.activationStore', 'a row-store factory (e.g. from memoryRowStore())', o.activationStore)];
   const bad = [...Object.values(checked), ...functions].find(E.isLeft);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E, type taskEither as TE } from 'fp-ts';
-import { checkEmbedOptions, type Backbone, type BuildSpec, type EmbedOptions, type LayerInfo } from '../../core/backbone';
+import { checkEmbedOptions, POOLINGS, type Backbone, type BuildSpec, type EmbedOptions, type LayerInfo } from '../../core/backbone';
 import { MAX_CLASS_ID } from '../../core/labels';
 import { headPhase } from '../../core/phases';
 import { makeRecipe } from '../../core/recipe';
@@ -116,8 +116,8 @@ const unsupportedStructure = (model: tfl.LayersModel): TransferError | undefined
   return undefined;
 };
 
-/** The layer `at` names, if it is one of the model's layers. */
-const layerAt = (layers: ReadonlyArray<LayerInfo>, at: LayerInfo): E.Either<TransferError, LayerInfo> => {
+/** The layer `at` names, if it is one of the model's layers (its name and index both match). */
+export const layerAt = (layers: ReadonlyArray<LayerInfo>, at: LayerInfo): E.Either<TransferError, LayerInfo> => {
   const found = isRecord(at) ? layers.find((l) => l.name === at.name && l.index === at.index) : undefined;
   return found === undefined ? E.left(invalidArgument('at', `one of the backbone's layers (backbone.layers): ${layers.map((l) => l.name).join(', ')}`, isRecord(at) ? at.name : at)) : E.right(found);
 };
@@ -161,7 +161,7 @@ export const fromLayersModel = guard('fromLayersModel', (model: tfl.LayersModel,
   const structure = unsupportedStructure(model);
   if (structure !== undefined) return E.left(structure);
   const poisoned = nonFiniteWeight(model.layers);
-  if (poisoned !== undefined) return E.left(invalidArgument('model', 'a model whose weights are all finite', described(`the weight ${poisoned}, which holds NaN or Infinity`)));
+  if (poisoned !== undefined) return E.left(poisoned);
   const layers = layerInfos(model);
   const top = topIndex(model, layers, topOption);
   if (E.isLeft(top)) return top;
@@ -206,7 +206,7 @@ const checkBuildSpec = (layers: ReadonlyArray<LayerInfo>, top: number, spec: Bui
   if (E.isLeft(recipe)) return E.left(within('spec', recipe.left));
   const checks = [
     integerIn(2, MAX_CLASS_ID + 1)('spec.classes', classes),
-    oneOf(['average', 'flatten'] as const)('spec.pooling', pooling),
+    oneOf(POOLINGS)('spec.pooling', pooling),
     oneOf(['pretrained', 'random'] as const)('spec.start', start),
     integer('spec.seed', seed),
   ];

@@ -17,12 +17,15 @@ export const allFinite = (x: tf.Tensor): boolean => {
 /** A tfjs tensor (not a look-alike: its data must be in the engine). */
 export const isTensor = (x: unknown): x is tf.Tensor => x instanceof tf.Tensor;
 
-/** The first weight of `layers` that holds a NaN or an infinity, by name; undefined when all are finite. */
-export const nonFiniteWeight = (layers: ReadonlyArray<tfl.layers.Layer>): string | undefined => {
+/** The error for the first weight of `layers` that holds a NaN or an infinity; undefined when all are finite. */
+export const nonFiniteWeight = (layers: ReadonlyArray<tfl.layers.Layer>): TransferError | undefined => {
   for (const layer of layers) {
     for (const w of layer.weights) {
       const value = w.read();
-      if (value.dtype === 'float32' && !allFinite(value)) return `${layer.name}/${(w.originalName ?? w.name).split('/').pop()}`;
+      if (value.dtype === 'float32' && !allFinite(value)) {
+        const name = `${layer.name}/${(w.originalName ?? w.name).split('/').pop()}`;
+        return invalidArgument('model', 'a model whose weights are all finite', described(`the weight ${name}, which holds NaN or Infinity`));
+      }
     }
   }
   return undefined;

@@ -253,7 +253,7 @@ export const buildTransferModel = (source: tfl.LayersModel, spec: BuildSpec): TE
     // The source may have changed since it was wrapped: a NaN weight would otherwise surface as
     // a diverged loss (cpu), or not at all where ReLU swallows it (wasm).
     const poisoned = spec.start === 'pretrained' ? nonFiniteWeight(source.layers) : undefined;
-    if (poisoned !== undefined) return E.left(invalidArgument('model', 'a model whose weights are all finite', described(`the weight ${poisoned}, which holds NaN or Infinity`)));
+    if (poisoned !== undefined) return E.left(poisoned);
     copy = await copyModel(source, spec.start, spec.seed);
     const tapLayer = copy.getLayer(spec.tap.name);
     const graph = ancestors(copy, tapLayer);

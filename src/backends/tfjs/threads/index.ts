@@ -14,10 +14,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E, type taskEither as TE } from 'fp-ts';
 import { checkEmbedOptions, type EmbedOptions, type LayerInfo } from '../../../core/backbone';
-import { guardTask, isRecord, optionsAt } from '../../../core/boundary';
+import { guardTask, optionsAt } from '../../../core/boundary';
 import { aborted, backendFailure, described, invalidArgument, notSupported, thrownMessage, type TransferError } from '../../../core/errors';
 import { matrix, type Matrix } from '../../../core/matrix';
-import { fromLayersModel, type FromLayersModelOptions, type TfjsBackbone } from '../fromLayersModel';
+import { fromLayersModel, layerAt, type FromLayersModelOptions, type TfjsBackbone } from '../fromLayersModel';
 import { checkInputs } from '../inputs';
 import type { GradientShare, GradientShareFactory, PrefixThreads, ShareResult } from '../session/contracts';
 import { prefixCaching } from './prefixCaching';
@@ -295,9 +295,8 @@ export const withThreads = guardTask(
       const how = checkEmbedOptions(options);
       if (E.isLeft(how)) return how;
       const { pooling, batchSize, signal } = how.right;
-      if (!isRecord(at) || !base.right.layers.some((l) => l.name === at.name)) {
-        return E.left(invalidArgument('at', `a layer of the model: ${base.right.layers.map((l) => l.name).join(', ')}`, isRecord(at) ? at.name : at));
-      }
+      const layer = layerAt(base.right.layers, at);
+      if (E.isLeft(layer)) return layer;
       const n = checkInputs(model, x);
       if (E.isLeft(n)) return n;
       try {
@@ -314,12 +313,12 @@ export const withThreads = guardTask(
             }
             const size = Math.min(batchSize, from + rows - start);
             const data = Float32Array.from(values.subarray(start * rowSize, (start + size) * rowSize));
-            parts.push(answered(await ask(thread, { data, shape: [size, ...x.shape.slice(1)], dtype: 'float32', layer: at.name, pooling, batchSize }), 'embedded'));
+            parts.push(answered(await ask(thread, { data, shape: [size, ...x.shape.slice(1)], dtype: 'float32', layer: layer.right.name, pooling, batchSize }), 'embedded'));
           }
           return parts;
         };
         const shares = await Promise.all(threads.map((thread, i) => embedShare(thread, i * share, Math.max(0, Math.min(share, n.right - i * share)))));
-        if (stopped) return E.left(aborted(`embedding at ${at.name} on ${threads.length} threads`));
+        if (stopped) return E.left(aborted(`embedding at ${layer.right.name} on ${threads.length} threads`));
         const parts = shares.flat();
         const cols = parts[0]!.cols;
         const data = new Float32Array(n.right * cols);
@@ -330,7 +329,7 @@ export const withThreads = guardTask(
         }
         return matrix(n.right, cols, data);
       } catch (thrown) {
-        return E.left(backendFailure(`embedding at ${at.name}`, thrown));
+        return E.left(backendFailure(`embedding at ${layer.right.name}`, thrown));
       }
     };
 
