@@ -7,15 +7,12 @@
  *
  * Run: npx tsx scripts/mnist/earlyStopping.ts (about 8 minutes on 2 cores; wasm)
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { either as E } from 'fp-ts';
-import { evaluate, featureExtractor, headPhase, makeRecipe, transfer, type Recipe } from 'transferkit';
+import { featureExtractor, headPhase, makeRecipe, type Recipe } from 'transferkit';
 import { fromLayersModel, setupBackend } from 'transferkit/tfjs';
-import { DOMAINS, SIDE, TARGET_DIGITS } from './data';
 import { loadSourceModel } from './sourceModel';
-import { BATCH, cellSets } from './study';
+import { forEachCell, trainAndScore, type CellSpec } from './study';
 
 const OUT = new URL('../../docs/results/early-stopping-mnist.json', import.meta.url);
 const SIZES = [5, 20, 100, 600] as const;
@@ -23,10 +20,7 @@ const SEEDS = [0, 1, 2] as const;
 /** Patience in steps; 0 is the full schedule (no early stopping). */
 export const PATIENCES = [0, 100, 200, 400] as const;
 
-interface Cell {
-  readonly domain: string;
-  readonly perDigit: number;
-  readonly seed: number;
+interface Cell extends CellSpec {
   /** By patience: held-out accuracy and the head's steps. */
   readonly runs: Record<number, { readonly accuracy: number; readonly steps: number }>;
 }
@@ -42,30 +36,23 @@ const { earlyStopping: _default, ...fullSchedule } = headPhase;
 const recipeWith = (patience: number): Recipe =>
   unwrap(makeRecipe({ ...featureExtractor, phases: [patience === 0 ? fullSchedule : { ...fullSchedule, earlyStopping: { patience } }] }));
 
-const done: Cell[] = existsSync(OUT) ? (JSON.parse(readFileSync(OUT, 'utf8')) as Cell[]) : [];
 unwrap(await setupBackend()());
 const source = await loadSourceModel();
 const backbone = unwrap(fromLayersModel(source));
-for (const domain of DOMAINS) {
-  for (const perDigit of SIZES) {
-    for (const seed of SEEDS) {
-      if (done.some((d) => d.domain === domain && d.perDigit === perDigit && d.seed === seed)) continue;
-      const { train, test } = cellSets({ domain, perDigit, seed });
-      const x = tf.tensor4d(train.x, [train.count, SIDE, SIDE, 1]);
-      const testX = tf.tensor4d(test.x, [test.count, SIDE, SIDE, 1]);
-      const runs: Cell['runs'] = {};
-      for (const patience of PATIENCES) {
-        const result = unwrap(await transfer(backbone, recipeWith(patience), { x, y: Array.from(train.y) }, { seed, batchSize: BATCH, validation: { split: 0.2 } })());
-        runs[patience] = { accuracy: unwrap(await evaluate(result.model, { x: testX, y: Array.from(test.y) }, TARGET_DIGITS.length)()).accuracy, steps: result.history[0]!.steps };
-        result.model.dispose();
-      }
-      tf.dispose([x, testX]);
-      done.push({ domain, perDigit, seed, runs });
-      writeFileSync(OUT, `${JSON.stringify(done, null, 1)}\n`);
-      console.log(`${domain} ${perDigit} per digit, seed ${seed}: ${PATIENCES.map((p) => `${p}: ${(100 * runs[p]!.accuracy).toFixed(1)} % in ${runs[p]!.steps} steps`).join(', ')}`);
+const done = await forEachCell<Cell>(
+  OUT,
+  SIZES,
+  SEEDS,
+  async (spec, { train, test }) => {
+    const runs: Cell['runs'] = {};
+    for (const patience of PATIENCES) {
+      const { accuracy, history } = await trainAndScore(backbone, recipeWith(patience), train, test, { seed: spec.seed, validation: { split: 0.2 } });
+      runs[patience] = { accuracy, steps: history[0]!.steps };
     }
-  }
-}
+    return { ...spec, runs };
+  },
+  (c) => PATIENCES.map((p) => `${p}: ${(100 * c.runs[p]!.accuracy).toFixed(1)} % in ${c.runs[p]!.steps} steps`).join(', '),
+);
 for (const patience of PATIENCES.slice(1)) {
   for (const perDigit of SIZES) {
     const cells = done.filter((c) => c.perDigit === perDigit);

@@ -7,25 +7,19 @@
  *
  * Run: npx tsx scripts/mnist/headSteps.ts (about 3 minutes on 2 cores; wasm)
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { either as E } from 'fp-ts';
-import { evaluate, featureExtractor, transfer } from 'transferkit';
+import { featureExtractor } from 'transferkit';
 import { fromLayersModel, setupBackend } from 'transferkit/tfjs';
-import { DOMAINS, SIDE, TARGET_DIGITS } from './data';
 import { loadSourceModel } from './sourceModel';
-import { BATCH, cellSets } from './study';
+import { BATCH, forEachCell, trainAndScore, type CellSpec } from './study';
 
 const OUT = new URL('../../docs/results/head-steps-mnist.json', import.meta.url);
 const STEPS = [50, 100, 200, 400, 800, 2000] as const;
 const SIZES = [5, 20, 100, 600] as const;
 const SEEDS = [0, 1, 2] as const;
 
-interface Cell {
-  readonly domain: string;
-  readonly perDigit: number;
-  readonly seed: number;
+interface Cell extends CellSpec {
   /** Held-out accuracy by the head's step count. */
   readonly accuracy: Record<number, number>;
 }
@@ -35,31 +29,21 @@ const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
   return e.right;
 };
 
-const done: Cell[] = existsSync(OUT) ? (JSON.parse(readFileSync(OUT, 'utf8')) as Cell[]) : [];
 unwrap(await setupBackend()());
 const source = await loadSourceModel();
 const backbone = unwrap(fromLayersModel(source));
-for (const domain of DOMAINS) {
-  for (const perDigit of SIZES) {
-    for (const seed of SEEDS) {
-      if (done.some((d) => d.domain === domain && d.perDigit === perDigit && d.seed === seed)) continue;
-      const { train, test } = cellSets({ domain, perDigit, seed });
-      const x = tf.tensor4d(train.x, [train.count, SIDE, SIDE, 1]);
-      const testX = tf.tensor4d(test.x, [test.count, SIDE, SIDE, 1]);
-      const batches = Math.ceil(train.count / BATCH);
-      const accuracy: Record<number, number> = {};
-      for (const steps of STEPS) {
-        const result = unwrap(await transfer(backbone, featureExtractor, { x, y: Array.from(train.y) }, { seed, batchSize: BATCH, epochs: Math.ceil(steps / batches) })());
-        accuracy[steps] = unwrap(await evaluate(result.model, { x: testX, y: Array.from(test.y) }, TARGET_DIGITS.length)()).accuracy;
-        result.model.dispose();
-      }
-      tf.dispose([x, testX]);
-      done.push({ domain, perDigit, seed, accuracy });
-      writeFileSync(OUT, `${JSON.stringify(done, null, 1)}\n`);
-      console.log(`${domain} ${perDigit} per digit, seed ${seed}: ${STEPS.map((s) => `${s}: ${(100 * accuracy[s]!).toFixed(1)}`).join(', ')}`);
-    }
-  }
-}
+const done = await forEachCell<Cell>(
+  OUT,
+  SIZES,
+  SEEDS,
+  async (spec, { train, test }) => {
+    const batches = Math.ceil(train.y.length / BATCH);
+    const accuracy: Record<number, number> = {};
+    for (const steps of STEPS) accuracy[steps] = (await trainAndScore(backbone, featureExtractor, train, test, { seed: spec.seed, epochs: Math.ceil(steps / batches) })).accuracy;
+    return { ...spec, accuracy };
+  },
+  (c) => STEPS.map((s) => `${s}: ${(100 * c.accuracy[s]!).toFixed(1)}`).join(', '),
+);
 const gap = (cells: Cell[], from: number): number[] => cells.map((c) => 100 * (c.accuracy[2000]! - c.accuracy[from]!));
 for (const perDigit of SIZES) {
   const cells = done.filter((c) => c.perDigit === perDigit);

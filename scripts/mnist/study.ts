@@ -9,12 +9,13 @@
  * slice while they fit), test images from the last 100 of [600, 860); similarity is measured once
  * per domain, on 60 unlabelled target images per digit against 60 held-out source images per digit.
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
-import { evaluate, fromScratch, measureSimilarity, presets, selectStrategy, transfer, type Recipe, type RecipeKind } from 'transferkit';
+import { evaluate, fromScratch, measureSimilarity, presets, selectStrategy, transfer, type Recipe, type RecipeKind, type TransferOptions, type TransferResult } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
-import { SIDE, SOURCE_DIGITS, SPLITS, take, TARGET_DIGITS, type DomainName, type Set } from './data';
+import { DOMAINS, SIDE, SOURCE_DIGITS, SPLITS, take, TARGET_DIGITS, type DomainName, type Set } from './data';
 
 export type Method = RecipeKind | 'selector';
 export const METHODS: ReadonlyArray<Method> = ['from-scratch', 'feature-extractor', 'earlier-layer-tap', 'partial-fine-tune', 'full-fine-tune', 'selector'];
@@ -57,14 +58,27 @@ const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
 
 const images = (x: Float32Array, count: number): tf.Tensor4D => tf.tensor4d(x, [count, SIDE, SIDE, 1]);
 
-const transferred = async (backbone: TfjsBackbone, recipe: Recipe, x: tf.Tensor, y: Int32Array, test: { x: tf.Tensor; y: Int32Array }, seed: number): Promise<number> => {
-  const result = unwrap(await transfer(backbone, recipe, { x, y: Array.from(y) }, { seed, batchSize: BATCH })());
+/**
+ * Trains `recipe` on `x`, `y` (batches of {@link BATCH}, plus `options`), scores it on the test
+ * images and frees the model: the held-out accuracy and the phases' reports.
+ */
+export const trainAndScore = async (
+  backbone: TfjsBackbone,
+  recipe: Recipe,
+  train: { readonly x: tf.Tensor; readonly y: Int32Array },
+  test: { readonly x: tf.Tensor; readonly y: Int32Array },
+  options: TransferOptions<tf.Tensor>,
+): Promise<{ readonly accuracy: number; readonly history: TransferResult<unknown>['history'] }> => {
+  const result = unwrap(await transfer(backbone, recipe, { x: train.x, y: Array.from(train.y) }, { batchSize: BATCH, ...options })());
   try {
-    return unwrap(await evaluate(result.model, { x: test.x, y: Array.from(test.y) }, TARGET_DIGITS.length)()).accuracy;
+    return { accuracy: unwrap(await evaluate(result.model, { x: test.x, y: Array.from(test.y) }, TARGET_DIGITS.length)()).accuracy, history: result.history };
   } finally {
     result.model.dispose();
   }
 };
+
+const transferred = async (backbone: TfjsBackbone, recipe: Recipe, x: tf.Tensor, y: Int32Array, test: { x: tf.Tensor; y: Int32Array }, seed: number): Promise<number> =>
+  (await trainAndScore(backbone, recipe, { x, y }, test, { seed })).accuracy;
 
 /** Whether two recipes train the same way: the same start, tap, phases and head (rationale aside). */
 const sameTraining = (a: Recipe, b: Recipe): boolean =>
@@ -110,6 +124,46 @@ export const cellSets = (spec: CellSpec): { readonly train: Set; readonly test: 
     train: take(TARGET_DIGITS, from, spec.perDigit, spec.domain),
     test: take(TARGET_DIGITS, SPLITS.target.testEnd - TEST_PER_DIGIT, TEST_PER_DIGIT, spec.domain),
   };
+};
+
+/** A cell's images as tensors, with their labels. */
+export interface CellTensors {
+  readonly train: { readonly x: tf.Tensor4D; readonly y: Int32Array };
+  readonly test: { readonly x: tf.Tensor4D; readonly y: Int32Array };
+}
+
+/**
+ * Runs `measure` on every cell of the study's grid (its four domains × `sizes` × `seeds`) that
+ * the results file does not hold yet, and rewrites the file after each cell, so that a run that
+ * stops resumes where it was. The cell's tensors are freed whatever `measure` does. Returns every
+ * cell's record, those read from the file included.
+ */
+export const forEachCell = async <R extends CellSpec>(
+  file: URL,
+  sizes: ReadonlyArray<number>,
+  seeds: ReadonlyArray<number>,
+  measure: (spec: CellSpec, cell: CellTensors) => Promise<R>,
+  describe: (record: R) => string,
+): Promise<R[]> => {
+  const done: R[] = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as R[]) : [];
+  for (const domain of DOMAINS) {
+    for (const perDigit of sizes) {
+      for (const seed of seeds) {
+        if (done.some((d) => d.domain === domain && d.perDigit === perDigit && d.seed === seed)) continue;
+        const spec = { domain, perDigit, seed };
+        const { train, test } = cellSets(spec);
+        const cell = { train: { x: images(train.x, train.count), y: train.y }, test: { x: images(test.x, test.count), y: test.y } };
+        try {
+          done.push(await measure(spec, cell));
+        } finally {
+          tf.dispose([cell.train.x, cell.test.x]);
+        }
+        writeFileSync(file, `${JSON.stringify(done, null, 1)}\n`);
+        console.log(`${domain} ${perDigit} per digit, seed ${seed}: ${describe(done.at(-1)!)}`);
+      }
+    }
+  }
+  return done;
 };
 
 /** Runs one cell of the study: every method in `methods`, in order, reporting each as it ends. */
