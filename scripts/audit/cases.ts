@@ -3,6 +3,7 @@
  * built package, from the hardening issue's list (its numbered items) and around it. A case runs
  * in a process of its own (run.ts), so a hang is a timeout there, not a stuck audit.
  */
+import { Counting } from '../../test/fixtures/countingLayer';
 import { all, attempt, denseData, denseModel, judge, sameWeights, tf, tfl, weightsOf, type Library, type Verdict } from './support';
 
 export interface Case {
@@ -52,19 +53,14 @@ const revoked = (): object => {
 const throwingGetters = (): object =>
   new Proxy({}, { get: () => { throw new Error('getter threw'); }, has: () => true, ownKeys: () => { throw new Error('ownKeys threw'); } });
 
-/** Counts calls; when its count reaches `at`, calls `then`. Registered so copies of a model keep it. */
-class CountingLayer extends tfl.layers.Layer {
-  static className = 'AuditCounting';
-  static calls = 0;
-  static at = -1;
-  static then: () => void = () => undefined;
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    CountingLayer.calls++;
-    if (CountingLayer.calls === CountingLayer.at) CountingLayer.then();
-    return tf.clone(Array.isArray(inputs) ? inputs[0]! : inputs);
-  }
-}
-tf.serialization.registerClass(CountingLayer);
+/** A model of a structure transferkit may refuse: `NotSupported` up front, or else a full fine-tune on `x` that works. */
+const notSupportedOrTrains = async (lib: Library, model: tfl.LayersModel, x: tf.Tensor): Promise<Verdict> => {
+  const b = lib.tfjs.fromLayersModel(model);
+  if (b._tag === 'Left') return judge(b, { side: 'left', tag: 'NotSupported' });
+  const r = await lib.core.transfer(b.right, lib.core.fullFineTune, { x, y: [0, 1, 0, 1, 0, 1, 0, 1] }, { epochs: 1 })();
+  if (r._tag === 'Right') r.right.model.dispose();
+  return judge(r);
+};
 
 export const CASES: ReadonlyArray<Case> = [
   // 1. Hangs, and batch sizes that tfjs rejects.
@@ -116,14 +112,14 @@ export const CASES: ReadonlyArray<Case> = [
     backend,
     timeout: 60,
     run: async (lib) => {
-      const model = denseModel([new CountingLayer({ name: 'counting' })]);
+      const model = denseModel([new Counting({ name: 'counting' })]);
       const d = denseData(4000);
       const controller = new AbortController();
       let callsAtAbort = 0;
-      CountingLayer.calls = 0;
-      CountingLayer.at = 2;
-      CountingLayer.then = () => {
-        callsAtAbort = CountingLayer.calls;
+      Counting.calls = 0;
+      Counting.at = 2;
+      Counting.then = () => {
+        callsAtAbort = Counting.calls;
         setTimeout(() => controller.abort(), 0);
       };
       try {
@@ -131,11 +127,11 @@ export const CASES: ReadonlyArray<Case> = [
         if (b._tag === 'Left') return { good: false, detail: b.left.message };
         const r = await lib.core.transfer(b.right, lib.core.featureExtractor, d, { signal: controller.signal, batchSize: 32 })();
         if (r._tag === 'Right') r.right.model.dispose();
-        const after = CountingLayer.calls - callsAtAbort;
+        const after = Counting.calls - callsAtAbort;
         const v = judge(r, { side: 'left', tag: 'Aborted' });
         return { good: v.good && after <= 1, detail: `${v.detail}; ${after} batches ran after the abort (of ${Math.ceil(4000 / 32)})` };
       } finally {
-        CountingLayer.at = -1;
+        Counting.at = -1;
         d.x.dispose();
         model.dispose();
       }
@@ -493,11 +489,7 @@ export const CASES: ReadonlyArray<Case> = [
       // tfjs cannot free a shared layer's weights with the model (its count of calls stays up), so
       // the case frees them itself: only the library's own tensors are counted.
       try {
-        const b = lib.tfjs.fromLayersModel(model);
-        if (b._tag === 'Left') return judge(b, { side: 'left', tag: 'NotSupported' });
-        const r = await lib.core.transfer(b.right, lib.core.fullFineTune, { x, y: [0, 1, 0, 1, 0, 1, 0, 1] }, { epochs: 1 })();
-        if (r._tag === 'Right') r.right.model.dispose();
-        return judge(r);
+        return await notSupportedOrTrains(lib, model, x);
       } finally {
         x.dispose();
         model.dispose();
@@ -515,11 +507,7 @@ export const CASES: ReadonlyArray<Case> = [
       const model = tfl.model({ inputs: input, outputs: tfl.layers.dense({ units: 2, activation: 'softmax' }).apply(h) as tfl.SymbolicTensor });
       const x = tf.randomNormal([8, 4], 0, 1, 'float32', 1);
       try {
-        const b = lib.tfjs.fromLayersModel(model);
-        if (b._tag === 'Left') return judge(b, { side: 'left', tag: 'NotSupported' });
-        const r = await lib.core.transfer(b.right, lib.core.fullFineTune, { x, y: [0, 1, 0, 1, 0, 1, 0, 1] }, { epochs: 1 })();
-        if (r._tag === 'Right') r.right.model.dispose();
-        return judge(r);
+        return await notSupportedOrTrains(lib, model, x);
       } finally {
         x.dispose();
         model.dispose();
@@ -555,12 +543,12 @@ export const CASES: ReadonlyArray<Case> = [
     item: 10,
     timeout: 40,
     run: async (lib) => {
-      const model = denseModel([new CountingLayer({ name: 'counting' })]);
+      const model = denseModel([new Counting({ name: 'counting' })]);
       try {
         const b = await lib.threads.withThreads(model, { threads: 1 })();
         if (b._tag === 'Right') await b.right.close();
         const v = judge(b, { side: 'left' });
-        const says = b._tag === 'Left' && /AuditCounting/.test(b.left.message) && /modules/.test(b.left.message);
+        const says = b._tag === 'Left' && /TransferkitTestCounting/.test(b.left.message) && /modules/.test(b.left.message);
         return { good: v.good && says, detail: v.detail };
       } finally {
         model.dispose();

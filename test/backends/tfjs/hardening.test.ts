@@ -11,6 +11,7 @@ import type { either as E } from 'fp-ts';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { embed, featureExtractor, fromScratch, fullFineTune, makeRecipe, measureSimilarity, rankBackbones, rankLayers, transfer, type Recipe, type TransferError } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
+import { Counting } from '../../fixtures/countingLayer';
 import { err, ok } from '../../fixtures/either';
 import { denseModel, snapshot, toyData } from '../../fixtures/models';
 import { expectNoLeakedTensors } from '../../fixtures/tensors';
@@ -31,20 +32,6 @@ const withBackbone = async (make: () => tfl.LayersModel, body: (b: TfjsBackbone,
     model.dispose();
   }
 };
-
-/** Counts its calls; at call `at` it calls `then`. Registered, so a copy of the model has one too. */
-class Counting extends tfl.layers.Layer {
-  static className = 'TransferkitTestCounting';
-  static calls = 0;
-  static at = -1;
-  static then: () => void = () => undefined;
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    Counting.calls++;
-    if (Counting.calls === Counting.at) Counting.then();
-    return tf.clone(Array.isArray(inputs) ? inputs[0]! : inputs);
-  }
-}
-tf.serialization.registerClass(Counting);
 
 /** `denseModel`'s layers with `extra` after the first dense layer. */
 const withLayers = (extra: () => tfl.layers.Layer[]) => (): tfl.LayersModel =>
