@@ -59,25 +59,25 @@ const outcome = async (directory: string): Promise<{ text: string; errors: strin
   }
 };
 
+/** Builds `apps/<appFile>` (with apps/index.html) with Vite for production into `<outName>`; returns the directory. */
+const viteBuild = async (appFile: string, outName: string): Promise<string> => {
+  copyFileSync(join(apps, appFile), join(app, 'main.js'));
+  copyFileSync(join(apps, 'index.html'), join(app, 'index.html'));
+  const { build } = await import('vite');
+  const outDir = join(app, outName);
+  await build({ root: app, logLevel: 'error', configFile: false, build: { outDir, emptyOutDir: true } });
+  return outDir;
+};
+
 describe('wasm in a bundled app, with the documented recipe', () => {
   it('Vite: ?url imports of the three binaries', { timeout: 120_000 }, async () => {
-    copyFileSync(join(apps, 'vite.js'), join(app, 'main.js'));
-    copyFileSync(join(apps, 'index.html'), join(app, 'index.html'));
-    const { build } = await import('vite');
-    const outDir = join(app, 'vite-dist');
-    await build({ root: app, logLevel: 'error', configFile: false, build: { outDir, emptyOutDir: true } });
-    const { text, errors } = await outcome(outDir);
+    const { text, errors } = await outcome(await viteBuild('vite.js', 'vite-dist'));
     expect(text).toMatch(/^wasm: 4,6; tfjs backend 'wasm' \(SIMD on, threads off; transferkit kernels: /);
     expect(errors).toEqual([]);
   });
 
   it('without the recipe, says wasm could not be imported by name (not that it is missing) and falls back as asked', { timeout: 120_000 }, async () => {
-    copyFileSync(join(apps, 'bare.js'), join(app, 'main.js'));
-    copyFileSync(join(apps, 'index.html'), join(app, 'index.html'));
-    const { build } = await import('vite');
-    const outDir = join(app, 'vite-bare-dist');
-    await build({ root: app, logLevel: 'error', configFile: false, build: { outDir, emptyOutDir: true } });
-    const { text, errors } = await outcome(outDir);
+    const { text, errors } = await outcome(await viteBuild('bare.js', 'vite-bare-dist'));
     expect(text).toMatch(/^cpu: 4,6; .*passed over wasm \(@tensorflow\/tfjs-backend-wasm could not be imported by name here .*pass it as options\.wasmModule, with options\.wasmPaths\)/);
     expect(text).not.toContain('not installed');
     expect(errors).toEqual([]);
