@@ -145,6 +145,13 @@ const update = (): void => {
   for (const id of ['save', 'download', 'reset']) ($(id) as HTMLButtonElement).disabled = !trained;
 };
 
+/** The most probable class of row `i` of a row-major matrix of `k` class probabilities. */
+const bestClass = (probs: ArrayLike<number>, i: number, k: number): number => {
+  let best = 0;
+  for (let j = 1; j < k; j++) if (probs[i * k + j]! > probs[i * k + best]!) best = j;
+  return best;
+};
+
 /** Held-out accuracy of `model` on the bundled test digits of the chosen classes: per class, then overall. */
 const score = async (model: TfjsTransferModel): Promise<{ perClass: number[]; overall: number }> => {
   const perClass: number[] = [];
@@ -158,11 +165,7 @@ const score = async (model: TfjsTransferModel): Promise<{ perClass: number[]; ov
     if (E.isLeft(probs)) throw new Error(probs.left.message);
     const { rows, cols, data } = probs.right;
     let right = 0;
-    for (let i = 0; i < rows; i++) {
-      let best = 0;
-      for (let j = 1; j < cols; j++) if (data[i * cols + j]! > data[i * cols + best]!) best = j;
-      if (best === k) right++;
-    }
+    for (let i = 0; i < rows; i++) if (bestClass(data, i, cols) === k) right++;
     perClass.push(right / rows);
     correct += right;
     total += rows;
@@ -268,8 +271,8 @@ const predictDrawing = async (): Promise<void> => {
   const probs = await state.live.predict(x)();
   x.dispose();
   if (E.isLeft(probs)) return void log(probs.left.message);
-  const p = Array.from(probs.right.data);
-  const best = p.indexOf(Math.max(...p));
+  const p = probs.right.data;
+  const best = bestClass(p, 0, cards.length);
   $('prediction').innerHTML = `<div data-testid="predicted">${cards[best]!.digit}</div>` +
     cards.map((c, k) => `<div>${c.digit} <span class="bar" style="width:${(150 * p[k]!).toFixed(0)}px"></span> ${(100 * p[k]!).toFixed(0)} %</div>`).join('');
 };
@@ -284,22 +287,33 @@ const save = async (): Promise<void> => {
 
 /** Loads the saved model back as a plain tfjs LayersModel and checks it predicts as the live one does. */
 const reload = async (): Promise<void> => {
-  const reloaded = await tfl.loadLayersModel(SAVED);
   const images = cards.flatMap((c) => state.digits!.heldOut(c.digit));
+  let reloaded: tfl.LayersModel | undefined;
   const x = asTensor(images);
-  const theirs = tf.tidy(() => reloaded.predict(x) as tf.Tensor);
-  const a = (await theirs.data()) as Float32Array;
-  theirs.dispose();
-  const ours = await state.live!.predict(x)();
-  x.dispose();
-  reloaded.dispose();
+  let a: Float32Array;
+  let ours: Awaited<ReturnType<ReturnType<TfjsTransferModel['predict']>>>;
+  try {
+    reloaded = await tfl.loadLayersModel(SAVED);
+    const model = reloaded;
+    const theirs = tf.tidy(() => model.predict(x) as tf.Tensor);
+    try {
+      a = (await theirs.data()) as Float32Array;
+    } finally {
+      theirs.dispose();
+    }
+    ours = await state.live!.predict(x)();
+  } catch (thrown) {
+    return void ($('saved').textContent = `could not reload: ${(thrown as Error).message}`);
+  } finally {
+    x.dispose();
+    reloaded?.dispose();
+  }
   if (E.isLeft(ours)) return void ($('saved').textContent = ours.left.message);
   let same = 0;
   let maxDiff = 0;
   const k = cards.length;
   for (let i = 0; i < images.length; i++) {
-    const row = (m: ArrayLike<number>): number => [0, 1, 2].reduce((best, j) => (m[i * k + j]! > m[i * k + best]! ? j : best), 0);
-    if (row(a) === row(ours.right.data)) same++;
+    if (bestClass(a, i, k) === bestClass(ours.right.data, i, k)) same++;
     for (let j = 0; j < k; j++) maxDiff = Math.max(maxDiff, Math.abs(a[i * k + j]! - ours.right.data[i * k + j]!));
   }
   $('saved').innerHTML = `reloaded from ${SAVED}: <span data-testid="reload-agreement">${same}/${images.length}</span> held-out images get the same class (largest probability difference ${maxDiff.toExponential(1)})`;
