@@ -346,7 +346,8 @@ const main = async (): Promise<void> => {
   await chooseBackend();
   state.digits = await loadDigits(new URL('./', location.href));
   state.source = await tfl.loadLayersModel(new URL('model/model.json', location.href).href);
-  const backbone = fromLayersModel(state.source);
+  // The top the demo's numbers were measured with (the source's `features` layer; scripts/mnist/sourceModel.ts).
+  const backbone = fromLayersModel(state.source, { top: 'features' });
   if (E.isLeft(backbone)) throw new Error(backbone.left.message);
   state.backbone = backbone.right;
   await warmUp(backbone.right);

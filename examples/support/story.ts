@@ -14,7 +14,7 @@ import { either as E } from 'fp-ts';
 import { evaluate, transfer, type Recipe, type TransferResult } from 'transferkit';
 import { fromLayersModel, setupBackend, type TfjsTransferModel } from 'transferkit/tfjs';
 import { SPLITS, take, TARGET_DIGITS } from '../../scripts/mnist/data';
-import { loadSourceModel, sourceArchitecture } from '../../scripts/mnist/sourceModel';
+import { loadSourceModel, SOURCE_TOP, sourceArchitecture } from '../../scripts/mnist/sourceModel';
 
 export interface Story {
   readonly title: string;
@@ -41,7 +41,7 @@ const epochPrinter = (): ((p: { phase: string; epoch: number; epochs: number; ba
 };
 
 const accuracyOf = async (model: tfl.LayersModel, recipe: Recipe, train: { x: tf.Tensor; y: number[] }, test: { x: tf.Tensor; y: number[] }, verbose: boolean) => {
-  const backbone = fromLayersModel(model);
+  const backbone = fromLayersModel(model, SOURCE_TOP);
   if (E.isLeft(backbone)) throw new Error(backbone.left.message);
   const options = { seed: 1, batchSize: 16, ...(verbose ? { onProgress: epochPrinter() } : {}) };
   const result = await transfer(backbone.right, recipe, train, options)();

@@ -11,7 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { either as E } from 'fp-ts';
 import { featureExtractor, headPhase, makeRecipe, type Recipe } from 'transferkit';
 import { fromLayersModel, setupBackend } from 'transferkit/tfjs';
-import { loadSourceModel } from './sourceModel';
+import { loadSourceModel, SOURCE_TOP } from './sourceModel';
 import { forEachCell, trainAndScore, type CellSpec } from './study';
 
 const OUT = new URL('../../docs/results/early-stopping-mnist.json', import.meta.url);
@@ -38,7 +38,7 @@ const recipeWith = (patience: number): Recipe =>
 
 unwrap(await setupBackend()());
 const source = await loadSourceModel();
-const backbone = unwrap(fromLayersModel(source));
+const backbone = unwrap(fromLayersModel(source, SOURCE_TOP));
 const done = await forEachCell<Cell>(
   OUT,
   SIZES,

@@ -11,7 +11,7 @@ import { either as E } from 'fp-ts';
 import { evaluate, headPhase, makeRecipe, measureSimilarity, rankLayers, transfer, type Recipe } from 'transferkit';
 import { fromLayersModel } from 'transferkit/tfjs';
 import { DOMAINS, SOURCE_DIGITS, SPLITS, take, TARGET_DIGITS, type DomainName } from './data';
-import { loadSourceModel } from './sourceModel';
+import { loadSourceModel, SOURCE_TOP } from './sourceModel';
 
 export interface DomainEvidence {
   readonly domain: DomainName;
@@ -71,7 +71,7 @@ const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
 
 export const measuringEvidence = async (options: EvidenceOptions, log: (line: string) => void = () => undefined): Promise<DomainEvidence[]> => {
   const model = await loadSourceModel();
-  const backbone = unwrap(fromLayersModel(model));
+  const backbone = unwrap(fromLayersModel(model, SOURCE_TOP));
   const sourceSet = take(SOURCE_DIGITS, SPLITS.source.trainEnd, options.similarityPerDigit);
   const source = images(sourceSet.x, sourceSet.count);
   const out: DomainEvidence[] = [];

@@ -11,7 +11,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { either as E } from 'fp-ts';
 import { featureExtractor } from 'transferkit';
 import { fromLayersModel, setupBackend } from 'transferkit/tfjs';
-import { loadSourceModel } from './sourceModel';
+import { loadSourceModel, SOURCE_TOP } from './sourceModel';
 import { BATCH, forEachCell, trainAndScore, type CellSpec } from './study';
 
 const OUT = new URL('../../docs/results/head-steps-mnist.json', import.meta.url);
@@ -31,7 +31,7 @@ const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
 
 unwrap(await setupBackend()());
 const source = await loadSourceModel();
-const backbone = unwrap(fromLayersModel(source));
+const backbone = unwrap(fromLayersModel(source, SOURCE_TOP));
 const done = await forEachCell<Cell>(
   OUT,
   SIZES,

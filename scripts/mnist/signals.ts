@@ -24,7 +24,7 @@ import { either as E } from 'fp-ts';
 import { logme, type Matrix } from 'transferkit';
 import { fromLayersModel, setupBackend, type TfjsBackbone } from 'transferkit/tfjs';
 import { SIDE, type DomainName } from './data';
-import { loadSourceModel, sourceArchitecture } from './sourceModel';
+import { loadSourceModel, sourceArchitecture, SOURCE_TOP } from './sourceModel';
 import { cellSets, type CellResult } from './study';
 
 const OUT = new URL('../../docs/results/signals-mnist.json', import.meta.url);
@@ -84,9 +84,9 @@ if (process.argv[1] !== undefined && new URL(import.meta.url).pathname === proce
   const rows: Row[] = existsSync(OUT) ? (JSON.parse(readFileSync(OUT, 'utf8')) as Row[]) : [];
   unwrap(await setupBackend()());
   const source = await loadSourceModel();
-  const pretrained = unwrap(fromLayersModel(source));
+  const pretrained = unwrap(fromLayersModel(source, SOURCE_TOP));
   const randoms = RANDOM_SEEDS.map((s) => sourceArchitecture(s));
-  const randomBackbones = randoms.map((m) => unwrap(fromLayersModel(m)));
+  const randomBackbones = randoms.map((m) => unwrap(fromLayersModel(m, SOURCE_TOP)));
   for (const cell of grid) {
     if (rows.some((r) => r.domain === cell.domain && r.perDigit === cell.perDigit && r.seed === cell.seed)) continue;
     const of = (m: string): number => cell.results.find((r) => r.method === m)!.accuracy;

@@ -9,6 +9,14 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 export const SOURCE_DIR = new URL('./source/', import.meta.url);
 
+/**
+ * The top feature layer every MNIST study, the calibration grid and the demos used: the source's
+ * `features` Dense layer, under its classifier. `fromLayersModel` now defaults to the pooled
+ * features below a head of Dense layers (`pool` here); the scripts name this top so that their
+ * committed results stay reproducible.
+ */
+export const SOURCE_TOP = { top: 'features' } as const;
+
 /** The architecture: three stride-2 conv–BN–ReLU blocks (8, 16, 32 filters), global average pooling, a dense layer, a classifier. */
 export const sourceArchitecture = (seed = 1): tfl.LayersModel => {
   const block = (filters: number, name: string, k: number) => [

@@ -16,6 +16,7 @@ import { either as E } from 'fp-ts';
 import { evaluate, fromScratch, measureSimilarity, presets, selectStrategy, transfer, type Recipe, type RecipeKind, type TransferOptions, type TransferResult } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
 import { DOMAINS, SIDE, SOURCE_DIGITS, SPLITS, take, TARGET_DIGITS, type DomainName, type Set } from './data';
+import { SOURCE_TOP } from './sourceModel';
 
 export type Method = RecipeKind | 'selector';
 export const METHODS: ReadonlyArray<Method> = ['from-scratch', 'feature-extractor', 'earlier-layer-tap', 'partial-fine-tune', 'full-fine-tune', 'selector'];
@@ -173,7 +174,7 @@ export const runCell = async (
   methods: ReadonlyArray<Method> = METHODS,
   onMethod: (result: MethodResult) => void = () => undefined,
 ): Promise<CellResult> => {
-  const backbone = unwrap(fromLayersModel(source));
+  const backbone = unwrap(fromLayersModel(source, SOURCE_TOP));
   const { train, test } = cellSets(spec);
   const x = images(train.x, train.count);
   const testX = images(test.x, test.count);

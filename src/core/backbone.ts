@@ -106,7 +106,7 @@ export interface PhaseArgs<X> {
 
 /** Loss summed over examples, and how many were classified right. */
 export interface BatchOutcome {
-  /** Cross-entropy summed over the examples (nats). */
+  /** Cross-entropy summed over the examples (nats); not finite when training diverged (the runner decides what to do). */
   readonly lossSum: number;
   /** Examples whose most probable class is the true one. */
   readonly correct: number;
@@ -124,6 +124,17 @@ export interface PhaseSession {
   step(indices: Int32Array, stepNumber: number): E.Either<TransferError, BatchOutcome> | Promise<E.Either<TransferError, BatchOutcome>>;
   /** Loss and correct count over these examples of a set, in inference mode (no update). */
   evaluate(set: InputSet, indices: Int32Array): E.Either<TransferError, BatchOutcome>;
+  /**
+   * Remembers the values of every weight the phase trains, replacing what it remembered before.
+   * The copy is the session's own (no tensor of the caller's), freed with it.
+   */
+  checkpoint(): E.Either<TransferError, void>;
+  /**
+   * Puts back the weights of the last {@link PhaseSession.checkpoint} and, with `learningRate`,
+   * goes on at that rate with a fresh optimizer state (moments that carried a blow-up would
+   * carry it on). An error when nothing was checkpointed.
+   */
+  restore(learningRate?: number): E.Either<TransferError, void>;
   /** Time spent computing cached activations, in ms. */
   readonly cacheMs: number;
   /** How many threads computed them: 1 for the caller's thread alone, 0 when nothing was run. */

@@ -3,8 +3,14 @@ import type { LayerInfo } from './backbone';
 import { invalidArgument, type TransferError } from './errors';
 import { checkTap, type Tap } from './recipe';
 
-/** Layer kinds that finish a block: a tap lands after them rather than before. */
-const BLOCK_TAIL = new Set(['BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'PReLU', 'ThresholdedReLU']);
+/**
+ * Layer kinds that finish a block: a tap lands after them rather than before. A residual Add
+ * finishes the branch that feeds it alone, so a tap in the branch (MobileNetV2's
+ * `block_8_project_BN`) moves on to the block's output (`block_8_add`).
+ */
+const BLOCK_TAIL = new Set(['BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'PReLU', 'ThresholdedReLU', 'Add']);
+/** Layer kinds that only pass values on (padding, dropout): never a tap of their own; one lands on their input. */
+const PASS_THROUGH = new Set(['ZeroPadding2D', 'ZeroPadding1D', 'Dropout']);
 
 const namesOf = (layers: ReadonlyArray<LayerInfo>, first: number, last: number): string => {
   const names = layers.slice(first, last + 1).map((l) => l.name);
@@ -48,7 +54,15 @@ export const resolveTap = (layers: ReadonlyArray<LayerInfo>, top: number, tap: T
     case 'from-top':
       return within(top - tap.offset, 'tap.offset', tap.offset);
     case 'relative-depth': {
-      const target = Math.max(first, Math.min(top, Math.round(first + tap.depth * (top - first))));
+      let target = Math.max(first, Math.min(top, Math.round(first + tap.depth * (top - first))));
+      // Padding or dropout passes on its input: land on that input, or (right after the model's
+      // input) on the layer it feeds.
+      while (PASS_THROUGH.has(layers[target]?.kind ?? '')) {
+        const from = layers[target]!.inputs[0] ?? -1;
+        const next = from >= first ? from : layers.find((l) => l.inputs.includes(target))?.index;
+        if (next === undefined || next > top) break;
+        target = next;
+      }
       return within(endOfBlock(layers, target, top), 'tap.depth', tap.depth);
     }
     case 'layer': {
@@ -63,9 +77,11 @@ export const resolveTap = (layers: ReadonlyArray<LayerInfo>, top: number, tap: T
 
 /**
  * The layers that end a block, from the first tappable layer to the top: each layer whose output is
- * not passed on only to a BatchNorm or activation. The natural candidates for an earlier tap.
+ * not passed on only to a BatchNorm, an activation or a residual Add, and is not padding or
+ * dropout. The natural candidates for an earlier tap: block outputs, the activations after them,
+ * pooled features.
  */
 export const blockEnds = (layers: ReadonlyArray<LayerInfo>, top: number): ReadonlyArray<LayerInfo> => {
   const first = layers[0]?.kind === 'InputLayer' ? 1 : 0;
-  return layers.slice(first, top + 1).filter((l) => endOfBlock(layers, l.index, top) === l.index);
+  return layers.slice(first, top + 1).filter((l) => !PASS_THROUGH.has(l.kind) && endOfBlock(layers, l.index, top) === l.index);
 };

@@ -11,7 +11,7 @@ import { deriveSeed, permutation, seededRandom } from '../core/random';
 import { makeRecipe, type Recipe } from '../core/recipe';
 import { resolveTap } from '../core/resolveTap';
 import type { RowStoreFactory } from '../core/rowStore';
-import { abortSignal, integer, integerIn, openUnitInterval, optional, positiveInteger, positiveNumber } from '../core/validate';
+import { abortSignal, boolean, integer, integerIn, openUnitInterval, optional, positiveInteger, positiveNumber } from '../core/validate';
 
 /** Inputs and their labels. */
 export interface TransferData<X> {
@@ -84,6 +84,30 @@ export interface TransferOptions<X> {
    * ({@link memoryRowStore}); `diskRowStore` from `transferkit/node` spills to disk past a budget.
    */
   readonly activationStore?: RowStoreFactory;
+  /**
+   * Changes to single phases, by the phase's name (e.g. `{ 'fine-tune': { learningRate: 1e-5 } }`);
+   * they win over `epochs` for that phase. An unknown name is an error that lists the recipe's.
+   */
+  readonly phases?: Readonly<Record<string, PhaseOverride>>;
+  /**
+   * Whether the divergence guard watches each phase (default true): a loss that blows up puts
+   * back the phase's best weights and lowers its rate, and a phase never ends worse on its
+   * validation data than it started (`PhaseReport.divergences`, `weights`; src/strategy/epochs.ts).
+   * With `false`, a loss that is not finite is an error and every phase keeps its last weights.
+   */
+  readonly divergenceGuard?: boolean;
+}
+
+/** What {@link TransferOptions.phases} may change in one phase. */
+export interface PhaseOverride {
+  /** Exactly this many epochs (the phase's `minSteps` no longer applies), a positive integer. */
+  readonly epochs?: number;
+  /** Exactly this many optimisation steps, whatever the epochs (the last epoch may be cut short), a positive integer. */
+  readonly steps?: number;
+  /** The optimizer's step size, > 0. */
+  readonly learningRate?: number;
+  /** A time budget for the phase's training, in ms (> 0). */
+  readonly maxMs?: number;
 }
 
 export type Validation = { readonly kind: 'none' } | { readonly kind: 'split'; readonly indices: Int32Array } | { readonly kind: 'set'; readonly count: number };
@@ -100,6 +124,8 @@ export interface CheckedOptions<X> {
   readonly activationStore: RowStoreFactory | undefined;
   readonly classes: number | undefined;
   readonly validation: { readonly split: number } | { readonly data: TransferData<X> } | undefined;
+  readonly phases: ReadonlyMap<string, PhaseOverride>;
+  readonly divergenceGuard: boolean;
 }
 
 export interface Plan<X> {
@@ -146,6 +172,32 @@ const checkValidation = <X>(value: unknown): E.Either<TransferError, CheckedOpti
   return E.left(invalidArgument('options.validation', expected, value));
 };
 
+const checkOverride = (path: string, value: unknown): E.Either<TransferError, PhaseOverride> => {
+  if (!isRecord(value)) return E.left(invalidArgument(path, '{ epochs?, steps?, learningRate?, maxMs? }', value));
+  const fields = {
+    epochs: optional(positiveInteger, undefined)(`${path}.epochs`, value['epochs']),
+    steps: optional(positiveInteger, undefined)(`${path}.steps`, value['steps']),
+    learningRate: optional(positiveNumber, undefined)(`${path}.learningRate`, value['learningRate']),
+    maxMs: optional(positiveNumber, undefined)(`${path}.maxMs`, value['maxMs']),
+  };
+  const bad = Object.values(fields).find(E.isLeft);
+  if (bad !== undefined) return bad as E.Left<TransferError>;
+  const picked = Object.entries(fields).filter(([, f]) => (f as E.Right<number | undefined>).right !== undefined);
+  return E.right(Object.fromEntries(picked.map(([k, f]) => [k, (f as E.Right<number>).right])) as PhaseOverride);
+};
+
+const checkOverrides = (value: unknown): E.Either<TransferError, ReadonlyMap<string, PhaseOverride>> => {
+  if (value === undefined) return E.right(new Map());
+  if (!isRecord(value) || Array.isArray(value)) return E.left(invalidArgument('options.phases', "an object of changes by phase name, e.g. { 'fine-tune': { learningRate: 1e-5 } }", value));
+  const out = new Map<string, PhaseOverride>();
+  for (const [name, override] of Object.entries(value)) {
+    const checked = checkOverride(`options.phases.${name}`, override);
+    if (E.isLeft(checked)) return checked;
+    out.set(name, checked.right);
+  }
+  return E.right(out);
+};
+
 /** Reads and checks every option once, so a getter that changes its answer changes nothing later. */
 const checkOptions = <X>(input: TransferOptions<X> | undefined): E.Either<TransferError, CheckedOptions<X>> => {
   const given = optionsAt('options', input);
@@ -162,6 +214,8 @@ const checkOptions = <X>(input: TransferOptions<X> | undefined): E.Either<Transf
     classes: optional(integerIn(2, MAX_CLASS_ID + 1), undefined)('options.classes', o.classes),
     seed: optional(integer, 0)('options.seed', o.seed),
     pooling: poolingOption('options.pooling', o.pooling),
+    phases: checkOverrides(o.phases),
+    divergenceGuard: optional(boolean, true)('options.divergenceGuard', o.divergenceGuard),
   };
   const functions = [aFunction('options.onProgress', 'a function called with each batch\'s progress', o.onProgress), aFunction('options.activationStore', 'a row-store factory (e.g. from memoryRowStore())', o.activationStore)];
   const bad = [...Object.values(checked), ...functions].find(E.isLeft);
@@ -175,6 +229,8 @@ const checkOptions = <X>(input: TransferOptions<X> | undefined): E.Either<Transf
     classes: right(checked.classes),
     seed: right(checked.seed),
     pooling: right(checked.pooling),
+    phases: right(checked.phases),
+    divergenceGuard: right(checked.divergenceGuard),
     signal: signal.right,
     onProgress: o.onProgress,
     activationStore: o.activationStore,
@@ -212,6 +268,9 @@ export const plan = <X, M extends TransferModel<X>>(
   const { ids, classes } = labels.right;
   const counted = countMatching(backbone, 'y', x, ids);
   if (E.isLeft(counted)) return counted;
+  const names = recipe.right.phases.map((ph) => ph.name);
+  const unknown = [...options.phases.keys()].find((name) => !names.includes(name));
+  if (unknown !== undefined) return E.left(invalidArgument('options.phases', `changes to the recipe's phases: ${names.map((n) => `'${n}'`).join(', ')}`, unknown));
   const tap = resolveTap(backbone.layers, backbone.top, recipe.right.tap);
   if (E.isLeft(tap)) return tap;
   const seed = options.seed;

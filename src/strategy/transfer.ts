@@ -1,25 +1,14 @@
 import { either as E, type taskEither as TE } from 'fp-ts';
 import type { Backbone, LayerInfo, PhaseSession, TransferModel } from '../core/backbone';
 import { guardTask } from '../core/boundary';
-import { aborted, backendFailure, described, invalidArgument, thrownMessage, type TransferError } from '../core/errors';
-import { deriveSeed, permutation, seededRandom } from '../core/random';
+import { aborted, backendFailure, type TransferError } from '../core/errors';
+import { deriveSeed } from '../core/random';
 import type { Phase, Recipe, TrainablePolicy } from '../core/recipe';
-import { plan, type CheckedOptions, type Plan, type Progress, type TransferData, type TransferOptions } from './plan';
-import { yieldToEventLoop } from '../core/yieldToEventLoop';
+import { runEpochs, type Divergence, type EpochReport } from './epochs';
+import { plan, type Plan, type TransferData, type TransferOptions } from './plan';
 
-export type { Progress, TransferData, TransferOptions } from './plan';
-
-/** One epoch's numbers. */
-export interface EpochReport {
-  /** Mean training loss over the epoch's batches (nats), each measured before its update. */
-  readonly loss: number;
-  /** Training accuracy over the epoch's batches, in [0, 1]. */
-  readonly accuracy: number;
-  /** Loss on the validation data after the epoch, when there are any. */
-  readonly validationLoss?: number;
-  /** Accuracy on the validation data after the epoch, when there are any. */
-  readonly validationAccuracy?: number;
-}
+export type { PhaseOverride, Progress, TransferData, TransferOptions } from './plan';
+export { DIVERGENCE_RATE_FACTOR, MAX_DIVERGENCES, type Divergence, type EpochReport } from './epochs';
 
 /** One phase's history and timings (ms). */
 export interface PhaseReport {
@@ -41,9 +30,21 @@ export interface PhaseReport {
   readonly steps: number;
   /**
    * Why the phase ended: it ran its epochs; it reached its time budget (`maxMs`,
-   * `options.maxPhaseMs`) first; or its validation loss stopped falling (`earlyStopping`).
+   * `options.maxPhaseMs`) first; its validation loss stopped falling (`earlyStopping`); or it
+   * diverged more often than the guard allows ({@link MAX_DIVERGENCES}), and ended on its best
+   * checkpoint.
    */
-  readonly stop: 'epochs' | 'time-budget' | 'early-stopping';
+  readonly stop: 'epochs' | 'time-budget' | 'early-stopping' | 'diverged';
+  /** Each divergence the guard caught, in order; empty when the loss never blew up (or the guard is off). */
+  readonly divergences: ReadonlyArray<Divergence>;
+  /** The learning rate the phase ended at: its own, lowered after each divergence. */
+  readonly learningRate: number;
+  /**
+   * Which weights the phase ended with: those of its last step, or its best checkpoint (when it
+   * diverged for good, or its last validation loss was worse than its starting one, or its last
+   * step left the loss not finite).
+   */
+  readonly weights: 'last' | 'best';
 }
 
 /** What {@link transfer} returns: the trained model (the caller disposes it) and its history. */
@@ -60,107 +61,6 @@ export interface TransferResult<M> {
   readonly history: ReadonlyArray<PhaseReport>;
 }
 
-const validationOutcome = <X>(session: PhaseSession, p: Plan<X>): E.Either<TransferError, { loss: number; accuracy: number } | undefined> => {
-  const v = p.validation;
-  if (v.kind === 'none') return E.right(undefined);
-  const [set, indices] = v.kind === 'split' ? (['train', v.indices] as const) : (['validation', Int32Array.from({ length: v.count }, (_, i) => i)] as const);
-  return E.map((o: { lossSum: number; correct: number }) => ({ loss: o.lossSum / indices.length, accuracy: o.correct / indices.length }))(
-    session.evaluate(set, indices),
-  );
-};
-
-/** The epochs a phase runs: its own, or more when that many batches would fall short of its `minSteps`. */
-const epochsOf = (phase: Phase, batchesPerEpoch: number): number =>
-  phase.minSteps === undefined ? phase.epochs : Math.max(phase.epochs, Math.ceil(phase.minSteps / batchesPerEpoch));
-
-/** Training diverged: the loss (or, after the last step, the model's output) is not finite. */
-const divergedAfterLastStep = (): TransferError =>
-  backendFailure('a training step', new Error('the loss after the last step is not finite (training diverged: try a lower learning rate)'));
-
-/** Calls the caller's progress callback; a throw from it ends the run with an error that says so. */
-const report = <X>(options: CheckedOptions<X>, progress: Progress): E.Either<TransferError, void> => {
-  try {
-    options.onProgress?.(progress);
-    return E.right(undefined);
-  } catch (thrown) {
-    return E.left(invalidArgument('options.onProgress', 'a progress callback that returns', described(`one that threw (${thrownMessage(thrown)})`)));
-  }
-};
-
-/**
- * After a phase's last step: the loss on one training batch, in inference mode, must be finite.
- * The loss checked during training is the one before each update, so a last update that blows
- * the weights up would otherwise go unseen.
- */
-const checkFinalLoss = <X>(session: PhaseSession, p: Plan<X>): E.Either<TransferError, void> => {
-  const probe = session.evaluate('train', p.train.subarray(0, Math.min(p.batchSize, p.train.length)));
-  if (E.isLeft(probe)) return probe;
-  return Number.isFinite(probe.right.lossSum) ? E.right(undefined) : E.left(divergedAfterLastStep());
-};
-
-/** What a phase's epochs produced: their reports, the steps taken, and why they ended. */
-interface EpochsRun {
-  readonly epochs: EpochReport[];
-  readonly steps: number;
-  readonly stop: PhaseReport['stop'];
-}
-
-/** The phase's time budget: its own `maxMs` or the caller's `maxPhaseMs`, whichever is less. */
-const budgetOf = (phase: Phase, maxPhaseMs: number | undefined): number => Math.min(phase.maxMs ?? Infinity, maxPhaseMs ?? Infinity);
-
-/**
- * Runs one phase's epochs on an open session. The signal is read before every step, so none
- * starts after it fires. With a time budget, the phase ends after the step that reaches it; the
- * epoch it cuts short is reported over the batches it ran. With early stopping and validation
- * data, it ends after the epoch that finds `patience` steps since the best validation loss.
- */
-const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Phase, phaseIndex: number): Promise<E.Either<TransferError, EpochsRun>> => {
-  const { signal } = p.options;
-  const epochs: EpochReport[] = [];
-  const batches = Math.ceil(p.train.length / p.batchSize);
-  const total = epochsOf(phase, batches);
-  const budget = budgetOf(phase, p.options.maxPhaseMs);
-  const patience = p.validation.kind === 'none' ? undefined : phase.earlyStopping;
-  let best = { loss: Infinity, step: 0 };
-  const started = performance.now();
-  let stop: PhaseReport['stop'] = 'epochs';
-  let step = 0;
-  for (let epoch = 1; epoch <= total && stop === 'epochs'; epoch++) {
-    const order = permutation(p.train.length, seededRandom(deriveSeed(p.seed, 1000 * (phaseIndex + 1) + epoch)));
-    let lossSum = 0;
-    let correct = 0;
-    let seen = 0;
-    for (let b = 0; b < batches; b++) {
-      if (signal?.aborted === true) return E.left(aborted(`phase ${phase.name}, epoch ${epoch}, batch ${b + 1}`));
-      const batch = order.slice(b * p.batchSize, (b + 1) * p.batchSize).map((i) => p.train[i]!);
-      const outcome = await session.step(batch, step++);
-      if (E.isLeft(outcome)) return outcome;
-      lossSum += outcome.right.lossSum;
-      correct += outcome.right.correct;
-      seen += batch.length;
-      const progress = { phase: phase.name, phaseIndex, phases: p.recipe.phases.length, epoch, epochs: total, batch: b + 1, batches };
-      const told = report(p.options, { ...progress, loss: lossSum / seen, accuracy: correct / seen });
-      if (E.isLeft(told)) return told;
-      if (performance.now() - started >= budget) {
-        stop = 'time-budget';
-        break;
-      }
-      await yieldToEventLoop();
-    }
-    if (signal?.aborted === true) return E.left(aborted(`phase ${phase.name}, the end of epoch ${epoch}`));
-    const validation = validationOutcome(session, p);
-    if (E.isLeft(validation)) return validation;
-    const v = validation.right;
-    epochs.push({ loss: lossSum / seen, accuracy: correct / seen, ...(v === undefined ? {} : { validationLoss: v.loss, validationAccuracy: v.accuracy }) });
-    if (patience !== undefined && v !== undefined && stop === 'epochs') {
-      if (v.loss < best.loss - (patience.minDelta ?? 0)) best = { loss: v.loss, step };
-      else if (step - best.step >= patience.patience) stop = 'early-stopping';
-    }
-  }
-  const final = checkFinalLoss(session, p);
-  return E.isLeft(final) ? final : E.right({ epochs, steps: step, stop });
-};
-
 /** A phase that runs exactly `epochs` epochs: `options.epochs` replaces the recipe's epochs and its `minSteps`. */
 const withEpochs = (phase: Phase, epochs: number): Phase => {
   const { minSteps: _dropped, ...rest } = phase;
@@ -171,7 +71,10 @@ const runPhases = async <X, M extends TransferModel<X>>(model: M, p: Plan<X>): P
   const { options } = p;
   const history: PhaseReport[] = [];
   for (const [phaseIndex, recipePhase] of p.recipe.phases.entries()) {
-    const phase = options.epochs === undefined ? recipePhase : withEpochs(recipePhase, options.epochs);
+    const change = options.phases.get(recipePhase.name) ?? {};
+    const epochs = change.epochs ?? options.epochs;
+    const exactly = epochs === undefined ? recipePhase : withEpochs(recipePhase, epochs);
+    const phase: Phase = { ...exactly, ...(change.learningRate === undefined ? {} : { learningRate: change.learningRate }), ...(change.maxMs === undefined ? {} : { maxMs: change.maxMs }) };
     if (options.signal?.aborted === true) return E.left(aborted(`the start of phase ${phase.name}`));
     const session = await model.startPhase({
       phase,
@@ -186,11 +89,11 @@ const runPhases = async <X, M extends TransferModel<X>>(model: M, p: Plan<X>): P
     if (E.isLeft(session)) return session;
     const started = performance.now();
     try {
-      const run = await runEpochs(session.right, p, phase, phaseIndex);
+      const run = await runEpochs(session.right, p, phase, phaseIndex, change.steps);
       if (E.isLeft(run)) return run;
-      const { epochs, steps, stop } = run.right;
+      const { epochs, steps, stop, divergences, learningRate, weights } = run.right;
       const { cacheMs, cacheThreads, trainThreads } = session.right;
-      history.push({ name: phase.name, trains: phase.trains, epochs, cacheMs, cacheThreads, trainThreads, trainMs: performance.now() - started, steps, stop });
+      history.push({ name: phase.name, trains: phase.trains, epochs, cacheMs, cacheThreads, trainThreads, trainMs: performance.now() - started, steps, stop, divergences, learningRate, weights });
     } finally {
       session.right.dispose();
     }

@@ -56,3 +56,18 @@ export const checkInputs = (model: tfl.LayersModel, x: unknown, path = 'x'): E.E
   }
   return E.right(x.shape[0]!);
 };
+
+/**
+ * Runs `body` on `x` as float32: int32 inputs (what `tf.browser.fromPixels` returns) are cast once,
+ * values unchanged, and the cast copy is freed when `body` settles. tfjs's convolutions take only
+ * float32, so an int32 image batch otherwise failed deep inside the first one.
+ */
+export const asFloat = async <A>(x: tf.Tensor, body: (floats: tf.Tensor) => A | Promise<A>): Promise<A> => {
+  if (x.dtype === 'float32') return body(x);
+  const floats = tf.cast(x, 'float32');
+  try {
+    return await body(floats);
+  } finally {
+    floats.dispose();
+  }
+};

@@ -8,7 +8,7 @@ import type { Matrix } from '../../core/matrix';
 import { optional, positiveInteger } from '../../core/validate';
 import { deriveSeed } from '../../core/random';
 import { ancestors, release, type Layer, type SymbolicTensor } from './graph';
-import { checkInputs, nonFiniteWeight } from './inputs';
+import { asFloat, checkInputs, nonFiniteWeight } from './inputs';
 import { toMatrix } from './matrix';
 import type { GradientSharing, PrefixCaching } from './session/contracts';
 import type { Parts } from './session/parts';
@@ -100,12 +100,14 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
         if (E.isLeft(batchSize)) return batchSize;
         const n = checkInputs(this.full, inputs);
         if (E.isLeft(n)) return n;
-        const probs = this.full.predict(inputs, { batchSize: batchSize.right }) as tf.Tensor;
-        try {
-          return toMatrix(probs);
-        } finally {
-          probs.dispose();
-        }
+        return await asFloat(inputs, (floats) => {
+          const probs = this.full.predict(floats, { batchSize: batchSize.right }) as tf.Tensor;
+          try {
+            return toMatrix(probs);
+          } finally {
+            probs.dispose();
+          }
+        });
       } catch (thrown) {
         return E.left(backendFailure('predicting', thrown));
       }
@@ -174,13 +176,17 @@ const poolingLayer = (output: SymbolicTensor, pooling: Pooling, name: string): E
   return E.left(shapeMismatch('tap', "an output of rank 2, 3 or 4 for average pooling (or pooling: 'flatten')", `rank ${rank}`));
 };
 
-/** The head's layers: hidden ReLU dense layers, then a softmax over the classes; initialisation seeded. */
+/**
+ * The head's layers: hidden ReLU dense layers, then a linear layer of one logit per class;
+ * initialisation seeded. Training reads the logits (a stable log-softmax loss, steps.ts); the
+ * whole model adds the softmax after them, so it predicts and saves probabilities.
+ */
 const headLayers = (spec: BuildSpec, taken: Set<string>): Layer[] => {
   const units = [...spec.head.hidden, spec.classes];
   return units.map((n, i) =>
     tfl.layers.dense({
       units: n,
-      activation: i === units.length - 1 ? 'softmax' : 'relu',
+      activation: i === units.length - 1 ? 'linear' : 'relu',
       kernelInitializer: tfl.initializers.glorotUniform({ seed: deriveSeed(spec.seed, 100 + i) }),
       biasInitializer: 'zeros',
       name: freshName(i === units.length - 1 ? 'transferkit_head_output' : `transferkit_head_hidden_${i}`, taken),
@@ -268,10 +274,12 @@ export const buildTransferModel = (source: tfl.LayersModel, spec: BuildSpec): TE
     }
     const pooled = pool.right === undefined ? tapOutput : (pool.right.apply(tapOutput) as SymbolicTensor);
     const head = headLayers(spec, taken);
-    created.push(...(pool.right === undefined ? [] : [pool.right]), ...head);
+    const softmax = tfl.layers.softmax({ name: freshName('transferkit_head_softmax', taken) });
+    created.push(...(pool.right === undefined ? [] : [pool.right]), ...head, softmax);
     const headInput = tfl.input({ shape: pooled.shape.slice(1) as number[] });
     const headModel = tfl.model({ inputs: headInput, outputs: applyAll(head, headInput) });
-    const full = tfl.model({ inputs: copy.inputs[0]!, outputs: applyAll(head, pooled), name: `transferkit_${source.name}` });
+    const probabilities = softmax.apply(applyAll(head, pooled)) as SymbolicTensor;
+    const full = tfl.model({ inputs: copy.inputs[0]!, outputs: probabilities, name: `transferkit_${source.name}` });
     const parts: Parts = {
       input: copy.inputs[0]!,
       graph: pool.right === undefined ? graph : [...graph, pool.right],

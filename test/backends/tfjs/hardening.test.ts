@@ -194,13 +194,23 @@ describe('the source model', () => {
 });
 
 describe('training', () => {
-  it('that diverges on its last step is a Left, not a model that predicts NaN', () =>
+  it('that diverges on its last step ends on its best weights (or, with the guard off, is a Left), never a model that predicts NaN', () =>
     withBackbone(denseModel, async (b, x0, y) => {
       const x = tf.mul(x0, 100);
       try {
         // One SGD step at 1e38: the loss before it is finite, the model after it is not.
         const recipe: Recipe = ok(makeRecipe({ tap: { kind: 'top' }, phases: [{ name: 'all', trains: { kind: 'all' }, epochs: 1, learningRate: 1e38, optimizer: 'sgd', regularization: { l2: 0 } }] }));
-        expect(err(await transfer(b, recipe, { x, y }, { batchSize: 24 })())).toMatchObject({ _tag: 'BackendFailure', cause: 'the loss after the last step is not finite (training diverged: try a lower learning rate)' });
+        const result = ok(await transfer(b, recipe, { x, y }, { batchSize: 24 })());
+        try {
+          expect(result.history[0]).toMatchObject({ weights: 'best', stop: 'epochs' });
+          expect(ok(await result.model.predict(x)()).data.every(Number.isFinite)).toBe(true);
+        } finally {
+          result.model.dispose();
+        }
+        expect(err(await transfer(b, recipe, { x, y }, { batchSize: 24, divergenceGuard: false })())).toMatchObject({
+          _tag: 'BackendFailure',
+          cause: 'the loss after the last step is not finite (training diverged: try a lower learning rate)',
+        });
       } finally {
         x.dispose();
       }

@@ -11,7 +11,7 @@ export interface Parts {
   readonly backbone: ReadonlyArray<Layer>;
   /** The pooled tap output: the head's input. */
   readonly pooled: SymbolicTensor;
-  /** The head's layers, and the head as a model from a pooled vector to class probabilities. */
+  /** The head's layers, and the head as a model from a pooled vector to one logit per class (the whole model adds the softmax). */
   readonly head: ReadonlyArray<Layer>;
   readonly headModel: tfl.LayersModel;
   readonly classes: number;

@@ -34,12 +34,15 @@ import { adam } from '../kernels/adam';
 import { applyPolicy, replay, split, type Layer } from '../graph';
 import { cachePrefix, type Cached } from './caching';
 import type { GradientShare, GradientSharing, RemotePrefix, SessionInternals, ShareSpec } from './contracts';
+import { asFloat } from '../inputs';
 import type { Parts } from './parts';
-import { countCorrect, crossEntropy, diverged, forwardPass, gatherRows, partLoss, weightKey } from './steps';
+import { countCorrect, crossEntropy, forwardPass, gatherRows, partLoss, readInto, tensorOf, weightKey } from './steps';
 
 /** One phase on this thread: steps on the cached rows, optionally split with gradient shares. */
 export class TfjsPhaseSession implements PhaseSession {
-  readonly #optimizer: tf.Optimizer;
+  #optimizer: tf.Optimizer;
+  /** The trained weights' values at the last checkpoint, in the order of `#variables`. */
+  #saved: Float32Array[] | undefined;
   readonly #variables: tf.Variable[];
   readonly #kernels: tf.Variable[];
   /** The trainable weights' keys (`layer/weight`), in the order of `#variables`. */
@@ -148,7 +151,7 @@ export class TfjsPhaseSession implements PhaseSession {
       } finally {
         tf.dispose(Object.values(grads));
       }
-      if (!Number.isFinite(lossSum)) return E.left(diverged());
+      // A loss that is not finite is the runner's to judge (its divergence guard).
       return E.right({ lossSum, correct });
     } catch (thrown) {
       return E.left(backendFailure('a training step', thrown));
@@ -160,8 +163,8 @@ export class TfjsPhaseSession implements PhaseSession {
       return E.right(
         tf.tidy(() => {
           const { xs, y } = this.#batch(set, indices);
-          const probs = this.#forward(xs, false, 0);
-          return { lossSum: crossEntropy(probs, y, this.parts.classes).dataSync()[0]! * indices.length, correct: countCorrect(probs, y) };
+          const logits = this.#forward(xs, false, 0);
+          return { lossSum: crossEntropy(logits, y, this.parts.classes).dataSync()[0]! * indices.length, correct: countCorrect(logits, y) };
         }),
       );
     } catch (thrown) {
@@ -169,7 +172,34 @@ export class TfjsPhaseSession implements PhaseSession {
     }
   }
 
+  checkpoint(): E.Either<TransferError, void> {
+    try {
+      this.#saved = this.#variables.map((v, i) => readInto(v, this.#saved?.[i] ?? new Float32Array(v.size)));
+      return E.right(undefined);
+    } catch (thrown) {
+      return E.left(backendFailure('keeping a checkpoint of the weights', thrown));
+    }
+  }
+
+  restore(learningRate?: number): E.Either<TransferError, void> {
+    const saved = this.#saved;
+    if (saved === undefined) return E.left(backendFailure('restoring the weights', new Error('no checkpoint was kept')));
+    try {
+      this.#variables.forEach((v, i) => tf.tidy(() => v.assign(tensorOf(saved[i]!, v.shape))));
+      if (learningRate !== undefined) {
+        const { optimizer } = this.args.phase;
+        const fresh = optimizer === 'adam' ? adam(learningRate) : tf.train.sgd(learningRate);
+        this.#optimizer.dispose();
+        this.#optimizer = fresh;
+      }
+      return E.right(undefined);
+    } catch (thrown) {
+      return E.left(backendFailure('restoring the weights', thrown));
+    }
+  }
+
   dispose(): void {
+    this.#saved = undefined;
     this.#shares.forEach((share) => share.dispose());
     this.#shares = [];
     this.#optimizer.dispose();
@@ -190,17 +220,18 @@ export const openSession = async (parts: Parts, args: PhaseArgs<tf.Tensor>, remo
     const suffixModel = suffix.length === 0 ? undefined : replay(suffix, crossing, parts.pooled);
     const inSuffix = new Set(suffix);
     const prefixChanged = parts.batchStatistics || (remote !== undefined && parts.graph.some((l) => !inSuffix.has(l) && remote.changed.has(l)));
-    const floats = args.inputs.dtype === 'float32' && (args.validation === undefined || args.validation.inputs.dtype === 'float32');
     // Read once: closing the threads mid-phase makes their requests fail, not this loop spin.
     const threadCount = remote?.caching.count ?? 0;
-    const elsewhere = threadCount === 0 || prefixChanged || !floats ? undefined : remote!.caching.plan(parts, crossing, threadCount);
+    // int32 inputs are cast before caching (asFloat), so the threads take them as floats too.
+    const elsewhere = threadCount === 0 || prefixChanged ? undefined : remote!.caching.plan(parts, crossing, threadCount);
     const store = args.store ?? chunkedRows(DEFAULT_CHUNK_FLOATS);
     const started = performance.now();
-    const run = async (x: tf.Tensor): Promise<Cached[]> => {
-      if (elsewhere !== undefined) return elsewhere(x, args.batchSize, store, args.signal);
-      prefix ??= compilePrefix(parts.input, crossing);
-      return cachePrefix(prefix, crossing, x, args.batchSize, store, args.signal);
-    };
+    const run = (x: tf.Tensor): Promise<Cached[]> =>
+      asFloat(x, (floats) => {
+        if (elsewhere !== undefined) return elsewhere(floats, args.batchSize, store, args.signal);
+        prefix ??= compilePrefix(parts.input, crossing);
+        return cachePrefix(prefix, crossing, floats, args.batchSize, store, args.signal);
+      });
     let validation: { rows: Cached[]; labels: Int32Array } | undefined;
     try {
       train = await run(args.inputs);

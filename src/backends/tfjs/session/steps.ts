@@ -5,7 +5,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { backendFailure, type TransferError } from '../../../core/errors';
 import { byteOffset, isHeapBackend } from '../kernels/heap';
 import { applySuffix } from '../suffix';
 import type { Cached } from './caching';
@@ -44,12 +43,18 @@ export const gatherRows = (c: Cached, indices: Int32Array): tf.Tensor => {
   return tf.tensor(out, [indices.length, ...c.shape], 'float32');
 };
 
-/** Mean cross-entropy of the true classes' probabilities (clipped away from 0). */
-export const crossEntropy = (probs: tf.Tensor, y: tf.Tensor, classes: number): tf.Scalar =>
-  tf.neg(tf.mean(tf.log(tf.clipByValue(tf.sum(tf.mul(probs, tf.oneHot(y as tf.Tensor1D, classes)), 1), 1e-7, 1)))) as tf.Scalar;
+/**
+ * Mean cross-entropy from the head's logits z: log Σⱼ exp(zⱼ) − z_true, a log-softmax computed
+ * stably (tfjs subtracts the row's maximum before exponentiating). Its gradient, softmax(z) −
+ * onehot(y), vanishes only where an example is already right. Taking −log of clipped
+ * probabilities instead gave a gradient of exactly 0 to every example whose true-class
+ * probability had fallen below the clip, so such an example was never learned.
+ */
+export const crossEntropy = (logits: tf.Tensor, y: tf.Tensor, classes: number): tf.Scalar =>
+  tf.mean(tf.sub(tf.logSumExp(logits, 1), tf.sum(tf.mul(logits, tf.oneHot(y as tf.Tensor1D, classes)), 1)));
 
-/** How many of a batch's examples have their true class as the most probable. */
-export const countCorrect = (probs: tf.Tensor, y: tf.Tensor): number => tf.sum(tf.cast(tf.equal(tf.argMax(probs, 1), y), 'int32')).dataSync()[0]!;
+/** How many of a batch's examples have their true class as the most probable (the largest logit). */
+export const countCorrect = (logits: tf.Tensor, y: tf.Tensor): number => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32')).dataSync()[0]!;
 
 /**
  * The trainable part's forward pass: the suffix in inference mode (BatchNorm on its moving
@@ -93,11 +98,8 @@ export const partLoss = (
   scale: number,
   report: (lossSum: number, correct: number) => void,
 ): tf.Scalar => {
-  const probs = forwardPass(part.suffix, part.head, part.dropout, xs, true, seed, part.batchStatistics);
-  const ce = crossEntropy(probs, y, part.classes);
-  report(ce.dataSync()[0]! * y.shape[0]!, countCorrect(probs, y));
+  const logits = forwardPass(part.suffix, part.head, part.dropout, xs, true, seed, part.batchStatistics);
+  const ce = crossEntropy(logits, y, part.classes);
+  report(ce.dataSync()[0]! * y.shape[0]!, countCorrect(logits, y));
   return scale === 1 ? ce : (tf.mul(scale, ce) as tf.Scalar);
 };
-
-/** The error of a step whose loss is not finite. */
-export const diverged = (): TransferError => backendFailure('a training step', new Error('the loss is not finite (training diverged: try a lower learning rate)'));

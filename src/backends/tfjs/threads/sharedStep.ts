@@ -8,7 +8,7 @@ import type { BatchOutcome } from '../../../core/backbone';
 import { backendFailure, type TransferError } from '../../../core/errors';
 import { deriveSeed } from '../../../core/random';
 import type { GradientShare, SessionInternals, ShareResult } from '../session/contracts';
-import { diverged, readInto, tensorOf } from '../session/steps';
+import { readInto, tensorOf } from '../session/steps';
 
 /**
  * The batch split in contiguous parts: this thread computes the first, each share one of the
@@ -64,7 +64,6 @@ export const sharedStep = async (
       tf.dispose(Object.values(mine.grads));
     }
     const lossSum = results.reduce((sum, r) => sum + r.lossSum, mine.lossSum);
-    if (!Number.isFinite(lossSum)) return E.left(diverged());
     return E.right({ lossSum, correct: results.reduce((sum, r) => sum + r.correct, mine.correct) });
   } catch (thrown) {
     await Promise.allSettled(pending); // no share is left mid-request
