@@ -1,0 +1,93 @@
+/**
+ * Every preset with its defaults on a real pretrained 224² model (the MobileNetV2 of model.ts):
+ * 3 MNIST digit classes (5, 6, 7), 15 training images per class, 30 per class held out, in [0, 1]
+ * as the model expects. Prints each run's held-out accuracy and time, and what each phase did.
+ *
+ *   npm run study:pretrained [-- --label <name>] [-- --only '<run>|<run>']
+ *
+ * Results go to docs/results/pretrained-presets.json under the label (default `current`); runs
+ * already there under that label are skipped, so an interrupted study resumes. The full fine-tune
+ * runs at batch 8: at the default 32 a 224² MobileNetV2's full backward pass does not fit the wasm
+ * heap (memory planning is a separate issue).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { either as E } from 'fp-ts';
+import { evaluate, earlierLayerTap, featureExtractor, fullFineTune, partialFineTune, transfer, type Recipe, type TransferOptions } from 'transferkit';
+import { fromLayersModel, setupBackend } from 'transferkit/tfjs';
+import { digitImages, loadMobileNetV2 } from './model';
+
+const DIGITS = [5, 6, 7] as const;
+const OUT = 'docs/results/pretrained-presets.json';
+
+interface Run {
+  readonly name: string;
+  readonly recipe: Recipe;
+  readonly top?: string;
+  readonly options?: TransferOptions<tf.Tensor>;
+}
+
+const RUNS: ReadonlyArray<Run> = [
+  { name: 'featureExtractor', recipe: featureExtractor },
+  { name: 'featureExtractor, top flatten_1', recipe: featureExtractor, top: 'flatten_1' },
+  { name: 'featureExtractor, top dense_2', recipe: featureExtractor, top: 'dense_2' },
+  { name: 'earlierLayerTap', recipe: earlierLayerTap },
+  { name: 'partialFineTune', recipe: partialFineTune },
+  { name: 'fullFineTune (batch 8)', recipe: fullFineTune, options: { batchSize: 8 } },
+];
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const label = flag('--label') ?? 'current';
+const only = flag('--only')?.split('|');
+
+type Results = Record<string, Record<string, unknown>>;
+const results: Results = existsSync(OUT) ? (JSON.parse(readFileSync(OUT, 'utf8')) as Results) : {};
+results[label] ??= {};
+
+const choice = await setupBackend()();
+if (E.isLeft(choice)) throw new Error(choice.left.message);
+console.log(`backend: ${choice.right.description}`);
+const source = await loadMobileNetV2();
+const train = digitImages(DIGITS, 0, 15);
+const test = digitImages(DIGITS, 600, 30);
+for (const run of RUNS) {
+  if (only !== undefined && !only.includes(run.name)) continue;
+  if (results[label]![run.name] !== undefined) {
+    console.log(`${run.name}: done already under '${label}'`);
+    continue;
+  }
+  const backbone = fromLayersModel(source, run.top === undefined ? undefined : { top: run.top });
+  if (E.isLeft(backbone)) throw new Error(backbone.left.message);
+  const before = tf.memory().numTensors;
+  const started = performance.now();
+  const result = await transfer(backbone.right, run.recipe, { x: train.x, y: Array.from(train.y) }, { seed: 1, ...run.options })();
+  const ms = performance.now() - started;
+  if (E.isLeft(result)) {
+    console.log(`${run.name}: ${result.left._tag}: ${result.left.message}`);
+    results[label]![run.name] = { error: result.left.message, ms: Math.round(ms), leftTensors: tf.memory().numTensors - before };
+  } else {
+    const scores = await evaluate(result.right.model, { x: test.x, y: Array.from(test.y) }, 3, { batchSize: 8 })();
+    result.right.model.dispose();
+    if (E.isLeft(scores)) {
+      console.log(`${run.name}: evaluating failed: ${scores.left.message}`);
+      results[label]![run.name] = { error: `evaluating: ${scores.left.message}`, ms: Math.round(ms) };
+      writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
+      continue;
+    }
+    const phases = result.right.history.map(({ epochs, trains: _trains, ...h }) => ({ ...h, firstLoss: epochs[0]?.loss, lastLoss: epochs[epochs.length - 1]?.loss }));
+    const entry = { tap: result.right.tap.name, accuracy: scores.right.accuracy, loss: scores.right.loss, ms: Math.round(ms), phases };
+    console.log(`${run.name}: tap ${entry.tap}, held-out accuracy ${(100 * entry.accuracy).toFixed(1)} %, ${(ms / 1000).toFixed(0)} s`);
+    for (const p of phases) {
+      const caught = 'divergences' in p ? (p.divergences as ReadonlyArray<unknown>).length : 0;
+      console.log(`  ${p.name}: ${p.steps} steps, loss ${p.firstLoss?.toFixed(3)} → ${p.lastLoss?.toFixed(3)}, ${p.stop}; ${caught} divergences, ended on ${'weights' in p ? String(p.weights) : 'last'} weights`);
+    }
+    results[label]![run.name] = entry;
+  }
+  writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
+}
+tf.dispose([train.x, test.x]);
+source.dispose();
