@@ -8,10 +8,8 @@
  * Run: npx tsx scripts/mnist/earlyStopping.ts (about 8 minutes on 2 cores; wasm)
  */
 import '@tensorflow/tfjs-backend-cpu';
-import { either as E } from 'fp-ts';
 import { featureExtractor, headPhase, makeRecipe, type Recipe } from 'transferkit';
-import { fromLayersModel, setupBackend } from 'transferkit/tfjs';
-import { loadSourceModel, SOURCE_TOP } from './sourceModel';
+import { openSourceBackbone, unwrap } from './sourceModel';
 import { forEachCell, trainAndScore, type CellSpec } from './study';
 
 const OUT = new URL('../../docs/results/early-stopping-mnist.json', import.meta.url);
@@ -25,10 +23,6 @@ interface Cell extends CellSpec {
   readonly runs: Record<number, { readonly accuracy: number; readonly steps: number }>;
 }
 
-const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
 
 /** The head phase with no early stopping (the default head phase has some, HEAD_PATIENCE_STEPS). */
 const { earlyStopping: _default, ...fullSchedule } = headPhase;
@@ -36,9 +30,7 @@ const { earlyStopping: _default, ...fullSchedule } = headPhase;
 const recipeWith = (patience: number): Recipe =>
   unwrap(makeRecipe({ ...featureExtractor, phases: [patience === 0 ? fullSchedule : { ...fullSchedule, earlyStopping: { patience } }] }));
 
-unwrap(await setupBackend()());
-const source = await loadSourceModel();
-const backbone = unwrap(fromLayersModel(source, SOURCE_TOP));
+const { source, backbone } = await openSourceBackbone();
 const done = await forEachCell<Cell>(
   OUT,
   SIZES,

@@ -8,10 +8,8 @@
  * Run: npx tsx scripts/mnist/headSteps.ts (about 3 minutes on 2 cores; wasm)
  */
 import '@tensorflow/tfjs-backend-cpu';
-import { either as E } from 'fp-ts';
 import { featureExtractor } from 'transferkit';
-import { fromLayersModel, setupBackend } from 'transferkit/tfjs';
-import { loadSourceModel, SOURCE_TOP } from './sourceModel';
+import { openSourceBackbone, unwrap } from './sourceModel';
 import { BATCH, forEachCell, trainAndScore, type CellSpec } from './study';
 
 const OUT = new URL('../../docs/results/head-steps-mnist.json', import.meta.url);
@@ -24,14 +22,8 @@ interface Cell extends CellSpec {
   readonly accuracy: Record<number, number>;
 }
 
-const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
 
-unwrap(await setupBackend()());
-const source = await loadSourceModel();
-const backbone = unwrap(fromLayersModel(source, SOURCE_TOP));
+const { source, backbone } = await openSourceBackbone();
 const done = await forEachCell<Cell>(
   OUT,
   SIZES,

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { either as E } from 'fp-ts';
+import { fromLayersModel, setupBackend, type TfjsBackbone } from 'transferkit/tfjs';
 
 export const SOURCE_DIR = new URL('./source/', import.meta.url);
 
@@ -48,4 +50,17 @@ export const loadSourceModel = async (): Promise<tfl.LayersModel> => {
     weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
   };
   return tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+};
+
+/** The Right of a result, or a throw with its message: the scripts have no caller to hand an error to. */
+export const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
+  if (E.isLeft(e)) throw new Error(e.left.message);
+  return e.right;
+};
+
+/** The backend chosen, the committed source model loaded, and its backbone at {@link SOURCE_TOP}. */
+export const openSourceBackbone = async (): Promise<{ readonly source: tfl.LayersModel; readonly backbone: TfjsBackbone }> => {
+  unwrap(await setupBackend()());
+  const source = await loadSourceModel();
+  return { source, backbone: unwrap(fromLayersModel(source, SOURCE_TOP)) };
 };

@@ -82,8 +82,7 @@ for (const run of RUNS) {
     const entry = { tap: result.right.tap.name, accuracy: scores.right.accuracy, loss: scores.right.loss, ms: Math.round(ms), phases };
     console.log(`${run.name}: tap ${entry.tap}, held-out accuracy ${(100 * entry.accuracy).toFixed(1)} %, ${(ms / 1000).toFixed(0)} s`);
     for (const p of phases) {
-      const caught = 'divergences' in p ? (p.divergences as ReadonlyArray<unknown>).length : 0;
-      console.log(`  ${p.name}: ${p.steps} steps, loss ${p.firstLoss?.toFixed(3)} → ${p.lastLoss?.toFixed(3)}, ${p.stop}; ${caught} divergences, ended on ${'weights' in p ? String(p.weights) : 'last'} weights`);
+      console.log(`  ${p.name}: ${p.steps} steps, loss ${p.firstLoss?.toFixed(3)} → ${p.lastLoss?.toFixed(3)}, ${p.stop}; ${p.divergences.length} divergences, ended on ${p.weights} weights`);
     }
     results[label]![run.name] = entry;
   }
