@@ -226,6 +226,26 @@ const zeroInitializers = (node: unknown): unknown => {
 };
 
 /**
+ * `tfl.models.modelFromJSON` that frees what it made when it fails. A layer that fails to build
+ * (a custom layer's `build` throwing, say) left the weights of every layer built before it
+ * allocated, with no model to dispose them through. tfjs-layers builds all the layers before its
+ * first `await`, so the variables registered between the call and its return are exactly this
+ * model's: on failure they are disposed, and the error goes on.
+ */
+const fromTopology = async (modelTopology: tf.io.ModelJSON['modelTopology']): Promise<tfl.LayersModel> => {
+  const registered = (): ReadonlyArray<readonly [string, tf.Variable]> => Object.entries(tf.engine().registeredVariables);
+  const before = new Set(registered().map(([name]) => name));
+  const pending = tfl.models.modelFromJSON({ modelTopology });
+  const made = registered().filter(([name]) => !before.has(name)).map(([, v]) => v);
+  try {
+    return await pending;
+  } catch (thrown) {
+    tf.dispose([...made]);
+    throw thrown;
+  }
+};
+
+/**
  * A deep copy of a model: same topology, new layer objects. A pretrained start copies the weight
  * values; a random start leaves each layer with what its own initialiser drew, seeded.
  *
@@ -236,8 +256,8 @@ const zeroInitializers = (node: unknown): unknown => {
  */
 const copyModel = async (source: tfl.LayersModel, start: BuildSpec['start'], seed: number): Promise<tfl.LayersModel> => {
   const topology = source.toJSON(null, false) as tf.io.ModelJSON['modelTopology'];
-  if (start === 'random') return tfl.models.modelFromJSON({ modelTopology: seedInitializers(topology, seed) as typeof topology });
-  const copy = await tfl.models.modelFromJSON({ modelTopology: zeroInitializers(topology) as typeof topology });
+  if (start === 'random') return fromTopology(seedInitializers(topology, seed) as typeof topology);
+  const copy = await fromTopology(zeroInitializers(topology) as typeof topology);
   copy.setWeights(source.getWeights());
   for (const layer of copy.layers) {
     const from = source.getLayer(layer.name) as unknown as Record<string, unknown>;

@@ -36,7 +36,7 @@ import { cachePrefix, type Cached } from './caching';
 import type { GradientShare, GradientSharing, RemotePrefix, SessionInternals, ShareSpec } from './contracts';
 import { asFloat } from '../inputs';
 import type { Parts } from './parts';
-import { countCorrect, crossEntropy, forwardPass, gatherRows, partLoss, readInto, tensorOf, weightKey } from './steps';
+import { countCorrect, crossEntropy, forwardPass, gatherRows, partLoss, readInto, tensorOf, variableGradsOrThrow, weightKey } from './steps';
 
 /** One phase on this thread: steps on the cached rows, optionally split with gradient shares. */
 export class TfjsPhaseSession implements PhaseSession {
@@ -82,7 +82,7 @@ export class TfjsPhaseSession implements PhaseSession {
         let correct = 0;
         const grads = tf.tidy(() => {
           const { xs, y } = this.#batch('train', indices);
-          return tf.variableGrads(
+          return variableGradsOrThrow(
             () =>
               this.#objective(xs, y, seed, scale, (l, c) => {
                 lossSum = l;

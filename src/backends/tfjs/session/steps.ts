@@ -75,6 +75,32 @@ export const forwardPass = (
   return head.apply(dropped, { training }) as tf.Tensor;
 };
 
+/**
+ * `tf.variableGrads(f, variables)`, safe when `f` throws. tfjs 4.22 opens a gradient tape for the
+ * forward pass and closes it only after the backward pass, so a throw inside `f` left the tape
+ * open: every later op in the process was recorded onto it, and the tensors each op saves for its
+ * gradient were kept, never freed (16 tensors after one failed step of a small conv net, growing
+ * with every op after it). Here a throw is caught inside `f`, which then returns a zero that
+ * depends on every variable; the backward pass runs as usual and frees the tape, and the error is
+ * thrown again, with nothing left behind.
+ */
+export const variableGradsOrThrow = (f: () => tf.Scalar, variables: ReadonlyArray<tf.Variable>): { value: tf.Scalar; grads: tf.NamedTensorMap } => {
+  let failure: { readonly thrown: unknown } | undefined;
+  const out = tf.variableGrads(() => {
+    try {
+      return f();
+    } catch (thrown) {
+      failure = { thrown };
+      return tf.mul(0, tf.addN(variables.map((v) => tf.sum(v)))) as tf.Scalar;
+    }
+  }, [...variables]);
+  if (failure !== undefined) {
+    tf.dispose([out.value, ...Object.values(out.grads)]);
+    throw failure.thrown;
+  }
+  return out;
+};
+
 /** What trains in a step: the suffix that trains (if any), the head, and how they run. */
 export interface TrainablePart {
   readonly suffix: tfl.LayersModel | undefined;

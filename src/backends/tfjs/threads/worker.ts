@@ -13,7 +13,7 @@ import { compilePrefix, forEachBatch, type CompiledPrefix } from '../compile';
 import { fromLayersModel, type TfjsBackbone } from '../fromLayersModel';
 import { release, type SymbolicTensor } from '../graph';
 import type { TensorRef } from '../session/contracts';
-import { partLoss, readInto, tensorOf, weightKey } from '../session/steps';
+import { partLoss, readInto, tensorOf, variableGradsOrThrow, weightKey } from '../session/steps';
 import { setupBackend } from '../setup';
 import { registerTransferKernels } from '../kernels/register';
 import type { ComputeRequest, EmbedRequest, EndTrainRequest, MemoryRequest, PrefixDoneRequest, PrefixRequest, TrainingSetup, TrainRequest, WorkerMessage, WorkerSetup } from './protocol';
@@ -181,7 +181,7 @@ const compute = (trainer: Trainer, request: ComputeRequest): void => {
   tf.tidy(() => {
     const xs = request.rows.map((r, k) => tf.tensor(r, [request.count, ...trainer.setup.rowShapes[k]!]));
     const y = tf.tensor1d(request.labels, 'int32');
-    const { grads: g } = tf.variableGrads(
+    const { grads: g } = variableGradsOrThrow(
       () =>
         partLoss({ ...trainer.setup, suffix: trainer.suffix, head: trainer.head }, xs, y, request.seed, request.scale, (l, c) => {
           lossSum = l;
