@@ -178,6 +178,11 @@ export interface Backbone<X, M extends TransferModel<X>> {
    * positive integer) at a time; `signal` stops it between two batches with `Aborted`.
    */
   embed(inputs: X, at: LayerInfo, options: EmbedOptions): TE.TaskEither<TransferError, Matrix>;
+  /**
+   * {@link Backbone.embed} at several layers in one pass over the inputs, a matrix per layer in
+   * their order. Optional: without it, {@link embedLayers} embeds one layer at a time.
+   */
+  embedEach?(inputs: X, at: ReadonlyArray<LayerInfo>, options: EmbedOptions): TE.TaskEither<TransferError, ReadonlyArray<Matrix>>;
   /** A new trainable model: a copy of the layers up to `spec.tap` (or of their architecture, for a random start) and a new head. */
   build(spec: BuildSpec): TE.TaskEither<TransferError, M>;
   /** Whether the source model is still usable (not disposed). */
@@ -218,3 +223,30 @@ export const checkEmbedOptions = (options: unknown): E.Either<TransferError, Emb
       ),
     ),
   );
+
+/**
+ * Pooled activations at each of `layers`: in one pass when the backbone has
+ * {@link Backbone.embedEach}, else one {@link Backbone.embed} per layer.
+ */
+export const embedLayers = async <X, M extends TransferModel<X>>(
+  backbone: Backbone<X, M>,
+  inputs: X,
+  layers: ReadonlyArray<LayerInfo>,
+  options: EmbedOptions,
+): Promise<E.Either<TransferError, ReadonlyArray<Matrix>>> => {
+  if (typeof backbone.embedEach === 'function') {
+    const each = await backbone.embedEach(inputs, layers, options)();
+    if (E.isLeft(each)) return each;
+    if (!Array.isArray(each.right) || each.right.length !== layers.length) {
+      return E.left(invalidArgument('backbone.embedEach', `one matrix per layer (${layers.length})`, each.right));
+    }
+    return each;
+  }
+  const out: Matrix[] = [];
+  for (const layer of layers) {
+    const m = await backbone.embed(inputs, layer, options)();
+    if (E.isLeft(m)) return m;
+    out.push(m.right);
+  }
+  return E.right(out);
+};

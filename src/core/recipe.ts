@@ -39,6 +39,9 @@ export type Start = 'pretrained' | 'random';
  * - `layer`: the layer with this name.
  * - `index`: the layer at this position in the backbone's layer list.
  * - `from-top`: `offset` layers below the top feature layer (0 is the top).
+ * - `ranked`: chosen by measurement when the recipe runs: of the block ends from relative depth
+ *   `from` up to just below the top, the one whose pooled activations score the highest LogME on
+ *   the training labels (You et al., "LogME", ICML 2021; `rankLayers` scores the same way).
  *
  * The tap's activations are pooled to one vector per example (global average for maps, or flattened).
  */
@@ -70,6 +73,12 @@ export type Tap =
       readonly kind: 'from-top';
       /** Layers below the top feature layer, ≥ 0 (0 is the top). */
       readonly offset: number;
+    }
+  | {
+      /** The earlier layer the target's labels say reads best, by LogME, chosen when the recipe runs. */
+      readonly kind: 'ranked';
+      /** The lowest relative depth a candidate may have, in [0, 1): 0.5 ranks the upper half below the top. */
+      readonly from: number;
     };
 
 /**
@@ -235,7 +244,7 @@ const kindOf = (start: Start, tap: Tap, trainable: TrainablePolicy): RecipeKind 
         ? 'feature-extractor'
         : 'earlier-layer-tap';
 
-const TAP_KINDS = "'top', 'relative-depth', 'layer', 'index' or 'from-top'";
+const TAP_KINDS = "'top', 'relative-depth', 'layer', 'index', 'from-top' or 'ranked'";
 
 /** Checks a tap's fields (not whether the layer exists: that needs the backbone). */
 export const checkTap = (path: string, tap: Tap): E.Either<TransferError, Tap> => {
@@ -252,6 +261,8 @@ export const checkTap = (path: string, tap: Tap): E.Either<TransferError, Tap> =
       return keep(nonNegativeInteger(`${path}.index`, tap.index));
     case 'from-top':
       return keep(nonNegativeInteger(`${path}.offset`, tap.offset));
+    case 'ranked':
+      return keep(unitIntervalOpenAbove(`${path}.from`, tap.from));
     default:
       return E.left(invalidArgument(`${path}.kind`, TAP_KINDS, (tap as { kind?: unknown } | undefined)?.kind));
   }

@@ -65,6 +65,8 @@ export const resolveTap = (layers: ReadonlyArray<LayerInfo>, top: number, tap: T
       }
       return within(endOfBlock(layers, target, top), 'tap.depth', tap.depth);
     }
+    case 'ranked':
+      return E.left(invalidArgument('tap', "a tap that names one layer (a 'ranked' tap is chosen from the data when a recipe runs: transfer)", 'ranked'));
     case 'layer': {
       const layer = layers.find((l) => l.name === tap.name);
       if (layer === undefined || layer.index < first || layer.index > top) {
@@ -84,4 +86,18 @@ export const resolveTap = (layers: ReadonlyArray<LayerInfo>, top: number, tap: T
 export const blockEnds = (layers: ReadonlyArray<LayerInfo>, top: number): ReadonlyArray<LayerInfo> => {
   const first = layers[0]?.kind === 'InputLayer' ? 1 : 0;
   return layers.slice(first, top + 1).filter((l) => !PASS_THROUGH.has(l.kind) && endOfBlock(layers, l.index, top) === l.index);
+};
+
+/**
+ * The candidates of a `ranked` tap: the block ends ({@link blockEnds}) from relative depth `from`
+ * up to, not including, the top feature layer. When none lies there (a backbone of few layers),
+ * the highest block end below the top; when there is none at all, the top itself.
+ */
+export const rankedCandidates = (layers: ReadonlyArray<LayerInfo>, top: number, from: number): ReadonlyArray<LayerInfo> => {
+  const first = layers[0]?.kind === 'InputLayer' ? 1 : 0;
+  const below = blockEnds(layers, top).filter((l) => l.index < top);
+  const within = below.filter((l) => l.index >= first + from * (top - first));
+  if (within.length > 0) return within;
+  const highest = below[below.length - 1] ?? layers[top];
+  return highest === undefined ? [] : [highest];
 };

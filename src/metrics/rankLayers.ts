@@ -1,5 +1,6 @@
 import { either as E, type taskEither as TE } from 'fp-ts';
-import { checkBackbone, checkEmbedOptions, type Backbone, type LayerInfo, type Pooling, type TransferModel } from '../core/backbone';
+import { checkBackbone, checkEmbedOptions, embedLayers, type Backbone, type EmbedOptions, type LayerInfo, type Pooling, type TransferModel } from '../core/backbone';
+import type { Matrix } from '../core/matrix';
 import { guardTask, isRecord } from '../core/boundary';
 import { invalidArgument, type TransferError } from '../core/errors';
 import { checkLabels } from '../core/labels';
@@ -68,15 +69,40 @@ export const rankLayers = guardTask(
       if (E.isLeft(layer)) return layer;
       layers.push(layer.right);
     }
-    const ranked: RankedLayer[] = [];
-    for (const layer of layers) {
-      const features = await backbone.embed(x, layer, how.right)();
-      if (E.isLeft(features)) return features;
-      const score = logme(features.right, labels.right.ids);
-      if (E.isLeft(score)) return score;
-      ranked.push({ layer, logme: score.right.value });
-    }
-    // Scores are finite (logme returns an error otherwise); ties keep the candidates' order.
-    return E.right(ranked.sort((a, b) => b.logme - a.logme));
+    return scoreLayers(backbone, x, labels.right.ids, layers, how.right);
   },
 );
+
+/**
+ * The LogME of each layer's pooled activations on `ids`, best first; with `rows`, only those
+ * examples (indices into the inputs) are scored, all of them still embedded. The layers are
+ * embedded in one pass where the backbone can ({@link embedLayers}). Ties keep the layers' order.
+ */
+export const scoreLayers = async <X, M extends TransferModel<X>>(
+  backbone: Backbone<X, M>,
+  x: X,
+  ids: Int32Array,
+  layers: ReadonlyArray<LayerInfo>,
+  how: EmbedOptions,
+  rows?: Int32Array,
+): Promise<E.Either<TransferError, ReadonlyArray<RankedLayer>>> => {
+  const features = await embedLayers(backbone, x, layers, how);
+  if (E.isLeft(features)) return features;
+  const ranked: RankedLayer[] = [];
+  for (const [k, layer] of layers.entries()) {
+    const all = features.right[k]!;
+    const m = rows === undefined ? all : pickRows(all, rows);
+    const score = logme(m, rows === undefined ? ids : rows.map((r) => ids[r]!));
+    if (E.isLeft(score)) return score;
+    ranked.push({ layer, logme: score.right.value });
+  }
+  // Scores are finite (logme returns an error otherwise).
+  return E.right(ranked.sort((a, b) => b.logme - a.logme));
+};
+
+/** The rows of a matrix at these indices, in their order. */
+const pickRows = (m: Matrix, rows: Int32Array): Matrix => {
+  const data = new Float32Array(rows.length * m.cols);
+  rows.forEach((r, i) => data.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), i * m.cols));
+  return { rows: rows.length, cols: m.cols, data };
+};

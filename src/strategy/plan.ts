@@ -9,7 +9,7 @@ import { aborted, invalidArgument, notSupported, shapeMismatch, within, type Tra
 import { checkLabels, MAX_CLASS_ID, type Labels } from '../core/labels';
 import { deriveSeed, permutation, seededRandom } from '../core/random';
 import { makeRecipe, type Recipe } from '../core/recipe';
-import { resolveTap } from '../core/resolveTap';
+import { rankedCandidates, resolveTap } from '../core/resolveTap';
 import type { RowStoreFactory } from '../core/rowStore';
 import { abortSignal, boolean, integer, integerIn, openUnitInterval, optional, positiveInteger, positiveNumber } from '../core/validate';
 
@@ -138,6 +138,8 @@ export interface Plan<X> {
   readonly validation: Validation;
   readonly validationSet?: { readonly inputs: X; readonly labels: Int32Array };
   readonly tap: LayerInfo;
+  /** For a `ranked` tap: the layers to choose it from (`tap` is then the first, until it is chosen). */
+  readonly tapCandidates?: ReadonlyArray<LayerInfo>;
   readonly batchSize: number;
   readonly seed: number;
   readonly options: CheckedOptions<X>;
@@ -271,10 +273,12 @@ export const plan = <X, M extends TransferModel<X>>(
   const names = recipe.right.phases.map((ph) => ph.name);
   const unknown = [...options.phases.keys()].find((name) => !names.includes(name));
   if (unknown !== undefined) return E.left(invalidArgument('options.phases', `changes to the recipe's phases: ${names.map((n) => `'${n}'`).join(', ')}`, unknown));
-  const tap = resolveTap(backbone.layers, backbone.top, recipe.right.tap);
+  const asked = recipe.right.tap;
+  const candidates = asked.kind === 'ranked' ? rankedCandidates(backbone.layers, backbone.top, asked.from) : undefined;
+  const tap = candidates?.[0] !== undefined ? E.right(candidates[0]) : resolveTap(backbone.layers, backbone.top, asked.kind === 'ranked' ? { kind: 'top' } : asked);
   if (E.isLeft(tap)) return tap;
   const seed = options.seed;
-  const common = { recipe: recipe.right, x, ids, classes, tap: tap.right, batchSize: options.batchSize, seed, options };
+  const common = { recipe: recipe.right, x, ids, classes, tap: tap.right, ...(candidates === undefined ? {} : { tapCandidates: candidates }), batchSize: options.batchSize, seed, options };
   const v = options.validation;
   if (v === undefined) return E.right({ ...common, train: Int32Array.from(ids.keys()), validation: { kind: 'none' } });
   if ('split' in v) {

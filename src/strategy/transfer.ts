@@ -4,6 +4,7 @@ import { guardTask } from '../core/boundary';
 import { aborted, backendFailure, type TransferError } from '../core/errors';
 import { deriveSeed } from '../core/random';
 import type { Phase, Recipe, TrainablePolicy } from '../core/recipe';
+import { scoreLayers, type RankedLayer } from '../metrics/rankLayers';
 import { runEpochs, type Divergence, type EpochReport } from './epochs';
 import { plan, type Plan, type TransferData, type TransferOptions } from './plan';
 
@@ -55,6 +56,8 @@ export interface TransferResult<M> {
   readonly recipe: Recipe;
   /** The layer the head reads. */
   readonly tap: LayerInfo;
+  /** For a `ranked` tap: every candidate with its LogME on the training examples, best (the tap) first. */
+  readonly tapRanking?: ReadonlyArray<RankedLayer>;
   /** How many classes the head predicts. */
   readonly classes: number;
   /** Each phase's epochs, timings, steps and why it stopped. */
@@ -102,6 +105,22 @@ const runPhases = async <X, M extends TransferModel<X>>(model: M, p: Plan<X>): P
 };
 
 /**
+ * A `ranked` tap chosen: each candidate's pooled activations scored by LogME on the training
+ * examples alone (a validation split is not looked at), the best kept. The candidates are
+ * embedded in one pass where the backbone can. Any other tap passes through.
+ */
+const chooseTap = async <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, p: Plan<X>): Promise<E.Either<TransferError, Plan<X> & { readonly tapRanking?: ReadonlyArray<RankedLayer> }>> => {
+  const candidates = p.tapCandidates;
+  if (candidates === undefined) return E.right(p);
+  if (p.options.signal?.aborted === true) return E.left(aborted('choosing the tap'));
+  const how = { pooling: p.options.pooling, batchSize: p.batchSize, ...(p.options.signal === undefined ? {} : { signal: p.options.signal }) };
+  const ranked = await scoreLayers(backbone, p.x, p.ids, candidates, how, p.train);
+  if (E.isLeft(ranked)) return ranked;
+  const best = ranked.right[0];
+  return best === undefined ? E.right(p) : E.right({ ...p, tap: best.layer, tapRanking: ranked.right });
+};
+
+/**
  * Runs a transfer recipe on a backbone: builds a copy of the backbone up to the tap with a new
  * head, then runs the recipe's phases in order. The source model is never changed. A recipe with
  * `start: 'random'` (the `fromScratch` baseline) copies only the architecture, with fresh seeded
@@ -142,17 +161,20 @@ export const transfer = guardTask(
   async () => {
     // Everything the caller passed is read and checked here, before anything is built: a value
     // that throws when read is the boundary's error, not a backend failure.
-    const p = plan(backbone, recipe, data, options);
-    if (E.isLeft(p)) return p;
+    const planned = plan(backbone, recipe, data, options);
+    if (E.isLeft(planned)) return planned;
     let model: M | undefined;
     try {
+      const p = await chooseTap(backbone, planned.right);
+      if (E.isLeft(p)) return p;
       const { recipe: r, tap, classes, seed } = p.right;
       const built = await backbone.build({ tap, head: r.head, classes, pooling: p.right.options.pooling, start: r.start, seed })();
       if (E.isLeft(built)) return built;
       model = built.right;
       const history = await runPhases(model, p.right);
       if (E.isLeft(history)) return history;
-      const result = { model, recipe: p.right.recipe, tap: p.right.tap, classes: p.right.classes, history: history.right };
+      const ranking = p.right.tapRanking === undefined ? {} : { tapRanking: p.right.tapRanking };
+      const result = { model, recipe: p.right.recipe, tap: p.right.tap, ...ranking, classes: p.right.classes, history: history.right };
       model = undefined;
       return E.right(result);
     } catch (thrown) {

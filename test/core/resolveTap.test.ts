@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type LayerInfo } from 'transferkit';
-import { resolveTap } from '../../src/core/resolveTap';
+import { rankedCandidates, resolveTap } from '../../src/core/resolveTap';
+import { checkTap } from '../../src/core/recipe';
 import { err, ok } from '../fixtures/either';
 
 /** A chain of layers, each reading the previous; `kinds[0]` may be an InputLayer. */
@@ -36,5 +37,24 @@ describe('resolveTap', () => {
     const seq = chain(['Dense', 'Dense', 'Dense']);
     expect(ok(resolveTap(seq, 1, { kind: 'index', index: 0 })).index).toBe(0);
     expect(err(resolveTap(seq, 1, { kind: 'layer', name: 'nope' })).expected).toContain('dense_0, dense_1');
+  });
+});
+
+describe('a ranked tap', () => {
+  it('is chosen among the block ends from its depth up to just below the top', () => {
+    const names = (from: number) => rankedCandidates(net, top, from).map((l) => l.name);
+    expect(names(0)).toEqual(['relu_3', 'relu_6']);
+    // 1 + 0.5 × 6 = 4: from the second block on.
+    expect(names(0.5)).toEqual(['relu_6']);
+    // Nothing that high below the top: the highest block end below it.
+    expect(names(0.99)).toEqual(['relu_6']);
+    // Nothing below the top at all: the top.
+    expect(rankedCandidates(chain(['InputLayer', 'Dense', 'Dense']), 1, 0.5).map((l) => l.index)).toEqual([1]);
+  });
+
+  it('is checked, and is not a layer resolveTap can name without the data', () => {
+    expect(err(checkTap('tap', { kind: 'ranked', from: 1 }))).toMatchObject({ path: 'tap.from', expected: 'a number in [0, 1)' });
+    expect(err(checkTap('tap', { kind: 'ranked' } as never)).path).toBe('tap.from');
+    expect(err(resolveTap(net, top, { kind: 'ranked', from: 0.5 })).expected).toContain('transfer');
   });
 });

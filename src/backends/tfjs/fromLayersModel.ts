@@ -105,37 +105,46 @@ const topIndex = (model: tfl.LayersModel, layers: ReadonlyArray<LayerInfo>, top:
 };
 
 /**
- * Activations at one layer, pooled to a row per example, in inference mode. The layers up to the
- * tap run compiled (BatchNorm folded, activations fused; compile.ts), a batch at a time, and each
- * batch is pooled before the next runs, so memory holds one batch of activations.
+ * Activations at some layers, each pooled to a row per example, in inference mode, in one pass.
+ * The layers up to the highest run compiled (BatchNorm folded, activations fused; compile.ts), a
+ * batch at a time, and each batch is pooled before the next runs, so memory holds one batch of
+ * activations.
  */
-const embedAt = async (model: tfl.LayersModel, x: tf.Tensor, at: LayerInfo, { pooling, batchSize, signal }: EmbedOptions): Promise<E.Either<TransferError, Matrix>> => {
-  const output = model.getLayer(at.name).output as tfl.SymbolicTensor;
-  const rank = output.shape.length;
-  if (rank > 4 && pooling === 'average') {
-    return E.left(shapeMismatch('at', "an output of rank 2, 3 or 4 for average pooling (or pooling: 'flatten')", `rank ${rank}`));
+const embedAt = async (model: tfl.LayersModel, x: tf.Tensor, at: ReadonlyArray<LayerInfo>, { pooling, batchSize, signal }: EmbedOptions): Promise<E.Either<TransferError, Matrix[]>> => {
+  const outputs = at.map((l) => model.getLayer(l.name).output as tfl.SymbolicTensor);
+  const deep = outputs.find((o) => o.shape.length > 4);
+  if (deep !== undefined && pooling === 'average') {
+    return E.left(shapeMismatch('at', "an output of rank 2, 3 or 4 for average pooling (or pooling: 'flatten')", `rank ${deep.shape.length}`));
   }
   // The compiled program reads the source's layers and owns only its folded copies of weights.
-  const prefix = compilePrefix(model.inputs[0]!, [output]);
+  const prefix = compilePrefix(model.inputs[0]!, outputs);
   try {
     const n = x.shape[0]!;
-    let cols = 0;
-    let data = new Float32Array(0);
-    await forEachBatchUntil(prefix, x, batchSize, signal, ([a], start, size) => {
-      const rows = tf.tidy(() => (a!.rank === 2 ? a!.clone() : pooling === 'flatten' ? tf.reshape(a!, [size, -1]) : tf.mean(a!, a!.rank === 4 ? [1, 2] : [1])));
-      try {
-        if (start === 0) {
-          cols = rows.shape[1]!;
-          data = new Float32Array(n * cols);
+    const cols = outputs.map(() => 0);
+    const data = outputs.map(() => new Float32Array(0));
+    await forEachBatchUntil(prefix, x, batchSize, signal, (activations, start, size) => {
+      activations.forEach((a, k) => {
+        const rows = tf.tidy(() => (a.rank === 2 ? a.clone() : pooling === 'flatten' ? tf.reshape(a, [size, -1]) : tf.mean(a, a.rank === 4 ? [1, 2] : [1])));
+        try {
+          if (start === 0) {
+            cols[k] = rows.shape[1]!;
+            data[k] = new Float32Array(n * cols[k]!);
+          }
+          data[k]!.set(rows.dataSync() as Float32Array, start * cols[k]!);
+        } finally {
+          rows.dispose();
         }
-        data.set(rows.dataSync() as Float32Array, start * cols);
-      } finally {
-        rows.dispose();
-      }
+      });
     });
-    return matrix(n, cols, data);
+    const out: Matrix[] = [];
+    for (const [k, d] of data.entries()) {
+      const m = matrix(n, cols[k]!, d);
+      if (E.isLeft(m)) return m;
+      out.push(m.right);
+    }
+    return E.right(out);
   } catch (thrown) {
-    if (thrown instanceof Stopped) return E.left(aborted(`embedding at ${at.name}, batch ${thrown.done + 1} of ${thrown.of}`));
+    if (thrown instanceof Stopped) return E.left(aborted(`embedding at ${at.map((l) => l.name).join(', ')}, batch ${thrown.done + 1} of ${thrown.of}`));
     throw thrown;
   } finally {
     prefix.dispose();
@@ -207,6 +216,25 @@ export const fromLayersModel = guard('fromLayersModel', (model: tfl.LayersModel,
   const layers = layerInfos(model);
   const top = topIndex(model, layers, topOption);
   if (E.isLeft(top)) return top;
+  const embedEach = async (x: tf.Tensor, at: ReadonlyArray<LayerInfo>, options: EmbedOptions): Promise<E.Either<TransferError, ReadonlyArray<Matrix>>> => {
+    try {
+      if (!usable(model)) return E.left(invalidArgument('model', 'a usable model', described('a disposed model')));
+      const how = checkEmbedOptions(options);
+      if (E.isLeft(how)) return how;
+      if (!Array.isArray(at) || at.length === 0) return E.left(invalidArgument('at', "a non-empty array of the backbone's layers", at));
+      const chosen: LayerInfo[] = [];
+      for (const l of at) {
+        const layer = layerAt(layers, l);
+        if (E.isLeft(layer)) return layer;
+        chosen.push(layer.right);
+      }
+      const n = checkInputs(model, x);
+      if (E.isLeft(n)) return n;
+      return await asFloat(x, (floats) => embedAt(model, floats, chosen, how.right));
+    } catch (thrown) {
+      return E.left(backendFailure('embedding', thrown));
+    }
+  };
   return E.right({
     layers,
     top: top.right,
@@ -214,19 +242,10 @@ export const fromLayersModel = guard('fromLayersModel', (model: tfl.LayersModel,
     isUsable: () => usable(model),
     count: guard('backbone.count', (x: tf.Tensor) => checkInputs(model, x)),
     embed: guardTask('backbone.embed', (x: tf.Tensor, at: LayerInfo, options: EmbedOptions): TE.TaskEither<TransferError, Matrix> => async () => {
-      try {
-        if (!usable(model)) return E.left(invalidArgument('model', 'a usable model', described('a disposed model')));
-        const how = checkEmbedOptions(options);
-        if (E.isLeft(how)) return how;
-        const layer = layerAt(layers, at);
-        if (E.isLeft(layer)) return layer;
-        const n = checkInputs(model, x);
-        if (E.isLeft(n)) return n;
-        return await asFloat(x, (floats) => embedAt(model, floats, layer.right, how.right));
-      } catch (thrown) {
-        return E.left(backendFailure('embedding', thrown));
-      }
+      const each = await embedEach(x, [at], options);
+      return E.map((ms: ReadonlyArray<Matrix>) => ms[0]!)(each);
     }),
+    embedEach: guardTask('backbone.embedEach', (x: tf.Tensor, at: ReadonlyArray<LayerInfo>, options: EmbedOptions): TE.TaskEither<TransferError, ReadonlyArray<Matrix>> => () => embedEach(x, at, options)),
     build: guardTask('backbone.build', (spec: BuildSpec): TE.TaskEither<TransferError, TfjsTransferModel> => async () => {
       const checked = checkBuildSpec(layers, top.right, spec);
       return E.isLeft(checked) ? checked : buildTransferModel(model, checked.right)();
