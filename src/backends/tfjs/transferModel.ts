@@ -3,12 +3,13 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E, type taskEither as TE } from 'fp-ts';
 import type { BuildSpec, PhaseArgs, PhaseSession, Pooling, TransferModel } from '../../core/backbone';
 import { guard, guardTask, optionsAt } from '../../core/boundary';
-import { backendFailure, described, invalidArgument, shapeMismatch, type TransferError } from '../../core/errors';
+import { backendFailure, described, invalidArgument, notSupported, shapeMismatch, type TransferError } from '../../core/errors';
 import type { Matrix } from '../../core/matrix';
 import { optional, positiveInteger } from '../../core/validate';
 import { deriveSeed } from '../../core/random';
 import { ancestors, release, type Layer, type SymbolicTensor } from './graph';
 import { asFloat, checkInputs, nonFiniteWeight } from './inputs';
+import { HEAD_METADATA_KEY, type HeadMetadata } from './head';
 import { toMatrix } from './matrix';
 import type { GradientSharing, PrefixCaching } from './session/contracts';
 import type { Parts } from './session/parts';
@@ -133,6 +134,47 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
         return E.right(await this.full.save(handlerOrUrl));
       } catch (thrown) {
         return E.left(backendFailure('saving the model', thrown));
+      }
+    };
+  }
+
+  /**
+   * Saves the head alone (the pooled tap's features → logits → softmax), a few kB, with metadata
+   * that says where it attaches; `attachHead` puts it back on the same backbone, where it predicts
+   * as this model does. Only for a model whose backbone did not train and starts from the source's
+   * weights (the feature extractor, the earlier-layer tap): otherwise `NotSupported`, save the
+   * whole model with {@link TfjsTransferModel.save}.
+   */
+  saveHead(handlerOrUrl: tf.io.IOHandler | string): TE.TaskEither<TransferError, tf.io.SaveResult> {
+    return guardTask('model.saveHead', (h: tf.io.IOHandler | string) => this.#saveHead(h))(handlerOrUrl);
+  }
+
+  #headExport: tfl.LayersModel | undefined;
+
+  #saveHead(handlerOrUrl: tf.io.IOHandler | string): TE.TaskEither<TransferError, tf.io.SaveResult> {
+    return async () => {
+      if (this.#disposed) return E.left(disposedError());
+      if (this.parts.batchStatistics || this.#changed.size > 0) {
+        const what = this.parts.batchStatistics ? 'a model trained from random weights' : `a model that fine-tuned ${this.#changed.size} backbone layers`;
+        return E.left(notSupported('model', "a model whose backbone kept the source's weights (a head-only recipe); save the whole model instead", what));
+      }
+      if (typeof handlerOrUrl !== 'string' && (typeof handlerOrUrl !== 'object' || handlerOrUrl === null || typeof handlerOrUrl.save !== 'function')) {
+        return E.left(invalidArgument('handlerOrUrl', "a tfjs IOHandler with save(), or a URL such as 'indexeddb://name'", handlerOrUrl));
+      }
+      try {
+        if (this.#headExport === undefined) {
+          // The head's own layers, applied once more: no new weights, and built once per model.
+          const features = this.parts.pooled.shape[1]!;
+          const input = tfl.input({ shape: [features] });
+          const probabilities = tfl.layers.softmax({ name: 'transferkit_head_softmax' }).apply(applyAll(this.parts.head, input)) as SymbolicTensor;
+          const model = tfl.model({ inputs: input, outputs: probabilities, name: 'transferkit_head' });
+          const meta: HeadMetadata = { tap: this.parts.tap, pooling: this.parts.pooling, features, classes: this.parts.classes };
+          model.setUserDefinedMetadata({ [HEAD_METADATA_KEY]: meta });
+          this.#headExport = model;
+        }
+        return E.right(await this.#headExport.save(handlerOrUrl));
+      } catch (thrown) {
+        return E.left(backendFailure('saving the head', thrown));
       }
     };
   }
@@ -304,6 +346,8 @@ export const buildTransferModel = (source: tfl.LayersModel, spec: BuildSpec): TE
       input: copy.inputs[0]!,
       graph: pool.right === undefined ? graph : [...graph, pool.right],
       backbone: graph.filter((l) => l.getClassName() !== 'InputLayer'),
+      tap: spec.tap.name,
+      pooling: spec.pooling,
       pooled,
       head,
       headModel,
