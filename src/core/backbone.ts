@@ -135,6 +135,12 @@ export interface PhaseSession {
    * carry it on). An error when nothing was checkpointed.
    */
   restore(learningRate?: number): E.Either<TransferError, void>;
+  /**
+   * Called once the phase's steps are done (not after an error), with its training examples: a
+   * session that trained on batch statistics (from random weights) re-estimates the statistics
+   * inference uses. Optional; answers how many normalisation layers it re-estimated.
+   */
+  finish?(train: Int32Array): E.Either<TransferError, number>;
   /** Time spent computing cached activations, in ms. */
   readonly cacheMs: number;
   /** How many threads computed them: 1 for the caller's thread alone, 0 when nothing was run. */
@@ -180,7 +186,7 @@ export interface Backbone<X, M extends TransferModel<X>> {
   embed(inputs: X, at: LayerInfo, options: EmbedOptions): TE.TaskEither<TransferError, Matrix>;
   /**
    * {@link Backbone.embed} at several layers in one pass over the inputs, a matrix per layer in
-   * their order. Optional: without it, {@link embedLayers} embeds one layer at a time.
+   * their order. Optional: without it, the metrics and the runner embed one layer at a time.
    */
   embedEach?(inputs: X, at: ReadonlyArray<LayerInfo>, options: EmbedOptions): TE.TaskEither<TransferError, ReadonlyArray<Matrix>>;
   /** A new trainable model: a copy of the layers up to `spec.tap` (or of their architecture, for a random start) and a new head. */

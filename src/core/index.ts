@@ -61,6 +61,7 @@ export {
   HEAD_PATIENCE_STEPS,
   headPhase,
   SCRATCH_LEARNING_RATE,
+  SCRATCH_MAX_MS,
   SCRATCH_MIN_STEPS,
   scratchPhase,
 } from './phases';

@@ -46,6 +46,11 @@ export interface PhaseReport {
    * step left the loss not finite).
    */
   readonly weights: 'last' | 'best';
+  /**
+   * How many BatchNorm layers had their moving statistics re-estimated on the training examples
+   * after the last step: every one a model from random weights has (0 for a pretrained start).
+   */
+  readonly batchNormsReestimated: number;
 }
 
 /** What {@link transfer} returns: the trained model (the caller disposes it) and its history. */
@@ -94,9 +99,12 @@ const runPhases = async <X, M extends TransferModel<X>>(model: M, p: Plan<X>): P
     try {
       const run = await runEpochs(session.right, p, phase, phaseIndex, change.steps);
       if (E.isLeft(run)) return run;
+      const finished = session.right.finish?.(p.train) ?? E.right(0);
+      if (E.isLeft(finished)) return finished;
       const { epochs, steps, stop, divergences, learningRate, weights } = run.right;
       const { cacheMs, cacheThreads, trainThreads } = session.right;
-      history.push({ name: phase.name, trains: phase.trains, epochs, cacheMs, cacheThreads, trainThreads, trainMs: performance.now() - started, steps, stop, divergences, learningRate, weights });
+      const trainMs = performance.now() - started;
+      history.push({ name: phase.name, trains: phase.trains, epochs, cacheMs, cacheThreads, trainThreads, trainMs, steps, stop, divergences, learningRate, weights, batchNormsReestimated: finished.right });
     } finally {
       session.right.dispose();
     }

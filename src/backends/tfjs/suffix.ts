@@ -239,7 +239,14 @@ const seededNoise = (layer: Layer, x: tf.Tensor, seed: number): tf.Tensor => {
  * it; in inference mode with each BatchNorm that follows a convolution folded into it, which
  * changes only float32 rounding; in training mode with noise layers seeded by `seed`.
  */
-export const applySuffix = (suffix: tfl.LayersModel, xs: ReadonlyArray<tf.Tensor>, training: boolean, seed = 0): tf.Tensor => {
+export const applySuffix = (
+  suffix: tfl.LayersModel,
+  xs: ReadonlyArray<tf.Tensor>,
+  training: boolean,
+  seed = 0,
+  /** Called with each layer that runs as itself, and its inputs, before it runs. */
+  observe?: (layer: tfl.layers.Layer, inputs: ReadonlyArray<tf.Tensor>) => void,
+): tf.Tensor => {
   const fold = folding && !training;
   let byMode = programs.get(suffix);
   if (byMode === undefined) {
@@ -255,6 +262,7 @@ export const applySuffix = (suffix: tfl.LayersModel, xs: ReadonlyArray<tf.Tensor
   for (const [k, step] of program.steps.entries()) {
     const args = step.inputs.map((id) => values.get(id)!);
     const unfused = step.bn === undefined && !(direct && step.direct === true);
+    if (unfused) observe?.(step.layer, args);
     const produced = !unfused
       ? convolve(step, args[0]!)
       : training && NOISE.has(step.layer.getClassName())

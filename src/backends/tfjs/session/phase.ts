@@ -32,6 +32,7 @@ import { chunkedRows, DEFAULT_CHUNK_FLOATS } from '../../../core/rowStore';
 import { compilePrefix, Stopped, type CompiledPrefix } from '../compile';
 import { adam } from '../kernels/adam';
 import { applyPolicy, replay, split, type Layer } from '../graph';
+import { reestimateBatchNorm } from './batchNorm';
 import { cachePrefix, type Cached } from './caching';
 import type { GradientShare, GradientSharing, RemotePrefix, SessionInternals, ShareSpec } from './contracts';
 import { asFloat } from '../inputs';
@@ -195,6 +196,18 @@ export class TfjsPhaseSession implements PhaseSession {
       return E.right(undefined);
     } catch (thrown) {
       return E.left(backendFailure('restoring the weights', thrown));
+    }
+  }
+
+  finish(train: Int32Array): E.Either<TransferError, number> {
+    const suffix = this.suffix;
+    if (!this.parts.batchStatistics || suffix === undefined) return E.right(0);
+    try {
+      const size = this.args.batchSize;
+      const batches = Array.from({ length: Math.ceil(train.length / size) }, (_, b) => () => this.#batch('train', train.subarray(b * size, (b + 1) * size)).xs);
+      return E.right(reestimateBatchNorm(suffix, batches, deriveSeed(this.args.seed, 9_999)));
+    } catch (thrown) {
+      return E.left(backendFailure('re-estimating the BatchNorm statistics', thrown));
     }
   }
 

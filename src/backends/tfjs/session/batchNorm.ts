@@ -1,0 +1,78 @@
+/**
+ * BatchNorm statistics re-estimated after training from random weights. Such a model trains with
+ * each BatchNorm on its batch's statistics, while its moving statistics follow them only slowly
+ * (momentum 0.99: after 36 steps they are still 70 % their initial 0 and 1); inference then
+ * normalises with statistics the network never saw. Measured (issue 22): a MobileNetV2 at 224²
+ * after 36 steps from scratch reached 71 % training accuracy, and its held-out output was near
+ * uniform.
+ *
+ * So once the phase ends, the training examples pass through the trained network once more in
+ * training mode (each BatchNorm on its batch's statistics, as in training), and each BatchNorm's
+ * moving mean and variance become its inputs' mean and variance over all those examples: the
+ * population statistics Ioffe & Szegedy prescribe for inference ("Batch Normalization", 2015,
+ * §3.1), computed exactly over the set rather than averaged over batches, as "precise BN" does
+ * (Wu & Johnson, "Rethinking 'Batch' in BatchNorm", 2021, §3).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { applySuffix } from '../suffix';
+
+type Layer = tfl.layers.Layer;
+
+/** Per-channel sums over the examples seen: of the values and of their squares, and how many values each channel had. */
+interface Sums {
+  readonly s1: Float64Array;
+  readonly s2: Float64Array;
+  count: number;
+}
+
+/** The BatchNorms whose statistics can be re-estimated here: normalising the last axis. */
+const lastAxisBatchNorms = (suffix: tfl.LayersModel): Layer[] =>
+  suffix.layers.filter((l) => {
+    if (l.getClassName() !== 'BatchNormalization') return false;
+    const axis = (l.getConfig() as { axis?: unknown }).axis;
+    const rank = (l.inboundNodes[0]?.inputTensors[0]?.shape.length ?? 0) as number;
+    return axis === -1 || axis === rank - 1;
+  });
+
+/**
+ * Sets each BatchNorm's moving statistics to those of its inputs over `batches` (each the suffix's
+ * inputs for a batch), run in training mode with noise seeded by `seed`. Returns how many
+ * BatchNorms it set.
+ */
+export const reestimateBatchNorm = (suffix: tfl.LayersModel, batches: Iterable<() => tf.Tensor[]>, seed: number): number => {
+  const norms = lastAxisBatchNorms(suffix);
+  if (norms.length === 0) return 0;
+  const sums = new Map<Layer, Sums>();
+  for (const batch of batches) {
+    tf.tidy(() => {
+      applySuffix(suffix, batch(), true, seed, (layer, [x]) => {
+        if (!norms.includes(layer) || x === undefined) return;
+        const axes = x.shape.slice(0, -1).map((_, i) => i);
+        const channels = x.shape[x.rank - 1]!;
+        const s = sums.get(layer) ?? { s1: new Float64Array(channels), s2: new Float64Array(channels), count: 0 };
+        const a = tf.sum(x, axes).dataSync();
+        const b = tf.sum(tf.square(x), axes).dataSync();
+        for (let c = 0; c < channels; c++) {
+          s.s1[c]! += a[c]!;
+          s.s2[c]! += b[c]!;
+        }
+        s.count += x.size / channels;
+        sums.set(layer, s);
+      });
+    });
+  }
+  for (const [layer, { s1, s2, count }] of sums) {
+    const mean = Float32Array.from(s1, (v) => v / count);
+    const variance = Float32Array.from(s2, (v, c) => Math.max(0, v / count - mean[c]! ** 2));
+    for (const w of layer.weights) {
+      const short = w.originalName.split('/').pop();
+      const values = short === 'moving_mean' ? mean : short === 'moving_variance' ? variance : undefined;
+      if (values === undefined) continue;
+      tf.tidy(() => {
+        w.write(tf.tensor(values, w.shape as number[], 'float32'));
+      });
+    }
+  }
+  return sums.size;
+};
