@@ -76,7 +76,7 @@ export const rankLayers = guardTask(
 /**
  * The LogME of each layer's pooled activations on `ids`, best first; with `rows`, only those
  * examples (indices into the inputs) are scored, all of them still embedded. The layers are
- * embedded in one pass where the backbone can ({@link embedLayers}). Ties keep the layers' order.
+ * embedded in one pass where the backbone can (`Backbone.embedEach`). Ties keep the layers' order.
  */
 export const scoreLayers = async <X, M extends TransferModel<X>>(
   backbone: Backbone<X, M>,

@@ -20,10 +20,13 @@ export const HEAD_METADATA_KEY = 'transferkit_head';
 
 /** Where a saved head attaches: the tap's name, how its activations were pooled, the head's width. */
 export interface HeadMetadata {
+  /** The name of the backbone layer the head reads. */
   readonly tap: string;
+  /** How that layer's activations were pooled into the head's input. */
   readonly pooling: Pooling;
   /** Inputs of the head: the pooled tap's width. */
   readonly features: number;
+  /** How many classes the head predicts. */
   readonly classes: number;
 }
 
@@ -31,6 +34,7 @@ export interface HeadMetadata {
 export interface AttachedHead {
   /** The backbone layer it reads. */
   readonly tap: LayerInfo;
+  /** How many classes it predicts. */
   readonly classes: number;
   /** Class probabilities, one row per example: the backbone's embedding at the tap, then the head. */
   predict(inputs: tf.Tensor, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix>;

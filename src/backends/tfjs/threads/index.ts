@@ -374,6 +374,8 @@ export const withThreads = guardTask(
       }
     };
 
-    return E.right({ ...base.right, embed, build, threads: threads.length, close, tensorsInThreads });
+    // Without the base's one-pass embedEach: every embedding here runs in the threads (and fails once they are closed).
+    const { embedEach: _oneThread, ...single } = base.right;
+    return E.right({ ...single, embed, build, threads: threads.length, close, tensorsInThreads });
   },
 );
