@@ -27,6 +27,11 @@
  * chance (33.3 %); with the smoothed loss and a measured checkpoint it reaches the accuracy the
  * other taps do (docs/results/pretrained-taps.json).
  *
+ * A model from random weights is judged on its training losses alone (its inference-mode losses
+ * mean nothing until its BatchNorm statistics are re-estimated, after the phase): its limit starts
+ * from ln(classes), its checkpoints follow the epoch's mean training loss, and it never ends on a
+ * checkpoint for a loss measured in inference mode unless that loss is not finite.
+ *
  * A collapse the guard is made for, measured (issue 22): a partial fine-tune of a pretrained 224²
  * MobileNetV2 at Adam 1e-3 went from loss 0.098 to 2.1 to 10.7 in two steps, and stayed there.
  */
@@ -143,6 +148,8 @@ export interface EpochsRun {
 
 /** The guard's state through a phase. */
 interface Guard {
+  /** Whether losses measured in inference mode describe the model as it trains (not for a random start). */
+  readonly measured: boolean;
   readonly trainLimit: number;
   /** The training loss at the start, on the probe examples. */
   readonly startTrain: number;
@@ -173,20 +180,31 @@ export const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Pha
   const probe = p.train.subarray(0, Math.min(p.train.length, PROBE_EXAMPLES));
   let guard: Guard | undefined;
   if (p.options.divergenceGuard) {
-    const start = evaluateAll(session, 'train', probe, p.batchSize);
-    if (E.isLeft(start)) return start;
-    if (!Number.isFinite(start.right.loss)) return E.left(diverged('before the first step'));
-    const v = validationOutcome(session, p);
-    if (E.isLeft(v)) return v;
+    // A model from random weights trains on batch statistics, and its moving ones are re-estimated
+    // only after the phase: until then a loss measured in inference mode says nothing of it. Its
+    // guard starts from ln(classes), what a random start scores, and reads only training losses.
+    const measured = p.recipe.start !== 'random';
+    let startLoss = Math.log(p.classes);
+    let v: { loss: number } | undefined;
+    if (measured) {
+      const start = evaluateAll(session, 'train', probe, p.batchSize);
+      if (E.isLeft(start)) return start;
+      if (!Number.isFinite(start.right.loss)) return E.left(diverged('before the first step'));
+      startLoss = start.right.loss;
+      const validation = validationOutcome(session, p);
+      if (E.isLeft(validation)) return validation;
+      v = validation.right;
+    }
     const kept = session.checkpoint();
     if (E.isLeft(kept)) return kept;
     guard = {
-      trainLimit: divergenceLimit(start.right.loss, p.classes),
-      startTrain: start.right.loss,
-      smoothed: start.right.loss,
-      validationLimit: v.right === undefined ? undefined : divergenceLimit(v.right.loss, p.classes),
-      startValidation: v.right?.loss,
-      best: v.right?.loss ?? start.right.loss,
+      measured,
+      trainLimit: divergenceLimit(startLoss, p.classes),
+      startTrain: startLoss,
+      smoothed: startLoss,
+      validationLimit: v === undefined ? undefined : divergenceLimit(v.loss, p.classes),
+      startValidation: v?.loss,
+      best: v?.loss ?? startLoss,
       rate: phase.learningRate,
       divergences: [],
     };
@@ -259,8 +277,8 @@ export const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Pha
         continue;
       }
       sinceProbe += seen;
-      let measure = v?.loss;
-      if (measure === undefined && sinceProbe >= PROBE_SPACING * probe.length) {
+      let measure = guard.measured ? v?.loss : seen === 0 ? undefined : lossSum / seen;
+      if (guard.measured && measure === undefined && sinceProbe >= PROBE_SPACING * probe.length) {
         sinceProbe = 0;
         const now = evaluateAll(session, 'train', probe, p.batchSize);
         if (E.isLeft(now)) return now;
@@ -283,7 +301,9 @@ export const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Pha
   if (E.isLeft(final)) return final;
   const last = epochs[epochs.length - 1]?.validationLoss;
   const worse =
-    guard !== undefined && (guard.startValidation === undefined ? final.right.loss > guard.startTrain : last !== undefined && last > guard.startValidation);
+    guard !== undefined &&
+    guard.measured &&
+    (guard.startValidation === undefined ? final.right.loss > guard.startTrain : last !== undefined && last > guard.startValidation);
   if (guard !== undefined && weights === 'last' && (!Number.isFinite(final.right.loss) || worse)) {
     const restored = session.restore();
     if (E.isLeft(restored)) return restored;

@@ -38,9 +38,9 @@ const scripted = (lossAt: (t: number) => number): PhaseSession & { readonly t: (
 };
 
 /** A plan of `examples` training examples in batches of 2, 3 classes, no validation data. */
-const plan = (examples: number): Plan<never> =>
+const plan = (examples: number, start: 'pretrained' | 'random' = 'pretrained'): Plan<never> =>
   ({
-    recipe: { phases: [headPhase] },
+    recipe: { phases: [headPhase], start },
     train: Int32Array.from({ length: examples }, (_, i) => i),
     validation: { kind: 'none' },
     classes: 3,
@@ -84,5 +84,24 @@ describe('the divergence guard', () => {
     if (E.isLeft(run)) throw new Error(run.left.message);
     expect(run.right.weights).toBe('best');
     expect(session.t()).toBe(0);
+  });
+
+  it('judges a model from random weights by its training losses alone, not by inference-mode losses that mean nothing before its BatchNorm statistics are re-estimated', async () => {
+    // Training losses fall; inference-mode ones read 1.0 at the start and 50 once the weights have
+    // moved away from the moving statistics, which are still at their start.
+    const losses = [1.1, 1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3];
+    let t = 0;
+    const base = scripted((k) => losses[Math.min(k, losses.length - 1)]!);
+    const session: PhaseSession = {
+      ...base,
+      step: (indices, n) => {
+        t++;
+        return base.step(indices, n);
+      },
+      evaluate: (_set, indices) => E.right({ lossSum: (t === 0 ? 1 : 50) * indices.length, correct: 0 }),
+    };
+    const run = await runEpochs(session, plan(4, 'random'), phase(4), 0);
+    expect(E.isRight(run) && run.right).toMatchObject({ divergences: [], stop: 'epochs', weights: 'last' });
+    expect(t).toBe(8);
   });
 });
