@@ -104,4 +104,13 @@ describe('the divergence guard', () => {
     expect(E.isRight(run) && run.right).toMatchObject({ divergences: [], stop: 'epochs', weights: 'last' });
     expect(t).toBe(8);
   });
+
+  it('with no validation data keeps the last weights of a phase whose training loss ends a hair above its start', async () => {
+    // A fine-tune after a converged head: 0.010 at the start, 0.012 at the end.
+    const losses = [0.01, 0.015, 0.013, 0.012];
+    const session = scripted((t) => losses[Math.min(t, losses.length - 1)]!);
+    const run = await runEpochs(session, plan(4), phase(2), 0);
+    expect(E.isRight(run) && run.right).toMatchObject({ divergences: [], weights: 'last' });
+    expect(session.t()).toBe(4);
+  });
 });
