@@ -160,8 +160,8 @@ const warningsFor = (args: Checked, p: Plan): string[] => {
     out.push(
       p.scratch
         ? `Similarity ${num(args.similarity)} is below ${NEGATIVE_TRANSFER_SIMILARITY}, where a measured similarity cannot tell a source ` +
-            'that hurts from one that still helps: in the calibration grid a full fine-tune still won by about 6 points on one such ' +
-            'target with 5 and 20 examples per class. If you can afford a second run, compare with the full-fine-tune preset.'
+            'that hurts from one that still helps: in the calibration grid a full fine-tune still won by about 3 points on one such ' +
+            'target with 5 examples per class. If you can afford a second run, compare with the full-fine-tune preset.'
         : `Similarity ${num(args.similarity)} is below ${NEGATIVE_TRANSFER_SIMILARITY}: the source may hurt rather than help (negative ` +
             'transfer). Compare against a model trained from scratch on the target data (the from-scratch preset).',
     );
