@@ -12,7 +12,8 @@ import { matrix, type Matrix } from '../../core/matrix';
 import { compilePrefix, forEachBatchUntil, Stopped } from './compile';
 import { inboundLayers, layerInfos, type Layer } from './graph';
 import { asFloat, checkInputs, nonFiniteWeight } from './inputs';
-import { buildTransferModel, TfjsTransferModel } from './transferModel';
+import { buildTransferModel } from './buildModel';
+import type { TfjsTransferModel } from './transferModel';
 
 /** A tfjs-layers model seen as a {@link Backbone}: inputs are tensors, trained models are {@link TfjsTransferModel}s. */
 export type TfjsBackbone = Backbone<tf.Tensor, TfjsTransferModel>;

@@ -5,7 +5,7 @@
  * embedding is then what the head was trained on.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E, type taskEither as TE } from 'fp-ts';
 import type { LayerInfo, Pooling } from '../../core/backbone';
 import { guard, guardTask, isRecord, optionsAt } from '../../core/boundary';
@@ -14,6 +14,7 @@ import type { Matrix } from '../../core/matrix';
 import { optional, positiveInteger } from '../../core/validate';
 import type { TfjsBackbone } from './fromLayersModel';
 import { fromMatrix, toMatrix } from './matrix';
+import type { Parts } from './session/parts';
 
 /** The key of a saved head's user-defined metadata (in its model.json) that says where it attaches. */
 export const HEAD_METADATA_KEY = 'transferkit_head';
@@ -39,6 +40,21 @@ export interface AttachedHead {
   /** Class probabilities, one row per example: the backbone's embedding at the tap, then the head. */
   predict(inputs: tf.Tensor, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix>;
 }
+
+/**
+ * The model `saveHead` writes: the pooled features → the trained head's own layers (applied once
+ * more: no new weights) → a softmax, with its metadata. Built once per transfer model.
+ */
+export const headForExport = (parts: Parts): tfl.LayersModel => {
+  const features = parts.pooled.shape[1]!;
+  const input = tfl.input({ shape: [features] });
+  const logits = parts.head.reduce((h, layer) => layer.apply(h) as tfl.SymbolicTensor, input);
+  const probabilities = tfl.layers.softmax({ name: 'transferkit_head_softmax' }).apply(logits) as tfl.SymbolicTensor;
+  const model = tfl.model({ inputs: input, outputs: probabilities, name: 'transferkit_head' });
+  const meta: HeadMetadata = { tap: parts.tap, pooling: parts.pooling, features, classes: parts.classes };
+  model.setUserDefinedMetadata({ [HEAD_METADATA_KEY]: meta });
+  return model;
+};
 
 /** The width of a layer's output once pooled: its channels for average pooling (rank 3–4), every value for flatten. */
 const pooledWidth = (layer: LayerInfo, pooling: Pooling): number => {

@@ -1,0 +1,178 @@
+/**
+ * Building a transfer model from a source LayersModel: a deep copy (of its weights, or of its
+ * architecture with fresh seeded weights), cut at the tap, with pooling and a new head. The source
+ * is read, never changed.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { either as E, type taskEither as TE } from 'fp-ts';
+import type { BuildSpec, Pooling } from '../../core/backbone';
+import { backendFailure, shapeMismatch, type TransferError } from '../../core/errors';
+import { deriveSeed } from '../../core/random';
+import { ancestors, release, type Layer, type SymbolicTensor } from './graph';
+import { nonFiniteWeight } from './inputs';
+import type { Parts } from './session/parts';
+import { TfjsTransferModel } from './transferModel';
+
+/** A name not used by any of `taken`: `base`, else `base_2`, `base_3`, … */
+const freshName = (base: string, taken: Set<string>): string => {
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base}_${i}`;
+  taken.add(name);
+  return name;
+};
+
+/** The layer that turns the tap's output into one vector per example, or none for a vector already. */
+const poolingLayer = (output: SymbolicTensor, pooling: Pooling, name: string): E.Either<TransferError, Layer | undefined> => {
+  const rank = output.shape.length;
+  if (rank === 2) return E.right(undefined);
+  if (pooling === 'flatten') return E.right(tfl.layers.flatten({ name }));
+  if (rank === 4) return E.right(tfl.layers.globalAveragePooling2d({ name }));
+  if (rank === 3) return E.right(tfl.layers.globalAveragePooling1d({ name }));
+  return E.left(shapeMismatch('tap', "an output of rank 2, 3 or 4 for average pooling (or pooling: 'flatten')", `rank ${rank}`));
+};
+
+/**
+ * The head's layers: hidden ReLU dense layers, then a linear layer of one logit per class;
+ * initialisation seeded. Training reads the logits (a stable log-softmax loss, steps.ts); the
+ * whole model adds the softmax after them, so it predicts and saves probabilities.
+ */
+const headLayers = (spec: BuildSpec, taken: Set<string>): Layer[] => {
+  const units = [...spec.head.hidden, spec.classes];
+  return units.map((n, i) =>
+    tfl.layers.dense({
+      units: n,
+      activation: i === units.length - 1 ? 'linear' : 'relu',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: deriveSeed(spec.seed, 100 + i) }),
+      biasInitializer: 'zeros',
+      name: freshName(i === units.length - 1 ? 'transferkit_head_output' : `transferkit_head_hidden_${i}`, taken),
+    }),
+  );
+};
+
+const applyAll = (layers: ReadonlyArray<Layer>, x: SymbolicTensor): SymbolicTensor =>
+  layers.reduce((h, layer) => layer.apply(h) as SymbolicTensor, x);
+
+/**
+ * Gives every seedable initialiser in a serialised topology its own seed derived from `seed`, in the
+ * order they appear (`VarianceScaling`, `RandomNormal`, ... carry a `seed` field; `Zeros`, `Ones`
+ * do not), so a model built from it starts from the same random weights every time.
+ */
+const seedInitializers = (node: unknown, seed: number, counter = { next: 0 }): unknown => {
+  if (Array.isArray(node)) return node.map((item) => seedInitializers(item, seed, counter));
+  if (node === null || typeof node !== 'object') return node;
+  const entries = Object.entries(node as Record<string, unknown>).map(([key, value]): [string, unknown] => {
+    const init = value as { class_name?: unknown; config?: Record<string, unknown> } | null;
+    if (key.endsWith('_initializer') && init !== null && typeof init === 'object' && init.config !== undefined && 'seed' in init.config) {
+      return [key, { ...init, config: { ...init.config, seed: deriveSeed(seed, 1000 + counter.next++) } }];
+    }
+    return [key, seedInitializers(value, seed, counter)];
+  });
+  return Object.fromEntries(entries);
+};
+
+/** Every initialiser in a serialised topology replaced by zeros. */
+const zeroInitializers = (node: unknown): unknown => {
+  if (Array.isArray(node)) return node.map(zeroInitializers);
+  if (node === null || typeof node !== 'object') return node;
+  const entries = Object.entries(node as Record<string, unknown>).map(([key, value]): [string, unknown] =>
+    key.endsWith('_initializer') && value !== null && typeof value === 'object' ? [key, { class_name: 'Zeros', config: {} }] : [key, zeroInitializers(value)],
+  );
+  return Object.fromEntries(entries);
+};
+
+/**
+ * `tfl.models.modelFromJSON` that frees what it made when it fails. A layer that fails to build
+ * (a custom layer's `build` throwing, say) left the weights of every layer built before it
+ * allocated, with no model to dispose them through. tfjs-layers builds all the layers before its
+ * first `await`, so the variables registered between the call and its return are exactly this
+ * model's: on failure they are disposed, and the error goes on.
+ */
+const fromTopology = async (modelTopology: tf.io.ModelJSON['modelTopology']): Promise<tfl.LayersModel> => {
+  const registered = (): ReadonlyArray<readonly [string, tf.Variable]> => Object.entries(tf.engine().registeredVariables);
+  const before = new Set(registered().map(([name]) => name));
+  const pending = tfl.models.modelFromJSON({ modelTopology });
+  const made = registered().filter(([name]) => !before.has(name)).map(([, v]) => v);
+  try {
+    return await pending;
+  } catch (thrown) {
+    tf.dispose([...made]);
+    throw thrown;
+  }
+};
+
+/**
+ * A deep copy of a model: same topology, new layer objects. A pretrained start copies the weight
+ * values; a random start leaves each layer with what its own initialiser drew, seeded.
+ *
+ * A pretrained copy is built with zeros and then given the source's values: drawing random weights
+ * first, only to overwrite them, took most of the time of copying MobileNetV2 (tfjs draws a
+ * truncated normal in JavaScript, ≈ 150 of ≈ 180 ms, one-off profile). The copy's layers then get
+ * the source's initialisers back, so it describes (and saves) itself as the source does.
+ */
+const copyModel = async (source: tfl.LayersModel, start: BuildSpec['start'], seed: number): Promise<tfl.LayersModel> => {
+  const topology = source.toJSON(null, false) as tf.io.ModelJSON['modelTopology'];
+  if (start === 'random') return fromTopology(seedInitializers(topology, seed) as typeof topology);
+  const copy = await fromTopology(zeroInitializers(topology) as typeof topology);
+  copy.setWeights(source.getWeights());
+  for (const layer of copy.layers) {
+    const from = source.getLayer(layer.name) as unknown as Record<string, unknown>;
+    const to = layer as unknown as Record<string, unknown>;
+    for (const key of Object.keys(to)) if (key.endsWith('Initializer') && key in from) to[key] = from[key];
+  }
+  return copy;
+};
+
+/**
+ * Builds a transfer model from a source: copies it (or, for a random start, its architecture with
+ * fresh seeded weights), keeps the copied layers up to the tap, adds pooling and a head. The source
+ * is read, never changed; on failure nothing is left allocated.
+ */
+export const buildTransferModel = (source: tfl.LayersModel, spec: BuildSpec): TE.TaskEither<TransferError, TfjsTransferModel> => async () => {
+  let copy: tfl.LayersModel | undefined;
+  const created: Layer[] = [];
+  try {
+    // The source may have changed since it was wrapped: a NaN weight would otherwise surface as
+    // a diverged loss (cpu), or not at all where ReLU swallows it (wasm).
+    const poisoned = spec.start === 'pretrained' ? nonFiniteWeight(source.layers) : undefined;
+    if (poisoned !== undefined) return E.left(poisoned);
+    copy = await copyModel(source, spec.start, spec.seed);
+    const tapLayer = copy.getLayer(spec.tap.name);
+    const graph = ancestors(copy, tapLayer);
+    const kept = new Set(graph);
+    copy.layers.filter((l) => !kept.has(l)).forEach(release);
+    const taken = new Set(copy.layers.map((l) => l.name));
+    const tapOutput = tapLayer.output as SymbolicTensor;
+    const pool = poolingLayer(tapOutput, spec.pooling, freshName('transferkit_pool', taken));
+    if (E.isLeft(pool)) {
+      graph.forEach(release);
+      return pool;
+    }
+    const pooled = pool.right === undefined ? tapOutput : (pool.right.apply(tapOutput) as SymbolicTensor);
+    const head = headLayers(spec, taken);
+    const softmax = tfl.layers.softmax({ name: freshName('transferkit_head_softmax', taken) });
+    created.push(...(pool.right === undefined ? [] : [pool.right]), ...head, softmax);
+    const headInput = tfl.input({ shape: pooled.shape.slice(1) as number[] });
+    const headModel = tfl.model({ inputs: headInput, outputs: applyAll(head, headInput) });
+    const probabilities = softmax.apply(applyAll(head, pooled)) as SymbolicTensor;
+    const full = tfl.model({ inputs: copy.inputs[0]!, outputs: probabilities, name: `transferkit_${source.name}` });
+    const parts: Parts = {
+      input: copy.inputs[0]!,
+      graph: pool.right === undefined ? graph : [...graph, pool.right],
+      backbone: graph.filter((l) => l.getClassName() !== 'InputLayer'),
+      tap: spec.tap.name,
+      pooling: spec.pooling,
+      pooled,
+      head,
+      headModel,
+      classes: spec.classes,
+      dropout: spec.head.dropout,
+      batchStatistics: spec.start === 'random',
+    };
+    return E.right(new TfjsTransferModel(parts, full, [...graph, ...created]));
+  } catch (thrown) {
+    copy?.layers.forEach(release);
+    created.forEach(release);
+    return E.left(backendFailure('building the transfer model', thrown));
+  }
+};
