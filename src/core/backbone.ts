@@ -193,6 +193,12 @@ export interface Backbone<X, M extends TransferModel<X>> {
   build(spec: BuildSpec): TE.TaskEither<TransferError, M>;
   /** Whether the source model is still usable (not disposed). */
   readonly isUsable: () => boolean;
+  /**
+   * Optional: a sentence when inputs that passed {@link Backbone.count} look unlike what the
+   * model expects (values outside its declared range, say); `transfer` reports it in the result's
+   * `warnings`.
+   */
+  readonly inputWarning?: (inputs: X) => string | undefined;
 }
 
 /**

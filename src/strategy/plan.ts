@@ -138,6 +138,8 @@ export interface Plan<X> {
   readonly validation: Validation;
   readonly validationSet?: { readonly inputs: X; readonly labels: Int32Array };
   readonly tap: LayerInfo;
+  /** What the backbone said of the inputs (`Backbone.inputWarning`), training then validation. */
+  readonly warnings: ReadonlyArray<string>;
   /** For a `ranked` tap: the layers to choose it from (`tap` is then the first, until it is chosen). */
   readonly tapCandidates?: ReadonlyArray<LayerInfo>;
   readonly batchSize: number;
@@ -278,7 +280,9 @@ export const plan = <X, M extends TransferModel<X>>(
   const tap = candidates?.[0] !== undefined ? E.right(candidates[0]) : resolveTap(backbone.layers, backbone.top, asked.kind === 'ranked' ? { kind: 'top' } : asked);
   if (E.isLeft(tap)) return tap;
   const seed = options.seed;
-  const common = { recipe: recipe.right, x, ids, classes, tap: tap.right, ...(candidates === undefined ? {} : { tapCandidates: candidates }), batchSize: options.batchSize, seed, options };
+  const validationX = options.validation !== undefined && 'data' in options.validation ? options.validation.data.x : undefined;
+  const warnings = [x, ...(validationX === undefined ? [] : [validationX])].map((inputs) => backbone.inputWarning?.(inputs)).filter((w): w is string => typeof w === 'string');
+  const common = { recipe: recipe.right, x, ids, classes, tap: tap.right, warnings, ...(candidates === undefined ? {} : { tapCandidates: candidates }), batchSize: options.batchSize, seed, options };
   const v = options.validation;
   if (v === undefined) return E.right({ ...common, train: Int32Array.from(ids.keys()), validation: { kind: 'none' } });
   if ('split' in v) {

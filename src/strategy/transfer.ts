@@ -65,6 +65,8 @@ export interface TransferResult<M> {
   readonly tapRanking?: ReadonlyArray<RankedLayer>;
   /** How many classes the head predicts. */
   readonly classes: number;
+  /** What the backbone found odd in the inputs (values outside the model's declared range); empty when nothing. */
+  readonly warnings: ReadonlyArray<string>;
   /** Each phase's epochs, timings, steps and why it stopped. */
   readonly history: ReadonlyArray<PhaseReport>;
 }
@@ -182,7 +184,7 @@ export const transfer = guardTask(
       const history = await runPhases(model, p.right);
       if (E.isLeft(history)) return history;
       const ranking = p.right.tapRanking === undefined ? {} : { tapRanking: p.right.tapRanking };
-      const result = { model, recipe: p.right.recipe, tap: p.right.tap, ...ranking, classes: p.right.classes, history: history.right };
+      const result = { model, recipe: p.right.recipe, tap: p.right.tap, ...ranking, classes: p.right.classes, warnings: p.right.warnings, history: history.right };
       model = undefined;
       return E.right(result);
     } catch (thrown) {

@@ -29,6 +29,12 @@ export interface FromLayersModelOptions {
    * Dense layer.
    */
   readonly top?: string | number;
+  /**
+   * The range of input values the model was trained on, e.g. `[0, 1]`, or `[-1, 1]` for Keras's
+   * MobileNet preprocessing. Inputs whose values fall outside it (by more than 1 % of its width:
+   * 0–255 pixels where `[0, 1]` is declared) train as given, with a warning in the result.
+   */
+  readonly inputRange?: readonly [number, number];
 }
 
 const CLASSIFIER_TAIL = new Set(['Activation', 'Softmax']);
@@ -152,6 +158,14 @@ const embedAt = async (model: tfl.LayersModel, x: tf.Tensor, at: ReadonlyArray<L
   }
 };
 
+/** A sentence when `x`'s values leave `[lo, hi]` by more than 1 % of its width; undefined otherwise. */
+const rangeWarning = (x: tf.Tensor, [lo, hi]: readonly [number, number]): string | undefined => {
+  const [min, max] = tf.tidy(() => [tf.min(x).dataSync()[0]!, tf.max(x).dataSync()[0]!]);
+  const slack = 0.01 * (hi - lo);
+  if (min! >= lo - slack && max! <= hi + slack) return undefined;
+  return `The inputs range over [${min}, ${max}], but the model expects [${lo}, ${hi}] (inputRange): scale them as it was trained (0–255 pixels for [0, 1]: divide by 255).`;
+};
+
 /**
  * What the backbone cannot take, found up front: a layer called more than once (a shared layer),
  * or a model nested as a layer. Both would otherwise fail deep inside tfjs.
@@ -201,9 +215,12 @@ export const layerAt = (layers: ReadonlyArray<LayerInfo>, at: LayerInfo): E.Eith
 export const fromLayersModel = guard('fromLayersModel', (model: tfl.LayersModel, options?: FromLayersModelOptions): E.Either<TransferError, TfjsBackbone> => {
   const given = optionsAt('options', options);
   if (E.isLeft(given)) return given;
-  const { top: topOption } = given.right;
+  const { top: topOption, inputRange: range } = given.right;
   if (topOption !== undefined && typeof topOption !== 'string' && typeof topOption !== 'number') {
     return E.left(invalidArgument('options.top', 'a layer name or index', topOption));
+  }
+  if (range !== undefined && !(Array.isArray(range) && range.length === 2 && range.every(Number.isFinite) && range[0] < range[1])) {
+    return E.left(invalidArgument('options.inputRange', 'two finite numbers [low, high], low < high', range));
   }
   if (!(model instanceof tfl.LayersModel)) return E.left(invalidArgument('model', 'a tfjs-layers LayersModel', model));
   if (!usable(model)) return E.left(invalidArgument('model', 'a usable model', described('a disposed model')));
@@ -241,6 +258,7 @@ export const fromLayersModel = guard('fromLayersModel', (model: tfl.LayersModel,
     top: top.right,
     capabilities: { fineTune: true, description: 'a tfjs LayersModel' },
     isUsable: () => usable(model),
+    ...(range === undefined ? {} : { inputWarning: (x: tf.Tensor) => rangeWarning(x, range) }),
     count: guard('backbone.count', (x: tf.Tensor) => checkInputs(model, x)),
     embed: guardTask('backbone.embed', (x: tf.Tensor, at: LayerInfo, options: EmbedOptions): TE.TaskEither<TransferError, Matrix> => async () => {
       const each = await embedEach(x, [at], options);
