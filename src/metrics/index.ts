@@ -6,6 +6,6 @@ export * from './leep';
 export * from './hScore';
 export * from './nce';
 export * from './measureSimilarity';
-export * from './rankLayers';
+export { rankLayers, type RankedLayer, type RankLayersOptions } from './rankLayers';
 export * from './rankBackbones';
 export { MAX_MATRIX_ENTRIES } from './checks';

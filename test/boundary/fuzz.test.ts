@@ -228,6 +228,28 @@ const entries = ({ hostile, slot, options, field }: Builders): ReadonlyArray<Ent
       model.dispose();
     }
   }, args: args(fc.constant<Spec>({ fixture: 'backbone' }), fc.constant<Spec>({ fixture: 'x' }), fc.constant<Spec>({ fixture: 'y' }), slot('x'), options({ batchSize: field(8) }), slot('saver')) },
+  // A head saved alone and put back on a backbone (or a hostile value in its place), then predicting.
+  { name: 'attachHead', kind: 'task', runs: 10, call: async (...a: unknown[]) => {
+    const [b, x, y, onto, px, opts] = a as [core.Backbone<tf.Tensor, tfjs.TfjsTransferModel>, tf.Tensor, number[], unknown, unknown, unknown];
+    const trained = await core.transfer(b, core.featureExtractor, { x, y }, { epochs: 1 })();
+    if (trained._tag === 'Left') return trained;
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    const saved = await trained.right.model.saveHead(
+      tf.io.withSaveHandler(async (m) => {
+        artifacts = m;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    )();
+    trained.right.model.dispose();
+    if (saved._tag === 'Left') return saved;
+    const head = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
+    try {
+      const attached = tfjs.attachHead(onto as never, head);
+      return attached._tag === 'Left' ? attached : await attached.right.predict(px as never, opts as never)();
+    } finally {
+      head.dispose();
+    }
+  }, args: args(fc.constant<Spec>({ fixture: 'backbone' }), fc.constant<Spec>({ fixture: 'x' }), fc.constant<Spec>({ fixture: 'y' }), fc.oneof(fc.constant<Spec>({ fixture: 'backbone' }), hostile), slot('x'), options({ batchSize: field(8) })) },
   ];
 };
 

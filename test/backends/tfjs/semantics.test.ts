@@ -175,7 +175,8 @@ describe('4. any layer of a functional model can be the tap', () => {
 
   it('a relative depth lands at the end of a block: halfway up is the depthwise ReLU, not the conv before it', () =>
     withModel(mobileNetLike, [8, 8, 3], async (model, x, y) => {
-      const result = ok(await transfer(ok(fromLayersModel(model)), earlierLayerTap, { x, y }, quick)());
+      const halfway = ok(makeRecipe({ ...earlierLayerTap, tap: { kind: 'relative-depth', depth: 0.5 } }));
+      const result = ok(await transfer(ok(fromLayersModel(model)), halfway, { x, y }, quick)());
       expect(result.tap.name).toBe('dw_relu');
       result.model.dispose();
     }));
