@@ -160,9 +160,18 @@ export const aborted = (where: string): TransferError => {
   return { _tag: 'Aborted', where: at, message: `aborted at ${at}` };
 };
 
+/**
+ * What a WebAssembly trap means for the caller. tfjs's wasm backend reports an exhausted heap as
+ * one of several traps ("Aborted()", "memory access out of bounds", "table index is out of
+ * bounds", measured on a 224² MobileNetV2 at too large a batch), and none says what happened.
+ */
+const TRAP =
+  'the WebAssembly module trapped; on the wasm backend that is most often its heap (4 GB at most) running out, and a smaller batchSize needs less. A module that trapped does not compute again in this process';
+
 /** Builds a {@link BackendFailure} from anything thrown. */
 export const backendFailure = (operation: string, thrown: unknown): TransferError => {
-  const [doing, cause] = [text(operation), thrownMessage(thrown)];
+  const trapped = typeof WebAssembly !== 'undefined' && thrown instanceof WebAssembly.RuntimeError;
+  const [doing, cause] = [text(operation), `${thrownMessage(thrown)}${trapped ? ` (${TRAP})` : ''}`];
   return { _tag: 'BackendFailure', operation: doing, cause, message: `${doing} failed: ${cause}` };
 };
 

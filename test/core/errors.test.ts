@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { described, describeValue, invalidArgument, shapeMismatch } from 'transferkit';
+import { backendFailure, described, describeValue, invalidArgument, shapeMismatch } from 'transferkit';
 
 describe('describeValue', () => {
   it.each([
@@ -36,5 +36,17 @@ describe('error constructors', () => {
 
   it('ShapeMismatch keeps both shapes', () => {
     expect(shapeMismatch('data', '6 values', '5 values').message).toBe('data: expected 6 values, received 5 values');
+  });
+});
+
+describe('a backend failure', () => {
+  it('says what a WebAssembly trap means (an exhausted wasm heap, most often; the module is done), whatever the trap says', () => {
+    for (const trap of ['Aborted(). Build with -sASSERTIONS for more info.', 'memory access out of bounds', 'table index is out of bounds']) {
+      const e = backendFailure('a training step', new WebAssembly.RuntimeError(trap));
+      expect(e.message).toContain(trap);
+      expect(e.message).toContain('heap (4 GB at most) running out, and a smaller batchSize needs less');
+      expect(e.message).toContain('does not compute again in this process');
+    }
+    expect(backendFailure('a training step', new Error('boom')).message).toBe('a training step failed: boom');
   });
 });
