@@ -170,7 +170,9 @@ const TRAP =
 
 /** Builds a {@link BackendFailure} from anything thrown. */
 export const backendFailure = (operation: string, thrown: unknown): TransferError => {
-  const trapped = typeof WebAssembly !== 'undefined' && thrown instanceof WebAssembly.RuntimeError;
+  // WebAssembly is a global of every engine transferkit runs on, but not of the ES library types.
+  const trap = (globalThis as { WebAssembly?: { RuntimeError?: abstract new () => Error } }).WebAssembly?.RuntimeError;
+  const trapped = trap !== undefined && thrown instanceof trap;
   const [doing, cause] = [text(operation), `${thrownMessage(thrown)}${trapped ? ` (${TRAP})` : ''}`];
   return { _tag: 'BackendFailure', operation: doing, cause, message: `${doing} failed: ${cause}` };
 };

@@ -58,7 +58,7 @@ export interface EpochReport {
 export interface Divergence {
   /** The step (0-based, within the phase) whose loss crossed the limit; after an epoch, the epoch's last step. */
   readonly step: number;
-  /** Whether a training batch's loss or the validation loss crossed it. */
+  /** Whether the smoothed training loss or the validation loss crossed it. */
   readonly on: 'training' | 'validation';
   /** The loss that crossed it: the smoothed training loss, or the validation loss (NaN or ±Infinity when not finite). */
   readonly loss: number;
@@ -150,7 +150,7 @@ interface Guard {
   /** Whether losses measured in inference mode describe the model as it trains (not for a random start). */
   readonly measured: boolean;
   readonly trainLimit: number;
-  /** The training loss at the start, on the probe examples. */
+  /** The training loss at the start, on the probe examples (ln(classes) for a random start). */
   readonly startTrain: number;
   /** The exponential average of the batch losses since the start or the last restore. */
   smoothed: number;
@@ -300,8 +300,7 @@ export const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Pha
   if (E.isLeft(final)) return final;
   const last = epochs[epochs.length - 1]?.validationLoss;
   // Only a validation loss says a phase made the model worse: after a converged head a fine-tune's
-  // training loss often ends a hair above its start (0.02 against 0.01) on a better model, and
-  // putting the start back for that cost the MNIST grid up to 12.6 points in a cell.
+  // training loss can end a hair above its start (0.02 against 0.01) on a better model.
   const worse = guard?.measured === true && guard.startValidation !== undefined && last !== undefined && last > guard.startValidation;
   if (guard !== undefined && weights === 'last' && (!Number.isFinite(final.right.loss) || worse)) {
     const restored = session.restore();

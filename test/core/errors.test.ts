@@ -39,10 +39,13 @@ describe('error constructors', () => {
   });
 });
 
+/** The engine's WebAssembly trap (a global the ES library types leave out). */
+const RuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: new (message: string) => Error } }).WebAssembly.RuntimeError;
+
 describe('a backend failure', () => {
   it('says what a WebAssembly trap means (an exhausted wasm heap, most often; the module is done), whatever the trap says', () => {
     for (const trap of ['Aborted(). Build with -sASSERTIONS for more info.', 'memory access out of bounds', 'table index is out of bounds']) {
-      const e = backendFailure('a training step', new WebAssembly.RuntimeError(trap));
+      const e = backendFailure('a training step', new RuntimeError(trap));
       expect(e.message).toContain(trap);
       expect(e.message).toContain('heap (4 GB at most) running out, and a smaller batchSize needs less');
       expect(e.message).toContain('does not compute again in this process');
