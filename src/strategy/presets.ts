@@ -27,7 +27,7 @@ export const featureExtractor: Recipe = {
  *
  * The tap was a fixed depth (halfway up) until measured against every block end (issue 22): on a
  * real pretrained MobileNetV2 halfway up scored 83.3 % held out, the top 93.3 %, and the
- * block end LogME ranks first 93.3 % (docs/results/pretrained-taps.json, `npm run study:taps`);
+ * block end LogME ranks first 92.2 % (docs/results/pretrained-taps.json, `npm run study:taps`);
  * on the MNIST source halfway up is the second block, which LogME ranks below the third in every
  * target domain, as held-out accuracy does (docs/results/measuring-mnist.md).
  */
