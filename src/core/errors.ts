@@ -168,12 +168,20 @@ export const aborted = (where: string): TransferError => {
 const TRAP =
   'the WebAssembly module trapped; on the wasm backend that is most often its heap (4 GB at most) running out, and a smaller batchSize needs less. A module that trapped does not compute again in this process';
 
-/** Builds a {@link BackendFailure} from anything thrown. */
-export const backendFailure = (operation: string, thrown: unknown): TransferError => {
+/** Whether `thrown` is a WebAssembly trap; false for anything that cannot even be asked (a revoked proxy). */
+const isTrap = (thrown: unknown): boolean => {
   // WebAssembly is a global of every engine transferkit runs on, but not of the ES library types.
   const trap = (globalThis as { WebAssembly?: { RuntimeError?: abstract new () => Error } }).WebAssembly?.RuntimeError;
-  const trapped = trap !== undefined && thrown instanceof trap;
-  const [doing, cause] = [text(operation), `${thrownMessage(thrown)}${trapped ? ` (${TRAP})` : ''}`];
+  try {
+    return trap !== undefined && thrown instanceof trap;
+  } catch {
+    return false;
+  }
+};
+
+/** Builds a {@link BackendFailure} from anything thrown. */
+export const backendFailure = (operation: string, thrown: unknown): TransferError => {
+  const [doing, cause] = [text(operation), `${thrownMessage(thrown)}${isTrap(thrown) ? ` (${TRAP})` : ''}`];
   return { _tag: 'BackendFailure', operation: doing, cause, message: `${doing} failed: ${cause}` };
 };
 

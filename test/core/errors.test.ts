@@ -51,5 +51,9 @@ describe('a backend failure', () => {
       expect(e.message).toContain('does not compute again in this process');
     }
     expect(backendFailure('a training step', new Error('boom')).message).toBe('a training step failed: boom');
+    // Asking whether a revoked proxy is a trap throws; the answer is then no.
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    expect(backendFailure('a training step', proxy)._tag).toBe('BackendFailure');
   });
 });
