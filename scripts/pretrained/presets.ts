@@ -34,6 +34,9 @@ const RUNS: ReadonlyArray<Run> = [
   { name: 'earlierLayerTap', recipe: earlierLayerTap },
   { name: 'partialFineTune', recipe: partialFineTune },
   { name: 'fullFineTune (batch 8)', recipe: fullFineTune, options: { batchSize: 8 } },
+  // The fine-tunes at the rate the guard ends at from the default 1e-3: what starting there saves.
+  { name: 'partialFineTune, fine-tune at 1e-5', recipe: partialFineTune, options: { phases: { 'fine-tune': { learningRate: 1e-5 } } } },
+  { name: 'fullFineTune (batch 8), fine-tune at 1e-5', recipe: fullFineTune, options: { batchSize: 8, phases: { 'fine-tune': { learningRate: 1e-5 } } } },
   // From scratch at batch 4: at 8 its training-mode backward pass (BatchNorm on batch statistics)
   // aborts the wasm heap. First the case, 36 steps, where the moving BatchNorm statistics
   // had barely moved; then the default, which its time budget (SCRATCH_MAX_MS) ends at this size.
