@@ -8,26 +8,12 @@ import { fromLayersModel } from 'transferkit/tfjs';
 import { err, ok } from '../../fixtures/either';
 import { denseModel, mobileNetLike, toyData } from '../../fixtures/models';
 import { expectNoLeakedTensors } from '../../fixtures/tensors';
+import { keepThenLose } from '../../fixtures/models';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 expectNoLeakedTensors();
-
-/** 8 inputs → `keep` (a copy of all 8) → `lose` (only inputs 4…7, which the toy labels ignore) → classifier. */
-const keepThenLose = (): tfl.LayersModel => {
-  const select = tf.tidy(() => tf.concat([tf.zeros([4, 4]), tf.eye(4)], 0));
-  const model = tfl.sequential({
-    layers: [
-      tfl.layers.dense({ inputShape: [8], units: 8, useBias: false, kernelInitializer: tfl.initializers.identity({}), name: 'keep' }),
-      tfl.layers.dense({ units: 4, useBias: false, name: 'lose' }),
-      tfl.layers.dense({ units: 2, activation: 'softmax', name: 'classifier' }),
-    ],
-  });
-  model.getLayer('lose').setWeights([select]);
-  select.dispose();
-  return model;
-};
 
 describe('measureSimilarity', () => {
   it('finds samples of one distribution similar and a shifted one different, with the MMD evidence to say so', async () => {

@@ -4,12 +4,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { earlierLayerTap, makeRecipe, rankLayers, transfer } from 'transferkit';
 import { fromLayersModel } from 'transferkit/tfjs';
 import { err, ok } from '../../fixtures/either';
-import { mobileNetLike, toyData } from '../../fixtures/models';
+import { keepThenLose, mobileNetLike, toyData } from '../../fixtures/models';
 import { expectNoLeakedTensors } from '../../fixtures/tensors';
 import { deriveSeed, permutation, seededRandom } from '../../../src/core/random';
 
@@ -18,28 +17,12 @@ beforeAll(async () => {
 });
 expectNoLeakedTensors();
 
-/** input → `keep` (identity) → `lose` (drops inputs 0–3, which carry the label) → `top` → classifier. */
-const keepThenLose = (): tfl.LayersModel => {
-  const select = tf.tidy(() => tf.concat([tf.zeros([4, 4]), tf.eye(4)], 0));
-  const model = tfl.sequential({
-    layers: [
-      tfl.layers.dense({ inputShape: [8], units: 8, useBias: false, kernelInitializer: tfl.initializers.identity({}), name: 'keep' }),
-      tfl.layers.dense({ units: 4, useBias: false, name: 'lose' }),
-      tfl.layers.dense({ units: 4, name: 'top', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
-      tfl.layers.dense({ units: 2, activation: 'softmax', name: 'classifier' }),
-    ],
-  });
-  model.getLayer('lose').setWeights([select]);
-  select.dispose();
-  return model;
-};
-
 /** The preset with every block end below the top as a candidate (this model is three layers deep). */
 const fromBottom = ok(makeRecipe({ ...earlierLayerTap, tap: { kind: 'ranked', from: 0 } }));
 
 describe('a ranked tap', () => {
   it('taps the candidate whose activations carry the labels, and reports every candidate scored on the training examples', async () => {
-    const model = keepThenLose();
+    const model = keepThenLose({ top: true });
     const { x, y } = toyData([8], 60, 3);
     const held = toyData([8], 30, 3, 9);
     try {
@@ -58,7 +41,7 @@ describe('a ranked tap', () => {
   });
 
   it('ranks on the training part of a split alone: the held-out labels change nothing', async () => {
-    const model = keepThenLose();
+    const model = keepThenLose({ top: true });
     const { x, y } = toyData([8], 60, 3);
     try {
       const backbone = ok(fromLayersModel(model));
