@@ -12,6 +12,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { either as E } from 'fp-ts';
+import { setupBackend } from 'transferkit/tfjs';
 import { PIXELS, SIDE, take } from '../mnist/data';
 
 const require = createRequire(import.meta.url);
@@ -44,4 +46,19 @@ export const digitImages = (digits: ReadonlyArray<number>, from: number, perDigi
   });
   if (set.x.length !== set.count * PIXELS) throw new Error('unexpected image size');
   return { x, y: set.y };
+};
+
+/** The studies' target: digits 5, 6 and 7, as 3 classes. */
+export const STUDY_DIGITS = [5, 6, 7] as const;
+
+/**
+ * What both pretrained studies start from: the backend set up (and named on the console), the
+ * model loaded, 15 training images per class (from index 0) and 30 held out (from index 600).
+ * The caller disposes the model and the images.
+ */
+export const openStudy = async (): Promise<{ source: tfl.LayersModel; train: ReturnType<typeof digitImages>; test: ReturnType<typeof digitImages> }> => {
+  const choice = await setupBackend()();
+  if (E.isLeft(choice)) throw new Error(choice.left.message);
+  console.log(`backend: ${choice.right.description}`);
+  return { source: await loadMobileNetV2(), train: digitImages(STUDY_DIGITS, 0, 15), test: digitImages(STUDY_DIGITS, 600, 30) };
 };

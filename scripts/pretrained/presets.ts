@@ -14,10 +14,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { either as E } from 'fp-ts';
 import { evaluate, earlierLayerTap, featureExtractor, fromScratch, fullFineTune, partialFineTune, transfer, type Recipe, type TransferOptions } from 'transferkit';
-import { fromLayersModel, setupBackend } from 'transferkit/tfjs';
-import { digitImages, loadMobileNetV2 } from './model';
+import { fromLayersModel } from 'transferkit/tfjs';
+import { openStudy } from './model';
 
-const DIGITS = [5, 6, 7] as const;
 const OUT = 'docs/results/pretrained-presets.json';
 
 interface Run {
@@ -68,12 +67,7 @@ type Results = Record<string, Record<string, unknown>>;
 const results: Results = existsSync(OUT) ? (JSON.parse(readFileSync(OUT, 'utf8')) as Results) : {};
 results[label] ??= {};
 
-const choice = await setupBackend()();
-if (E.isLeft(choice)) throw new Error(choice.left.message);
-console.log(`backend: ${choice.right.description}`);
-const source = await loadMobileNetV2();
-const train = digitImages(DIGITS, 0, 15);
-const test = digitImages(DIGITS, 600, 30);
+const { source, train, test } = await openStudy();
 for (const run of RUNS) {
   if (only !== undefined && !only.includes(run.name)) continue;
   if (results[label]![run.name] !== undefined) {

@@ -12,14 +12,12 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { either as E } from 'fp-ts';
 import { earlierLayerTap, evaluate, makeRecipe, rankLayers, transfer } from 'transferkit';
-import { fromLayersModel, setupBackend } from 'transferkit/tfjs';
+import { fromLayersModel } from 'transferkit/tfjs';
 import { kendallTau } from '../mnist/evidence';
 import { unwrap } from '../mnist/sourceModel';
-import { digitImages, loadMobileNetV2 } from './model';
+import { openStudy } from './model';
 
-const DIGITS = [5, 6, 7] as const;
 const OUT = 'docs/results/pretrained-taps.json';
 
 interface Row {
@@ -31,12 +29,7 @@ interface Row {
 }
 
 const rows: Row[] = existsSync(OUT) ? (JSON.parse(readFileSync(OUT, 'utf8')) as { rows: Row[] }).rows : [];
-const choice = await setupBackend()();
-if (E.isLeft(choice)) throw new Error(choice.left.message);
-console.log(`backend: ${choice.right.description}`);
-const source = await loadMobileNetV2();
-const train = digitImages(DIGITS, 0, 15);
-const test = digitImages(DIGITS, 600, 30);
+const { source, train, test } = await openStudy();
 const backbone = unwrap(fromLayersModel(source));
 const ranked = unwrap(await rankLayers(backbone, { x: train.x, y: Array.from(train.y) }, { batchSize: 16 })());
 const byIndex = [...ranked].sort((a, b) => a.layer.index - b.layer.index);
