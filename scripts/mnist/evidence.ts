@@ -7,11 +7,10 @@
  * `measuringEvidence` is also called by a test on smaller samples.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { either as E } from 'fp-ts';
 import { evaluate, headPhase, makeRecipe, measureSimilarity, rankLayers, transfer, type Recipe } from 'transferkit';
 import { fromLayersModel } from 'transferkit/tfjs';
 import { DOMAINS, SOURCE_DIGITS, SPLITS, take, TARGET_DIGITS, type DomainName } from './data';
-import { loadSourceModel, SOURCE_TOP } from './sourceModel';
+import { loadSourceModel, SOURCE_TOP, unwrap } from './sourceModel';
 
 export interface DomainEvidence {
   readonly domain: DomainName;
@@ -64,10 +63,6 @@ export const similarityTau = (results: ReadonlyArray<DomainEvidence>): number =>
   );
 
 const images = (x: Float32Array, count: number): tf.Tensor4D => tf.tensor4d(x, [count, 28, 28, 1]);
-const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
 
 export const measuringEvidence = async (options: EvidenceOptions, log: (line: string) => void = () => undefined): Promise<DomainEvidence[]> => {
   const model = await loadSourceModel();

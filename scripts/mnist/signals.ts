@@ -20,11 +20,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { either as E } from 'fp-ts';
 import { logme, type Matrix } from 'transferkit';
 import { fromLayersModel, setupBackend, type TfjsBackbone } from 'transferkit/tfjs';
 import { SIDE, type DomainName } from './data';
-import { loadSourceModel, sourceArchitecture, SOURCE_TOP } from './sourceModel';
+import { loadSourceModel, sourceArchitecture, SOURCE_TOP, unwrap } from './sourceModel';
 import { cellSets, type CellResult } from './study';
 
 const OUT = new URL('../../docs/results/signals-mnist.json', import.meta.url);
@@ -43,11 +42,6 @@ interface Row {
   readonly logmeRandom: number;
   readonly logmeGain: number;
 }
-
-const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
 
 const embedTop = async (backbone: TfjsBackbone, x: tf.Tensor): Promise<Matrix> =>
   unwrap(await backbone.embed(x, backbone.layers[backbone.top]!, { pooling: 'average', batchSize: 256 })());

@@ -12,11 +12,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { either as E } from 'fp-ts';
 import { evaluate, fromScratch, measureSimilarity, presets, selectStrategy, transfer, type Recipe, type RecipeKind, type TransferOptions, type TransferResult } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
 import { DOMAINS, SIDE, SOURCE_DIGITS, SPLITS, take, TARGET_DIGITS, type DomainName, type Set } from './data';
-import { SOURCE_TOP } from './sourceModel';
+import { SOURCE_TOP, unwrap } from './sourceModel';
 
 export type Method = RecipeKind | 'selector';
 export const METHODS: ReadonlyArray<Method> = ['from-scratch', 'feature-extractor', 'earlier-layer-tap', 'partial-fine-tune', 'full-fine-tune', 'selector'];
@@ -51,11 +50,6 @@ export interface CellResult extends CellSpec {
 export const TEST_PER_DIGIT = 100;
 /** Examples per step, for every method. */
 export const BATCH = 32;
-
-const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
 
 const images = (x: Float32Array, count: number): tf.Tensor4D => tf.tensor4d(x, [count, SIDE, SIDE, 1]);
 
