@@ -5,6 +5,8 @@ import {
   FINE_TUNE_MIN_EXAMPLES_PER_CLASS,
   FULL_FINE_TUNE_MAX_SIMILARITY,
   NEGATIVE_TRANSFER_SIMILARITY,
+  SCRATCH_MAX_MS,
+  SCRATCH_MIN_STEPS,
   scratchPhase,
   selectStrategy,
   tapDepth,
@@ -181,6 +183,15 @@ describe('selectStrategy: reasons and warnings', () => {
     const r = select({ size: 500, similarity: 0.05, classes: 5 });
     expect(r.rationale.join(' ')).toMatch(/below 0\.1: the source's features are unlikely to help/);
     expect(r.rationale.join(' ')).toContain('random weights');
+  });
+
+  it("states from-scratch's cost, from the phase it runs, and names the cheaper alternative", () => {
+    const r = select({ size: 500, similarity: 0.05, classes: 5 });
+    const cost = r.rationale.find((line) => line.startsWith('It is the costliest choice'));
+    expect(cost).toContain(`at least ${SCRATCH_MIN_STEPS} full-network steps`);
+    expect(cost).toContain(`${SCRATCH_MAX_MS / 60_000} minutes by default`);
+    expect(r.phases[0]!.maxMs).toBe(SCRATCH_MAX_MS);
+    expect(r.warnings.join(' ')).toMatch(/in about a third of the time.*full-fine-tune preset/);
   });
 
   it('warns when a class cannot have an example, and when examples per class are few', () => {
