@@ -1,8 +1,10 @@
 /**
- * Trains the MNIST source model on digits 0–4 (800 images each; 20 epochs of Adam 1e-3, batch 32,
- * each epoch in its own seeded order) and writes it to scripts/mnist/source/ (model.json +
- * weights.bin). The source model is the app's own pretraining, so plain tfjs `fit` is used, on the
- * backend `setupBackend` picks. Run: npm run train:source  (about 70 s on 2 CPU cores with wasm).
+ * Trains an MNIST source model on digits 0–4 (800 images each; 20 epochs of Adam 1e-3, batch 32,
+ * each epoch in its own seeded order) and writes it to its directory (model.json + weights.bin):
+ * `cnn` to scripts/mnist/source/, `mobilenet` to scripts/mnist/source-mobilenet/ (sourceModel.ts).
+ * The source model is the app's own pretraining, so plain tfjs `fit` is used, on the backend
+ * `setupBackend` picks. Run: npm run train:source [-- mobilenet]  (the CNN takes about 70 s on
+ * 2 CPU cores with wasm).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,12 +13,15 @@ import { either as E } from 'fp-ts';
 import { permutation, seededRandom } from '../../src/core/random';
 import { setupBackend } from 'transferkit/tfjs';
 import { PIXELS, SOURCE_DIGITS, SPLITS, take } from './data';
-import { SOURCE_DIR, sourceArchitecture } from './sourceModel';
+import { SOURCES, type SourceName } from './sourceModel';
 
 const EPOCHS = 20;
+const name = (process.argv[2] ?? 'cnn') as SourceName;
+if (!(name in SOURCES)) throw new Error(`unknown source '${name}'; the sources are ${Object.keys(SOURCES).join(', ')}`);
+const { dir: SOURCE_DIR, architecture } = SOURCES[name];
 const choice = await setupBackend()();
 if (E.isLeft(choice)) throw new Error(choice.left.message);
-console.log(choice.right.description.split(';')[0] + ')');
+console.log(`${name}: ${choice.right.description.split(';')[0]})`);
 const train = take(SOURCE_DIGITS, 0, SPLITS.source.trainEnd);
 /** The training set in the seeded order of one epoch (tfjs's own `shuffle` uses Math.random). */
 const shuffled = (epoch: number): { x: tf.Tensor4D; y: tf.Tensor2D } => {
@@ -29,7 +34,7 @@ const shuffled = (epoch: number): { x: tf.Tensor4D; y: tf.Tensor2D } => {
   });
   return { x: tf.tensor4d(xs, [train.count, 28, 28, 1]), y: tf.tidy(() => tf.oneHot(tf.tensor1d(ys, 'int32'), 5) as tf.Tensor2D) };
 };
-const model = sourceArchitecture();
+const model = architecture();
 model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
 const started = performance.now();
 for (let epoch = 0; epoch < EPOCHS; epoch++) {
@@ -48,7 +53,7 @@ await model.save(
   tf.io.withSaveHandler(async (artifacts) => {
     const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
     writeFileSync(new URL('weights.bin', SOURCE_DIR), weights);
-    const json = { modelTopology: artifacts.modelTopology, format: 'layers-model', generatedBy: 'scripts/mnist/trainSource.ts', heldOutAccuracy: accuracy, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] };
+    const json = { modelTopology: artifacts.modelTopology, format: 'layers-model', generatedBy: `scripts/mnist/trainSource.ts ${name}`, heldOutAccuracy: accuracy, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] };
     writeFileSync(new URL('model.json', SOURCE_DIR), `${JSON.stringify(json)}\n`);
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
   }),
