@@ -13,12 +13,12 @@ import { tell } from './support/story';
 const recipe = makeRecipe({
   ...partialFineTune,
   phases: [headPhase, fineTunePhase({ kind: 'top-layers', count: 1 })],
-  rationale: ['A new head trains first on the frozen backbone; then the top layer fine-tunes with it at a tenth of the learning rate.'],
+  rationale: ['A new head trains first on the frozen backbone; then the top layer fine-tunes with it at 0.3 times the head learning rate, the partial fine-tune default.'],
 });
 if (E.isLeft(recipe)) throw new Error(recipe.left.message);
 
 await tell({
-  title: 'Partial fine-tune: head first, then the top layer, at a tenth of the learning rate',
+  title: 'Partial fine-tune: head first, then the top layer, at 0.3× the learning rate',
   recipe: recipe.right,
   perClass: 50,
   after: async (result, _, source) => {

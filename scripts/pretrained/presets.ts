@@ -36,6 +36,12 @@ const RUNS: ReadonlyArray<Run> = [
   // The fine-tunes at the rate the guard ends at from the default 1e-3: what starting there saves.
   { name: 'partialFineTune, fine-tune at 1e-5', recipe: partialFineTune, options: { phases: { 'fine-tune': { learningRate: 1e-5 } } } },
   { name: 'fullFineTune (batch 8), fine-tune at 1e-5', recipe: fullFineTune, options: { batchSize: 8, phases: { 'fine-tune': { learningRate: 1e-5 } } } },
+  // The fine-tunes at the other multiples of the head's rate that scripts/mnist/fineTuneRates.ts
+  // measures on the MNIST grid: ×0.3 (3e-3) and ×0.01 (1e-4); the default is ×0.1 (1e-3).
+  { name: 'partialFineTune, fine-tune at 3e-3', recipe: partialFineTune, options: { phases: { 'fine-tune': { learningRate: 3e-3 } } } },
+  { name: 'partialFineTune, fine-tune at 1e-4', recipe: partialFineTune, options: { phases: { 'fine-tune': { learningRate: 1e-4 } } } },
+  { name: 'fullFineTune (batch 8), fine-tune at 3e-3', recipe: fullFineTune, options: { batchSize: 8, phases: { 'fine-tune': { learningRate: 3e-3 } } } },
+  { name: 'fullFineTune (batch 8), fine-tune at 1e-4', recipe: fullFineTune, options: { batchSize: 8, phases: { 'fine-tune': { learningRate: 1e-4 } } } },
   // From scratch at batch 4: at 8 its training-mode backward pass (BatchNorm on batch statistics)
   // aborts the wasm heap. First the case, 36 steps, where the moving BatchNorm statistics
   // had barely moved; then the default, which its time budget (SCRATCH_MAX_MS) ends at this size.

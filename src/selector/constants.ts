@@ -37,7 +37,7 @@ export const LARGE_EXAMPLES_PER_CLASS = 1000;
  * Up to this similarity, whenever the backbone fine-tunes at all, all of it does (from
  * {@link NEGATIVE_TRANSFER_SIMILARITY} up: below it nothing transfers). In every cell of the
  * calibration grid (similarities 0, 0.07, 0.14 and 0.48) a full fine-tune beat the partial one (the
- * top quarter) by 3–23 points, and both frozen heads but once (permuted digits at 5 per class,
+ * top quarter) by 2.7–20.1 points, and both frozen heads but once (permuted digits at 5 per class,
  * by 0.5 points). 0.5 sits just above the highest similarity the grid measured.
  */
 export const FULL_FINE_TUNE_MAX_SIMILARITY = 0.5;

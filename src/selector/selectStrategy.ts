@@ -1,7 +1,7 @@
 import { either as E } from 'fp-ts';
 import { guard, isRecord } from '../core/boundary';
 import { invalidArgument, type TransferError } from '../core/errors';
-import { FINE_TUNE_LEARNING_RATE_FACTOR, fineTunePhase, headPhase, SCRATCH_MAX_MS, scratchPhase } from '../core/phases';
+import { fineTunePhase, fineTuneRateFactor, headPhase, SCRATCH_MAX_MS, scratchPhase } from '../core/phases';
 import { makeRecipe, type Recipe, type Tap, type TrainablePolicy } from '../core/recipe';
 import { nonNegativeInteger, unitInterval } from '../core/validate';
 import {
@@ -130,8 +130,8 @@ const reasons = (args: Checked, p: Plan, trains: TrainablePolicy): string[] => {
     );
     out.push(
       `It is the costliest choice: at least ${scratchPhase.minSteps} full-network steps, within a budget of ` +
-        `${num(SCRATCH_MAX_MS / 60_000)} minutes by default. In the grid it took a median 2.9× the time of a full fine-tune ` +
-        '(1.2–6.2× over 48 cells); on a MobileNetV2 at 224² on 2 cores the budget ends it, after about 280 steps at batch 4.',
+        `${num(SCRATCH_MAX_MS / 60_000)} minutes by default. In the grid it took a median 3.0× the time of a full fine-tune ` +
+        '(1.4–4.6× over 48 cells); on a MobileNetV2 at 224² on 2 cores the budget ends it, after about 280 steps at batch 4.',
     );
     return out;
   }
@@ -153,7 +153,7 @@ const reasons = (args: Checked, p: Plan, trains: TrainablePolicy): string[] => {
   } else {
     const what = trains.kind === 'all' ? 'the whole backbone' : `the top ${pct(p.fraction)} of the backbone`;
     out.push(
-      `A head-only phase trains first, then ${what} fine-tunes at ${FINE_TUNE_LEARNING_RATE_FACTOR}× the head's learning rate, ` +
+      `A head-only phase trains first, then ${what} fine-tunes at ${fineTuneRateFactor(trains)}× the head's learning rate, ` +
         'so the pretrained features are adjusted rather than overwritten by a random head (CS231n).',
     );
   }

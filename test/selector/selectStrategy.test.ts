@@ -217,7 +217,7 @@ describe('selectStrategy: the outputs the docs show', () => {
     expect(r.trainable).toEqual({ kind: 'top-fraction', fraction: 0.65 });
     expect(r.phases.map((p) => `${p.name} ${p.epochs} epochs (≥ ${p.minSteps} steps), lr ${p.learningRate}`)).toEqual([
       'head 30 epochs (≥ 2000 steps), lr 0.01',
-      'fine-tune 10 epochs (≥ 300 steps), lr 0.001',
+      'fine-tune 10 epochs (≥ 300 steps), lr 0.003',
     ]);
   });
 });

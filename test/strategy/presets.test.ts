@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromScratch, makeRecipe, presets, scratchPhase } from 'transferkit';
+import { FINE_TUNE_LEARNING_RATE_FACTOR, fineTuneRateFactor, fromScratch, makeRecipe, PARTIAL_FINE_TUNE_LEARNING_RATE_FACTOR, presets, scratchPhase } from 'transferkit';
 import { ok } from '../fixtures/either';
 
 describe('presets', () => {
@@ -22,5 +22,14 @@ describe('presets', () => {
     for (const recipe of [presets['partial-fine-tune'], presets['full-fine-tune']]) {
       expect(recipe.phases[1]!.learningRate).toBeLessThan(recipe.phases[0]!.learningRate);
     }
+  });
+
+  it('a partial fine-tune steps larger than a full one, at the measured multiples of the head rate', () => {
+    const head = presets['full-fine-tune'].phases[0]!.learningRate;
+    expect(presets['full-fine-tune'].phases[1]!.learningRate).toBeCloseTo(head * FINE_TUNE_LEARNING_RATE_FACTOR, 12);
+    expect(presets['partial-fine-tune'].phases[1]!.learningRate).toBeCloseTo(head * PARTIAL_FINE_TUNE_LEARNING_RATE_FACTOR, 12);
+    expect(PARTIAL_FINE_TUNE_LEARNING_RATE_FACTOR).toBeGreaterThan(FINE_TUNE_LEARNING_RATE_FACTOR);
+    expect(fineTuneRateFactor({ kind: 'top-layers', count: 2 })).toBe(PARTIAL_FINE_TUNE_LEARNING_RATE_FACTOR);
+    expect(fineTuneRateFactor({ kind: 'all' })).toBe(FINE_TUNE_LEARNING_RATE_FACTOR);
   });
 });
