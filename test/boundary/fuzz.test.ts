@@ -174,7 +174,7 @@ const entries = ({ hostile, slot, options, field }: Builders): ReadonlyArray<Ent
   { name: 'isTopTap', kind: 'total', call: fn(core.isTopTap), args: args(slot('tap')), returns: (v) => typeof v === 'boolean' },
   { name: 'tapDepth', kind: 'total', call: fn(core.tapDepth), args: args(slot('tap')), returns: finiteOrUndefined },
   { name: 'fineTunePhase', kind: 'total', call: fn(core.fineTunePhase), args: args(slot('policy')), returns: (v) => typeof v === 'object' && v !== null },
-  { name: 'fineTuneRateFactor', kind: 'total', call: fn(core.fineTuneRateFactor), args: args(slot('policy')), returns: (v) => v === 0.1 || v === 0.3 },
+  { name: 'fineTuneRateFactor', kind: 'total', call: fn(core.fineTuneRateFactor), args: args(slot('policy')), returns: (v) => v === core.FINE_TUNE_LEARNING_RATE_FACTOR || v === core.PARTIAL_FINE_TUNE_LEARNING_RATE_FACTOR },
   { name: 'checkLabels', kind: 'either', call: fn(core.checkLabels), args: args(fc.oneof(slot('labels'), fc.constant<Spec>({ make: 'huge-labels' })), field(2, 3, undefined, 2 ** 31 - 1), field(true, false)) },
   { name: 'memoryRowStore', kind: 'either', call: fn(core.memoryRowStore), args: args(options({ chunkFloats: field(16, 1) })) },
   // transferkit: the selector.

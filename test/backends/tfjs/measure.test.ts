@@ -6,9 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { classifyScenario, measureSimilarity, rankBackbones, rankLayers, selectStrategy, type TransferProblem } from 'transferkit';
 import { fromLayersModel } from 'transferkit/tfjs';
 import { err, ok } from '../../fixtures/either';
-import { denseModel, mobileNetLike, toyData } from '../../fixtures/models';
+import { denseModel, keepThenLose, mobileNetLike, toyData } from '../../fixtures/models';
 import { expectNoLeakedTensors } from '../../fixtures/tensors';
-import { keepThenLose } from '../../fixtures/models';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
