@@ -60,7 +60,7 @@ export const FINE_TUNE_MIN_STEPS = 300;
  * −0.6 ± 0.5 points on the CNN and +0.2 ± 0.5 on the other (mean ± standard error), no difference
  * either way, with a worse worst case (9.4) and three times the guard actions (56 against 18);
  * ×0.03 and ×0.01 had mean regrets of 2.0 and 5.1. On a pretrained 224²
- * MobileNetV2 every start from 3e-3 to 1e-5 ended within one test image of the others, the
+ * MobileNetV2 every start from 3e-3 to 1e-5 ended within two of the 90 test images of each other, the
  * divergence guard lowering the rate in the first steps (docs/strategies.md).
  */
 export const FINE_TUNE_LEARNING_RATE_FACTOR = 0.1;
