@@ -5,11 +5,16 @@
  * cut, on wasm (with and without transferkit) and on cpu — side by side in one run. On wasm also
  * transferkit's embed in worker threads (`transferkit/tfjs/threads`, one per core). GFLOP/s count
  * 2 per multiply-add; the peak is the issue's: wasm SIMD without FMA, 4 lanes × 2 ops × clock ×
- * cores, with the clock read from /proc/cpuinfo.
+ * cores, with the clock read from /proc/cpuinfo. Beside them, PyTorch inference (`eval`, `no_grad`)
+ * of the same network with the same weights (rebuilt by bench/keras_graph.py from an export), on 1
+ * and 2 threads, skipped with a message when Debian's python3-torch is missing.
  * Run: npm run bench -- embedding
  */
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism, tmpdir } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
@@ -17,6 +22,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import { fromLayersModel } from 'transferkit/tfjs';
 import { withThreads, type ThreadedBackbone } from 'transferkit/tfjs/threads';
+import { exportKeras } from './support/exportKeras';
 import { mobileNetV2, multiplyAdds } from './support/mobilenetv2';
 
 const SIZE = 224;
@@ -31,6 +37,17 @@ const clockGHz = (): number | undefined => {
     return mhz.length > 0 ? Math.max(...mhz) / 1000 : undefined;
   } catch {
     return undefined;
+  }
+};
+
+/** PyTorch's eval-mode inference rate up to `tap` on `threads` threads, or why it could not run. */
+const torchRate = (dir: string, tap: string, images: number, threads: number): { rate: number; version: string } | { error: string } => {
+  try {
+    const script = fileURLToPath(new URL('./keras_graph.py', import.meta.url));
+    const out = JSON.parse(execFileSync('/usr/bin/python3', [script, dir, tap, String(images), String(BATCH), String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    return { rate: out.imagesPerSecond as number, version: out.torch as string };
+  } catch (error) {
+    return { error: `${(error as Error).message.split('\n')[0]} (install it with: apt-get install python3-torch)` };
   }
 };
 
@@ -57,6 +74,8 @@ export const run = async (): Promise<void> => {
   console.log(`MobileNetV2 ${SIZE}², batch ${BATCH}, images/s (median of runs after a warm-up)`);
   if (peak !== undefined) console.log(`peak (wasm SIMD, no FMA): 4 × 2 × ${ghz!.toFixed(2)} GHz × ${cores} cores = ${peak.toFixed(1)} GFLOP/s; tfjs wasm runs on one thread in Node, so one core's peak is ${(peak / cores).toFixed(1)}`);
   const rows: string[] = [];
+  /** transferkit's wasm rate by tap and thread count, for the ratios to PyTorch. */
+  const ourRates = new Map<string, number>();
   for (const backend of ['wasm', 'cpu']) {
     await tf.setBackend(backend);
     // On wasm, 4 batches: with one thread per core each thread still gets two.
@@ -91,6 +110,10 @@ export const run = async (): Promise<void> => {
           if (E.isLeft(m)) throw new Error(m.left.message);
         });
       }
+      if (backend === 'wasm') {
+        ourRates.set(`${tap} 1`, ours);
+        if (threaded !== undefined) ourRates.set(`${tap} ${threads!.threads}`, threaded);
+      }
       const gflops = (r: number) => (r * flops) / 1e9;
       const share = (r: number) => (peak === undefined ? '' : `, ${((100 * gflops(r)) / peak).toFixed(0)} % of peak`);
       rows.push(
@@ -106,6 +129,21 @@ export const run = async (): Promise<void> => {
     }
     x.dispose();
     await threads?.close();
+  }
+  // The same network and weights in PyTorch, inference as its users run it: eval(), no_grad.
+  const dir = mkdtempSync(join(tmpdir(), 'embedding-bench-'));
+  try {
+    exportKeras(model, dir);
+    for (const tap of TAPS) {
+      for (const t of [1, cores]) {
+        const torch = torchRate(dir, tap, 4 * BATCH, t);
+        const ours = ourRates.get(`${tap} ${t}`);
+        const ratio = 'rate' in torch && ours !== undefined ? `   transferkit embed on ${t} thread(s) / PyTorch: ${(ours / torch.rate).toFixed(2)}×` : '';
+        console.log(`  torch ${tap.padEnd(13)} ${'rate' in torch ? `PyTorch ${torch.version} eval + no_grad, ${t} thread(s) ${torch.rate.toFixed(1).padStart(6)} img/s${ratio}` : `PyTorch skipped: ${torch.error}`}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   model.dispose();
 };
