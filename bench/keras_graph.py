@@ -2,9 +2,9 @@
 writes, so a bench can time PyTorch on the same architecture with the same weights as tfjs.
 
 Covers the layer classes of the MobileNetV2 family: InputLayer, ZeroPadding2D, Conv2D,
-DepthwiseConv2D, BatchNormalization, ReLU (with max_value), Add, and pooling to the cut. Keras's
+DepthwiseConv2D, BatchNormalization, ReLU (with max_value) and Add; the caller pools at the cut. Keras's
 'same' padding (more on the bottom and right when the total is odd) is reproduced exactly, so the
-features agree with tfjs's to float rounding (`python3 keras_graph.py DIR` checks it).
+features agree with tfjs's to float rounding (`npx tsx bench/checkExport.ts` checks it).
 """
 import json
 import math
@@ -125,24 +125,12 @@ class Graph(nn.Module):
         else:
             raise ValueError(f"no layer named {top}")
 
-    def forward(self, x, start=None, stop=None):
-        """Runs the layers after `start` (whose output is `x`; default: the input) up to `stop` (default: the top)."""
-        values = {start or self.input_name: x}
-        running = start is None
+    def forward(self, x):
+        values = {self.input_name: x}
         for name, kind in self.order:
-            if not running:
-                running = name == start
-                continue
             args = [values[i] for i in self.inputs[name]]
             values[name] = sum(args) if kind == "Add" else self.ops[name](args[0])
-            if name == stop:
-                break
         return values[name]
-
-    def layers_from(self, name):
-        """The modules of the layers after `name`: what trains when the network is cut there."""
-        names = [n for n, _ in self.order]
-        return [self.ops[n] for n in names[names.index(name) + 1 :] if n in self.ops]
 
 
 def digits_224(raw):
@@ -172,7 +160,7 @@ def inference_rate(directory, top, images, batch, threads, runs=3):
 
 
 if __name__ == "__main__":
-    # python3 keras_graph.py DIR                          -> checks the rebuilt features against tfjs's (features.json)
+    # python3 keras_graph.py DIR                          -> checks the rebuilt features against tfjs's (bench/checkExport.ts writes DIR)
     # python3 keras_graph.py DIR TOP IMAGES BATCH THREADS -> JSON {"torch", "threads", "imagesPerSecond"}
     directory = sys.argv[1]
     if len(sys.argv) > 2:
