@@ -128,6 +128,7 @@ const reasons = (args: Checked, p: Plan, trains: TrainablePolicy): string[] => {
         'ordinary training and its statistics re-estimated on the training set afterwards: nothing the source learned is reused ' +
         '(Rosenstein et al. 2005: to transfer or not to transfer).',
     );
+    // The grid's time ratios: `npx tsx scripts/mnist/scratchCost.ts` on docs/results/calibration-mnist.json.
     out.push(
       `It is the costliest choice: at least ${scratchPhase.minSteps} full-network steps, within a budget of ` +
         `${num(SCRATCH_MAX_MS / 60_000)} minutes by default. In the grid it took a median 3.0× the time of a full fine-tune ` +
