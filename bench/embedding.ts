@@ -135,7 +135,7 @@ export const run = async (): Promise<void> => {
   try {
     exportKeras(model, dir);
     for (const tap of TAPS) {
-      for (const t of [1, cores]) {
+      for (const t of new Set([1, cores])) {
         const torch = torchRate(dir, tap, 4 * BATCH, t);
         const ours = ourRates.get(`${tap} ${t}`);
         const ratio = 'rate' in torch && ours !== undefined ? `   transferkit embed on ${t} thread(s) / PyTorch: ${(ours / torch.rate).toFixed(2)}×` : '';
