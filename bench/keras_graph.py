@@ -85,9 +85,10 @@ class Relu(nn.Module):
 
 
 class Graph(nn.Module):
-    """The layers from the input up to `top` (inclusive), run in the order the model lists them."""
+    """The layers from the input up to `top` (inclusive), run in the order the model lists them.
+    With `start`, only the layers after it: the graph then takes `start`'s output as its input."""
 
-    def __init__(self, directory, top):
+    def __init__(self, directory, top, start=None):
         super().__init__()
         with open(f"{directory}/graph.json") as f:
             layers = json.load(f)["layers"]
@@ -96,6 +97,9 @@ class Graph(nn.Module):
         self.order = []
         self.inputs = {}
         self.ops = nn.ModuleDict()
+        skipping = start is not None
+        if skipping:
+            self.input_name = start
         for layer in layers:
             weights = {}
             for w in layer["weights"]:
@@ -103,6 +107,9 @@ class Graph(nn.Module):
                 weights[w["name"]] = flat[at : at + n].reshape(w["shape"]).copy()
                 at += n
             kind, cfg, name = layer["className"], layer["config"], layer["name"]
+            if skipping:
+                skipping = name != start
+                continue
             if kind == "InputLayer":
                 self.input_name = name
             elif kind in ("Conv2D", "DepthwiseConv2D"):
@@ -124,12 +131,21 @@ class Graph(nn.Module):
                 break
         else:
             raise ValueError(f"no layer named {top}")
+        # Each value is dropped after the last layer that reads it, so inference holds only the
+        # live activations (as a sequential model would), not every layer's output.
+        self.last_read = {}
+        for step, (name, _) in enumerate(self.order):
+            for i in self.inputs[name]:
+                self.last_read[i] = step
 
     def forward(self, x):
         values = {self.input_name: x}
-        for name, kind in self.order:
+        for step, (name, kind) in enumerate(self.order):
             args = [values[i] for i in self.inputs[name]]
             values[name] = sum(args) if kind == "Add" else self.ops[name](args[0])
+            for i in self.inputs[name]:
+                if self.last_read[i] == step:
+                    del values[i]
         return values[name]
 
 
