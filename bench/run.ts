@@ -14,8 +14,9 @@ import { run as logme } from './logme';
 import { run as parallel } from './parallelBound';
 import { run as steps } from './stepCost';
 import { run as threadmem } from './threadMemory';
+import { run as workload } from './workload';
 
-const benches: Record<string, () => void | Promise<void>> = { logme, kernels, heap, cnn, embedding, finetune, cache, parallel, steps, threadmem, size, browser };
+const benches: Record<string, () => void | Promise<void>> = { logme, kernels, heap, cnn, embedding, finetune, cache, parallel, steps, threadmem, size, browser, workload };
 const chosen = process.argv.slice(2);
 for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) {
   const bench = benches[name];
