@@ -9,7 +9,7 @@
  *   weights (bench/workload.py, skipped with a message when Debian's python3-torch is missing).
  * Every (job, implementation) pair runs in a process of its own, one after another, so its peak
  * resident memory is its own and nothing else runs beside it. The slowest anchors run fewer epochs
- * (and `fit` fewer images for job c) and are scaled: those rows say so.
+ * (and `fit` 200 of the images) and are scaled: those rows say so.
  *
  * Reports wall time per job and its ratio to each anchor, the embedding rate of the caching pass,
  * peak memory, and time to accuracy: for (a) and (b), when transferkit and PyTorch's expert loop
