@@ -155,7 +155,7 @@ export interface PhaseSession {
 export interface TransferModel<X> {
   /** Freezes all that `args.phase` does not train and prepares its steps. */
   startPhase(args: PhaseArgs<X>): TE.TaskEither<TransferError, PhaseSession>;
-  /** Class probabilities, one row per example. */
+  /** Class probabilities, one row per example; `options.batchSize` unset, the backend picks the batch. */
   predict(inputs: X, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix>;
   /** Whether {@link TransferModel.dispose} was called. */
   readonly isDisposed: boolean;

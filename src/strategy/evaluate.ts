@@ -32,12 +32,13 @@ export const evaluate = guardTask(
     if (!isRecord(data)) return E.left(invalidArgument('data', 'labelled data { x, y }', data));
     const given = optionsAt('options', options);
     if (E.isLeft(given)) return given;
-    const batchSize = optional(positiveInteger, 256)('options.batchSize', given.right.batchSize);
+    // Unset, the model picks its batch (the tfjs one: up to 256, fewer for large activations).
+    const batchSize = optional(positiveInteger, undefined as number | undefined)('options.batchSize', given.right.batchSize);
     if (E.isLeft(batchSize)) return batchSize;
     const { x, y } = data;
     const labels = checkLabels(y, classes, false);
     if (E.isLeft(labels)) return labels;
-    const probs = await model.predict(x, { batchSize: batchSize.right })();
+    const probs = await model.predict(x, batchSize.right === undefined ? {} : { batchSize: batchSize.right })();
     if (E.isLeft(probs)) return probs;
     const { rows, cols, data: p } = probs.right;
     const ids = labels.right.ids;

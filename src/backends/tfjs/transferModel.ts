@@ -14,6 +14,29 @@ import type { GradientSharing, PrefixCaching } from './session/contracts';
 import type { Parts } from './session/parts';
 import { openSession } from './session/phase';
 
+/** The floats one batch's largest layer output may hold when `predict` picks the batch: 2^24 (64 MB). */
+export const PREDICT_BATCH_FLOATS = 2 ** 24;
+
+/**
+ * `predict`'s batch when the caller gives none: at most 256, and few enough that the largest layer
+ * output of a batch stays within {@link PREDICT_BATCH_FLOATS} (13 for MobileNetV2 at 224², whose
+ * 112×112×96 maps would need 1.2 GB per tensor at 256 and exhaust the 4 GB wasm heap).
+ */
+export const defaultPredictBatch = (model: tfl.LayersModel): number => {
+  let largest = 1;
+  for (const layer of model.layers) {
+    let shapes: ReadonlyArray<ReadonlyArray<number | null>>;
+    try {
+      const shape = layer.outputShape;
+      shapes = Array.isArray(shape[0]) ? (shape as Array<Array<number | null>>) : [shape as Array<number | null>];
+    } catch {
+      continue; // a layer called on several shapes has no single output shape
+    }
+    for (const dims of shapes) largest = Math.max(largest, dims.reduce<number>((n, d) => n * (d ?? 1), 1));
+  }
+  return Math.max(1, Math.min(256, Math.floor(PREDICT_BATCH_FLOATS / largest)));
+};
+
 const disposedError = (): TransferError => invalidArgument('model', 'a model that has not been disposed', described('a disposed transfer model'));
 
 /**
@@ -85,7 +108,10 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
     };
   }
 
-  /** Class probabilities, one row per example, in inference mode. */
+  /**
+   * Class probabilities, one row per example, in inference mode, `options.batchSize` examples at a
+   * time (by default up to 256, fewer when the largest layer output of a batch would pass 64 MB).
+   */
   predict(inputs: tf.Tensor, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix> {
     return guardTask('model.predict', (x: tf.Tensor, o?: { readonly batchSize?: number }) => this.#predict(x, o))(inputs, options);
   }
@@ -96,12 +122,12 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
       try {
         const given = optionsAt('options', options);
         if (E.isLeft(given)) return given;
-        const batchSize = optional(positiveInteger, 256)('options.batchSize', given.right.batchSize);
+        const batchSize = optional(positiveInteger, 0)('options.batchSize', given.right.batchSize);
         if (E.isLeft(batchSize)) return batchSize;
         const n = checkInputs(this.full, inputs);
         if (E.isLeft(n)) return n;
         return await asFloat(inputs, (floats) => {
-          const probs = this.full.predict(floats, { batchSize: batchSize.right }) as tf.Tensor;
+          const probs = this.full.predict(floats, { batchSize: batchSize.right === 0 ? defaultPredictBatch(this.full) : batchSize.right }) as tf.Tensor;
           try {
             return toMatrix(probs);
           } finally {
