@@ -122,12 +122,12 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
       try {
         const given = optionsAt('options', options);
         if (E.isLeft(given)) return given;
-        const batchSize = optional(positiveInteger, 0)('options.batchSize', given.right.batchSize);
+        const batchSize = optional(positiveInteger, undefined as number | undefined)('options.batchSize', given.right.batchSize);
         if (E.isLeft(batchSize)) return batchSize;
         const n = checkInputs(this.full, inputs);
         if (E.isLeft(n)) return n;
         return await asFloat(inputs, (floats) => {
-          const probs = this.full.predict(floats, { batchSize: batchSize.right === 0 ? defaultPredictBatch(this.full) : batchSize.right }) as tf.Tensor;
+          const probs = this.full.predict(floats, { batchSize: batchSize.right ?? defaultPredictBatch(this.full) }) as tf.Tensor;
           try {
             return toMatrix(probs);
           } finally {
