@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { yieldToEventLoop } from '../../core/yieldToEventLoop';
 import type { Layer, SymbolicTensor } from './graph';
+import type { InputRows } from './inputRows';
 
 type Activation = 'linear' | 'relu' | 'relu6' | 'elu' | 'sigmoid';
 
@@ -223,8 +224,8 @@ export const compilePrefix = (input: SymbolicTensor, outputs: ReadonlyArray<Symb
 };
 
 /** Runs one batch of rows `[start, start + size)` through the prefix; `use` gets its outputs, disposed when it returns. */
-const runBatch = (prefix: CompiledPrefix, x: tf.Tensor, start: number, size: number, use: (outputs: tf.Tensor[], start: number, size: number) => void): void => {
-  const batch = tf.slice(x, start, size);
+const runBatch = (prefix: CompiledPrefix, x: InputRows, start: number, size: number, use: (outputs: tf.Tensor[], start: number, size: number) => void): void => {
+  const batch = x.batch(start, size);
   let outputs: tf.Tensor[] = [];
   try {
     outputs = prefix.run(batch);
@@ -242,9 +243,9 @@ const checkBatchSize = (batchSize: number): void => {
  * Runs a compiled prefix over `x` a batch at a time: `use` gets each batch's outputs (and where the
  * batch starts, and its size), which are disposed when it returns, so memory holds one batch.
  */
-export const forEachBatch = (prefix: CompiledPrefix, x: tf.Tensor, batchSize: number, use: (outputs: tf.Tensor[], start: number, size: number) => void): void => {
+export const forEachBatch = (prefix: CompiledPrefix, x: InputRows, batchSize: number, use: (outputs: tf.Tensor[], start: number, size: number) => void): void => {
   checkBatchSize(batchSize);
-  const n = x.shape[0]!;
+  const n = x.count;
   for (let start = 0; start < n; start += batchSize) runBatch(prefix, x, start, Math.min(batchSize, n - start), use);
 };
 
@@ -265,13 +266,13 @@ export class Stopped extends Error {
  */
 export const forEachBatchUntil = async (
   prefix: CompiledPrefix,
-  x: tf.Tensor,
+  x: InputRows,
   batchSize: number,
   signal: AbortSignal | undefined,
   use: (outputs: tf.Tensor[], start: number, size: number) => void,
 ): Promise<void> => {
   checkBatchSize(batchSize);
-  const n = x.shape[0]!;
+  const n = x.count;
   const batches = Math.ceil(n / batchSize);
   for (let b = 0; b < batches; b++) {
     if (b > 0) await yieldToEventLoop();

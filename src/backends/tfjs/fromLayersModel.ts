@@ -11,12 +11,16 @@ import { aborted, backendFailure, described, invalidArgument, notSupported, shap
 import { matrix, type Matrix } from '../../core/matrix';
 import { compilePrefix, forEachBatchUntil, Stopped } from './compile';
 import { inboundLayers, layerInfos, type Layer } from './graph';
-import { asFloat, checkInputs, nonFiniteWeight } from './inputs';
+import { checkInputs, nonFiniteWeight, valueRange } from './inputs';
+import { inputRows, type InputRows, type StoredInputs, type TfjsInputs } from './inputRows';
 import { buildTransferModel } from './buildModel';
 import type { TfjsTransferModel } from './transferModel';
 
-/** A tfjs-layers model seen as a {@link Backbone}: inputs are tensors, trained models are {@link TfjsTransferModel}s. */
-export type TfjsBackbone = Backbone<tf.Tensor, TfjsTransferModel>;
+/**
+ * A tfjs-layers model seen as a {@link Backbone}: inputs are tensors or {@link StoredInputs} (rows of a
+ * row store), trained models are {@link TfjsTransferModel}s.
+ */
+export type TfjsBackbone = Backbone<TfjsInputs, TfjsTransferModel>;
 
 /** Options of {@link fromLayersModel}. */
 export interface FromLayersModelOptions {
@@ -117,7 +121,7 @@ const topIndex = (model: tfl.LayersModel, layers: ReadonlyArray<LayerInfo>, top:
  * batch at a time, and each batch is pooled before the next runs, so memory holds one batch of
  * activations.
  */
-const embedAt = async (model: tfl.LayersModel, x: tf.Tensor, at: ReadonlyArray<LayerInfo>, { pooling, batchSize, signal }: EmbedOptions): Promise<E.Either<TransferError, Matrix[]>> => {
+const embedAt = async (model: tfl.LayersModel, x: InputRows, at: ReadonlyArray<LayerInfo>, { pooling, batchSize, signal }: EmbedOptions): Promise<E.Either<TransferError, Matrix[]>> => {
   const outputs = at.map((l) => model.getLayer(l.name).output as tfl.SymbolicTensor);
   const deep = outputs.find((o) => o.shape.length > 4);
   if (deep !== undefined && pooling === 'average') {
@@ -126,7 +130,7 @@ const embedAt = async (model: tfl.LayersModel, x: tf.Tensor, at: ReadonlyArray<L
   // The compiled program reads the source's layers and owns only its folded copies of weights.
   const prefix = compilePrefix(model.inputs[0]!, outputs);
   try {
-    const n = x.shape[0]!;
+    const n = x.count;
     const cols = outputs.map(() => 0);
     const data = outputs.map(() => new Float32Array(0));
     await forEachBatchUntil(prefix, x, batchSize, signal, (activations, start, size) => {
@@ -159,8 +163,8 @@ const embedAt = async (model: tfl.LayersModel, x: tf.Tensor, at: ReadonlyArray<L
 };
 
 /** A sentence when `x`'s values leave `[lo, hi]` by more than 1 % of its width; undefined otherwise. */
-const rangeWarning = (x: tf.Tensor, [lo, hi]: readonly [number, number]): string | undefined => {
-  const [min, max] = tf.tidy(() => [tf.min(x).dataSync()[0]!, tf.max(x).dataSync()[0]!]);
+const rangeWarning = (x: TfjsInputs, [lo, hi]: readonly [number, number]): string | undefined => {
+  const [min, max] = valueRange(x);
   const slack = 0.01 * (hi - lo);
   if (min! >= lo - slack && max! <= hi + slack) return undefined;
   return `The inputs range over [${min}, ${max}], but the model expects [${lo}, ${hi}] (inputRange): scale them as it was trained (0–255 pixels for [0, 1]: divide by 255).`;
@@ -234,7 +238,7 @@ export const fromLayersModel = guard('fromLayersModel', (model: tfl.LayersModel,
   const layers = layerInfos(model);
   const top = topIndex(model, layers, topOption);
   if (E.isLeft(top)) return top;
-  const embedEach = async (x: tf.Tensor, at: ReadonlyArray<LayerInfo>, options: EmbedOptions): Promise<E.Either<TransferError, ReadonlyArray<Matrix>>> => {
+  const embedEach = async (x: TfjsInputs, at: ReadonlyArray<LayerInfo>, options: EmbedOptions): Promise<E.Either<TransferError, ReadonlyArray<Matrix>>> => {
     try {
       if (!usable(model)) return E.left(invalidArgument('model', 'a usable model', described('a disposed model')));
       const how = checkEmbedOptions(options);
@@ -248,7 +252,7 @@ export const fromLayersModel = guard('fromLayersModel', (model: tfl.LayersModel,
       }
       const n = checkInputs(model, x);
       if (E.isLeft(n)) return n;
-      return await asFloat(x, (floats) => embedAt(model, floats, chosen, how.right));
+      return await embedAt(model, inputRows(x), chosen, how.right);
     } catch (thrown) {
       return E.left(backendFailure('embedding', thrown));
     }
@@ -258,13 +262,13 @@ export const fromLayersModel = guard('fromLayersModel', (model: tfl.LayersModel,
     top: top.right,
     capabilities: { fineTune: true, description: 'a tfjs LayersModel' },
     isUsable: () => usable(model),
-    ...(range === undefined ? {} : { inputWarning: (x: tf.Tensor) => rangeWarning(x, range) }),
-    count: guard('backbone.count', (x: tf.Tensor) => checkInputs(model, x)),
-    embed: guardTask('backbone.embed', (x: tf.Tensor, at: LayerInfo, options: EmbedOptions): TE.TaskEither<TransferError, Matrix> => async () => {
+    ...(range === undefined ? {} : { inputWarning: (x: TfjsInputs) => rangeWarning(x, range) }),
+    count: guard('backbone.count', (x: TfjsInputs) => checkInputs(model, x)),
+    embed: guardTask('backbone.embed', (x: TfjsInputs, at: LayerInfo, options: EmbedOptions): TE.TaskEither<TransferError, Matrix> => async () => {
       const each = await embedEach(x, [at], options);
       return E.map((ms: ReadonlyArray<Matrix>) => ms[0]!)(each);
     }),
-    embedEach: guardTask('backbone.embedEach', (x: tf.Tensor, at: ReadonlyArray<LayerInfo>, options: EmbedOptions): TE.TaskEither<TransferError, ReadonlyArray<Matrix>> => () => embedEach(x, at, options)),
+    embedEach: guardTask('backbone.embedEach', (x: TfjsInputs, at: ReadonlyArray<LayerInfo>, options: EmbedOptions): TE.TaskEither<TransferError, ReadonlyArray<Matrix>> => () => embedEach(x, at, options)),
     build: guardTask('backbone.build', (spec: BuildSpec): TE.TaskEither<TransferError, TfjsTransferModel> => async () => {
       const checked = checkBuildSpec(layers, top.right, spec);
       return E.isLeft(checked) ? checked : buildTransferModel(model, checked.right)();

@@ -13,6 +13,7 @@ import { backendFailure, described, invalidArgument, shapeMismatch, type Transfe
 import type { Matrix } from '../../core/matrix';
 import { optional, positiveInteger } from '../../core/validate';
 import type { TfjsBackbone } from './fromLayersModel';
+import type { TfjsInputs } from './inputRows';
 import { fromMatrix, toMatrix } from './matrix';
 import type { Parts } from './session/parts';
 
@@ -38,7 +39,7 @@ export interface AttachedHead {
   /** How many classes it predicts. */
   readonly classes: number;
   /** Class probabilities, one row per example: the backbone's embedding at the tap, then the head. */
-  predict(inputs: tf.Tensor, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix>;
+  predict(inputs: TfjsInputs, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix>;
 }
 
 /**
@@ -93,7 +94,7 @@ export const attachHead = guard('attachHead', (backbone: TfjsBackbone, head: tfl
   if (tap === undefined) return E.left(invalidArgument('backbone', `the backbone the head was trained on (with a layer '${name}')`, described('a backbone without it')));
   const width = pooledWidth(tap, pooling);
   if (width !== features) return E.left(shapeMismatch('head', `a head on ${width} features (the pooled '${name}')`, `${features} features`));
-  const predict = guardTask('head.predict', (x: tf.Tensor, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix> => async () => {
+  const predict = guardTask('head.predict', (x: TfjsInputs, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix> => async () => {
     const given = optionsAt('options', options);
     if (E.isLeft(given)) return given;
     const batchSize = optional(positiveInteger, 256)('options.batchSize', given.right.batchSize);

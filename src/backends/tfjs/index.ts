@@ -10,6 +10,7 @@
 export { fromLayersModel, type FromLayersModelOptions, type TfjsBackbone } from './fromLayersModel';
 export { fromMatrix, toMatrix } from './matrix';
 export type { TfjsTransferModel } from './transferModel';
+export type { StoredInputs, TfjsInputs } from './inputRows';
 export { attachHead, HEAD_METADATA_KEY, type AttachedHead, type HeadMetadata } from './head';
 export { KERNEL_PACK, PACK_KERNELS, registerTransferKernels, type KernelPackOptions, type PackKernel, type RegisteredKernels } from './kernels/register';
 export { ADAM_KERNEL } from './kernels/adam';

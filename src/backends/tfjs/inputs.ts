@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import { described, invalidArgument, shapeMismatch, type TransferError } from '../../core/errors';
+import { isRecord } from '../../core/boundary';
+import type { RowStore } from '../../core/rowStore';
+import type { StoredInputs, TfjsInputs } from './inputRows';
 import { byteOffset, heapLoops, isHeapBackend } from './kernels/heap';
 
 /**
@@ -31,15 +34,86 @@ export const nonFiniteWeight = (layers: ReadonlyArray<tfl.layers.Layer>): Transf
   return undefined;
 };
 
-const shapeText = (shape: ReadonlyArray<number | null>): string => `[${shape.map((d) => (d === null ? 'N' : String(d))).join(', ')}]`;
+const shapeText = (shape: ReadonlyArray<unknown>): string => `[${shape.map((d) => (d === null ? 'N' : String(d))).join(', ')}]`;
+
+/** Whether `x` is meant as {@link StoredInputs}: an object with a `store` and a `shape` (not a tensor). */
+const storedInputs = (x: unknown): x is Record<'store' | 'shape', unknown> => isRecord(x) && !isTensor(x) && 'store' in x && 'shape' in x;
+
+/** What one pass over a store found: its first row holding NaN or an infinity, and its values' range. */
+interface Scan {
+  readonly rows: number;
+  readonly firstBad: number | undefined;
+  readonly min: number;
+  readonly max: number;
+}
 
 /**
- * Checks a batch of inputs against a single-input model: a live float32 or int32 tensor, the
- * model's shape (batch first), at least one example, every value finite. Returns the example count.
- * Reads the tensor, never disposes it; leaves no tensor behind.
+ * Scans of stores already read, by store: a store only ever grows (rows are appended, never
+ * changed), so a scan holds while the row count is the same, and `transfer`'s count, range warning
+ * and embeddings do not each read a dataset on disk again.
+ */
+const scans = new WeakMap<RowStore, Scan>();
+
+/** Reads every row of a store once, about 4 MB at a time. */
+const scan = (store: RowStore): Scan => {
+  const known = scans.get(store);
+  if (known !== undefined && known.rows === store.rows) return known;
+  const rows = store.rows;
+  const per = Math.max(1, Math.floor((1 << 20) / store.rowSize));
+  const buffer = new Float32Array(per * store.rowSize);
+  let min = Infinity;
+  let max = -Infinity;
+  let firstBad: number | undefined;
+  for (let start = 0; start < rows && firstBad === undefined; start += per) {
+    const size = Math.min(per, rows - start);
+    const part = buffer.subarray(0, size * store.rowSize);
+    store.gather(Int32Array.from({ length: size }, (_, i) => start + i), part);
+    for (let i = 0; i < part.length; i++) {
+      const v = part[i]!;
+      // v − v is 0 for every finite float, NaN for NaN and ±Infinity.
+      if (v - v !== 0) {
+        firstBad = start + Math.floor(i / store.rowSize);
+        break;
+      }
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  const found = { rows, firstBad, min, max };
+  scans.set(store, found);
+  return found;
+};
+
+const isRowStore = (s: unknown): s is RowStore =>
+  isRecord(s) && Number.isInteger(s['rowSize']) && (s['rowSize'] as number) >= 1 && Number.isInteger(s['rows']) && (s['rows'] as number) >= 0 && typeof s['gather'] === 'function';
+
+/** {@link checkInputs} for inputs in a row store: the store, the example shape against the model's, every value finite (one read of the store). */
+const checkStored = (model: tfl.LayersModel, x: Record<'store' | 'shape', unknown>, path: string): E.Either<TransferError, number> => {
+  const { store, shape } = x;
+  if (!isRowStore(store)) return E.left(invalidArgument(`${path}.store`, 'a row store (rowSize, rows, gather), e.g. from memoryRowStore() or diskRowStore()', store));
+  if (!(Array.isArray(shape) && shape.length >= 1 && shape.every((d) => Number.isInteger(d) && d >= 1))) {
+    return E.left(invalidArgument(`${path}.shape`, 'the shape of one example: an array of positive integers', shape));
+  }
+  const expected = model.inputs[0]!.shape;
+  const fits = shape.length + 1 === expected.length && expected.slice(1).every((d, i) => d === null || d === shape[i]);
+  if (!fits) return E.left(shapeMismatch(`${path}.shape`, `shape ${shapeText(expected.slice(1))} (one example of the model's input)`, `shape ${shapeText(shape)}`));
+  const floats = (shape as number[]).reduce((a, b) => a * b, 1);
+  if (store.rowSize !== floats) return E.left(shapeMismatch(`${path}.store.rowSize`, `${floats} floats a row (one example of shape ${shapeText(shape)})`, `${store.rowSize}`));
+  if (store.rows === 0) return E.left(invalidArgument(path, 'at least one example', described('an empty store')));
+  const { firstBad } = scan(store);
+  if (firstBad !== undefined) return E.left(invalidArgument(`${path} row ${firstBad}`, 'finite values', described('NaN or Infinity')));
+  return E.right(store.rows);
+};
+
+/**
+ * Checks a batch of inputs against a single-input model: a live float32 or int32 tensor of the
+ * model's shape (batch first), or {@link StoredInputs} whose example shape is the model's; at least
+ * one example, every value finite. Returns the example count. Reads the inputs, never disposes or
+ * changes them; leaves no tensor behind.
  */
 export const checkInputs = (model: tfl.LayersModel, x: unknown, path = 'x'): E.Either<TransferError, number> => {
-  if (!isTensor(x)) return E.left(invalidArgument(path, 'a tf.Tensor', x));
+  if (storedInputs(x)) return checkStored(model, x, path);
+  if (!isTensor(x)) return E.left(invalidArgument(path, 'a tf.Tensor, or stored inputs { store, shape }', x));
   if (x.isDisposed) return E.left(invalidArgument(path, 'a live tensor', described('a disposed tensor')));
   if (x.dtype !== 'float32' && x.dtype !== 'int32') return E.left(invalidArgument(`${path}.dtype`, "'float32' or 'int32'", x.dtype));
   const expected = model.inputs[0]!.shape;
@@ -57,17 +131,9 @@ export const checkInputs = (model: tfl.LayersModel, x: unknown, path = 'x'): E.E
   return E.right(x.shape[0]!);
 };
 
-/**
- * Runs `body` on `x` as float32: int32 inputs (what `tf.browser.fromPixels` returns) are cast once,
- * values unchanged, and the cast copy is freed when `body` settles. tfjs's convolutions take only
- * float32, so an int32 image batch otherwise failed deep inside the first one.
- */
-export const asFloat = async <A>(x: tf.Tensor, body: (floats: tf.Tensor) => A | Promise<A>): Promise<A> => {
-  if (x.dtype === 'float32') return body(x);
-  const floats = tf.cast(x, 'float32');
-  try {
-    return await body(floats);
-  } finally {
-    floats.dispose();
-  }
+/** The smallest and largest value of checked inputs (a store is read once, then remembered). */
+export const valueRange = (x: TfjsInputs): readonly [number, number] => {
+  if (isTensor(x)) return tf.tidy(() => [tf.min(x).dataSync()[0]!, tf.max(x).dataSync()[0]!] as const);
+  const { min, max } = scan(x.store);
+  return [min, max];
 };

@@ -4,12 +4,13 @@ import { either as E, type taskEither as TE } from 'fp-ts';
 import type { PhaseArgs, PhaseSession, TransferModel } from '../../core/backbone';
 import { guard, guardTask, optionsAt } from '../../core/boundary';
 import { backendFailure, described, invalidArgument, notSupported, type TransferError } from '../../core/errors';
-import type { Matrix } from '../../core/matrix';
+import { matrix, type Matrix } from '../../core/matrix';
 import { optional, positiveInteger } from '../../core/validate';
+import { yieldToEventLoop } from '../../core/yieldToEventLoop';
 import { release, type Layer } from './graph';
-import { asFloat, checkInputs } from './inputs';
+import { checkInputs } from './inputs';
+import { inputRows, type TfjsInputs } from './inputRows';
 import { headForExport } from './head';
-import { toMatrix } from './matrix';
 import type { GradientSharing, PrefixCaching } from './session/contracts';
 import type { Parts } from './session/parts';
 import { openSession } from './session/phase';
@@ -44,7 +45,7 @@ const disposedError = (): TransferError => invalidArgument('model', 'a model tha
  * pooling layer and a new head. It owns its tensors: call {@link TfjsTransferModel.dispose} when done.
  * Disposing it never touches the source model.
  */
-export class TfjsTransferModel implements TransferModel<tf.Tensor> {
+export class TfjsTransferModel implements TransferModel<TfjsInputs> {
   #disposed = false;
 
   /** @internal Use `transfer` (or a backbone's `build`) to make one. */
@@ -80,11 +81,11 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
     this.#prefixCaching = caching;
   }
 
-  startPhase(args: PhaseArgs<tf.Tensor>): TE.TaskEither<TransferError, PhaseSession> {
-    return guardTask('model.startPhase', (a: PhaseArgs<tf.Tensor>) => this.#startPhase(a))(args);
+  startPhase(args: PhaseArgs<TfjsInputs>): TE.TaskEither<TransferError, PhaseSession> {
+    return guardTask('model.startPhase', (a: PhaseArgs<TfjsInputs>) => this.#startPhase(a))(args);
   }
 
-  #startPhase(args: PhaseArgs<tf.Tensor>): TE.TaskEither<TransferError, PhaseSession> {
+  #startPhase(args: PhaseArgs<TfjsInputs>): TE.TaskEither<TransferError, PhaseSession> {
     return async () => {
       if (this.#disposed) return E.left(disposedError());
       // Called by the runner with checked arguments; a caller of its own gets the same checks here.
@@ -112,11 +113,11 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
    * Class probabilities, one row per example, in inference mode, `options.batchSize` examples at a
    * time (by default up to 256, fewer when the largest layer output of a batch would pass 64 MB).
    */
-  predict(inputs: tf.Tensor, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix> {
-    return guardTask('model.predict', (x: tf.Tensor, o?: { readonly batchSize?: number }) => this.#predict(x, o))(inputs, options);
+  predict(inputs: TfjsInputs, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix> {
+    return guardTask('model.predict', (x: TfjsInputs, o?: { readonly batchSize?: number }) => this.#predict(x, o))(inputs, options);
   }
 
-  #predict(inputs: tf.Tensor, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix> {
+  #predict(inputs: TfjsInputs, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix> {
     return async () => {
       if (this.#disposed) return E.left(disposedError());
       try {
@@ -126,14 +127,24 @@ export class TfjsTransferModel implements TransferModel<tf.Tensor> {
         if (E.isLeft(batchSize)) return batchSize;
         const n = checkInputs(this.full, inputs);
         if (E.isLeft(n)) return n;
-        return await asFloat(inputs, (floats) => {
-          const probs = this.full.predict(floats, { batchSize: batchSize.right ?? defaultPredictBatch(this.full) }) as tf.Tensor;
+        const rows = inputRows(inputs);
+        const size = batchSize.right ?? defaultPredictBatch(this.full);
+        let out: Float32Array | undefined;
+        let classes = 0;
+        // A batch at a time, each read as its own tensor: stored inputs never form one tensor.
+        for (let start = 0; start < rows.count; start += size) {
+          if (start > 0) await yieldToEventLoop();
+          const part = Math.min(size, rows.count - start);
+          const probs = tf.tidy(() => this.full.predict(rows.batch(start, part), { batchSize: part }) as tf.Tensor);
           try {
-            return toMatrix(probs);
+            classes = probs.shape[1]!;
+            out ??= new Float32Array(rows.count * classes);
+            out.set(probs.dataSync() as Float32Array, start * classes);
           } finally {
             probs.dispose();
           }
-        });
+        }
+        return matrix(rows.count, classes, out!);
       } catch (thrown) {
         return E.left(backendFailure('predicting', thrown));
       }

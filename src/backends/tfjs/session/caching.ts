@@ -2,10 +2,10 @@
  * Caching a phase's frozen prefix: its outputs (the tensors that cross into the trainable part)
  * appended to row stores, a batch at a time, so that every step after runs only what trains.
  */
-import type * as tf from '@tensorflow/tfjs-core';
 import type { RowStore, RowStoreFactory } from '../../../core/rowStore';
 import { forEachBatchUntil, type CompiledPrefix } from '../compile';
 import type { SymbolicTensor } from '../graph';
+import type { InputRows } from '../inputRows';
 
 /** Floats in one row of a tensor of this shape (its batch dimension removed). */
 const rowSize = (shape: ReadonlyArray<number>): number => shape.reduce((a, b) => a * b, 1);
@@ -47,5 +47,5 @@ export const fillStores = async (
  * Runs the compiled frozen prefix over the inputs, a batch at a time, and appends each crossing
  * tensor's rows to its own store: memory holds one batch of activations beyond the stores.
  */
-export const cachePrefix = (prefix: CompiledPrefix, crossing: ReadonlyArray<SymbolicTensor>, x: tf.Tensor, batchSize: number, store: RowStoreFactory, signal: AbortSignal | undefined): Promise<Cached[]> =>
+export const cachePrefix = (prefix: CompiledPrefix, crossing: ReadonlyArray<SymbolicTensor>, x: InputRows, batchSize: number, store: RowStoreFactory, signal: AbortSignal | undefined): Promise<Cached[]> =>
   fillStores(crossing, store, (append) => forEachBatchUntil(prefix, x, batchSize, signal, (outputs) => outputs.forEach((o, k) => append(k, o.dataSync() as Float32Array))));

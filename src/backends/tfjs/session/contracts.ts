@@ -11,6 +11,7 @@ import type { BatchOutcome } from '../../../core/backbone';
 import type { TransferError } from '../../../core/errors';
 import type { RowStoreFactory } from '../../../core/rowStore';
 import type { Layer, SymbolicTensor } from '../graph';
+import type { InputRows } from '../inputRows';
 import type { Cached } from './caching';
 import type { Parts } from './parts';
 
@@ -104,7 +105,7 @@ export interface PrefixThreads {
 }
 
 /** Caches crossing tensors elsewhere: their rows for inputs `x`, in input order, in stores from `store`. */
-export type RemoteCache = (x: tf.Tensor, batchSize: number, store: RowStoreFactory, signal: AbortSignal | undefined) => Promise<Cached[]>;
+export type RemoteCache = (x: InputRows, batchSize: number, store: RowStoreFactory, signal: AbortSignal | undefined) => Promise<Cached[]>;
 
 /** Caching a phase's frozen prefix on other threads that hold the source's weights. */
 export interface PrefixCaching {

@@ -35,7 +35,7 @@ import { applyPolicy, replay, split, type Layer } from '../graph';
 import { reestimateBatchNorm } from './batchNorm';
 import { cachePrefix, type Cached } from './caching';
 import type { GradientShare, GradientSharing, RemotePrefix, SessionInternals, ShareSpec } from './contracts';
-import { asFloat } from '../inputs';
+import { borrowed, inputRows, type TfjsInputs } from '../inputRows';
 import type { Parts } from './parts';
 import { countCorrect, crossEntropy, forwardPass, gatherRows, partLoss, readInto, tensorOf, variableGradsOrThrow, weightKey } from './steps';
 
@@ -57,7 +57,7 @@ export class TfjsPhaseSession implements PhaseSession {
     private readonly parts: Parts,
     private readonly suffix: tfl.LayersModel | undefined,
     private readonly cached: Record<InputSet, { rows: Cached[]; labels: Int32Array } | undefined>,
-    private readonly args: PhaseArgs<tf.Tensor>,
+    private readonly args: PhaseArgs<TfjsInputs>,
     /** The backbone layers this phase trains. */
     readonly trained: ReadonlySet<Layer>,
     readonly cacheMs: number,
@@ -224,7 +224,7 @@ export class TfjsPhaseSession implements PhaseSession {
  * Opens a phase: applies its policy, splits the graph, caches the frozen prefix's outputs — on
  * `remote` threads when given and the prefix's weights are still the source's, else here.
  */
-export const openSession = async (parts: Parts, args: PhaseArgs<tf.Tensor>, remote?: RemotePrefix): Promise<E.Either<TransferError, TfjsPhaseSession>> => {
+export const openSession = async (parts: Parts, args: PhaseArgs<TfjsInputs>, remote?: RemotePrefix): Promise<E.Either<TransferError, TfjsPhaseSession>> => {
   let prefix: CompiledPrefix | undefined;
   let train: Cached[] = [];
   try {
@@ -235,16 +235,19 @@ export const openSession = async (parts: Parts, args: PhaseArgs<tf.Tensor>, remo
     const prefixChanged = parts.batchStatistics || (remote !== undefined && parts.graph.some((l) => !inSuffix.has(l) && remote.changed.has(l)));
     // Read once: closing the threads mid-phase makes their requests fail, not this loop spin.
     const threadCount = remote?.caching.count ?? 0;
-    // int32 inputs are cast before caching (asFloat), so the threads take them as floats too.
+    // Batches are read as float32 (int32 inputs cast a batch at a time), so the threads take floats too.
     const elsewhere = threadCount === 0 || prefixChanged ? undefined : remote!.caching.plan(parts, crossing, threadCount);
     const store = args.store ?? chunkedRows(DEFAULT_CHUNK_FLOATS);
     const started = performance.now();
-    const run = (x: tf.Tensor): Promise<Cached[]> =>
-      asFloat(x, (floats) => {
-        if (elsewhere !== undefined) return elsewhere(floats, args.batchSize, store, args.signal);
-        prefix ??= compilePrefix(parts.input, crossing);
-        return cachePrefix(prefix, crossing, floats, args.batchSize, store, args.signal);
-      });
+    const inputOnly = crossing.length === 1 && crossing[0]!.id === parts.input.id;
+    const run = (x: TfjsInputs): Promise<Cached[]> => {
+      const rows = inputRows(x);
+      // Nothing frozen runs on the inputs (full fine-tune): stored inputs are read in place, not copied.
+      if (inputOnly && rows.store !== undefined) return Promise.resolve([{ store: borrowed(rows.store), shape: rows.shape }]);
+      if (elsewhere !== undefined) return elsewhere(rows, args.batchSize, store, args.signal);
+      prefix ??= compilePrefix(parts.input, crossing);
+      return cachePrefix(prefix, crossing, rows, args.batchSize, store, args.signal);
+    };
     let validation: { rows: Cached[]; labels: Int32Array } | undefined;
     try {
       train = await run(args.inputs);

@@ -19,6 +19,7 @@ import { aborted, backendFailure, described, invalidArgument, notSupported, thro
 import { matrix, type Matrix } from '../../../core/matrix';
 import { fromLayersModel, layerAt, type FromLayersModelOptions, type TfjsBackbone } from '../fromLayersModel';
 import { checkInputs } from '../inputs';
+import { inputRows, type TfjsInputs } from '../inputRows';
 import type { GradientShare, GradientShareFactory, PrefixThreads, ShareResult } from '../session/contracts';
 import { prefixCaching } from './prefixCaching';
 import { sharedStep } from './sharedStep';
@@ -290,7 +291,7 @@ export const withThreads = guardTask(
      * Each thread embeds a contiguous share of the rows, `batchSize` rows per request, one request
      * at a time: the signal is read before each, so no request is sent after it fires.
      */
-    const embed = (x: tf.Tensor, at: LayerInfo, options: EmbedOptions): TE.TaskEither<TransferError, Matrix> => async () => {
+    const embed = (x: TfjsInputs, at: LayerInfo, options: EmbedOptions): TE.TaskEither<TransferError, Matrix> => async () => {
       if (!open) return E.left(invalidArgument('backbone', 'an open threaded backbone', described('one whose threads were closed')));
       const how = checkEmbedOptions(options);
       if (E.isLeft(how)) return how;
@@ -300,8 +301,7 @@ export const withThreads = guardTask(
       const n = checkInputs(model, x);
       if (E.isLeft(n)) return n;
       try {
-        const values = (await x.data()) as Float32Array | Int32Array;
-        const rowSize = x.size / n.right;
+        const input = inputRows(x);
         const share = Math.ceil(n.right / threads.length);
         let stopped = false;
         const embedShare = async (thread: Thread, from: number, rows: number): Promise<Array<Extract<WorkerMessage, { kind: 'embedded' }>>> => {
@@ -312,8 +312,9 @@ export const withThreads = guardTask(
               break;
             }
             const size = Math.min(batchSize, from + rows - start);
-            const data = Float32Array.from(values.subarray(start * rowSize, (start + size) * rowSize));
-            parts.push(answered(await ask(thread, { data, shape: [size, ...x.shape.slice(1)], dtype: 'float32', layer: layer.right.name, pooling, batchSize }), 'embedded'));
+            const data = new Float32Array(size * input.rowSize);
+            input.read(start, size, data);
+            parts.push(answered(await ask(thread, { data, shape: [size, ...input.shape], dtype: 'float32', layer: layer.right.name, pooling, batchSize }), 'embedded'));
           }
           return parts;
         };

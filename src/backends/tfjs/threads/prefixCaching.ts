@@ -2,14 +2,13 @@
  * Caching a phase's frozen prefix on the worker threads, which hold the source's weights: the
  * {@link PrefixCaching} that transferkit/tfjs/threads gives a transfer model.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { RowStoreFactory } from '../../../core/rowStore';
 import { Stopped } from '../compile';
 import type { Layer, SymbolicTensor } from '../graph';
+import type { InputRows } from '../inputRows';
 import { fillStores, type Cached } from '../session/caching';
 import type { PrefixCaching, PrefixThreads, TensorRef } from '../session/contracts';
 import type { Parts } from '../session/parts';
-import { readInto } from '../session/steps';
 
 /**
  * Caching the frozen prefix on other threads (see `cachePrefix` in session/caching.ts): each thread keeps up to two batches in flight and takes the next
@@ -23,28 +22,24 @@ const cacheOnThreads = (
   count: number,
   refs: ReadonlyArray<TensorRef>,
   crossing: ReadonlyArray<SymbolicTensor>,
-  x: tf.Tensor,
+  x: InputRows,
   batchSize: number,
   store: RowStoreFactory,
   signal: AbortSignal | undefined,
 ): Promise<Cached[]> =>
   fillStores(crossing, store, async (append) => {
-    const n = x.shape[0]!;
+    const n = x.count;
     const batches = Math.ceil(n / batchSize);
     /** Input arrays the threads have sent back, to read the next batches into. */
     const spare: Float32Array[] = [];
     const ask = async (thread: number, b: number): Promise<Float32Array[]> => {
       const from = b * batchSize;
       const size = Math.min(batchSize, n - from);
-      const part = tf.slice(x, from, size);
-      let data: Float32Array;
-      try {
-        const reuse = spare.findIndex((a) => a.length === part.size);
-        data = readInto(part, reuse < 0 ? new Float32Array(part.size) : spare.splice(reuse, 1)[0]!);
-      } finally {
-        part.dispose();
-      }
-      const answer = await threads.run(thread, { outputs: refs, data, shape: [size, ...x.shape.slice(1)], batchSize });
+      const floats = size * x.rowSize;
+      const reuse = spare.findIndex((a) => a.length === floats);
+      const data = reuse < 0 ? new Float32Array(floats) : spare.splice(reuse, 1)[0]!;
+      x.read(from, size, data);
+      const answer = await threads.run(thread, { outputs: refs, data, shape: [size, ...x.shape], batchSize });
       spare.push(answer.data);
       return answer.rows;
     };

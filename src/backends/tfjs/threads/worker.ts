@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import { compilePrefix, forEachBatch, type CompiledPrefix } from '../compile';
+import { inputRows } from '../inputRows';
 import { fromLayersModel, type TfjsBackbone } from '../fromLayersModel';
 import { release, type SymbolicTensor } from '../graph';
 import type { TensorRef } from '../session/contracts';
@@ -106,7 +107,7 @@ const runPrefix = (model: tfl.LayersModel, request: PrefixRequest): void => {
   const x = tensorOf(request.data, request.shape);
   try {
     let done = 0;
-    forEachBatch(prefix, x, request.batchSize, (outs) => {
+    forEachBatch(prefix, inputRows(x), request.batchSize, (outs) => {
       const n = outs[0]!.shape[0]!;
       outs.forEach((o, k) => {
         const pool = pools[k];
