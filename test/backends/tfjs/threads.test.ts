@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { either as E } from 'fp-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fineTunePhase, fromScratch, headPhase, makeRecipe, transfer } from 'transferkit';
+import { fineTunePhase, fromScratch, headPhase, makeRecipe, memoryRowStore, partialFineTune, transfer } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { availableParallelism } from 'node:os';
@@ -209,6 +209,30 @@ describe('training with withThreads', () => {
       }
     }
     tf.dispose([x, vx]);
+  });
+
+  it('takes inputs kept in a row store: embeds, caches on the threads and trains as with the tensor', async () => {
+    const { x, y } = toyData([8, 8, 3], 13, 3);
+    const store = ok(memoryRowStore({ chunkFloats: 500 }))(192);
+    store.append(x.dataSync() as Float32Array);
+    const stored = { store, shape: [8, 8, 3] };
+    try {
+      const top = threaded.layers[threaded.top]!;
+      const how = { pooling: 'average' as const, batchSize: 4 };
+      expect(ok(await threaded.embed(stored, top, how)())).toEqual(ok(await threaded.embed(x, top, how)()));
+      const a = ok(await transfer(threaded, partialFineTune, { x, y }, { seed: 2, batchSize: 4, epochs: 2 })());
+      const b = ok(await transfer(threaded, partialFineTune, { x: stored, y }, { seed: 2, batchSize: 4, epochs: 2 })());
+      expect(b.history[0]!.cacheThreads).toBe(2);
+      const wa = ok(a.model.weights());
+      const wb = ok(b.model.weights());
+      for (const [key, values] of wa) expectClose(wb.get(key)!, values, 1e-6);
+      expect(store.rows).toBe(13);
+      a.model.dispose();
+      b.model.dispose();
+    } finally {
+      store.dispose();
+      x.dispose();
+    }
   });
 
   it('leaves no tensor behind in the worker threads either, after phases that cached and trained there', async () => {
