@@ -15,8 +15,9 @@ import { run as parallel } from './parallelBound';
 import { run as steps } from './stepCost';
 import { run as threadmem } from './threadMemory';
 import { run as workload } from './workload';
+import { run as flat } from './workloadMemory';
 
-const benches: Record<string, () => void | Promise<void>> = { logme, kernels, heap, cnn, embedding, finetune, cache, parallel, steps, threadmem, size, browser, workload };
+const benches: Record<string, () => void | Promise<void>> = { logme, kernels, heap, cnn, embedding, finetune, cache, parallel, steps, threadmem, size, browser, workload, flat };
 const chosen = process.argv.slice(2);
 for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) {
   const bench = benches[name];

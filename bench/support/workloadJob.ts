@@ -18,12 +18,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
-import { transfer, type Recipe } from 'transferkit';
+import { transfer } from 'transferkit';
 import { fromLayersModel, registerTransferKernels, type TfjsBackbone } from 'transferkit/tfjs';
 import { withThreads } from 'transferkit/tfjs/threads';
 import { SIDE } from '../../scripts/mnist/data';
 import { loadMobileNetV2, SIZE } from '../../scripts/pretrained/model';
-import { CLASSES, TOP, WORKLOAD_JOBS, type JobName, type JobResult } from './workloadJobs';
+import { CLASSES, jobRecipe, TOP, WORKLOAD_JOBS, type JobName, type JobResult } from './workloadJobs';
 
 const [dataDir, jobName, implementation, epochsArg] = process.argv.slice(2) as [string, JobName, string, string];
 const job = WORKLOAD_JOBS[jobName];
@@ -62,20 +62,7 @@ const viaTransfer = async (threads: number): Promise<JobResult> => {
     if (E.isLeft(made)) throw new Error(made.left.message);
     backbone = made.right;
   }
-  // For job b: the layers with weights whose names match, which are the top ones of the backbone.
-  const pattern = job.trains instanceof RegExp ? job.trains : undefined;
-  const count = pattern === undefined ? 0 : backbone.layers.filter((l) => pattern.test(l.name) && l.params > 0).length;
-  const trains = job.trains === 'head' ? ({ kind: 'head-only' } as const) : job.trains === 'all' ? ({ kind: 'all' } as const) : ({ kind: 'top-layers', count } as const);
-  const recipe: Recipe = {
-    kind: job.trains === 'head' ? 'feature-extractor' : job.trains === 'all' ? 'full-fine-tune' : 'partial-fine-tune',
-    start: 'pretrained',
-    tap: { kind: 'top' },
-    trainable: trains,
-    phases: [{ name: jobName, trains, epochs, learningRate: job.learningRate, optimizer: 'adam', regularization: { l2: 0 } }],
-    head: { hidden: [], dropout: 0 },
-    rationale: [],
-    warnings: [],
-  };
+  const { recipe, trainedLayers: count } = jobRecipe(jobName, backbone.layers, epochs);
   // An epoch's validation accuracy is known once the next epoch's first batch is reported (one
   // step late), and the last one when `transfer` returns.
   const stamps: number[] = [];
@@ -109,7 +96,7 @@ const viaTransfer = async (threads: number): Promise<JobResult> => {
   await close();
   const phase = result.right.history[0]!;
   notes.push(`caching the frozen part ${(phase.cacheMs / 1000).toFixed(1)} s on ${phase.cacheThreads} thread(s); steps on ${phase.trainThreads}`);
-  if (pattern !== undefined) notes.push(`${count} layers with weights train besides the head`);
+  if (count > 0) notes.push(`${count} layers with weights train besides the head`);
   result.right.model.dispose();
   tf.dispose([train.x, val.x]);
   source.dispose();

@@ -4,6 +4,7 @@
  * PyTorch's side. The backbone is the nsfwjs MobileNetV2 at 224², cut at its top (`out_relu`,
  * 7×7×1280), average pooled, with a new linear head over 10 digits.
  */
+import type { LayerInfo, Recipe } from 'transferkit';
 
 /** Digits 0–9. */
 export const CLASSES = 10;
@@ -48,3 +49,25 @@ export interface JobResult {
   readonly threads?: number;
   readonly cacheSeconds?: number;
 }
+
+/**
+ * The one-phase recipe of a job over a backbone's layers: the head alone, the layers with weights
+ * that job (b) names (the top ones of the backbone), or everything; Adam, no L2, a linear head.
+ */
+export const jobRecipe = (name: JobName, layers: ReadonlyArray<LayerInfo>, epochs: number): { recipe: Recipe; trainedLayers: number } => {
+  const job = WORKLOAD_JOBS[name];
+  const pattern = job.trains instanceof RegExp ? job.trains : undefined;
+  const count = pattern === undefined ? 0 : layers.filter((l) => pattern.test(l.name) && l.params > 0).length;
+  const trains = job.trains === 'head' ? ({ kind: 'head-only' } as const) : job.trains === 'all' ? ({ kind: 'all' } as const) : ({ kind: 'top-layers', count } as const);
+  const recipe: Recipe = {
+    kind: job.trains === 'head' ? 'feature-extractor' : job.trains === 'all' ? 'full-fine-tune' : 'partial-fine-tune',
+    start: 'pretrained',
+    tap: { kind: 'top' },
+    trainable: trains,
+    phases: [{ name, trains, epochs, learningRate: job.learningRate, optimizer: 'adam', regularization: { l2: 0 } }],
+    head: { hidden: [], dropout: 0 },
+    rationale: [],
+    warnings: [],
+  };
+  return { recipe, trainedLayers: count };
+};
