@@ -7,8 +7,9 @@
  * JOB is `a`, `b` or `c` (see WORKLOAD_JOBS); IMPLEMENTATION is `transferkit-1` (the caller's
  * thread), `transferkit-N` (`withThreads`, N worker threads) or `fit` (tfjs `fit` of a Keras-style
  * model with the frozen layers inside it, on the same wasm backend with transferkit's kernels).
- * EPOCHS may be fewer than the job's (the caller then scales); with `fit`, TRAIN_IMAGES in the
- * environment may also cut the training images, for a job whose full run would take too long.
+ * EPOCHS may be fewer than the job's (the caller then scales); TRAIN_IMAGES in the environment
+ * may also cut the training images: for `fit`, whose full run would take too long, and for a
+ * profile of (c), whose kernel records over a whole epoch at 224² exhaust the wasm heap.
  * Prints one JSON line: per epoch the seconds since the clock started and the held-out accuracy,
  * the peak resident memory, and notes.
  */
@@ -44,10 +45,11 @@ const peakMB = (): number => process.resourceUsage().maxRSS / 1024;
 
 /** transferkit: one phase of `transfer`, with the held-out digits as its validation set. */
 const viaTransfer = async (threads: number): Promise<JobResult> => {
+  const limit = process.env.TRAIN_IMAGES === undefined ? undefined : Number(process.env.TRAIN_IMAGES);
   const source = await loadMobileNetV2();
-  const train = load('train');
+  const train = load('train', limit);
   const val = load('val');
-  const notes: string[] = [];
+  const notes: string[] = limit === undefined ? [] : [`${train.y.length} training images`];
   const start = performance.now();
   let backbone: TfjsBackbone;
   let close = async (): Promise<void> => {};
