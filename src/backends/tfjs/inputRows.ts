@@ -40,7 +40,8 @@ export interface InputRows {
   readonly store?: RowStore;
 }
 
-const span = (start: number, size: number): Int32Array => Int32Array.from({ length: size }, (_, i) => start + i);
+/** The row indices `[start, start + size)`, as a store's `gather` takes them. */
+export const rowRange = (start: number, size: number): Int32Array => Int32Array.from({ length: size }, (_, i) => start + i);
 
 /** Whether `x` is a tensor (of the engine this module sees). */
 const tensorInput = (x: TfjsInputs): x is tf.Tensor => x instanceof tf.Tensor;
@@ -77,10 +78,10 @@ export const inputRows = (x: TfjsInputs): InputRows => {
     store,
     batch: (start, size) => {
       const out = new Float32Array(size * store.rowSize);
-      store.gather(span(start, size), out);
+      store.gather(rowRange(start, size), out);
       return tf.tensor(out, [size, ...shape], 'float32');
     },
-    read: (start, size, out) => store.gather(span(start, size), out.subarray(0, size * store.rowSize)),
+    read: (start, size, out) => store.gather(rowRange(start, size), out.subarray(0, size * store.rowSize)),
   };
 };
 

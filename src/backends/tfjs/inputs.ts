@@ -4,7 +4,7 @@ import { either as E } from 'fp-ts';
 import { described, invalidArgument, shapeMismatch, type TransferError } from '../../core/errors';
 import { isRecord } from '../../core/boundary';
 import type { RowStore } from '../../core/rowStore';
-import type { StoredInputs, TfjsInputs } from './inputRows';
+import { rowRange, type StoredInputs, type TfjsInputs } from './inputRows';
 import { byteOffset, heapLoops, isHeapBackend } from './kernels/heap';
 
 /**
@@ -67,7 +67,7 @@ const scan = (store: RowStore): Scan => {
   for (let start = 0; start < rows && firstBad === undefined; start += per) {
     const size = Math.min(per, rows - start);
     const part = buffer.subarray(0, size * store.rowSize);
-    store.gather(Int32Array.from({ length: size }, (_, i) => start + i), part);
+    store.gather(rowRange(start, size), part);
     for (let i = 0; i < part.length; i++) {
       const v = part[i]!;
       // v − v is 0 for every finite float, NaN for NaN and ±Infinity.
