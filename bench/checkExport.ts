@@ -13,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { SIDE, take } from '../scripts/mnist/data';
-import { loadMobileNetV2, SIZE } from '../scripts/pretrained/model';
+import { take } from '../scripts/mnist/data';
+import { loadMobileNetV2 } from '../scripts/pretrained/model';
 import { exportKeras } from './support/exportKeras';
+import { digitsAt224 } from './support/workloadJobs';
 
 await tf.setBackend('cpu');
 const model = await loadMobileNetV2();
@@ -24,9 +25,8 @@ try {
   exportKeras(model, dir);
   const digits = take([0, 1, 2, 3], 0, 1);
   writeFileSync(join(dir, 'digits.bin'), Buffer.from(digits.x.buffer, digits.x.byteOffset, digits.x.byteLength));
-  // Bilinear with half-pixel centres, as keras_graph.py's digits_224 resizes (PyTorch's align_corners=False).
   const features = tf.tidy(() => {
-    const x = tf.tile(tf.image.resizeBilinear(tf.tensor4d(digits.x, [digits.count, SIDE, SIDE, 1]), [SIZE, SIZE], false, true), [1, 1, 1, 3]);
+    const x = digitsAt224(digits.x, digits.count);
     const cut = tfl.model({ inputs: model.inputs, outputs: model.getLayer('out_relu').output as tfl.SymbolicTensor });
     return tf.mean(cut.predict(x) as tf.Tensor, [1, 2]);
   });

@@ -200,12 +200,10 @@ const report = (measured: ReadonlyArray<Measured>, profiles: Profiles): void => 
 export const run = async (): Promise<void> => {
   await tf.setBackend('cpu');
   const dir = mkdtempSync(join(tmpdir(), 'workload-'));
-  const saved =
-    process.env.WORKLOAD_RESUME === '1' && existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as { rows: Measured[]; profiles?: Profiles; profile?: JobResult }) : undefined;
+  const saved = process.env.WORKLOAD_RESUME === '1' && existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, 'utf8')) as { rows: Measured[]; profiles?: Profiles }) : undefined;
   const previous: Measured[] = saved?.rows ?? [];
   const measured: Measured[] = [];
-  // Results written before (c) was profiled hold one profile, (b)'s.
-  const profiles: Profiles = saved?.profiles ?? (saved?.profile === undefined ? {} : { b: saved.profile });
+  const profiles: Profiles = saved?.profiles ?? {};
   const save = (): void => {
     mkdirSync(dirname(RESULTS), { recursive: true });
     const rows = [...measured, ...previous.filter((p) => !measured.some((x) => x.job === p.job && x.implementation === p.implementation))];

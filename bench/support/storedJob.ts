@@ -10,19 +10,20 @@
  * The images cycle through the first 800 MNIST digits of each class (8,000 in all); the k-th pass
  * over them is shifted k pixels right, so 20,000 images are 8,000 digits, each seen at up to three
  * offsets. The held-out set is 50 other digits of each class, stored the same way.
- * Prints one JSON line: the seconds to write the store and to run the job, the held-out accuracy,
- * the peak resident memory (the wasm heaps of every thread included), and notes.
+ * Prints one JSON line: the seconds to write the store, to run the job and to cache, the held-out
+ * accuracy, the peak resident memory (the wasm heaps of every thread included) at the end and once
+ * the store was written, and the stored inputs' size.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
-import { either as E } from 'fp-ts';
 import { transfer, type RowStore, type RowStoreFactory } from 'transferkit';
 import { diskRowStore } from 'transferkit/node';
 import { registerTransferKernels, type StoredInputs } from 'transferkit/tfjs';
 import { withThreads } from 'transferkit/tfjs/threads';
 import { PIXELS, SIDE, take } from '../../scripts/mnist/data';
 import { loadMobileNetV2, SIZE } from '../../scripts/pretrained/model';
-import { CLASSES, jobRecipe, TOP, WORKLOAD_JOBS, type JobName } from './workloadJobs';
+import { unwrap } from '../../scripts/mnist/sourceModel';
+import { CLASSES, digitsAt224, jobRecipe, peakMB, TOP, WORKLOAD_JOBS, type JobName } from './workloadJobs';
 
 const [jobName, imagesArg, epochsArg, threadsArg] = process.argv.slice(2) as [JobName, string, string, string];
 const images = Number(imagesArg);
@@ -34,13 +35,6 @@ const PER_DIGIT = 800;
 const WRITE_BATCH = 50;
 /** What the activation store keeps in memory before it spills. */
 const ACTIVATION_BUDGET = 64 * 1024 * 1024;
-
-const unwrap = <A>(e: E.Either<{ message: string }, A>): A => {
-  if (E.isLeft(e)) throw new Error(e.left.message);
-  return e.right;
-};
-
-const peakMB = (): number => process.resourceUsage().maxRSS / 1024;
 
 /** Image `i` of a set of `count` digits: digit `i mod count`, shifted `⌊i / count⌋` pixels right. */
 const digitAt = (pixels: Float32Array, count: number, i: number, out: Float32Array): void => {
@@ -64,7 +58,7 @@ const storeImages = (factory: RowStoreFactory, set: { x: Float32Array; y: Int32A
       small.set(digit, k * PIXELS);
       labels.push(set.y[(start + k) % count]!);
     }
-    const big = tf.tidy(() => tf.tile(tf.image.resizeBilinear(tf.tensor4d(small, [size, SIDE, SIDE, 1]), [SIZE, SIZE], false, true), [1, 1, 1, 3]));
+    const big = digitsAt224(small, size);
     store.append(big.dataSync() as Float32Array);
     big.dispose();
   }

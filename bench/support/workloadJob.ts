@@ -23,8 +23,8 @@ import { transfer } from 'transferkit';
 import { fromLayersModel, registerTransferKernels, type TfjsBackbone } from 'transferkit/tfjs';
 import { withThreads } from 'transferkit/tfjs/threads';
 import { SIDE } from '../../scripts/mnist/data';
-import { loadMobileNetV2, SIZE } from '../../scripts/pretrained/model';
-import { CLASSES, jobRecipe, TOP, WORKLOAD_JOBS, type JobName, type JobResult } from './workloadJobs';
+import { loadMobileNetV2 } from '../../scripts/pretrained/model';
+import { CLASSES, digitsAt224, jobRecipe, peakMB, TOP, WORKLOAD_JOBS, type JobName, type JobResult } from './workloadJobs';
 
 const [dataDir, jobName, implementation, epochsArg] = process.argv.slice(2) as [string, JobName, string, string];
 const job = WORKLOAD_JOBS[jobName];
@@ -37,11 +37,8 @@ const load = (name: 'train' | 'val', limit?: number): { x: tf.Tensor4D; y: Int32
   const all = new Int32Array(labels.buffer, labels.byteOffset, labels.byteLength / 4);
   const count = Math.min(limit ?? all.length, all.length);
   const pixels = new Float32Array(raw.buffer, raw.byteOffset, count * SIDE * SIDE);
-  const x = tf.tidy(() => tf.tile(tf.image.resizeBilinear(tf.tensor4d(pixels, [count, SIDE, SIDE, 1]), [SIZE, SIZE], false, true), [1, 1, 1, 3]) as tf.Tensor4D);
-  return { x, y: all.slice(0, count) };
+  return { x: digitsAt224(pixels, count), y: all.slice(0, count) };
 };
-
-const peakMB = (): number => process.resourceUsage().maxRSS / 1024;
 
 /** transferkit: one phase of `transfer`, with the held-out digits as its validation set. */
 const viaTransfer = async (threads: number): Promise<JobResult> => {

@@ -1,10 +1,14 @@
 /**
- * The three jobs of `npm run bench -- workload`, shared by the orchestrator (bench/workload.ts) and
- * the child that runs one of them (workloadJob.ts); bench/workload.py holds the same numbers for
+ * The three jobs of `npm run bench -- workload`, shared by the orchestrator (bench/workload.ts),
+ * the children that run one of them (workloadJob.ts, storedJob.ts for `bench -- flat`) and
+ * bench/checkExport.ts, with the digits' resize they all use; bench/workload.py holds the same numbers for
  * PyTorch's side. The backbone is the nsfwjs MobileNetV2 at 224², cut at its top (`out_relu`,
  * 7×7×1280), average pooled, with a new linear head over 10 digits.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import type { LayerInfo, Recipe } from 'transferkit';
+import { SIDE } from '../../scripts/mnist/data';
+import { SIZE } from '../../scripts/pretrained/model';
 
 /** Digits 0–9. */
 export const CLASSES = 10;
@@ -71,3 +75,13 @@ export const jobRecipe = (name: JobName, layers: ReadonlyArray<LayerInfo>, epoch
   };
   return { recipe, trainedLayers: count };
 };
+
+/**
+ * `count` 28² digits as 224² RGB images: bilinear with half-pixel centres, as bench/keras_graph.py
+ * and bench/workload.py resize (PyTorch's align_corners=False), the grey channel repeated.
+ */
+export const digitsAt224 = (pixels: Float32Array, count: number): tf.Tensor4D =>
+  tf.tidy(() => tf.tile(tf.image.resizeBilinear(tf.tensor4d(pixels, [count, SIDE, SIDE, 1]), [SIZE, SIZE], false, true), [1, 1, 1, 3]));
+
+/** The process's peak resident memory so far, in MB (every thread's wasm heap included). */
+export const peakMB = (): number => process.resourceUsage().maxRSS / 1024;
