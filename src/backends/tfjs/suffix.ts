@@ -22,7 +22,16 @@
  *    rounding (a test bounds it). It saves BatchNorm's passes over the activations, forward and
  *    backward. The activation after it stays its own layer: its gradient at exactly 0 and 6 is
  *    tfjs's. In training mode (BatchNorm on batch statistics) nothing is folded.
- * 3. Seeded noise in training mode. tfjs-layers' Dropout, SpatialDropout1D, GaussianNoise,
+ * 3. ReLU with a maximum (Keras's `ReLU(6.)`, MobileNetV2's activation) in one pass each way.
+ *    tfjs-layers computes it as `clipByValue(relu(x), 0, max)`: two passes forward, each of which
+ *    the gradient tape keeps a copy of, and a backward pass of the clip's gradient plus the ReLU's
+ *    (Step, Cast, Multiply). Here it is `relu6(x)` (or `clipByValue(x, 0, max)` for another
+ *    maximum, where only the sign of a zero can differ) forward, the same values, and its
+ *    gradient dy · [0 < x ≤ max] — the product of the two gradients (ReLU's passes dy where
+ *    x > 0, the clip's where relu(x) ≤ max) — in one kernel where the pack's clip gradient is
+ *    registered (the bound 0 < x is its x ≥ the smallest float32 above zero), else in tfjs ops.
+ *    A test compares values and gradients with tfjs-layers', at 0 and at the maximum too.
+ * 4. Seeded noise in training mode. tfjs-layers' Dropout, SpatialDropout1D, GaussianNoise,
  *    GaussianDropout and AlphaDropout draw their noise unseeded (Math.random), so a model trained
  *    from scratch would differ from run to run for one seed. In training mode each runs here as the
  *    same formula with noise drawn from a seed derived from the step's seed and the layer's place.
@@ -31,6 +40,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { deriveSeed } from '../../core/random';
 import { foldable, foldedWeights, pair } from './compile';
+import { CLIP_GRADIENT } from './kernels/clipGradient';
 import type { Layer, SymbolicTensor } from './graph';
 
 /** A convolution's geometry, as tfjs-layers passes it to the fused op. */
@@ -52,6 +62,8 @@ interface Step {
   readonly bn?: Layer;
   readonly geometry?: Geometry;
   readonly direct?: boolean;
+  /** A ReLU layer with this maximum, run in one pass each way (point 3 of the module comment). */
+  readonly clip?: number;
 }
 
 interface Program {
@@ -134,15 +146,23 @@ const compile = (model: tfl.LayersModel, fold: boolean): Program => {
     } else if (linearConv(call.layer) && ins.every((id) => fed.has(id))) {
       steps.push({ layer: call.layer, inputs: ins, outputs: outs, geometry: geometryOf(call.layer), direct: true });
     } else {
-      steps.push({ layer: call.layer, inputs: ins, outputs: outs });
+      const max = call.layer.getClassName() === 'ReLU' ? config(call.layer)['maxValue'] : undefined;
+      const clip = typeof max === 'number' && Number.isFinite(max) && max > 0 && ins.length === 1 ? max : undefined;
+      steps.push({ layer: call.layer, inputs: ins, outputs: outs, ...(clip === undefined || !clipping ? {} : { clip }) });
     }
   }
   return { inputs, output, steps };
 };
 
-const programs = new WeakMap<tfl.LayersModel, Map<boolean, Program>>();
+const programs = new WeakMap<tfl.LayersModel, Map<string, Program>>();
 let direct = true;
 let folding = true;
+let clipping = true;
+
+/** Turns the one-pass clipped ReLU off (or on again), so benches can measure what it saves. */
+export const useOnePassClip = (on: boolean): void => {
+  clipping = on;
+};
 
 /** Turns the direct convolutions off (or on again), so benches can measure what they save. */
 export const useDirectConvs = (on: boolean): void => {
@@ -194,6 +214,28 @@ const convolve = (step: Step, x: tf.Tensor): tf.Tensor => {
   const args = { x: x as tf.Tensor4D, filter, strides: g.strides, pad: g.pad, dilations: g.dilations, ...(bias === undefined ? {} : { bias }), activation: 'linear' as const };
   return step.layer.getClassName() === 'DepthwiseConv2D' ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
 };
+
+/** The smallest float32 above zero (2⁻¹⁴⁹): for a float32 x, x ≥ it exactly when x > 0. */
+const ABOVE_ZERO = 2 ** -149;
+
+/**
+ * `clipByValue(relu(x), 0, max)`, as tfjs-layers' ReLU layer computes it, in one pass each way:
+ * forward one kernel (the same values), backward dy · [0 < x ≤ max].
+ */
+const clippedRelu = (x: tf.Tensor, max: number): tf.Tensor =>
+  tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const input = args[0] as tf.Tensor;
+    save([input]);
+    return {
+      // relu6 for the usual maximum: it gives −0 as tfjs-layers does (+0); a clip would keep −0.
+      value: max === 6 ? tf.relu6(input) : tf.clipByValue(input, 0, max),
+      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) =>
+        tf.getKernel(CLIP_GRADIENT, tf.getBackend()) !== undefined && dy.dtype === 'float32' && saved!.dtype === 'float32'
+          ? (tf.engine().runKernel(CLIP_GRADIENT, { dy, x: saved! }, { clipValueMin: ABOVE_ZERO, clipValueMax: max }) as tf.Tensor)
+          : tf.mul(dy, tf.cast(tf.logicalAnd(tf.greater(saved!, 0), tf.lessEqual(saved!, max)), 'float32')),
+    };
+  })(x);
 
 /** The noise layers whose training-mode noise is drawn here, seeded (point 3 of the module comment). */
 const NOISE = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout']);
@@ -253,10 +295,11 @@ export const applySuffix = (
     byMode = new Map();
     programs.set(suffix, byMode);
   }
-  let program = byMode.get(fold);
+  const key = `${fold} ${clipping}`;
+  let program = byMode.get(key);
   if (program === undefined) {
     program = compile(suffix, fold);
-    byMode.set(fold, program);
+    byMode.set(key, program);
   }
   const values = new Map<number, tf.Tensor>(program.inputs.map((id, k) => [id, xs[k]!]));
   for (const [k, step] of program.steps.entries()) {
@@ -265,7 +308,9 @@ export const applySuffix = (
     if (unfused) observe?.(step.layer, args);
     const produced = !unfused
       ? convolve(step, args[0]!)
-      : training && NOISE.has(step.layer.getClassName())
+      : step.clip !== undefined
+        ? clippedRelu(args[0]!, step.clip)
+        : training && NOISE.has(step.layer.getClassName())
         ? seededNoise(step.layer, args[0]!, deriveSeed(seed, 500 + k))
         : (step.layer.apply(args.length === 1 ? args[0]! : args, { training }) as tf.Tensor | tf.Tensor[]);
     const list = Array.isArray(produced) ? produced : [produced];

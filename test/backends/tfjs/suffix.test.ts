@@ -2,14 +2,15 @@
  * Running a trainable suffix layer by layer: the same output and the same gradients, bit for bit,
  * as `suffix.apply`, on cpu and on wasm with the kernel pack — without the input gradient of the
  * convolutions that read the (cached) inputs, which nothing needs; and with each BatchNorm after a
- * convolution folded into it in inference mode, the same to float32 rounding.
+ * convolution folded into it in inference mode, the same to float32 rounding; and with each ReLU
+ * layer that has a maximum (ReLU6) in one pass each way, the same bits, at 0 and at the maximum too.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { registerTransferKernels } from 'transferkit/tfjs';
+import { CLIP_GRADIENT, registerTransferKernels } from 'transferkit/tfjs';
 import { applySuffix, useFolding } from '../../../src/backends/tfjs/suffix';
 import { ok } from '../../fixtures/either';
 import { expectClose } from '../../fixtures/tensors';
@@ -84,6 +85,11 @@ describe.each(['cpu', 'wasm'])('applySuffix on %s', (backend) => {
       // tfjs-layers: the four linear convolutions' input gradients (the ReLU one's is pruned
       // already); here only the one of a computed tensor.
       expect([count(stock.kernels, 'Conv2DBackpropInput'), count(ours.kernels, 'Conv2DBackpropInput')]).toEqual([4, 1]);
+      // Each ReLU6 layer is one clip forward and one kernel backward: tfjs-layers' Relu and its
+      // gradient's Step are left only for the convolution with a ReLU.
+      expect([count(stock.kernels, 'Relu'), count(ours.kernels, 'Relu')]).toEqual([3, 1]);
+      expect([count(stock.kernels, 'Step'), count(ours.kernels, 'Step')]).toEqual([3, 1]);
+      expect([count(stock.kernels, 'ClipByValue'), count(ours.kernels, 'ClipByValue'), count(ours.kernels, 'Relu6')]).toEqual([2, 0, 2]);
       // The forward pass alone, in training mode (BatchNorm on batch statistics) too.
       for (const training of [false, true]) {
         const [a, b] = tf.tidy(() => [model.apply(xs, { training }) as tf.Tensor, applySuffix(model, xs, training)]);
@@ -130,6 +136,52 @@ describe.each(['cpu', 'wasm'])('applySuffix on %s', (backend) => {
       tf.dispose(xs);
       model.dispose();
       pack.unregister();
+    }
+  });
+
+  it.each([
+    ['with', 6, true],
+    ['without', 6, false],
+    ['with', 4, true],
+    ['without', 4, false],
+  ])('runs a ReLU with a maximum in one pass each way, %s the pack, with tfjs-layers\' values and gradients at the edges (maximum %d)', async (_with, max, pack) => {
+    await tf.setBackend(backend);
+    const registered = pack ? ok(registerTransferKernels(backend)) : undefined;
+    const input = tfl.input({ shape: [12] });
+    const model = tfl.model({ inputs: input, outputs: tfl.layers.reLU({ maxValue: max }).apply(input) as tfl.SymbolicTensor });
+    // Below, at and just above 0 (the smallest float32 above it, then a tiny normal one), inside,
+    // at and above the maximum, and −0 (for 6 only: another maximum's clip keeps its sign).
+    const s = max / 6;
+    const x = tf.tensor2d([[-1, 0, 2 ** -149, 1e-30, 3 * s, max, 6.5 * s, max === 6 ? -0 : -2, 7 * s, -1e-30, max - 1e-6, 2 * s]]);
+    const weights = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]]);
+    try {
+      const before = tf.memory().numTensors;
+      const run = (f: (t: tf.Tensor) => tf.Tensor): { value: Float32Array; gradient: Float32Array; kernels: Promise<string[]> } => {
+        let value: Float32Array = new Float32Array();
+        let gradient: Float32Array = new Float32Array();
+        const kernels = tf
+          .profile(() => {
+            tf.tidy(() => {
+              value = f(x).dataSync() as Float32Array;
+              gradient = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(f(t), weights)))(x).dataSync() as Float32Array;
+            });
+          })
+          .then((p) => p.kernels.map((k) => k.name));
+        return { value, gradient, kernels };
+      };
+      const stock = run((t) => model.apply(t) as tf.Tensor);
+      const ours = run((t) => applySuffix(model, [t], false));
+      expect(ours.value).toEqual(stock.value);
+      expect(ours.gradient).toEqual(stock.gradient);
+      expect(Array.from(ours.gradient)).toEqual([0, 0, 3, 4, 5, 6, 0, 0, 0, 0, 11, 12]);
+      const kernels = await ours.kernels;
+      expect(count(kernels, 'Relu')).toBe(0);
+      expect(count(kernels, CLIP_GRADIENT)).toBe(pack && registered!.kernels.includes(CLIP_GRADIENT) ? 1 : 0);
+      expect(tf.memory().numTensors).toBe(before);
+    } finally {
+      tf.dispose([x, weights]);
+      model.dispose();
+      registered?.unregister();
     }
   });
 });
