@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { registerTransferKernels, type RegisteredKernels } from 'transferkit/tfjs';
 import { assemble, MODULES, source } from '../../../scripts/buildWasm';
 import { byteOffset, heapLoops, isHeapBackend, useHeapWasm } from '../../../src/backends/tfjs/kernels/heap';
+import { useDirectPointwise } from '../../../src/backends/tfjs/kernels/register';
 import { ok } from '../../fixtures/either';
 
 let pack: RegisteredKernels;
@@ -78,6 +79,27 @@ describe('the heap loops', () => {
     expect(inputGrad.wasm).toEqual(inputGrad.ts);
     expect(filterGrad.wasm.length).toBe(9 * shape[3]);
     expect(inputGrad.wasm.length).toBe(tf.util.sizeFromShape([...shape]));
+  });
+
+  it.each([
+    [[2, 5, 5, 8], 16],
+    [[3, 10, 10, 16], 24],
+    [[1, 23, 23, 4], 8],
+  ] as const)('the filter gradient of a 1×1 convolution of %j to %i channels: the same bits on both paths, and the matrix product\'s values', (shape, cout) => {
+    const x = tf.randomNormal([...shape], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const dy = tf.randomNormal([shape[0], shape[1], shape[2], cout], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const grad = () => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', filterShape: [1, 1, shape[3], cout] }) as tf.Tensor;
+    const direct = bothPaths(grad);
+    useDirectPointwise(false);
+    const product = bothPaths(grad).wasm;
+    useDirectPointwise(true);
+    tf.dispose([x, dy]);
+    expect(direct.wasm).toEqual(direct.ts);
+    expect(direct.wasm.length).toBe(shape[3] * cout);
+    // Rows over 256 (the loop's block) in the second and third cases.
+    let worst = 0;
+    product.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - direct.wasm[i]!))));
+    expect(worst).toBeLessThan(1e-4 * Math.max(1, ...Array.from(product, Math.abs)));
   });
 
   it('release their output when they fail, so a failed kernel leaves no data buffer behind', () => {

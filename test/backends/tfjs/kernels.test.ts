@@ -46,6 +46,9 @@ const CONV_CASES: ConvCase[] = [
   // Few pixels against a large filter: the input gradient multiplies W · dyᵀ instead.
   conv({ n: 1, size: [2, 2], channels: 12, kernel: [1, 1], out: 10 }),
   conv({ kernel: [1, 1], strides: [2, 2], pad: 'valid' }),
+  // Channels the direct 1×1 filter gradient takes on wasm (cin a multiple of 4, cout of 8), over
+  // more pixels than its row block.
+  conv({ n: 3, size: [11, 10], channels: 8, kernel: [1, 1], out: 16 }),
   conv({ n: 5, size: [5, 5], channels: 16, out: 2 }),
   conv({ n: 1, size: [4, 4], channels: 1, out: 1, kernel: [4, 4], pad: 'valid' }),
 ];
@@ -174,6 +177,12 @@ const SLICE_CASES = [
   { shape: [6, 5], begin: [0, 1], size: [6, 3], dtype: 'int32' },
   { shape: [2, 3, 4, 5, 6], begin: [1, 0, 0, 0, 0], size: [1, 3, 4, 5, 6], dtype: 'float32' },
   { shape: [9], begin: [4], size: [3], dtype: 'bool' },
+  // Runs of whole inner rows, long enough for the pack's copies: a ZeroPadding2D's gradient (a
+  // crop of the two middle axes), a crop of the last axis, and an int32 crop.
+  { shape: [3, 9, 9, 16], begin: [0, 0, 0, 0], size: [3, 8, 8, 16], dtype: 'float32' },
+  { shape: [3, 9, 9, 16], begin: [1, 1, 1, 0], size: [2, 7, 8, 16], dtype: 'float32' },
+  { shape: [4, 6, 80], begin: [0, 2, 5], size: [4, 3, 70], dtype: 'float32' },
+  { shape: [5, 4, 40], begin: [1, 1, 0], size: [3, 2, 40], dtype: 'int32' },
 ] as const;
 
 /** Tiles: repeats of length-1 axes only (a broadcast, the fast path), and real repeats. */
@@ -396,6 +405,53 @@ describe('the references', () => {
   });
 });
 
+describe('Identity on wasm, with the pack', () => {
+  it('shares its input\'s buffer instead of copying it: a clone adds no data buffer and outlives its source', async () => {
+    await tf.setBackend('wasm');
+    try {
+      for (const [values, dtype] of [[[1.5, -2, 0, 7], 'float32'], [[3, -4, 0, 9], 'int32'], [[1, 0, 1, 1], 'bool']] as const) {
+        const tensorsBefore = tf.memory().numTensors;
+        const x = tf.tensor(values as unknown as number[], [2, 2], dtype);
+        const buffersBefore = dataIds('wasm');
+        const y = tf.clone(x);
+        expect(dataIds('wasm')).toBe(buffersBefore);
+        x.dispose();
+        expect(y.dtype).toBe(dtype);
+        expect(Array.from(y.dataSync())).toEqual(values.map(Number));
+        y.dispose();
+        expect(dataIds('wasm')).toBe(buffersBefore - 1);
+        expect(tf.memory().numTensors).toBe(tensorsBefore);
+      }
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+
+  it('gives the same gradients as stock wasm where the tape keeps (clones) what it saves', async () => {
+    await tf.setBackend('wasm');
+    try {
+      const x = tf.randomNormal([2, 5, 5, 3], 0, 1, 'float32', 3);
+      const f = tf.randomNormal([3, 3, 3, 4], 0, 1, 'float32', 4);
+      const grads = (): Float32Array[] =>
+        tf.tidy(() => {
+          const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.clipByValue(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), 0, 1))))([x, f]);
+          return g.map((t) => t.dataSync() as Float32Array);
+        });
+      const withPack = grads();
+      registered[1]!.unregister();
+      // Stock wasm has no Conv2DBackpropFilter: keep the pack's gradient kernels, drop Identity.
+      registered[1] = ok(registerTransferKernels('wasm', { kernels: PACK_KERNELS.filter((k) => k !== 'Identity') }));
+      const withoutIdentity = grads();
+      registered[1]!.unregister();
+      registered[1] = ok(registerTransferKernels('wasm', { kernels: PACK_KERNELS }));
+      expect(withPack).toEqual(withoutIdentity);
+      tf.dispose([x, f]);
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+});
+
 describe('registering the pack', () => {
   it('leaves no tensor or data buffer behind', () => {
     expect(tensorsAfter).toBe(tensorsBefore);
@@ -406,7 +462,7 @@ describe('registering the pack', () => {
   it('adds the kernels stock wasm lacks and replaces the others', () => {
     const [cpu, wasm] = registered;
     expect(wasm!.added).toEqual(['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'TransferkitClipByValueGrad', 'TransferkitAdam']);
-    expect(wasm!.replaced).toEqual(['Slice', 'Tile', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Sum']);
+    expect(wasm!.replaced).toEqual(['Identity', 'Slice', 'Tile', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Sum']);
     const own = ['TransferkitClipByValueGrad', 'TransferkitAdam'];
     expect(cpu!.replaced).toEqual(PACK_KERNELS.filter((k) => !own.includes(k)));
     expect(cpu!.added).toEqual(own);

@@ -20,7 +20,7 @@ describe('setupBackend', () => {
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined();
     // tfjs-node, webgpu and webgl are not imported here: each is reported as passed over.
     expect(chosen.skipped.map((s) => s.backend)).toEqual(['tensorflow', 'webgpu', 'webgl']);
-    expect(chosen.description).toMatch(/^tfjs backend 'wasm' \(SIMD on, threads off; transferkit kernels: Slice, Tile, Conv2DBackpropFilter/);
+    expect(chosen.description).toMatch(/^tfjs backend 'wasm' \(SIMD on, threads off; transferkit kernels: Identity, Slice, Tile, Conv2DBackpropFilter/);
   });
 
   it('follows the order it is given, and reports what it passed over', async () => {

@@ -30,7 +30,7 @@ const padded = (calls: KernelCalls, x: Info, info: Conv2DInfo): Info => {
 };
 
 /** A 1×1, stride-1, unpadded convolution: a matrix product applied at every pixel. */
-const pointwise = (info: Conv2DInfo): boolean =>
+export const pointwise = (info: Conv2DInfo): boolean =>
   info.filterHeight === 1 &&
   info.filterWidth === 1 &&
   info.strideHeight === 1 &&

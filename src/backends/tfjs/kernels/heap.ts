@@ -35,6 +35,12 @@ export interface HeapLoops {
   mulAddRun(out: number, outStride: number, a: number, aStride: number, b: number, bStride: number, count: number, n: number): void;
   /** 1 if every one of the n floats at x is finite, else 0. */
   allFinite(x: number, n: number): number;
+  /**
+   * out[i·cout + o] = Σ_r x[r·cin + i] · dy[r·cout + o] over r < rows, rows added in order, each
+   * product rounded to float32 and then added: xᵀ·dy for x of rows × cin and dy of rows × cout,
+   * read in place. cin a multiple of 4 and cout of 8.
+   */
+  outerSum(x: number, dy: number, out: number, rows: number, cin: number, cout: number): void;
 }
 
 /**
@@ -72,6 +78,20 @@ const typescriptLoops = (backend: WasmBackendInternals): HeapLoops => ({
     const heap = backend.wasm.HEAPF32;
     for (let i = x / 4; i < x / 4 + n; i++) if (!Number.isFinite(heap[i]!)) return 0;
     return 1;
+  },
+  outerSum: (x, dy, out, rows, cin, cout) => {
+    const heap = backend.wasm.HEAPF32;
+    const o0 = out / 4;
+    heap.fill(0, o0, o0 + cin * cout);
+    for (let r = 0; r < rows; r++) {
+      const xr = x / 4 + r * cin;
+      const dr = dy / 4 + r * cout;
+      for (let i = 0; i < cin; i++) {
+        const xi = heap[xr + i]!;
+        const row = o0 + i * cout;
+        for (let o = 0; o < cout; o++) heap[row + o] = f32(heap[row + o]! + f32(xi * heap[dr + o]!));
+      }
+    }
   },
 });
 
@@ -148,6 +168,7 @@ const wasmLoops = (memory: object | undefined): HeapLoops | undefined => {
       adam: exports['adam'] as HeapLoops['adam'],
       mulAddRun: exports['mulAddRun'] as HeapLoops['mulAddRun'],
       allFinite: exports['allFinite'] as HeapLoops['allFinite'],
+      outerSum: exports['outerSum'] as HeapLoops['outerSum'],
     };
     instances.set(memory, loops);
     return loops;

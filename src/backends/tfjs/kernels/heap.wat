@@ -212,4 +212,92 @@
             (f32.load (i32.add (local.get $x) (local.get $k)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $tailLoop))))
+;; out[i·cout + o] = Σ_r x[r·cin + i] · dy[r·cout + o] (xᵀ·dy: the filter gradient of a 1×1
+  ;; convolution over rows pixels), r in order, each product rounded and then added; cin a multiple
+  ;; of 4, cout of 8. The rows go in blocks of 256, small enough for the cache; within a block each
+  ;; 4 × 8 tile of out is held in eight registers while the block's rows stream past it, so x and dy
+  ;; are read where they lie, with no transpose and no packing.
+  (func (export "outerSum")
+    (param $x i32) (param $dy i32) (param $out i32) (param $rows i32) (param $cin i32) (param $cout i32)
+    (local $r0 i32) (local $end i32) (local $r i32) (local $i i32) (local $o i32) (local $k i32)
+    (local $xs i32) (local $ds i32) (local $xa i32) (local $da i32) (local $at i32) (local $b1 i32) (local $b2 i32) (local $b3 i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local $d0 v128) (local $d1 v128) (local $s v128)
+    (local.set $xs (i32.shl (local.get $cin) (i32.const 2)))
+    (local.set $ds (i32.shl (local.get $cout) (i32.const 2)))
+    ;; Zero the output, four floats at a time (cin · cout is a multiple of 32).
+    (block $zeroed
+      (loop $zero
+        (br_if $zeroed (i32.ge_u (local.get $k) (i32.mul (local.get $cin) (local.get $cout))))
+        (v128.store (i32.add (local.get $out) (i32.shl (local.get $k) (i32.const 2))) (v128.const i32x4 0 0 0 0))
+        (local.set $k (i32.add (local.get $k) (i32.const 4)))
+        (br $zero)))
+    (block $blocksDone
+      (loop $blocks
+        (br_if $blocksDone (i32.ge_u (local.get $r0) (local.get $rows)))
+        (local.set $end (select (i32.add (local.get $r0) (i32.const 256)) (local.get $rows)
+          (i32.lt_u (i32.add (local.get $r0) (i32.const 256)) (local.get $rows))))
+        (local.set $i (i32.const 0))
+        (block $insDone
+          (loop $ins
+            (br_if $insDone (i32.ge_u (local.get $i) (local.get $cin)))
+            (local.set $o (i32.const 0))
+            (block $outsDone
+              (loop $outs
+                (br_if $outsDone (i32.ge_u (local.get $o) (local.get $cout)))
+                ;; The tile out[i .. i+3][o .. o+7], row by row of out.
+                (local.set $at (i32.add (local.get $out)
+                  (i32.shl (i32.add (i32.mul (local.get $i) (local.get $cout)) (local.get $o)) (i32.const 2))))
+                (local.set $b1 (i32.add (local.get $at) (local.get $ds)))
+                (local.set $b2 (i32.add (local.get $b1) (local.get $ds)))
+                (local.set $b3 (i32.add (local.get $b2) (local.get $ds)))
+                (local.set $a0 (v128.load (local.get $at)))
+                (local.set $a1 (v128.load offset=16 (local.get $at)))
+                (local.set $a2 (v128.load (local.get $b1)))
+                (local.set $a3 (v128.load offset=16 (local.get $b1)))
+                (local.set $a4 (v128.load (local.get $b2)))
+                (local.set $a5 (v128.load offset=16 (local.get $b2)))
+                (local.set $a6 (v128.load (local.get $b3)))
+                (local.set $a7 (v128.load offset=16 (local.get $b3)))
+                (local.set $xa (i32.add (local.get $x)
+                  (i32.shl (i32.add (i32.mul (local.get $r0) (local.get $cin)) (local.get $i)) (i32.const 2))))
+                (local.set $da (i32.add (local.get $dy)
+                  (i32.shl (i32.add (i32.mul (local.get $r0) (local.get $cout)) (local.get $o)) (i32.const 2))))
+                (local.set $r (local.get $r0))
+                (block $rowsDone
+                  (loop $rowLoop
+                    (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $end)))
+                    (local.set $d0 (v128.load (local.get $da)))
+                    (local.set $d1 (v128.load offset=16 (local.get $da)))
+                    (local.set $s (v128.load32_splat (local.get $xa)))
+                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $s) (local.get $d0))))
+                    (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $s (v128.load32_splat offset=4 (local.get $xa)))
+                    (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $s) (local.get $d0))))
+                    (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $s (v128.load32_splat offset=8 (local.get $xa)))
+                    (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $s) (local.get $d0))))
+                    (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $s (v128.load32_splat offset=12 (local.get $xa)))
+                    (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $s) (local.get $d0))))
+                    (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $xa (i32.add (local.get $xa) (local.get $xs)))
+                    (local.set $da (i32.add (local.get $da) (local.get $ds)))
+                    (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                    (br $rowLoop)))
+                (v128.store (local.get $at) (local.get $a0))
+                (v128.store offset=16 (local.get $at) (local.get $a1))
+                (v128.store (local.get $b1) (local.get $a2))
+                (v128.store offset=16 (local.get $b1) (local.get $a3))
+                (v128.store (local.get $b2) (local.get $a4))
+                (v128.store offset=16 (local.get $b2) (local.get $a5))
+                (v128.store (local.get $b3) (local.get $a6))
+                (v128.store offset=16 (local.get $b3) (local.get $a7))
+                (local.set $o (i32.add (local.get $o) (i32.const 8)))
+                (br $outs)))
+            (local.set $i (i32.add (local.get $i) (i32.const 4)))
+            (br $ins)))
+        (local.set $r0 (local.get $end))
+        (br $blocks))))
 )

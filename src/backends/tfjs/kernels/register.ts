@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { either as E } from 'fp-ts';
 import { guard, optionsAt } from '../../../core/boundary';
 import { backendFailure, invalidArgument, notSupported, type TransferError } from '../../../core/errors';
-import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput } from './conv';
+import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, pointwise } from './conv';
 import { depthwiseFilterGradOnHeap, depthwiseInputGradOnHeap, directDepthwise } from './depthwise';
 import { ADAM_KERNEL, adamKernel } from './adam';
 import { CLIP_GRADIENT, clipGradientKernel, releaseClipGradient, useClipGradient } from './clipGradient';
@@ -64,8 +64,62 @@ const filled = (backend: WasmBackendInternals, shape: number[], fill: (out: tf.T
   }
 };
 
+let directPointwiseOn = true;
+
+/** Turns the direct 1×1 filter gradient off (or on again), so benches can compare it with the matrix product. */
+export const useDirectPointwise = (on: boolean): void => {
+  directPointwiseOn = on;
+};
+
+/**
+ * Whether a 1×1 filter gradient runs as heap.wat's outerSum rather than as a matrix product:
+ * where its loop applies, cin a multiple of 4 and cout of 8 (every MobileNet's). The product
+ * (XNNPACK's) packs its second operand, dy — pixels × cout floats, fresh at every step — before
+ * it multiplies, and the pack first transposes x; at 112² that preparation is most of the time.
+ * The direct loop reads both where they lie. Measured on every 1×1 shape of MobileNetV2's full
+ * and partial fine-tunes with fresh operands, it was 1.0–8.6× as fast, the same bits
+ * (docs/benchmarks.md).
+ */
+const directPointwise = (info: tf.backend_util.Conv2DInfo): boolean =>
+  directPointwiseOn && pointwise(info) && info.inChannels % 4 === 0 && info.outChannels % 8 === 0;
+
+/** Runs shorter than this many elements go to the stock kernel: a copy call each would cost more. */
+const MIN_RUN = 64;
+
+/**
+ * A box of a row-major array of `shape` (`begin` and `size` per axis) as runs of contiguous
+ * elements: the axes after the last one the box cuts are whole, so one run spans that axis's
+ * range and everything inside it. `each` calls back with every run's element offset, in order,
+ * and its index.
+ */
+const boxRuns = (shape: number[], begin: number[], size: number[]): { runLength: number; runs: number; each: (f: (offset: number, k: number) => void) => void } => {
+  const rank = shape.length;
+  const strides = [...tf.util.computeStrides(shape), 1].slice(-rank);
+  let cut = rank - 1;
+  while (cut >= 0 && begin[cut] === 0 && size[cut] === shape[cut]) cut--;
+  if (cut < 0) return { runLength: tf.util.sizeFromShape(shape), runs: 1, each: (f) => f(0, 0) };
+  const runLength = size[cut]! * (cut + 1 < rank ? shape.slice(cut + 1).reduce((a, d) => a * d, 1) : 1);
+  const outer = size.slice(0, cut);
+  const runs = outer.reduce((a, d) => a * d, 1);
+  const each = (f: (offset: number, k: number) => void): void => {
+    if (runLength === 0) return;
+    const index = new Array<number>(cut).fill(0);
+    for (let k = 0; k < runs; k++) {
+      let offset = begin[cut]! * strides[cut]!;
+      for (let j = 0; j < cut; j++) offset += (begin[j]! + index[j]!) * strides[j]!;
+      f(offset, k);
+      for (let j = cut - 1; j >= 0; j--) {
+        if (++index[j]! < outer[j]!) break;
+        index[j] = 0;
+      }
+    }
+  };
+  return { runLength, runs, each };
+};
+
 /** The kernels the pack can register. */
 export type PackKernel =
+  | 'Identity'
   | 'Slice'
   | 'Tile'
   | 'Conv2DBackpropFilter'
@@ -81,9 +135,25 @@ export type PackKernel =
 const BYTES: Partial<Record<tf.DataType, number>> = { float32: 4, int32: 4, bool: 1 };
 
 const factories: Record<PackKernel, Factory> = {
+  // Stock wasm's Identity copies its input. tfjs runs it on every tensor a gradient keeps for the
+  // backward pass (the engine clones what it saves), so while gradients are recorded every
+  // activation was copied once more and held twice: 4.8 of 102.6 s of kernel time in a profile of
+  // a 224² MobileNetV2's full fine-tune (docs/benchmarks.md). Tensors are never written after they
+  // are made, so the output can be the input's buffer with one more reference — what the cpu and
+  // webgl backends' Identity does, and what stock wasm's Reshape already does.
+  Identity: (original) => (args) => {
+    const x = args.inputs['x']!;
+    const backend = args.backend;
+    if (original === undefined) throw new Error('transferkit: Identity has no kernel to wrap');
+    if (!isHeapBackend(backend) || x.dtype === 'string' || backend.dataIdMap.get(x.dataId) === undefined) return original(args);
+    (backend as unknown as tf.KernelBackend).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  },
   // Stock wasm slices element by element (55 ms for a batch of 32 images of 96² × 3, in
   // `npm run bench -- kernels`); a slice that is one contiguous run of memory — a batch of rows,
-  // the common case — is one copy inside the wasm heap (0.8 ms).
+  // the common case — is one copy inside the wasm heap (0.8 ms). A slice that crops the middle
+  // axes (the gradient of a ZeroPadding2D: 80 ms a step at 113² × 96 in a 224² MobileNetV2's full
+  // fine-tune) is one copy per run of whole inner rows.
   Slice: (original) => (args) => {
     const x = args.inputs['x']!;
     const { begin, size } = args.attrs as { begin: number[] | number; size: number[] | number };
@@ -91,14 +161,16 @@ const factories: Record<PackKernel, Factory> = {
     const backend = args.backend as unknown as WasmBackendInternals;
     const bytes = BYTES[x.dtype];
     if (original === undefined) throw new Error('transferkit: Slice has no kernel to wrap');
-    if (bytes === undefined || backend.dataIdMap === undefined || !tf.slice_util.isSliceContinous(x.shape, b, s)) return original(args);
+    if (bytes === undefined || backend.dataIdMap === undefined) return original(args);
     const source = backend.dataIdMap.get(x.dataId);
     if (source === undefined) return original(args);
+    const box = boxRuns([...x.shape], b, s);
+    if (box.runLength < MIN_RUN && box.runs > 1) return original(args);
     const out = backend.makeOutput(s, x.dtype);
-    const target = backend.dataIdMap.get(out.dataId)!;
-    const start = source.memoryOffset + tf.slice_util.computeFlatOffset(b, tf.util.computeStrides(x.shape)) * bytes;
-    const length = s.reduce((a, v) => a * v, 1) * bytes;
-    backend.wasm.HEAPU8.copyWithin(target.memoryOffset, start, start + length);
+    const target = backend.dataIdMap.get(out.dataId)!.memoryOffset;
+    const run = box.runLength * bytes;
+    const heap = backend.wasm.HEAPU8;
+    box.each((offset, k) => heap.copyWithin(target + k * run, source.memoryOffset + offset * bytes, source.memoryOffset + offset * bytes + run));
     return out;
   },
   // Stock wasm tiles element by element (44 ms to spread one 1,280-vector over a 32 × 3 × 3 batch,
@@ -114,9 +186,24 @@ const factories: Record<PackKernel, Factory> = {
     return KernelCalls.body(args.backend, (calls) => calls.run('Add', { a: calls.run('Fill', {}, { shape, value: 0, dtype: 'float32' }), b: x }));
   },
 
-  Conv2DBackpropFilter: kernel('Conv2DBackpropFilter', (calls, { x, dy }, attrs) =>
-    conv2DBackpropFilter(calls, x!, dy!, convInfo(x!.shape, attrs['filterShape'] as number[], attrs, false)),
-  ),
+  // On the wasm heap, a 1×1 convolution's filter gradient xᵀ·dy over many pixels with few
+  // channels runs straight from the definition (heap.wat's outerSum); otherwise it is built from
+  // the backend's kernels (conv.ts).
+  Conv2DBackpropFilter: (original) => {
+    const composite = kernel('Conv2DBackpropFilter', (calls, { x, dy }, attrs) =>
+      conv2DBackpropFilter(calls, x!, dy!, convInfo(x!.shape, attrs['filterShape'] as number[], attrs, false)),
+    )(original);
+    return (args) => {
+      const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const filterShape = args.attrs?.['filterShape'] as number[];
+      const backend = args.backend;
+      if (!onHeap(backend, args.attrs, [x, dy])) return composite(args);
+      const info = convInfo(x.shape, filterShape, args.attrs!, false);
+      if (!directPointwise(info)) return composite(args);
+      const rows = info.batchSize * info.outHeight * info.outWidth;
+      return filled(backend, [...filterShape], (out) => heapLoops(backend).outerSum(byteOffset(backend, x), byteOffset(backend, dy), byteOffset(backend, out), rows, info.inChannels, info.outChannels));
+    };
+  },
   Conv2DBackpropInput: kernel('Conv2DBackpropInput', (calls, { dy, filter }, attrs) =>
     conv2DBackpropInput(calls, dy!, filter!, convInfo(attrs['inputShape'] as number[], filter!.shape, attrs, false)),
   ),
