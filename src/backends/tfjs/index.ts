@@ -12,7 +12,7 @@ export { fromMatrix, toMatrix } from './matrix';
 export type { TfjsTransferModel } from './transferModel';
 export type { StoredInputs, TfjsInputs } from './inputRows';
 export { attachHead, HEAD_METADATA_KEY, type AttachedHead, type HeadMetadata } from './head';
-export { KERNEL_PACK, PACK_KERNELS, registerTransferKernels, type KernelPackOptions, type PackKernel, type RegisteredKernels } from './kernels/register';
+export { KERNEL_PACK, PACK_KERNELS, registerTransferKernels, ROWS_TIMES, type KernelPackOptions, type PackKernel, type RegisteredKernels } from './kernels/register';
 export { ADAM_KERNEL } from './kernels/adam';
 export { CLIP_GRADIENT } from './kernels/clipGradient';
 export { BACKEND_INIT_TIMEOUT_MS, BACKEND_PREFERENCE, setupBackend, type BackendChoice, type BackendSetupOptions } from './setup';

@@ -31,7 +31,12 @@
  *    x > 0, the clip's where relu(x) ≤ max) — in one kernel where the pack's clip gradient is
  *    registered (the bound 0 < x is its x ≥ the smallest float32 above zero), else in tfjs ops.
  *    A test compares values and gradients with tfjs-layers', at 0 and at the maximum too.
- * 4. Seeded noise in training mode. tfjs-layers' Dropout, SpatialDropout1D, GaussianNoise,
+ * 4. 1×1 convolutions as products of rows. A 1×1 convolution with stride 1 that runs here (folded
+ *    with its BatchNorm, or reading an input) is Y = X·W + b over its pixels; where it has a
+ *    multiple of 8 filters and the backend has the pack's `ROWS_TIMES`, that product and the
+ *    input gradient dY·Wᵀ run as heap.wat's rowsTimes, which packs neither operand, instead of
+ *    XNNPACK's, which packs the filter — fresh at every step — first (`rowsConv`).
+ * 5. Seeded noise in training mode. tfjs-layers' Dropout, SpatialDropout1D, GaussianNoise,
  *    GaussianDropout and AlphaDropout draw their noise unseeded (Math.random), so a model trained
  *    from scratch would differ from run to run for one seed. In training mode each runs here as the
  *    same formula with noise drawn from a seed derived from the step's seed and the layer's place.
@@ -41,6 +46,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { deriveSeed } from '../../core/random';
 import { foldable, foldedWeights, pair } from './compile';
 import { CLIP_GRADIENT } from './kernels/clipGradient';
+import { ROWS_TIMES } from './kernels/register';
 import type { Layer, SymbolicTensor } from './graph';
 
 /** A convolution's geometry, as tfjs-layers passes it to the fused op. */
@@ -158,6 +164,12 @@ const programs = new WeakMap<tfl.LayersModel, Map<string, Program>>();
 let direct = true;
 let folding = true;
 let clipping = true;
+let rowsProducts = true;
+
+/** Turns the 1×1 convolutions as products of rows off (or on again), so benches can measure what they save. */
+export const useRowsProducts = (on: boolean): void => {
+  rowsProducts = on;
+};
 
 /** Turns the one-pass clipped ReLU off (or on again), so benches can measure what it saves. */
 export const useOnePassClip = (on: boolean): void => {
@@ -206,10 +218,53 @@ const directConv = ({ strides, pad, dilations }: Geometry, x: tf.Tensor, filter:
   return bias === undefined ? op(x, filter) : op(x, filter, bias);
 };
 
+/** Whether a convolution is 1×1 with stride 1 (no padding then, 'same' or 'valid'). */
+const isPointwise = (g: Geometry, filter: tf.Tensor4D): boolean =>
+  filter.shape[0] === 1 && filter.shape[1] === 1 && g.strides.every((v) => v === 1) && g.dilations.every((v) => v === 1);
+
+/**
+ * A 1×1 convolution as products of rows with the pack's `ROWS_TIMES`, which packs neither operand
+ * (heap.wat's rowsTimes), where it can: its output and, when needed, its input gradient (dY · Wᵀ)
+ * have a multiple of 8 channels and the backend has the kernel. XNNPACK's product, under
+ * tf.fused.conv2d, packs the filter — fresh at every training step — before it multiplies. The
+ * filter's gradient is the `Conv2DBackpropFilter` kernel (the pack's outerSum on wasm) and the
+ * bias's the sum over every axis but the channels, with tf.fused.conv2d's arguments; the input's
+ * is left out (zeros) for an input of the suffix, as in `directConv`. Undefined where it cannot.
+ */
+const rowsConv = (x: tf.Tensor, filter: tf.Tensor4D, bias: tf.Tensor | undefined, inputGradient: boolean): tf.Tensor | undefined => {
+  const [, , cin, cout] = filter.shape;
+  if (!rowsProducts || tf.getKernel(ROWS_TIMES, tf.getBackend()) === undefined || x.dtype !== 'float32' || cout % 8 !== 0) return undefined;
+  const times = (a: tf.Tensor, b: tf.Tensor, c?: tf.Tensor): tf.Tensor => tf.engine().runKernel(ROWS_TIMES, c === undefined ? { a, b } : { a, b, bias: c }) as tf.Tensor;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const [input, f, b] = args as tf.Tensor[];
+    const [n, h, w] = input!.shape as [number, number, number, number];
+    save([input!, f!]);
+    return {
+      value: tf.reshape(times(tf.reshape(input!, [n * h * w, cin]), tf.reshape(f!, [cin, cout]), b), [n, h, w, cout]),
+      gradFunc: (dy: tf.Tensor, [i, k]: tf.Tensor[]) => {
+        const attrs = { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dimRoundingMode: undefined };
+        const dx = !inputGradient
+          ? tf.zerosLike(i!)
+          : cin % 8 === 0
+            ? tf.reshape(times(tf.reshape(dy, [n * h * w, cout]), tf.transpose(tf.reshape(k!, [cin, cout]))), i!.shape)
+            : (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: k! }, { ...attrs, inputShape: i!.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
+        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: i!, dy }, { ...attrs, filterShape: k!.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        return b === undefined ? [dx, dw] : [dx, dw, tf.reshape(tf.sum(dy, [0, 1, 2]), b.shape)];
+      },
+    };
+  });
+  return bias === undefined ? op(x, filter) : op(x, filter, bias);
+};
+
 /** A convolution step: folded with its BatchNorm, or a linear one reading an input; direct where it can be. */
 const convolve = (step: Step, x: tf.Tensor): tf.Tensor => {
   const g = step.geometry!;
   const { filter, bias } = step.bn === undefined ? { filter: weight(step.layer, 'kernel') as tf.Tensor4D, bias: weight(step.layer, 'bias') } : foldedWeights(step.layer, step.bn);
+  if (step.layer.getClassName() === 'Conv2D' && isPointwise(g, filter)) {
+    const rows = rowsConv(x, filter, bias, !(direct && step.direct === true));
+    if (rows !== undefined) return rows;
+  }
   if (direct && step.direct === true) return directConv(g, x, filter, bias);
   const args = { x: x as tf.Tensor4D, filter, strides: g.strides, pad: g.pad, dilations: g.dilations, ...(bias === undefined ? {} : { bias }), activation: 'linear' as const };
   return step.layer.getClassName() === 'DepthwiseConv2D' ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { registerTransferKernels, type RegisteredKernels } from 'transferkit/tfjs';
 import { assemble, MODULES, source } from '../../../scripts/buildWasm';
 import { byteOffset, heapLoops, isHeapBackend, useHeapWasm } from '../../../src/backends/tfjs/kernels/heap';
-import { useDirectPointwise } from '../../../src/backends/tfjs/kernels/register';
+import { ROWS_TIMES, useDirectPointwise } from '../../../src/backends/tfjs/kernels/register';
 import { ok } from '../../fixtures/either';
 
 let pack: RegisteredKernels;
@@ -99,6 +99,26 @@ describe('the heap loops', () => {
     // Rows over 256 (the loop's block) in the second and third cases.
     let worst = 0;
     product.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - direct.wasm[i]!))));
+    expect(worst).toBeLessThan(1e-4 * Math.max(1, ...Array.from(product, Math.abs)));
+  });
+
+  it.each([
+    [70, 24, 16, true],
+    [9, 5, 8, false],
+    [130, 160, 32, true],
+  ] as const)('the product of rows %i × %i by %i columns (bias %s): the same bits on both paths, and the matrix product\'s values', (m, k, n, withBias) => {
+    const a = tf.randomNormal([m, k], 0, 1, 'float32', 6);
+    const b = tf.randomNormal([k, n], 0, 1, 'float32', 7);
+    const bias = tf.randomNormal([n], 0, 1, 'float32', 8);
+    const inputs = withBias ? { a, b, bias } : { a, b };
+    const rows = bothPaths(() => tf.engine().runKernel(ROWS_TIMES, inputs) as tf.Tensor);
+    const product = tf.tidy(() => (withBias ? tf.add(tf.matMul(a, b), bias) : tf.matMul(a, b)).dataSync() as Float32Array);
+    tf.dispose([a, b, bias]);
+    // Leftover rows (m not a multiple of 4) in every case; more than a 64-row block in the first and last.
+    expect(rows.wasm).toEqual(rows.ts);
+    expect(rows.wasm.length).toBe(m * n);
+    let worst = 0;
+    product.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - rows.wasm[i]!))));
     expect(worst).toBeLessThan(1e-4 * Math.max(1, ...Array.from(product, Math.abs)));
   });
 

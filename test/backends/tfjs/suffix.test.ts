@@ -11,6 +11,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { CLIP_GRADIENT, registerTransferKernels } from 'transferkit/tfjs';
+import { ROWS_TIMES } from '../../../src/backends/tfjs/kernels/register';
 import { applySuffix, useFolding } from '../../../src/backends/tfjs/suffix';
 import { ok } from '../../fixtures/either';
 import { expectClose } from '../../fixtures/tensors';
@@ -85,6 +86,8 @@ describe.each(['cpu', 'wasm'])('applySuffix on %s', (backend) => {
       // tfjs-layers: the four linear convolutions' input gradients (the ReLU one's is pruned
       // already); here only the one of a computed tensor.
       expect([count(stock.kernels, 'Conv2DBackpropInput'), count(ours.kernels, 'Conv2DBackpropInput')]).toEqual([4, 1]);
+      // On wasm, the 1×1 convolution of an input with 8 filters runs as a product of rows.
+      expect(count(ours.kernels, ROWS_TIMES)).toBe(backend === 'wasm' ? 1 : 0);
       // Each ReLU6 layer is one clip forward and one kernel backward: tfjs-layers' Relu and its
       // gradient's Step are left only for the convolution with a ReLU.
       expect([count(stock.kernels, 'Relu'), count(ours.kernels, 'Relu')]).toEqual([3, 1]);
@@ -182,6 +185,42 @@ describe.each(['cpu', 'wasm'])('applySuffix on %s', (backend) => {
       tf.dispose([x, weights]);
       model.dispose();
       registered?.unregister();
+    }
+  });
+
+  it('runs a 1×1 convolution of a computed tensor, folded with its BatchNorm, as products of rows on wasm: the layers\' outputs and gradients', async () => {
+    await tf.setBackend(backend);
+    const pack = ok(registerTransferKernels(backend));
+    let seed = 20;
+    const init = () => tfl.initializers.heNormal({ seed: seed++ });
+    const input = tfl.input({ shape: [5, 5, 3] });
+    const apply = (layer: tfl.layers.Layer, x: tfl.SymbolicTensor) => layer.apply(x) as tfl.SymbolicTensor;
+    let h = apply(tfl.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', kernelInitializer: init() }), input);
+    h = apply(tfl.layers.conv2d({ filters: 16, kernelSize: 1, useBias: false, kernelInitializer: init() }), h);
+    h = apply(
+      tfl.layers.batchNormalization({
+        gammaInitializer: tfl.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed: 1 }),
+        movingMeanInitializer: tfl.initializers.randomNormal({ stddev: 0.3, seed: 2 }),
+        movingVarianceInitializer: tfl.initializers.randomUniform({ minval: 0.5, maxval: 2, seed: 3 }),
+      }),
+      h,
+    );
+    const model = tfl.model({ inputs: input, outputs: apply(tfl.layers.reLU({ maxValue: 6 }), h) });
+    const xs = [tf.randomNormal([3, 5, 5, 3], 0, 1, 'float32', 9)];
+    try {
+      const before = tf.memory().numTensors;
+      const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+      const stock = await gradients(() => model.apply(xs, { training: false }) as tf.Tensor, variables);
+      const ours = await gradients(() => applySuffix(model, xs, false), variables);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(ours.values.length).toBe(stock.values.length);
+      stock.values.forEach((expected, k) => expectClose(ours.values[k]!, expected, 2e-5));
+      // Forward and the input gradient (dY · Wᵀ, 8 columns) as products of rows on wasm.
+      expect(count(ours.kernels, ROWS_TIMES)).toBe(backend === 'wasm' ? 2 : 0);
+    } finally {
+      tf.dispose(xs);
+      model.dispose();
+      pack.unregister();
     }
   });
 });

@@ -41,6 +41,12 @@ export interface HeapLoops {
    * read in place. cin a multiple of 4 and cout of 8.
    */
   outerSum(x: number, dy: number, out: number, rows: number, cin: number, cout: number): void;
+  /**
+   * out[r·n + j] = bias[j] + Σ_t a[r·k + t] · b[t·n + j] over t < k in order (bias 0 where the
+   * `bias` offset is 0), each product rounded to float32 and then added: a·b for a of m × k and
+   * b of k × n, read in place. n a multiple of 8.
+   */
+  rowsTimes(a: number, b: number, bias: number, out: number, m: number, k: number, n: number): void;
 }
 
 /**
@@ -91,6 +97,21 @@ const typescriptLoops = (backend: WasmBackendInternals): HeapLoops => ({
         const row = o0 + i * cout;
         for (let o = 0; o < cout; o++) heap[row + o] = f32(heap[row + o]! + f32(xi * heap[dr + o]!));
       }
+    }
+  },
+  rowsTimes: (a, b, bias, out, m, k, n) => {
+    const heap = backend.wasm.HEAPF32;
+    const sums = new Float32Array(n);
+    for (let r = 0; r < m; r++) {
+      if (bias === 0) sums.fill(0);
+      else sums.set(heap.subarray(bias / 4, bias / 4 + n));
+      const ar = a / 4 + r * k;
+      for (let t = 0; t < k; t++) {
+        const at = heap[ar + t]!;
+        const bt = b / 4 + t * n;
+        for (let j = 0; j < n; j++) sums[j] = sums[j]! + f32(at * heap[bt + j]!);
+      }
+      heap.set(sums, out / 4 + r * n);
     }
   },
 });
@@ -169,6 +190,7 @@ const wasmLoops = (memory: object | undefined): HeapLoops | undefined => {
       mulAddRun: exports['mulAddRun'] as HeapLoops['mulAddRun'],
       allFinite: exports['allFinite'] as HeapLoops['allFinite'],
       outerSum: exports['outerSum'] as HeapLoops['outerSum'],
+      rowsTimes: exports['rowsTimes'] as HeapLoops['rowsTimes'],
     };
     instances.set(memory, loops);
     return loops;

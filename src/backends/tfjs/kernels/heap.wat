@@ -212,7 +212,8 @@
             (f32.load (i32.add (local.get $x) (local.get $k)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $tailLoop))))
-;; out[i·cout + o] = Σ_r x[r·cin + i] · dy[r·cout + o] (xᵀ·dy: the filter gradient of a 1×1
+
+  ;; out[i·cout + o] = Σ_r x[r·cin + i] · dy[r·cout + o] (xᵀ·dy: the filter gradient of a 1×1
   ;; convolution over rows pixels), r in order, each product rounded and then added; cin a multiple
   ;; of 4, cout of 8. The rows go in blocks of 256, small enough for the cache; within a block each
   ;; 4 × 8 tile of out is held in eight registers while the block's rows stream past it, so x and dy
@@ -298,6 +299,111 @@
                 (br $outs)))
             (local.set $i (i32.add (local.get $i) (i32.const 4)))
             (br $ins)))
+        (local.set $r0 (local.get $end))
+        (br $blocks))))
+
+  ;; out[r·n + j] = bias[j] + Σ_t a[r·k + t] · b[t·n + j] (a·b for a of m × k and b of k × n, plus
+  ;; a bias row, or 0 where $bias is 0), t in order, each product rounded and then added; n a
+  ;; multiple of 8. The rows go in blocks of 64, small enough for the cache; within a block each
+  ;; 4 × 8 tile of out is held in eight registers while the tile's column slice of b streams past,
+  ;; and leftover rows (m not a multiple of 4) go one at a time. Nothing is packed or transposed.
+  (func (export "rowsTimes")
+    (param $a i32) (param $b i32) (param $bias i32) (param $out i32) (param $m i32) (param $k i32) (param $n i32)
+    (local $r0 i32) (local $end i32) (local $r i32) (local $j i32) (local $t i32)
+    (local $as i32) (local $bs i32) (local $pa i32) (local $pb i32) (local $at i32) (local $tiles i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local $b0 v128) (local $b1 v128) (local $s v128) (local $z0 v128) (local $z1 v128)
+    (local.set $as (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $bs (i32.shl (local.get $n) (i32.const 2)))
+    (block $blocksDone
+      (loop $blocks
+        (br_if $blocksDone (i32.ge_u (local.get $r0) (local.get $m)))
+        (local.set $end (select (i32.add (local.get $r0) (i32.const 64)) (local.get $m)
+          (i32.lt_u (i32.add (local.get $r0) (i32.const 64)) (local.get $m))))
+        ;; Rows r0 .. tiles − 1 go four at a time, the rest of the block one at a time.
+        (local.set $tiles (i32.add (local.get $r0) (i32.and (i32.sub (local.get $end) (local.get $r0)) (i32.const -4))))
+        (local.set $j (i32.const 0))
+        (block $colsDone
+          (loop $cols
+            (br_if $colsDone (i32.ge_u (local.get $j) (local.get $n)))
+            (if (local.get $bias)
+              (then
+                (local.set $z0 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2)))))
+                (local.set $z1 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+              (else
+                (local.set $z0 (v128.const i32x4 0 0 0 0))
+                (local.set $z1 (v128.const i32x4 0 0 0 0))))
+            (local.set $r (local.get $r0))
+            (block $quadsDone
+              (loop $quads
+                (br_if $quadsDone (i32.ge_u (local.get $r) (local.get $tiles)))
+                (local.set $a0 (local.get $z0)) (local.set $a1 (local.get $z1))
+                (local.set $a2 (local.get $z0)) (local.set $a3 (local.get $z1))
+                (local.set $a4 (local.get $z0)) (local.set $a5 (local.get $z1))
+                (local.set $a6 (local.get $z0)) (local.set $a7 (local.get $z1))
+                (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $r) (local.get $as))))
+                (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $t (i32.const 0))
+                (block $innerDone
+                  (loop $inner
+                    (br_if $innerDone (i32.ge_u (local.get $t) (local.get $k)))
+                    (local.set $b0 (v128.load (local.get $pb)))
+                    (local.set $b1 (v128.load offset=16 (local.get $pb)))
+                    (local.set $s (v128.load32_splat (local.get $pa)))
+                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $s) (local.get $b0))))
+                    (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $s) (local.get $b1))))
+                    (local.set $s (v128.load32_splat (i32.add (local.get $pa) (local.get $as))))
+                    (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $s) (local.get $b0))))
+                    (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $s) (local.get $b1))))
+                    (local.set $s (v128.load32_splat (i32.add (local.get $pa) (i32.shl (local.get $as) (i32.const 1)))))
+                    (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $s) (local.get $b0))))
+                    (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $s) (local.get $b1))))
+                    (local.set $s (v128.load32_splat (i32.add (local.get $pa) (i32.mul (local.get $as) (i32.const 3)))))
+                    (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $s) (local.get $b0))))
+                    (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $s) (local.get $b1))))
+                    (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
+                    (local.set $pb (i32.add (local.get $pb) (local.get $bs)))
+                    (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                    (br $inner)))
+                (local.set $at (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $n)) (local.get $j)) (i32.const 2))))
+                (v128.store (local.get $at) (local.get $a0))
+                (v128.store offset=16 (local.get $at) (local.get $a1))
+                (local.set $at (i32.add (local.get $at) (local.get $bs)))
+                (v128.store (local.get $at) (local.get $a2))
+                (v128.store offset=16 (local.get $at) (local.get $a3))
+                (local.set $at (i32.add (local.get $at) (local.get $bs)))
+                (v128.store (local.get $at) (local.get $a4))
+                (v128.store offset=16 (local.get $at) (local.get $a5))
+                (local.set $at (i32.add (local.get $at) (local.get $bs)))
+                (v128.store (local.get $at) (local.get $a6))
+                (v128.store offset=16 (local.get $at) (local.get $a7))
+                (local.set $r (i32.add (local.get $r) (i32.const 4)))
+                (br $quads)))
+            (block $singlesDone
+              (loop $singles
+                (br_if $singlesDone (i32.ge_u (local.get $r) (local.get $end)))
+                (local.set $a0 (local.get $z0)) (local.set $a1 (local.get $z1))
+                (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $r) (local.get $as))))
+                (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+                (local.set $t (i32.const 0))
+                (block $oneDone
+                  (loop $one
+                    (br_if $oneDone (i32.ge_u (local.get $t) (local.get $k)))
+                    (local.set $s (v128.load32_splat (local.get $pa)))
+                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $s) (v128.load (local.get $pb)))))
+                    (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $s) (v128.load offset=16 (local.get $pb)))))
+                    (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
+                    (local.set $pb (i32.add (local.get $pb) (local.get $bs)))
+                    (local.set $t (i32.add (local.get $t) (i32.const 1)))
+                    (br $one)))
+                (local.set $at (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $n)) (local.get $j)) (i32.const 2))))
+                (v128.store (local.get $at) (local.get $a0))
+                (v128.store offset=16 (local.get $at) (local.get $a1))
+                (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                (br $singles)))
+            (local.set $j (i32.add (local.get $j) (i32.const 8)))
+            (br $cols)))
         (local.set $r0 (local.get $end))
         (br $blocks))))
 )

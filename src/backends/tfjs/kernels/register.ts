@@ -15,6 +15,9 @@ import { CLIP_GRADIENT, clipGradientKernel, releaseClipGradient, useClipGradient
 import { byteOffset, heapLoops, isHeapBackend, type WasmBackendInternals } from './heap';
 import { KernelCalls, type Info } from './run';
 
+/** The name of the pack's product of rows that packs nothing (see its factory), as registered with tfjs. */
+export const ROWS_TIMES = 'TransferkitRowsTimes';
+
 type Factory = (original: tf.KernelFunc | undefined) => tf.KernelFunc;
 
 const dataFormatOf = (attrs: tf.NamedAttrMap): string => (attrs['dataFormat'] as string | undefined) ?? 'NHWC';
@@ -76,9 +79,9 @@ export const useDirectPointwise = (on: boolean): void => {
  * where its loop applies, cin a multiple of 4 and cout of 8 (every MobileNet's). The product
  * (XNNPACK's) packs its second operand, dy — pixels × cout floats, fresh at every step — before
  * it multiplies, and the pack first transposes x; at 112² that preparation is most of the time.
- * The direct loop reads both where they lie. Measured on every 1×1 shape of MobileNetV2's full
- * and partial fine-tunes with fresh operands, it was 1.0–8.6× as fast, the same bits
- * (docs/benchmarks.md).
+ * The direct loop reads both where they lie. Timed on the 1×1 shapes of MobileNetV2's full and
+ * partial fine-tunes with fresh operands (`npm run bench -- fresh`), it was 1.2–9.6× as fast,
+ * with the same bits (docs/performance.md).
  */
 const directPointwise = (info: tf.backend_util.Conv2DInfo): boolean =>
   directPointwiseOn && pointwise(info) && info.inChannels % 4 === 0 && info.outChannels % 8 === 0;
@@ -130,7 +133,8 @@ export type PackKernel =
   | 'MaxPoolGrad'
   | 'Sum'
   | typeof CLIP_GRADIENT
-  | typeof ADAM_KERNEL;
+  | typeof ADAM_KERNEL
+  | typeof ROWS_TIMES;
 
 const BYTES: Partial<Record<tf.DataType, number>> = { float32: 4, int32: 4, bool: 1 };
 
@@ -186,9 +190,9 @@ const factories: Record<PackKernel, Factory> = {
     return KernelCalls.body(args.backend, (calls) => calls.run('Add', { a: calls.run('Fill', {}, { shape, value: 0, dtype: 'float32' }), b: x }));
   },
 
-  // On the wasm heap, a 1×1 convolution's filter gradient xᵀ·dy over many pixels with few
-  // channels runs straight from the definition (heap.wat's outerSum); otherwise it is built from
-  // the backend's kernels (conv.ts).
+  // On the wasm heap, a 1×1 convolution's filter gradient xᵀ·dy runs straight from the
+  // definition where its channels allow (heap.wat's outerSum, see directPointwise); otherwise it
+  // is built from the backend's kernels (conv.ts).
   Conv2DBackpropFilter: (original) => {
     const composite = kernel('Conv2DBackpropFilter', (calls, { x, dy }, attrs) =>
       conv2DBackpropFilter(calls, x!, dy!, convInfo(x!.shape, attrs['filterShape'] as number[], attrs, false)),
@@ -294,6 +298,22 @@ const factories: Record<PackKernel, Factory> = {
   // Adam in one pass per variable instead of about fourteen kernels (adam.ts); the session uses it
   // where the backend has it.
   [ADAM_KERNEL]: () => adamKernel,
+  // Not a stock kernel: a · b (+ a bias row) for the suffix's 1×1 convolutions (suffix.ts), on the
+  // wasm heap without packing either operand (heap.wat's rowsTimes) where b has a multiple of 8
+  // columns, else as the backend's own product.
+  [ROWS_TIMES]: () => (args) => {
+    const { a, b, bias } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
+    const [m, k] = a.shape as [number, number];
+    const n = b.shape[1]!;
+    const backend = args.backend;
+    if (onHeap(backend, {}, bias === undefined ? [a, b] : [a, b, bias]) && n % 8 === 0) {
+      return filled(backend, [m, n], (out) => heapLoops(backend).rowsTimes(byteOffset(backend, a), byteOffset(backend, b), bias === undefined ? 0 : byteOffset(backend, bias), byteOffset(backend, out), m, k, n));
+    }
+    return KernelCalls.body(backend, (calls) => {
+      const product = calls.matMul(a, b);
+      return bias === undefined ? product : calls.run('Add', { a: product, b: bias });
+    });
+  },
 };
 
 /**
