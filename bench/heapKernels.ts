@@ -4,13 +4,17 @@
  * into the convolution before it), add to training, side by side: `transfer` on one thread, the
  * wasm backend with the whole pack, and with one of them left out — the heap `Sum` over leading
  * axes and the one-pass clipByValue gradient; the fused Adam; the direct convolutions; the folding;
- * the direct depthwise gradients (kernels/depthwise.ts, against conv.ts's composite ones) —
- * alternating for three rounds so that the machine's drift hits every variant. Two workloads: the MNIST CNN of
+ * the direct depthwise gradients (kernels/depthwise.ts, against conv.ts's composite ones); the
+ * Identity that shares its input's buffer; the suffix's one-pass ReLU6; the direct 1×1 filter
+ * gradient (heap.wat's outerSum, against conv.ts's matrix product); the suffix's 1×1 convolutions as
+ * products of rows (heap.wat's rowsTimes, against tf.fused.conv2d) —
+ * alternating for three rounds so that the machine's drift hits every variant. Four workloads: the MNIST CNN of
  * `bench -- cnn` (a full fine-tune with SGD, batch 64; its bias gradients are sums) and
  * MobileNetV2's last block at 96² (a partial fine-tune with Adam, batch 32; ReLU6 and BatchNorm
  * gradients) and the MNIST study's source architecture (three stride-2 conv–BatchNorm–ReLU blocks;
- * a full fine-tune with Adam, batch 32, as the study's full fine-tunes run).
- * Run: npm run bench -- heap
+ * a full fine-tune with Adam, batch 32, as the study's full fine-tunes run) and MobileNetV2 at 224²,
+ * a full fine-tune with Adam at batch 8 on 32 images (job (c) of `bench -- workload`, random weights).
+ * Run: npm run bench -- heap   (HEAP_WORKLOADS=224 runs only the workloads whose names contain it)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
@@ -19,7 +23,8 @@ import { either as E } from 'fp-ts';
 import { fineTunePhase, makeRecipe, transfer, type Recipe } from 'transferkit';
 import { fromLayersModel, PACK_KERNELS, registerTransferKernels, type PackKernel } from 'transferkit/tfjs';
 import { useDirectDepthwise } from '../src/backends/tfjs/kernels/depthwise';
-import { useDirectConvs, useFolding } from '../src/backends/tfjs/suffix';
+import { useDirectPointwise } from '../src/backends/tfjs/kernels/register';
+import { useDirectConvs, useFolding, useOnePassClip, useRowsProducts } from '../src/backends/tfjs/suffix';
 import { sourceArchitecture } from '../scripts/mnist/sourceModel';
 import { cnn } from './cnnTraining';
 import { mobileNetV2 } from './support/mobilenetv2';
@@ -28,6 +33,7 @@ import { mobileNetV2 } from './support/mobilenetv2';
 const GROUPS: Record<string, ReadonlySet<string>> = {
   'heap Sum and ReLU6 gradient': new Set(['Sum', 'TransferkitClipByValueGrad']),
   'fused Adam': new Set(['TransferkitAdam']),
+  'shared Identity': new Set(['Identity']),
 };
 
 interface Workload {
@@ -63,6 +69,14 @@ const WORKLOADS: ReadonlyArray<Workload> = [
         phases: [{ name: 'last block', trains: { kind: 'top-layers', count }, epochs: 2, learningRate: 1e-3, optimizer: 'adam', regularization: { l2: 0 } }],
       });
     },
+  },
+  {
+    name: 'MobileNetV2 224², full fine-tune, batch 8',
+    model: () => mobileNetV2(224),
+    top: 'out_relu',
+    inputs: () => tf.randomNormal([32, 224, 224, 3], 0, 1, 'float32', 4),
+    batch: 8,
+    recipe: () => makeRecipe({ tap: { kind: 'top' }, phases: [{ name: 'all', trains: { kind: 'all' }, epochs: 1, learningRate: 1e-4, optimizer: 'adam', regularization: { l2: 0 } }] }),
   },
   {
     name: "MNIST study's source (conv–BN–ReLU), full fine-tune, batch 32",
@@ -106,9 +120,16 @@ export const run = async (): Promise<void> => {
   const COMPOSITE_DEPTHWISE = 'without direct depthwise gradients';
   variants[INDIRECT] = PACK_KERNELS;
   variants[UNFOLDED] = PACK_KERNELS;
+  const TWO_PASS_CLIP = 'without the one-pass ReLU6';
+  const POINTWISE_PRODUCT = 'without the direct 1×1 filter gradient';
+  const XNNPACK_PRODUCTS = 'without 1×1 convolutions as products of rows';
   variants[COMPOSITE_DEPTHWISE] = PACK_KERNELS;
+  variants[TWO_PASS_CLIP] = PACK_KERNELS;
+  variants[POINTWISE_PRODUCT] = PACK_KERNELS;
+  variants[XNNPACK_PRODUCTS] = PACK_KERNELS;
   console.log('transfer() on one wasm thread, training samples/s; three alternating rounds');
-  for (const w of WORKLOADS) {
+  const only = process.env['HEAP_WORKLOADS'];
+  for (const w of WORKLOADS.filter((x) => only === undefined || x.name.includes(only))) {
     const rates: Record<string, number[]> = {};
     for (let round = 0; round < 3; round++) {
       for (const [name, kernels] of Object.entries(variants)) {
@@ -117,12 +138,18 @@ export const run = async (): Promise<void> => {
         useDirectConvs(name !== INDIRECT);
         useFolding(name !== UNFOLDED);
         useDirectDepthwise(name !== COMPOSITE_DEPTHWISE);
+        useOnePassClip(name !== TWO_PASS_CLIP);
+        useDirectPointwise(name !== POINTWISE_PRODUCT);
+        useRowsProducts(name !== XNNPACK_PRODUCTS);
         try {
           (rates[name] ??= []).push(await rate(w));
         } finally {
           useDirectConvs(true);
           useFolding(true);
           useDirectDepthwise(true);
+          useOnePassClip(true);
+          useDirectPointwise(true);
+          useRowsProducts(true);
           pack.right.unregister();
         }
       }
@@ -132,7 +159,8 @@ export const run = async (): Promise<void> => {
     console.log(`  ${w.name}`);
     for (const [name, xs] of Object.entries(rates)) {
       const ratio = name === 'whole pack' ? '' : `   whole pack / this: ${(whole / median(xs)).toFixed(2)}×`;
-      console.log(`    ${name.padEnd(44)} ${xs.map((v) => v.toFixed(0).padStart(5)).join(' ')}   median ${median(xs).toFixed(0)}${ratio}`);
+      const digits = whole < 100 ? 1 : 0;
+      console.log(`    ${name.padEnd(44)} ${xs.map((v) => v.toFixed(digits).padStart(5)).join(' ')}   median ${median(xs).toFixed(digits)}${ratio}`);
     }
   }
 };

@@ -6,6 +6,7 @@ import { run as cache } from './cacheMemory';
 import { run as cnn } from './cnnTraining';
 import { run as embedding } from './embedding';
 import { run as finetune } from './fineTune';
+import { run as fresh } from './freshProducts';
 import { run as heap } from './heapKernels';
 import { run as size } from './bundleSize';
 import { run as browser } from './browserDemo';
@@ -17,7 +18,7 @@ import { run as threadmem } from './threadMemory';
 import { run as workload } from './workload';
 import { run as flat } from './workloadMemory';
 
-const benches: Record<string, () => void | Promise<void>> = { logme, kernels, heap, cnn, embedding, finetune, cache, parallel, steps, threadmem, size, browser, workload, flat };
+const benches: Record<string, () => void | Promise<void>> = { logme, kernels, fresh, heap, cnn, embedding, finetune, cache, parallel, steps, threadmem, size, browser, workload, flat };
 const chosen = process.argv.slice(2);
 for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) {
   const bench = benches[name];
