@@ -283,7 +283,7 @@ const clippedRelu = (x: tf.Tensor, max: number): tf.Tensor =>
     const input = args[0] as tf.Tensor;
     save([input]);
     return {
-      // relu6 for the usual maximum: it gives −0 as tfjs-layers does (+0); a clip would keep −0.
+      // relu6 for the usual maximum: like tfjs-layers' relu it turns −0 into +0, which a clip keeps.
       value: max === 6 ? tf.relu6(input) : tf.clipByValue(input, 0, max),
       gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) =>
         tf.getKernel(CLIP_GRADIENT, tf.getBackend()) !== undefined && dy.dtype === 'float32' && saved!.dtype === 'float32'
