@@ -191,17 +191,23 @@ export const useFolding = (on: boolean): void => {
 
 const weight = (layer: Layer, suffix: string): tf.Tensor | undefined => layer.weights.find((w) => w.originalName.endsWith(suffix))?.read();
 
+/** A convolution's filter gradient by the `Conv2DBackpropFilter` kernel, with the fused op's arguments. */
+const filterGradient = ({ strides, pad }: Geometry, input: tf.Tensor, dy: tf.Tensor, filter: tf.Tensor): tf.Tensor =>
+  tf.engine().runKernel('Conv2DBackpropFilter', { x: input, dy }, { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: filter.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
+
+/** A bias's gradient: the output gradient summed over every axis but the channels (tfjs-core's `getFusedBiasGradient`). */
+const biasGradient = (dy: tf.Tensor, bias: tf.Tensor): tf.Tensor => tf.reshape(tf.sum(dy, [0, 1, 2]), bias.shape);
+
 /**
  * A convolution of an input that needs no gradient: tfjs's fused call forward; backward, the
  * filter's gradient by the `Conv2DBackpropFilter` kernel with the fused gradient's arguments, and
  * the bias's as its sum over every axis but the channels (tfjs-core's `getFusedBiasGradient`),
  * leaving out the input's.
  */
-const directConv = ({ strides, pad, dilations }: Geometry, x: tf.Tensor, filter: tf.Tensor4D, bias: tf.Tensor | undefined): tf.Tensor => {
+const directConv = (g: Geometry, x: tf.Tensor, filter: tf.Tensor4D, bias: tf.Tensor | undefined): tf.Tensor => {
+  const { strides, pad, dilations } = g;
   const forward = (input: tf.Tensor, f: tf.Tensor, b: tf.Tensor | undefined): tf.Tensor =>
     tf.fused.conv2d({ x: input as tf.Tensor4D, filter: f as tf.Tensor4D, strides, pad, dilations, dataFormat: 'NHWC', ...(b === undefined ? {} : { bias: b }), activation: 'linear' });
-  const filterGradient = (input: tf.Tensor, dy: tf.Tensor, f: tf.Tensor): tf.Tensor =>
-    tf.engine().runKernel('Conv2DBackpropFilter', { x: input, dy }, { strides, pad, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: f.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args.pop() as tf.GradSaveFunc;
     const [input, f, b] = args as tf.Tensor[];
@@ -210,8 +216,8 @@ const directConv = ({ strides, pad, dilations }: Geometry, x: tf.Tensor, filter:
       value: forward(input!, f!, b),
       gradFunc: (dy: tf.Tensor, [i, w]: tf.Tensor[]) => {
         // The input's gradient is zeros: it is an input of the suffix, so nothing reads it.
-        const grads = [tf.zerosLike(i!), filterGradient(i!, dy, w!)];
-        return b === undefined ? grads : [...grads, tf.reshape(tf.sum(dy, [0, 1, 2]), b.shape)];
+        const grads = [tf.zerosLike(i!), filterGradient(g, i!, dy, w!)];
+        return b === undefined ? grads : [...grads, biasGradient(dy, b)];
       },
     };
   });
@@ -231,7 +237,7 @@ const isPointwise = (g: Geometry, filter: tf.Tensor4D): boolean =>
  * bias's the sum over every axis but the channels, with tf.fused.conv2d's arguments; the input's
  * is left out (zeros) for an input of the suffix, as in `directConv`. Undefined where it cannot.
  */
-const rowsConv = (x: tf.Tensor, filter: tf.Tensor4D, bias: tf.Tensor | undefined, inputGradient: boolean): tf.Tensor | undefined => {
+const rowsConv = (g: Geometry, x: tf.Tensor, filter: tf.Tensor4D, bias: tf.Tensor | undefined, inputGradient: boolean): tf.Tensor | undefined => {
   const [, , cin, cout] = filter.shape;
   if (!rowsProducts || tf.getKernel(ROWS_TIMES, tf.getBackend()) === undefined || x.dtype !== 'float32' || cout % 8 !== 0) return undefined;
   const times = (a: tf.Tensor, b: tf.Tensor, c?: tf.Tensor): tf.Tensor => tf.engine().runKernel(ROWS_TIMES, c === undefined ? { a, b } : { a, b, bias: c }) as tf.Tensor;
@@ -243,14 +249,13 @@ const rowsConv = (x: tf.Tensor, filter: tf.Tensor4D, bias: tf.Tensor | undefined
     return {
       value: tf.reshape(times(tf.reshape(input!, [n * h * w, cin]), tf.reshape(f!, [cin, cout]), b), [n, h, w, cout]),
       gradFunc: (dy: tf.Tensor, [i, k]: tf.Tensor[]) => {
-        const attrs = { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dimRoundingMode: undefined };
         const dx = !inputGradient
           ? tf.zerosLike(i!)
           : cin % 8 === 0
             ? tf.reshape(times(tf.reshape(dy, [n * h * w, cout]), tf.transpose(tf.reshape(k!, [cin, cout]))), i!.shape)
-            : (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: k! }, { ...attrs, inputShape: i!.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
-        const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x: i!, dy }, { ...attrs, filterShape: k!.shape } as unknown as tf.NamedAttrMap) as tf.Tensor;
-        return b === undefined ? [dx, dw] : [dx, dw, tf.reshape(tf.sum(dy, [0, 1, 2]), b.shape)];
+            : (tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: k! }, { strides: g.strides, pad: g.pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: i!.shape } as unknown as tf.NamedAttrMap) as tf.Tensor);
+        const dw = filterGradient(g, i!, dy, k!);
+        return b === undefined ? [dx, dw] : [dx, dw, biasGradient(dy, b)];
       },
     };
   });
@@ -262,7 +267,7 @@ const convolve = (step: Step, x: tf.Tensor): tf.Tensor => {
   const g = step.geometry!;
   const { filter, bias } = step.bn === undefined ? { filter: weight(step.layer, 'kernel') as tf.Tensor4D, bias: weight(step.layer, 'bias') } : foldedWeights(step.layer, step.bn);
   if (step.layer.getClassName() === 'Conv2D' && isPointwise(g, filter)) {
-    const rows = rowsConv(x, filter, bias, !(direct && step.direct === true));
+    const rows = rowsConv(g, x, filter, bias, !(direct && step.direct === true));
     if (rows !== undefined) return rows;
   }
   if (direct && step.direct === true) return directConv(g, x, filter, bias);

@@ -69,6 +69,16 @@ const gradients = async (run: () => tf.Tensor, variables: tf.Variable[]): Promis
 
 const count = (kernels: string[], name: string): number => kernels.filter((k) => k === name).length;
 
+/** The loss and gradients over every trainable weight by `suffix.apply` and by `applySuffix` (inference mode), leaving no tensor behind. */
+const stockAndOurs = async (model: tfl.LayersModel, xs: tf.Tensor[]): Promise<{ stock: Awaited<ReturnType<typeof gradients>>; ours: Awaited<ReturnType<typeof gradients>> }> => {
+  const before = tf.memory().numTensors;
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const stock = await gradients(() => model.apply(xs, { training: false }) as tf.Tensor, variables);
+  const ours = await gradients(() => applySuffix(model, xs, false), variables);
+  expect(tf.memory().numTensors).toBe(before);
+  return { stock, ours };
+};
+
 describe.each(['cpu', 'wasm'])('applySuffix on %s', (backend) => {
   it('gives the bits of suffix.apply, output and gradients, without the input gradients nothing reads (folding off)', async () => {
     await tf.setBackend(backend);
@@ -77,11 +87,7 @@ describe.each(['cpu', 'wasm'])('applySuffix on %s', (backend) => {
     const xs = [tf.randomNormal([3, 6, 6, 4], 0, 1, 'float32', 5), tf.randomNormal([3, 12, 12, 3], 0, 1, 'float32', 6)];
     useFolding(false);
     try {
-      const before = tf.memory().numTensors;
-      const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-      const stock = await gradients(() => model.apply(xs, { training: false }) as tf.Tensor, variables);
-      const ours = await gradients(() => applySuffix(model, xs, false), variables);
-      expect(tf.memory().numTensors).toBe(before);
+      const { stock, ours } = await stockAndOurs(model, xs);
       expect(ours.values).toEqual(stock.values);
       // tfjs-layers: the four linear convolutions' input gradients (the ReLU one's is pruned
       // already); here only the one of a computed tensor.
@@ -114,12 +120,8 @@ describe.each(['cpu', 'wasm'])('applySuffix on %s', (backend) => {
     const xs = [tf.randomNormal([3, 6, 6, 4], 0, 1, 'float32', 5), tf.randomNormal([3, 12, 12, 3], 0, 1, 'float32', 6)];
     try {
       const statistics = () => model.weights.filter((w) => /moving/.test(w.originalName)).map((w) => Array.from(w.read().dataSync()));
-      const before = tf.memory().numTensors;
       const held = statistics();
-      const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-      const stock = await gradients(() => model.apply(xs, { training: false }) as tf.Tensor, variables);
-      const ours = await gradients(() => applySuffix(model, xs, false), variables);
-      expect(tf.memory().numTensors).toBe(before);
+      const { stock, ours } = await stockAndOurs(model, xs);
       expect(statistics()).toEqual(held);
       // Every trainable weight's gradient (the folded BatchNorms' γ and β among them) and the loss.
       expect(ours.values.length).toBe(stock.values.length);
@@ -208,11 +210,7 @@ describe.each(['cpu', 'wasm'])('applySuffix on %s', (backend) => {
     const model = tfl.model({ inputs: input, outputs: apply(tfl.layers.reLU({ maxValue: 6 }), h) });
     const xs = [tf.randomNormal([3, 5, 5, 3], 0, 1, 'float32', 9)];
     try {
-      const before = tf.memory().numTensors;
-      const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
-      const stock = await gradients(() => model.apply(xs, { training: false }) as tf.Tensor, variables);
-      const ours = await gradients(() => applySuffix(model, xs, false), variables);
-      expect(tf.memory().numTensors).toBe(before);
+      const { stock, ours } = await stockAndOurs(model, xs);
       expect(ours.values.length).toBe(stock.values.length);
       stock.values.forEach((expected, k) => expectClose(ours.values[k]!, expected, 2e-5));
       // Forward and the input gradient (dY · Wᵀ, 8 columns) as products of rows on wasm.

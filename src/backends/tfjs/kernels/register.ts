@@ -37,6 +37,17 @@ const kernel =
     return KernelCalls.body(backend, (calls) => body(calls, inputs, attrs));
   };
 
+/**
+ * A kernel with a path straight on the wasm heap: `direct` returns the output where it applies
+ * (undefined elsewhere), and the kernel body built from the backend's kernels runs otherwise.
+ */
+const heapOr =
+  (name: string, body: (calls: KernelCalls, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => Info, direct: (args: Parameters<tf.KernelFunc>[0]) => tf.TensorInfo | undefined): Factory =>
+  (original) => {
+    const composite = kernel(name, body)(original);
+    return (args) => direct(args) ?? composite(args);
+  };
+
 const convInfo = (inShape: ReadonlyArray<number>, filterShape: ReadonlyArray<number>, attrs: tf.NamedAttrMap, depthwise: boolean): tf.backend_util.Conv2DInfo =>
   tf.backend_util.computeConv2DInfo(
     inShape as [number, number, number, number],
@@ -156,8 +167,8 @@ const factories: Record<PackKernel, Factory> = {
   // Stock wasm slices element by element (55 ms for a batch of 32 images of 96² × 3, in
   // `npm run bench -- kernels`); a slice that is one contiguous run of memory — a batch of rows,
   // the common case — is one copy inside the wasm heap (0.8 ms). A slice that crops the middle
-  // axes (the gradient of a ZeroPadding2D: 80 ms a step at 113² × 96 in a 224² MobileNetV2's full
-  // fine-tune) is one copy per run of whole inner rows.
+  // axes (the gradient of a ZeroPadding2D: 2.4 of 102.6 s of kernel time in a profile of a 224²
+  // MobileNetV2's full fine-tune, docs/benchmarks.md) is one copy per run of whole inner rows.
   Slice: (original) => (args) => {
     const x = args.inputs['x']!;
     const { begin, size } = args.attrs as { begin: number[] | number; size: number[] | number };
@@ -193,52 +204,49 @@ const factories: Record<PackKernel, Factory> = {
   // On the wasm heap, a 1×1 convolution's filter gradient xᵀ·dy runs straight from the
   // definition where its channels allow (heap.wat's outerSum, see directPointwise); otherwise it
   // is built from the backend's kernels (conv.ts).
-  Conv2DBackpropFilter: (original) => {
-    const composite = kernel('Conv2DBackpropFilter', (calls, { x, dy }, attrs) =>
-      conv2DBackpropFilter(calls, x!, dy!, convInfo(x!.shape, attrs['filterShape'] as number[], attrs, false)),
-    )(original);
-    return (args) => {
+  Conv2DBackpropFilter: heapOr(
+    'Conv2DBackpropFilter',
+    (calls, { x, dy }, attrs) => conv2DBackpropFilter(calls, x!, dy!, convInfo(x!.shape, attrs['filterShape'] as number[], attrs, false)),
+    (args) => {
       const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
       const filterShape = args.attrs?.['filterShape'] as number[];
       const backend = args.backend;
-      if (!onHeap(backend, args.attrs, [x, dy])) return composite(args);
+      if (!onHeap(backend, args.attrs, [x, dy])) return undefined;
       const info = convInfo(x.shape, filterShape, args.attrs!, false);
-      if (!directPointwise(info)) return composite(args);
+      if (!directPointwise(info)) return undefined;
       const rows = info.batchSize * info.outHeight * info.outWidth;
       return filled(backend, [...filterShape], (out) => heapLoops(backend).outerSum(byteOffset(backend, x), byteOffset(backend, dy), byteOffset(backend, out), rows, info.inChannels, info.outChannels));
-    };
-  },
+    },
+  ),
   Conv2DBackpropInput: kernel('Conv2DBackpropInput', (calls, { dy, filter }, attrs) =>
     conv2DBackpropInput(calls, dy!, filter!, convInfo(attrs['inputShape'] as number[], filter!.shape, attrs, false)),
   ),
   // On the wasm heap, with a channel multiplier of 1, both depthwise gradients run directly
   // (depthwise.ts); elsewhere they are built from the backend's depthwise convolution (conv.ts).
-  DepthwiseConv2dNativeBackpropFilter: (original) => {
-    const composite = kernel('DepthwiseConv2dNativeBackpropFilter', (calls, { x, dy }, attrs) =>
-      depthwiseBackpropFilter(calls, x!, dy!, convInfo(x!.shape, attrs['filterShape'] as number[], attrs, true)),
-    )(original);
-    return (args) => {
+  DepthwiseConv2dNativeBackpropFilter: heapOr(
+    'DepthwiseConv2dNativeBackpropFilter',
+    (calls, { x, dy }, attrs) => depthwiseBackpropFilter(calls, x!, dy!, convInfo(x!.shape, attrs['filterShape'] as number[], attrs, true)),
+    (args) => {
       const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
       const filterShape = args.attrs?.['filterShape'] as number[];
       const backend = args.backend;
-      if (!directDepthwise() || !onHeap(backend, args.attrs, [x, dy]) || filterShape[3] !== 1) return composite(args);
+      if (!directDepthwise() || !onHeap(backend, args.attrs, [x, dy]) || filterShape[3] !== 1) return undefined;
       const info = convInfo(x.shape, filterShape, args.attrs!, true);
       return filled(backend, [...filterShape], (out, heap) => depthwiseFilterGradOnHeap(heapLoops(backend), heap, byteOffset(backend, x), byteOffset(backend, dy), byteOffset(backend, out), info));
-    };
-  },
-  DepthwiseConv2dNativeBackpropInput: (original) => {
-    const composite = kernel('DepthwiseConv2dNativeBackpropInput', (calls, { dy, filter }, attrs) =>
-      depthwiseBackpropInput(calls, dy!, filter!, convInfo(attrs['inputShape'] as number[], filter!.shape, attrs, true)),
-    )(original);
-    return (args) => {
+    },
+  ),
+  DepthwiseConv2dNativeBackpropInput: heapOr(
+    'DepthwiseConv2dNativeBackpropInput',
+    (calls, { dy, filter }, attrs) => depthwiseBackpropInput(calls, dy!, filter!, convInfo(attrs['inputShape'] as number[], filter!.shape, attrs, true)),
+    (args) => {
       const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
       const inputShape = args.attrs?.['inputShape'] as number[];
       const backend = args.backend;
-      if (!directDepthwise() || !onHeap(backend, args.attrs, [dy, filter]) || filter.shape[3] !== 1) return composite(args);
+      if (!directDepthwise() || !onHeap(backend, args.attrs, [dy, filter]) || filter.shape[3] !== 1) return undefined;
       const info = convInfo(inputShape, filter.shape, args.attrs!, true);
       return filled(backend, [...inputShape], (out, heap) => depthwiseInputGradOnHeap(heapLoops(backend), heap, byteOffset(backend, dy), byteOffset(backend, filter), byteOffset(backend, out), info));
-    };
-  },
+    },
+  ),
   // A matrix product with a transpose flag runs an order of magnitude slower on wasm than an
   // explicit transpose followed by a plain product; dense-layer gradients pass those flags.
   BatchMatMul: (original) => (args) => {
