@@ -122,8 +122,11 @@ export interface PhaseSession {
    * that spreads a step over threads answers with a promise.
    */
   step(indices: Int32Array, stepNumber: number): E.Either<TransferError, BatchOutcome> | Promise<E.Either<TransferError, BatchOutcome>>;
-  /** Loss and correct count over these examples of a set, in inference mode (no update). */
-  evaluate(set: InputSet, indices: Int32Array): E.Either<TransferError, BatchOutcome>;
+  /**
+   * Loss and correct count over these examples of a set, in inference mode (no update). A backend
+   * that spreads the examples over threads answers with a promise.
+   */
+  evaluate(set: InputSet, indices: Int32Array): E.Either<TransferError, BatchOutcome> | Promise<E.Either<TransferError, BatchOutcome>>;
   /**
    * Remembers the values of every weight the phase trains, replacing what it remembered before.
    * The copy is the session's own (no tensor of the caller's), freed with it.

@@ -96,11 +96,11 @@ const report = <X>(options: CheckedOptions<X>, progress: Progress): E.Either<Tra
 };
 
 /** Mean loss and accuracy over examples of a set, evaluated a batch at a time (so memory holds one batch). */
-const evaluateAll = (session: PhaseSession, set: InputSet, indices: Int32Array, batchSize: number): E.Either<TransferError, { loss: number; accuracy: number }> => {
+const evaluateAll = async (session: PhaseSession, set: InputSet, indices: Int32Array, batchSize: number): Promise<E.Either<TransferError, { loss: number; accuracy: number }>> => {
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < indices.length; start += batchSize) {
-    const outcome = session.evaluate(set, indices.subarray(start, start + batchSize));
+    const outcome = await session.evaluate(set, indices.subarray(start, start + batchSize));
     if (E.isLeft(outcome)) return outcome;
     lossSum += outcome.right.lossSum;
     correct += outcome.right.correct;
@@ -108,7 +108,7 @@ const evaluateAll = (session: PhaseSession, set: InputSet, indices: Int32Array, 
   return E.right({ loss: lossSum / indices.length, accuracy: correct / indices.length });
 };
 
-const validationOutcome = <X>(session: PhaseSession, p: Plan<X>): E.Either<TransferError, { loss: number; accuracy: number } | undefined> => {
+const validationOutcome = async <X>(session: PhaseSession, p: Plan<X>): Promise<E.Either<TransferError, { loss: number; accuracy: number } | undefined>> => {
   const v = p.validation;
   if (v.kind === 'none') return E.right(undefined);
   if (v.kind === 'split') return evaluateAll(session, 'train', v.indices, p.batchSize);
@@ -186,11 +186,11 @@ export const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Pha
     let startLoss = Math.log(p.classes);
     let v: { loss: number } | undefined;
     if (measured) {
-      const start = evaluateAll(session, 'train', probe, p.batchSize);
+      const start = await evaluateAll(session, 'train', probe, p.batchSize);
       if (E.isLeft(start)) return start;
       if (!Number.isFinite(start.right.loss)) return E.left(diverged('before the first step'));
       startLoss = start.right.loss;
-      const validation = validationOutcome(session, p);
+      const validation = await validationOutcome(session, p);
       if (E.isLeft(validation)) return validation;
       v = validation.right;
     }
@@ -261,7 +261,7 @@ export const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Pha
     }
     if (signal?.aborted === true) return E.left(aborted(`phase ${phase.name}, the end of epoch ${epoch}`));
     if (stop === 'diverged') break;
-    const validation = validationOutcome(session, p);
+    const validation = await validationOutcome(session, p);
     if (E.isLeft(validation)) return validation;
     const v = validation.right;
     epochs.push({ loss: seen === 0 ? Number.NaN : lossSum / seen, accuracy: seen === 0 ? Number.NaN : correct / seen, ...(v === undefined ? {} : { validationLoss: v.loss, validationAccuracy: v.accuracy }) });
@@ -279,7 +279,7 @@ export const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Pha
       let measure = guard.measured ? v?.loss : seen === 0 ? undefined : lossSum / seen;
       if (guard.measured && measure === undefined && sinceProbe >= PROBE_SPACING * probe.length) {
         sinceProbe = 0;
-        const now = evaluateAll(session, 'train', probe, p.batchSize);
+        const now = await evaluateAll(session, 'train', probe, p.batchSize);
         if (E.isLeft(now)) return now;
         measure = now.right.loss;
       }
@@ -296,7 +296,7 @@ export const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Pha
   }
   // The losses checked above are the ones before each update: a last update that blows the
   // weights up would otherwise go unseen. And a phase ends no worse than it started, on validation.
-  const final = evaluateAll(session, 'train', probe, p.batchSize);
+  const final = await evaluateAll(session, 'train', probe, p.batchSize);
   if (E.isLeft(final)) return final;
   const last = epochs[epochs.length - 1]?.validationLoss;
   // Only a validation loss says a phase made the model worse: after a converged head a fine-tune's
@@ -306,7 +306,7 @@ export const runEpochs = async <X>(session: PhaseSession, p: Plan<X>, phase: Pha
     const restored = session.restore();
     if (E.isLeft(restored)) return restored;
     weights = 'best';
-    const again = evaluateAll(session, 'train', probe, p.batchSize);
+    const again = await evaluateAll(session, 'train', probe, p.batchSize);
     if (E.isLeft(again)) return again;
     if (!Number.isFinite(again.right.loss)) return E.left(diverged('after the last step, and at the best checkpoint,'));
   } else if (guard === undefined && !Number.isFinite(final.right.loss)) {

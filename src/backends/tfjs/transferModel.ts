@@ -100,7 +100,7 @@ export class TfjsTransferModel implements TransferModel<TfjsInputs> {
       const sharing = this.#sharing;
       if (E.isLeft(session) || sharing === undefined || this.parts.batchStatistics) return session;
       try {
-        session.right.attachShares(await sharing.make(session.right.shareSpec(args.batchSize)), sharing.step);
+        session.right.attachShares(await sharing.make(session.right.shareSpec(args.batchSize)), sharing);
         return session;
       } catch (thrown) {
         session.right.dispose();

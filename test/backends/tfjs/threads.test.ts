@@ -174,6 +174,27 @@ describe('training with withThreads', () => {
     expect(snapshot(conv)).toEqual(before);
   });
 
+  it('evaluates split between threads at the weights of the moment: each epoch’s validation scores as one thread’s', async () => {
+    const { x, y } = toyData([8, 8, 3], 24, 3);
+    const { x: vx, y: vy } = toyData([8, 8, 3], 11, 3, 5);
+    const recipe = sgdRecipe('head first', [0.05, 0.01]);
+    const options = { seed: 1, batchSize: 8, validation: { data: { x: vx, y: vy } } };
+    const one = ok(await transfer(local, recipe, { x, y }, options)());
+    const two = ok(await transfer(threaded, recipe, { x, y }, options)());
+    tf.dispose([x, vx]);
+    // Batches of 8, 3 (split 4 + 4, 2 + 1): a share that kept the weights it was sent for the
+    // last step, one update behind, would score differently.
+    const scores = (r: typeof one) => r.history.flatMap((h) => h.epochs.map((e) => [e.validationLoss!, e.validationAccuracy!]));
+    const [a, b] = [scores(one), scores(two)];
+    expect(b).toHaveLength(4);
+    b.forEach(([loss, accuracy], k) => {
+      expect(loss).toBeCloseTo(a[k]![0]!, 5);
+      expect(accuracy).toBe(a[k]![1]);
+    });
+    one.model.dispose();
+    two.model.dispose();
+  });
+
   it('caches the frozen prefix on the embedding threads: the rows the caller’s thread would, in order', async () => {
     const { x, y } = toyData([8, 8, 3], 21, 3);
     const { x: vx, y: vy } = toyData([8, 8, 3], 9, 3, 5);
@@ -200,7 +221,7 @@ describe('training with withThreads', () => {
       for (const [set, n] of [['train', 21], ['validation', 9]] as const) {
         for (let i = 0; i < n; i++) {
           const at = Int32Array.of(i);
-          expect(ok(there.session.evaluate(set, at))).toEqual(ok(here.session.evaluate(set, at)));
+          expect(ok(await there.session.evaluate(set, at))).toEqual(ok(await here.session.evaluate(set, at)));
         }
       }
       for (const { model, session } of sessions) {
@@ -235,11 +256,11 @@ describe('training with withThreads', () => {
     }
   });
 
-  it('leaves no tensor behind in the worker threads either, after phases that cached and trained there', async () => {
+  it('leaves no tensor behind in the worker threads either, after phases that cached, trained and evaluated there', async () => {
     const { x, y } = toyData([8, 8, 3], 24, 3);
     const before = ok(await threaded.tensorsInThreads()());
     // Head only: the pooled top cached on the threads; then the last block: a feature map cached
-    // on the threads and steps shared.
+    // on the threads, steps and the runner's probe evaluations shared.
     // At block_out, a feature map: the threads pool it themselves for the head-only phase.
     const lastBlock = ok(makeRecipe({ tap: { kind: 'layer', name: 'block_out' }, phases: [{ ...head, epochs: 1 }, { ...fine, trains: { kind: 'top-layers', count: 2 }, epochs: 1 }] }));
     const result = ok(await transfer(threaded, lastBlock, { x, y }, { seed: 5, batchSize: 8 })());

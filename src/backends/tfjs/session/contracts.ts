@@ -1,13 +1,14 @@
 /**
  * What a phase session lets other threads do for it, as transferkit/tfjs/threads does: compute
- * part of each step's batch (gradient shares) and cache the frozen prefix. The session knows only
+ * part of each step's batch (gradient shares) and of each batch it evaluates, and cache the frozen
+ * prefix. The session knows only
  * these contracts; the code that splits the work lives with the threads, so an app that never
  * imports them does not bundle it.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { either as E } from 'fp-ts';
-import type { BatchOutcome } from '../../../core/backbone';
+import type { BatchOutcome, InputSet } from '../../../core/backbone';
 import type { TransferError } from '../../../core/errors';
 import type { RowStoreFactory } from '../../../core/rowStore';
 import type { Layer, SymbolicTensor } from '../graph';
@@ -19,11 +20,38 @@ import type { Parts } from './parts';
  * Part of each training batch computed elsewhere — another thread — on a copy of the trainable
  * models: the gradient of `scale` × the mean cross-entropy over its rows. `compute` must return
  * at once and settle later. The session adds the shares' gradients to its own (the batch's mean
- * cross-entropy is the scale-weighted sum of the parts' means) and applies them once.
+ * cross-entropy is the scale-weighted sum of the parts' means) and applies them once. The same
+ * copy evaluates part of each batch the phase evaluates (validation, the runner's probes):
+ * `evaluate`, at the weights it was last sent.
  */
 export interface GradientShare {
   compute(request: ShareRequest): Promise<ShareResult>;
+  evaluate(request: EvaluationRequest): Promise<EvaluationResult>;
   dispose(): void;
+}
+
+/**
+ * Part of a batch to evaluate in inference mode. Its arrays are the share's own, as a
+ * {@link ShareRequest}'s are.
+ */
+export interface EvaluationRequest {
+  /**
+   * The trainable weights' current values, in {@link ShareSpec.trained} order, when they changed
+   * since the share was last sent weights; absent, the share evaluates at those.
+   */
+  readonly weights?: ReadonlyArray<Float32Array>;
+  /** The rows, one array per cached input (row-major, `count` rows). */
+  readonly rows: ReadonlyArray<Float32Array>;
+  readonly count: number;
+  readonly labels: Int32Array;
+}
+
+export interface EvaluationResult {
+  /** Cross-entropy summed over the rows, and how many the model classified right. */
+  readonly lossSum: number;
+  readonly correct: number;
+  /** The request's weight arrays, given back to carry the next weights (absent when none came). */
+  readonly weights?: ReadonlyArray<Float32Array>;
 }
 
 /**
@@ -127,16 +155,32 @@ export interface RemotePrefix {
   readonly changed: ReadonlySet<Layer>;
 }
 
-/** What a shared step needs of the session it runs in. */
+/** A set's cached rows and their class ids. */
+export interface CachedSet {
+  readonly rows: ReadonlyArray<Cached>;
+  readonly labels: Int32Array;
+}
+
+/** What a shared step or evaluation needs of the session it runs in. */
 export interface SessionInternals {
   /** The variables that train, in {@link ShareSpec.trained} order. */
   readonly variables: ReadonlyArray<tf.Variable>;
   /** The cached training rows and their class ids. */
-  readonly train: { readonly rows: ReadonlyArray<Cached>; readonly labels: Int32Array };
+  readonly train: CachedSet;
+  /** The cached rows of a set (the validation set only when the phase has one). */
+  readonly sets: Readonly<Record<InputSet, CachedSet | undefined>>;
   /** The phase's seed. */
   readonly seed: number;
   /** Per share, the arrays it returned with its last gradients, to carry its next weights. */
   readonly spare: Array<ReadonlyArray<Float32Array> | undefined>;
+  /**
+   * How many times the trained weights have changed (updates and restores): per share, the count
+   * at which it was last sent them is in `sent`, undefined when unknown (after a failure).
+   */
+  readonly changes: () => number;
+  readonly sent: Array<number | undefined>;
+  /** This thread's part of a batch to evaluate: its summed loss and correct count, in inference mode. */
+  ownOutcome(set: InputSet, indices: Int32Array): BatchOutcome;
   /**
    * This thread's part of a batch: the gradients of `scale` × its mean loss (plus the L2 penalty,
    * once per step), with its summed loss and correct count.
@@ -152,4 +196,6 @@ export interface GradientSharing {
   readonly make: GradientShareFactory;
   /** One step with the batch split between this thread and the shares. */
   readonly step: (session: SessionInternals, shares: ReadonlyArray<GradientShare>, indices: Int32Array, stepNumber: number) => Promise<E.Either<TransferError, BatchOutcome>>;
+  /** One batch evaluated with its examples split between this thread and the shares. */
+  readonly evaluate: (session: SessionInternals, shares: ReadonlyArray<GradientShare>, set: InputSet, indices: Int32Array) => Promise<E.Either<TransferError, BatchOutcome>>;
 }

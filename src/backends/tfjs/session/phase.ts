@@ -19,7 +19,8 @@
  * A session may also split each step's batch with {@link GradientShare}s (worker threads, from
  * transferkit/tfjs/threads, which also brings the step that splits it: threads/sharedStep.ts):
  * since BatchNorm runs on its moving statistics, the parts are independent and their gradients
- * simply add up (a from-scratch model takes no shares). The caching lives in caching.ts, a step's
+ * simply add up (a from-scratch model takes no shares). So do the losses and correct counts of a
+ * batch it evaluates, which the shares split with it too (threads/sharedEvaluation.ts). The caching lives in caching.ts, a step's
  * arithmetic in steps.ts, and what other threads may do for a session in contracts.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -49,7 +50,9 @@ export class TfjsPhaseSession implements PhaseSession {
   /** The trainable weights' keys (`layer/weight`), in the order of `#variables`. */
   readonly #keys: string[];
   #shares: ReadonlyArray<GradientShare> = [];
-  #sharedStep: GradientSharing['step'] | undefined;
+  #sharing: GradientSharing | undefined;
+  /** How many times the trained weights have changed: see {@link SessionInternals.changes}. */
+  #changes = 0;
   /** What a shared step reads and calls (see {@link SessionInternals}). */
   readonly #internals: SessionInternals;
 
@@ -76,8 +79,12 @@ export class TfjsPhaseSession implements PhaseSession {
     this.#internals = {
       variables: this.#variables,
       train: cached.train!,
+      sets: cached,
       seed: args.seed,
       spare: [],
+      changes: () => this.#changes,
+      sent: [],
+      ownOutcome: (set, indices) => this.#outcome(set, indices),
       ownGradients: (indices, seed, scale) => {
         let lossSum = Number.NaN;
         let correct = 0;
@@ -94,8 +101,22 @@ export class TfjsPhaseSession implements PhaseSession {
         });
         return { grads, lossSum, correct };
       },
-      apply: (grads) => this.#optimizer.applyGradients(grads),
+      apply: (grads) => this.#apply(grads),
     };
+  }
+
+  #apply(grads: tf.NamedTensorMap): void {
+    this.#changes++;
+    this.#optimizer.applyGradients(grads);
+  }
+
+  /** Summed loss and correct count over these examples of a set, in inference mode, on this thread. */
+  #outcome(set: InputSet, indices: Int32Array): BatchOutcome {
+    return tf.tidy(() => {
+      const { xs, y } = this.#batch(set, indices);
+      const logits = this.#forward(xs, false, 0);
+      return { lossSum: crossEntropy(logits, y, this.parts.classes).dataSync()[0]! * indices.length, correct: countCorrect(logits, y) };
+    });
   }
 
   #forward(xs: tf.Tensor[], training: boolean, seed: number): tf.Tensor {
@@ -136,19 +157,24 @@ export class TfjsPhaseSession implements PhaseSession {
     return this.#shares.length + 1;
   }
 
-  /** From now on each step splits its batch between this thread and the shares, with `step`. */
-  attachShares(shares: ReadonlyArray<GradientShare>, step: GradientSharing['step']): void {
+  /** From now on each step and each evaluated batch is split between this thread and the shares, as `sharing` splits them. */
+  attachShares(shares: ReadonlyArray<GradientShare>, sharing: GradientSharing): void {
     this.#shares = shares;
-    this.#sharedStep = step;
+    this.#sharing = sharing;
+  }
+
+  /** Whether a batch of `n` examples is split with the shares: each part has one at least. */
+  #splits(n: number): boolean {
+    return this.#sharing !== undefined && this.#shares.length > 0 && n > this.#shares.length;
   }
 
   step(indices: Int32Array, stepNumber: number): E.Either<TransferError, BatchOutcome> | Promise<E.Either<TransferError, BatchOutcome>> {
-    if (this.#sharedStep !== undefined && this.#shares.length > 0 && indices.length > this.#shares.length) return this.#sharedStep(this.#internals, this.#shares, indices, stepNumber);
+    if (this.#splits(indices.length)) return this.#sharing!.step(this.#internals, this.#shares, indices, stepNumber);
     try {
       // What optimizer.minimize does (gradients, then one update), with the gradients computed as a shared step computes its own part's.
       const { grads, lossSum, correct } = this.#internals.ownGradients(indices, deriveSeed(this.args.seed, stepNumber), 1);
       try {
-        tf.tidy(() => this.#optimizer.applyGradients(grads));
+        tf.tidy(() => this.#apply(grads));
       } finally {
         tf.dispose(Object.values(grads));
       }
@@ -159,15 +185,10 @@ export class TfjsPhaseSession implements PhaseSession {
     }
   }
 
-  evaluate(set: InputSet, indices: Int32Array): E.Either<TransferError, BatchOutcome> {
+  evaluate(set: InputSet, indices: Int32Array): E.Either<TransferError, BatchOutcome> | Promise<E.Either<TransferError, BatchOutcome>> {
+    if (this.#splits(indices.length)) return this.#sharing!.evaluate(this.#internals, this.#shares, set, indices);
     try {
-      return E.right(
-        tf.tidy(() => {
-          const { xs, y } = this.#batch(set, indices);
-          const logits = this.#forward(xs, false, 0);
-          return { lossSum: crossEntropy(logits, y, this.parts.classes).dataSync()[0]! * indices.length, correct: countCorrect(logits, y) };
-        }),
-      );
+      return E.right(this.#outcome(set, indices));
     } catch (thrown) {
       return E.left(backendFailure('evaluating', thrown));
     }
@@ -186,6 +207,7 @@ export class TfjsPhaseSession implements PhaseSession {
     const saved = this.#saved;
     if (saved === undefined) return E.left(backendFailure('restoring the weights', new Error('no checkpoint was kept')));
     try {
+      this.#changes++;
       this.#variables.forEach((v, i) => tf.tidy(() => v.assign(tensorOf(saved[i]!, v.shape))));
       if (learningRate !== undefined) {
         const { optimizer } = this.args.phase;

@@ -20,8 +20,9 @@ import { matrix, type Matrix } from '../../../core/matrix';
 import { fromLayersModel, layerAt, type FromLayersModelOptions, type TfjsBackbone } from '../fromLayersModel';
 import { checkInputs } from '../inputs';
 import { inputRows, type TfjsInputs } from '../inputRows';
-import type { GradientShare, GradientShareFactory, PrefixThreads, ShareResult } from '../session/contracts';
+import type { EvaluationResult, GradientShare, GradientShareFactory, PrefixThreads, ShareResult } from '../session/contracts';
 import { prefixCaching } from './prefixCaching';
+import { sharedEvaluation } from './sharedEvaluation';
 import { sharedStep } from './sharedStep';
 import type { EmbedRequest, PrefixRequest, TrainingSetup, WorkerMessage, WorkerSetup } from './protocol';
 
@@ -204,6 +205,11 @@ const trainingShares =
           const answer = answered(await request(thread, { kind: 'compute', phase, ...r }, moved), 'computed');
           return { grads: answer.grads, lossSum: answer.lossSum, correct: answer.correct };
         },
+        evaluate: async (r): Promise<EvaluationResult> => {
+          const moved = [...(r.weights ?? []), ...r.rows, r.labels].map((x) => x.buffer as ArrayBuffer);
+          const answer = answered(await request(thread, { kind: 'evaluate', phase, ...r }, moved), 'evaluated');
+          return { lossSum: answer.lossSum, correct: answer.correct, ...(answer.weights === undefined ? {} : { weights: answer.weights }) };
+        },
         dispose: () => end(thread),
       }),
     );
@@ -220,7 +226,9 @@ const trainingShares =
  *   in turn, with the same compiled path. Then `threads − 1` of them get a copy of the phase's
  *   trainable part (freed when the phase ends); every step splits its batch between them and this
  *   thread, adds the gradients up (the batch's mean loss is the size-weighted sum of the parts'
- *   means) and applies them once. Without dropout the result equals one thread's to float
+ *   means) and applies them once; every batch the phase evaluates (its validation set after each
+ *   epoch, the probes of its training set) is split the same way, the losses and correct counts
+ *   added up. Without dropout the result equals one thread's to float
  *   rounding; with dropout each part draws its own masks. A phase's history says how many threads
  *   cached (`cacheThreads`) and trained (`trainThreads`).
  *   (`npm run bench -- cnn`, `-- embedding` and `-- finetune`, docs/benchmarks.md.)
@@ -359,7 +367,7 @@ export const withThreads = guardTask(
     const build: TfjsBackbone['build'] = (spec) => async () => {
       const built = await base.right.build(spec)();
       if (E.isRight(built)) {
-        built.right.useGradientShares({ make: shares, step: sharedStep });
+        built.right.useGradientShares({ make: shares, step: sharedStep, evaluate: sharedEvaluation });
         built.right.usePrefixThreads(prefixCaching(prefixThreads));
       }
       return built;

@@ -1,7 +1,7 @@
 /** The messages between {@link withThreads} and its worker threads. */
 import type { io } from '@tensorflow/tfjs-core';
 import type { Pooling } from '../../../core/backbone';
-import type { ShareRequest, TensorRef } from '../session/contracts';
+import type { EvaluationRequest, ShareRequest, TensorRef } from '../session/contracts';
 
 /** What a worker starts from. */
 export interface WorkerSetup {
@@ -49,6 +49,9 @@ export interface TrainRequest {
 /** One share of a training batch, as the session asks for it, with the request's id and phase. */
 export type ComputeRequest = ShareRequest & { readonly kind: 'compute'; readonly id: number; readonly phase: number };
 
+/** Part of a batch to evaluate, as the session asks for it, with the request's id and phase. */
+export type EvaluateRequest = EvaluationRequest & { readonly kind: 'evaluate'; readonly id: number; readonly phase: number };
+
 /** Ends a phase: the worker frees its copy of the trainable part. */
 export interface EndTrainRequest {
   readonly kind: 'end-train';
@@ -87,4 +90,5 @@ export type WorkerMessage =
   | { readonly kind: 'memory'; readonly id: number; readonly tensors: number }
   | { readonly kind: 'ended'; readonly id: number }
   | { readonly kind: 'computed'; readonly id: number; readonly grads: Float32Array[]; readonly lossSum: number; readonly correct: number }
+  | { readonly kind: 'evaluated'; readonly id: number; readonly lossSum: number; readonly correct: number; readonly weights?: Float32Array[] }
   | { readonly kind: 'error'; readonly id: number; readonly message: string };

@@ -43,6 +43,7 @@ export const sharedStep = async (
       const spare = session.spare[k];
       session.spare[k] = undefined;
       const weights = session.variables.map((v, i) => readInto(v, spare?.[i]?.length === v.size ? spare[i]! : new Float32Array(v.size)));
+      session.sent[k] = session.changes();
       asked.push(k);
       pending.push(share.compute({ weights, rows, count: part.length, labels: Int32Array.from(part, (i) => c.labels[i]!), scale: part.length / n, seed: deriveSeed(seed, k + 1) }));
     });
@@ -66,6 +67,7 @@ export const sharedStep = async (
     const lossSum = results.reduce((sum, r) => sum + r.lossSum, mine.lossSum);
     return E.right({ lossSum, correct: results.reduce((sum, r) => sum + r.correct, mine.correct) });
   } catch (thrown) {
+    session.sent.fill(undefined); // which weights a share holds after a failure is not known
     await Promise.allSettled(pending); // no share is left mid-request
     return E.left(backendFailure('a training step', thrown));
   }

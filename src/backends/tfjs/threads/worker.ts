@@ -3,7 +3,8 @@
  * embeds the chunks of rows it is sent, with the same compiled path as the caller's thread would
  * (`fromLayersModel(...).embed`), or runs a phase's frozen prefix on them. For each training phase
  * the caller sends it a copy of the phase's trainable part; it then answers each share of a batch
- * with its gradients, at the weights the caller sends with it (sharedStep.ts), until the phase ends.
+ * with its gradients, at the weights the caller sends with it (sharedStep.ts), and each part of a
+ * batch to evaluate with its loss and correct count (sharedEvaluation.ts), until the phase ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
@@ -14,10 +15,10 @@ import { inputRows } from '../inputRows';
 import { fromLayersModel, type TfjsBackbone } from '../fromLayersModel';
 import { release, type SymbolicTensor } from '../graph';
 import type { TensorRef } from '../session/contracts';
-import { partLoss, readInto, tensorOf, variableGradsOrThrow, weightKey } from '../session/steps';
+import { countCorrect, crossEntropy, forwardPass, partLoss, readInto, tensorOf, variableGradsOrThrow, weightKey } from '../session/steps';
 import { setupBackend } from '../setup';
 import { registerTransferKernels } from '../kernels/register';
-import type { ComputeRequest, EmbedRequest, EndTrainRequest, MemoryRequest, PrefixDoneRequest, PrefixRequest, TrainingSetup, TrainRequest, WorkerMessage, WorkerSetup } from './protocol';
+import type { ComputeRequest, EmbedRequest, EvaluateRequest, EndTrainRequest, MemoryRequest, PrefixDoneRequest, PrefixRequest, TrainingSetup, TrainRequest, WorkerMessage, WorkerSetup } from './protocol';
 
 const BACKEND_PACKAGES: Record<string, string> = { wasm: '@tensorflow/tfjs-backend-wasm', cpu: '@tensorflow/tfjs-backend-cpu' };
 
@@ -166,14 +167,17 @@ const endTrainer = (phase: number): void => {
   trainer?.head.dispose();
 };
 
-/** The gradient of scale × the mean cross-entropy over the request's rows, at the caller's weights. */
-const compute = (trainer: Trainer, request: ComputeRequest): void => {
+/** Sets the trainer's variables to the caller's weights (copies: the arrays go back to it). */
+const assignWeights = (trainer: Trainer, weights: ReadonlyArray<Float32Array>): void =>
   trainer.variables.forEach((v, i) => {
-    // A copy: the arrays carry the gradients back.
-    const value = tensorOf(request.weights[i]!, v.shape);
+    const value = tensorOf(weights[i]!, v.shape);
     v.assign(value);
     value.dispose();
   });
+
+/** The gradient of scale × the mean cross-entropy over the request's rows, at the caller's weights. */
+const compute = (trainer: Trainer, request: ComputeRequest): void => {
+  assignWeights(trainer, request.weights);
   let lossSum = Number.NaN;
   let correct = 0;
   // Read out inside, not returned: tidy walks what it returns element by element looking for
@@ -197,7 +201,23 @@ const compute = (trainer: Trainer, request: ComputeRequest): void => {
   post({ kind: 'computed', id: request.id, grads, lossSum, correct }, grads.map((x) => x.buffer as ArrayBuffer));
 };
 
-type Request = EmbedRequest | PrefixRequest | PrefixDoneRequest | MemoryRequest | TrainRequest | ComputeRequest | EndTrainRequest;
+/**
+ * The summed cross-entropy and correct count over the request's rows in inference mode, at the
+ * weights it brings or, without any, at the last ones sent (the session knows which it sent).
+ */
+const evaluate = (trainer: Trainer, request: EvaluateRequest): void => {
+  if (request.weights !== undefined) assignWeights(trainer, request.weights);
+  const { lossSum, correct } = tf.tidy(() => {
+    const xs = request.rows.map((r, k) => tf.tensor(r, [request.count, ...trainer.setup.rowShapes[k]!]));
+    const y = tf.tensor1d(request.labels, 'int32');
+    const logits = forwardPass(trainer.suffix, trainer.head, trainer.setup.dropout, xs, false, 0);
+    return { lossSum: crossEntropy(logits, y, trainer.setup.classes).dataSync()[0]! * request.count, correct: countCorrect(logits, y) };
+  });
+  const weights = request.weights === undefined ? undefined : [...request.weights];
+  post({ kind: 'evaluated', id: request.id, lossSum, correct, ...(weights === undefined ? {} : { weights }) }, (weights ?? []).map((x) => x.buffer as ArrayBuffer));
+};
+
+type Request = EmbedRequest | PrefixRequest | PrefixDoneRequest | MemoryRequest | TrainRequest | ComputeRequest | EvaluateRequest | EndTrainRequest;
 
 const run = async (): Promise<void> => {
   const setup = workerData as WorkerSetup;
@@ -225,10 +245,11 @@ const run = async (): Promise<void> => {
           trainers.set(request.phase, trainer);
           post({ kind: 'training', id: request.id });
         }, fail);
-      } else if (request.kind === 'compute') {
+      } else if (request.kind === 'compute' || request.kind === 'evaluate') {
         const trainer = trainers.get(request.phase);
         if (trainer === undefined) throw new Error(`no phase ${request.phase} on this worker`);
-        compute(trainer, request);
+        if (request.kind === 'compute') compute(trainer, request);
+        else evaluate(trainer, request);
       } else {
         endTrainer(request.phase);
         post({ kind: 'ended', id: request.id });
