@@ -20,8 +20,9 @@
  * transferkit/tfjs/threads, which also brings the step that splits it: threads/sharedStep.ts):
  * since BatchNorm runs on its moving statistics, the parts are independent and their gradients
  * simply add up (a from-scratch model takes no shares). So do the losses and correct counts of a
- * batch it evaluates, which the shares split with it too (threads/sharedEvaluation.ts). The caching lives in caching.ts, a step's
- * arithmetic in steps.ts, and what other threads may do for a session in contracts.ts.
+ * batch it evaluates, which the shares split with it too (threads/sharedEvaluation.ts). The
+ * caching lives in caching.ts, a step's arithmetic in steps.ts, and what other threads may do for
+ * a session in contracts.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';

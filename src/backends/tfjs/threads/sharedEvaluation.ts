@@ -2,7 +2,7 @@
  * One evaluated batch with its examples split between this thread and the worker threads' gradient
  * shares: the `evaluate` of the {@link GradientSharing} that transferkit/tfjs/threads gives a
  * session. A phase evaluates its validation set after every epoch and a probe of its training set
- * at its start and end; on one thread that was a fifth of a partial fine-tune's time on two.
+ * at its start and end, all on the caller's thread before (docs/performance.md, section 6).
  */
 import { either as E } from 'fp-ts';
 import type { BatchOutcome, InputSet } from '../../../core/backbone';
