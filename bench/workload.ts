@@ -17,7 +17,7 @@
  * process each, where the kernel time of jobs (b) and (c) goes on one thread (one epoch under
  * tf.profile): the two jobs whose goals are missed.
  *
- * Run: npm run bench -- workload (about 25 min on 2 cores). Results go to
+ * Run: npm run bench -- workload (25 to 90 min on 2 cores, by the machine). Results go to
  * docs/results/workload.json after each row; WORKLOAD_RESUME=1 keeps the rows already there.
  */
 import { execFileSync } from 'node:child_process';
