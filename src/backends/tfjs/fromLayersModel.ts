@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E, type taskEither as TE } from 'fp-ts';
 import { checkEmbedOptions, POOLINGS, type Backbone, type BuildSpec, type EmbedOptions, type LayerInfo } from '../../core/backbone';
@@ -7,9 +6,10 @@ import { headPhase } from '../../core/phases';
 import { makeRecipe } from '../../core/recipe';
 import { integer, integerIn, oneOf } from '../../core/validate';
 import { guard, guardTask, isRecord, optionsAt } from '../../core/boundary';
-import { aborted, backendFailure, described, invalidArgument, notSupported, shapeMismatch, within, type TransferError } from '../../core/errors';
-import { matrix, type Matrix } from '../../core/matrix';
-import { compilePrefix, forEachBatchUntil, Stopped } from './compile';
+import { backendFailure, described, invalidArgument, notSupported, shapeMismatch, within, type TransferError } from '../../core/errors';
+import type { Matrix } from '../../core/matrix';
+import { compilePrefix } from './compile';
+import { embedWith } from './embedding';
 import { inboundLayers, layerInfos, type Layer } from './graph';
 import { checkInputs, nonFiniteWeight, valueRange } from './inputs';
 import { inputRows, type InputRows, type StoredInputs, type TfjsInputs } from './inputRows';
@@ -121,42 +121,16 @@ const topIndex = (model: tfl.LayersModel, layers: ReadonlyArray<LayerInfo>, top:
  * batch at a time, and each batch is pooled before the next runs, so memory holds one batch of
  * activations.
  */
-const embedAt = async (model: tfl.LayersModel, x: InputRows, at: ReadonlyArray<LayerInfo>, { pooling, batchSize, signal }: EmbedOptions): Promise<E.Either<TransferError, Matrix[]>> => {
+const embedAt = async (model: tfl.LayersModel, x: InputRows, at: ReadonlyArray<LayerInfo>, options: EmbedOptions): Promise<E.Either<TransferError, Matrix[]>> => {
   const outputs = at.map((l) => model.getLayer(l.name).output as tfl.SymbolicTensor);
   const deep = outputs.find((o) => o.shape.length > 4);
-  if (deep !== undefined && pooling === 'average') {
+  if (deep !== undefined && options.pooling === 'average') {
     return E.left(shapeMismatch('at', "an output of rank 2, 3 or 4 for average pooling (or pooling: 'flatten')", `rank ${deep.shape.length}`));
   }
   // The compiled program reads the source's layers and owns only its folded copies of weights.
   const prefix = compilePrefix(model.inputs[0]!, outputs);
   try {
-    const n = x.count;
-    const cols = outputs.map(() => 0);
-    const data = outputs.map(() => new Float32Array(0));
-    await forEachBatchUntil(prefix, x, batchSize, signal, (activations, start, size) => {
-      activations.forEach((a, k) => {
-        const rows = tf.tidy(() => (a.rank === 2 ? a.clone() : pooling === 'flatten' ? tf.reshape(a, [size, -1]) : tf.mean(a, a.rank === 4 ? [1, 2] : [1])));
-        try {
-          if (start === 0) {
-            cols[k] = rows.shape[1]!;
-            data[k] = new Float32Array(n * cols[k]!);
-          }
-          data[k]!.set(rows.dataSync() as Float32Array, start * cols[k]!);
-        } finally {
-          rows.dispose();
-        }
-      });
-    });
-    const out: Matrix[] = [];
-    for (const [k, d] of data.entries()) {
-      const m = matrix(n, cols[k]!, d);
-      if (E.isLeft(m)) return m;
-      out.push(m.right);
-    }
-    return E.right(out);
-  } catch (thrown) {
-    if (thrown instanceof Stopped) return E.left(aborted(`embedding at ${at.map((l) => l.name).join(', ')}, batch ${thrown.done + 1} of ${thrown.of}`));
-    throw thrown;
+    return await embedWith(prefix, x, at.map((l) => l.name).join(', '), options);
   } finally {
     prefix.dispose();
   }

@@ -88,13 +88,12 @@ const isRowStore = (s: unknown): s is RowStore =>
   isRecord(s) && Number.isInteger(s['rowSize']) && (s['rowSize'] as number) >= 1 && Number.isInteger(s['rows']) && (s['rows'] as number) >= 0 && typeof s['gather'] === 'function';
 
 /** {@link checkInputs} for inputs in a row store: the store, the example shape against the model's, every value finite (one read of the store). */
-const checkStored = (model: tfl.LayersModel, x: Record<'store' | 'shape', unknown>, path: string): E.Either<TransferError, number> => {
+const checkStored = (expected: ReadonlyArray<number | null>, x: Record<'store' | 'shape', unknown>, path: string): E.Either<TransferError, number> => {
   const { store, shape } = x;
   if (!isRowStore(store)) return E.left(invalidArgument(`${path}.store`, 'a row store (rowSize, rows, gather), e.g. from memoryRowStore() or diskRowStore()', store));
   if (!(Array.isArray(shape) && shape.length >= 1 && shape.every((d) => Number.isInteger(d) && d >= 1))) {
     return E.left(invalidArgument(`${path}.shape`, 'the shape of one example: an array of positive integers', shape));
   }
-  const expected = model.inputs[0]!.shape;
   const fits = shape.length + 1 === expected.length && expected.slice(1).every((d, i) => d === null || d === shape[i]);
   if (!fits) return E.left(shapeMismatch(`${path}.shape`, `shape ${shapeText(expected.slice(1))} (one example of the model's input)`, `shape ${shapeText(shape)}`));
   const floats = (shape as number[]).reduce((a, b) => a * b, 1);
@@ -111,12 +110,14 @@ const checkStored = (model: tfl.LayersModel, x: Record<'store' | 'shape', unknow
  * one example, every value finite. Returns the example count. Reads the inputs, never disposes or
  * changes them; leaves no tensor behind.
  */
-export const checkInputs = (model: tfl.LayersModel, x: unknown, path = 'x'): E.Either<TransferError, number> => {
-  if (storedInputs(x)) return checkStored(model, x, path);
+export const checkInputs = (model: tfl.LayersModel, x: unknown, path = 'x'): E.Either<TransferError, number> => checkInputsFor(model.inputs[0]!.shape, x, path);
+
+/** {@link checkInputs} against an input shape (batch first, `null` where any size goes). */
+export const checkInputsFor = (expected: ReadonlyArray<number | null>, x: unknown, path = 'x'): E.Either<TransferError, number> => {
+  if (storedInputs(x)) return checkStored(expected, x, path);
   if (!isTensor(x)) return E.left(invalidArgument(path, 'a tf.Tensor, or stored inputs { store, shape }', x));
   if (x.isDisposed) return E.left(invalidArgument(path, 'a live tensor', described('a disposed tensor')));
   if (x.dtype !== 'float32' && x.dtype !== 'int32') return E.left(invalidArgument(`${path}.dtype`, "'float32' or 'int32'", x.dtype));
-  const expected = model.inputs[0]!.shape;
   const fits = x.rank === expected.length && expected.every((d, i) => d === null || d === x.shape[i]);
   if (!fits) return E.left(shapeMismatch(path, `shape ${shapeText(expected)} (the model's input)`, `shape ${shapeText(x.shape)}`));
   if (x.shape[0] === 0) return E.left(invalidArgument(path, 'at least one example', described('an empty batch')));
