@@ -8,9 +8,16 @@ import { checkTap, type Tap } from './recipe';
  * finishes the branch that feeds it alone, so a tap in the branch (MobileNetV2's
  * `block_8_project_BN`) moves on to the block's output (`block_8_add`).
  */
-const BLOCK_TAIL = new Set(['BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'PReLU', 'ThresholdedReLU', 'Add']);
-/** Layer kinds that only pass values on (padding, dropout): never a tap of their own; one lands on their input. */
-const PASS_THROUGH = new Set(['ZeroPadding2D', 'ZeroPadding1D', 'Dropout']);
+const BLOCK_TAIL = new Set([
+  'BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'PReLU', 'ThresholdedReLU', 'Add',
+  // The same in a converted graph's ops (where most activations are fused into the convolution).
+  'FusedBatchNorm', 'FusedBatchNormV3', 'Relu', 'Relu6', 'LeakyRelu', 'Elu', 'AddV2',
+]);
+/** Layer kinds that only pass values on (padding, dropout, identity): never a tap of their own; one lands on their input. */
+const PASS_THROUGH = new Set(['ZeroPadding2D', 'ZeroPadding1D', 'Dropout', 'Pad', 'MirrorPad', 'Identity']);
+
+/** Whether a layer kind is a model's input (a LayersModel's InputLayer, a graph's Placeholder): never a tap. */
+export const isInputKind = (kind: string | undefined): boolean => kind === 'InputLayer' || kind === 'Placeholder';
 
 const namesOf = (layers: ReadonlyArray<LayerInfo>, first: number, last: number): string => {
   const names = layers.slice(first, last + 1).map((l) => l.name);
@@ -39,7 +46,7 @@ const endOfBlock = (layers: ReadonlyArray<LayerInfo>, index: number, last: numbe
 export const resolveTap = (layers: ReadonlyArray<LayerInfo>, top: number, tap: Tap): E.Either<TransferError, LayerInfo> => {
   const checked = checkTap('tap', tap);
   if (E.isLeft(checked)) return checked;
-  const first = layers[0]?.kind === 'InputLayer' ? 1 : 0;
+  const first = isInputKind(layers[0]?.kind) ? 1 : 0;
   const within = (index: number, path: string, received: unknown): E.Either<TransferError, LayerInfo> => {
     const layer = layers[index];
     return layer !== undefined && index >= first && index <= top
@@ -84,7 +91,7 @@ export const resolveTap = (layers: ReadonlyArray<LayerInfo>, top: number, tap: T
  * pooled features.
  */
 export const blockEnds = (layers: ReadonlyArray<LayerInfo>, top: number): ReadonlyArray<LayerInfo> => {
-  const first = layers[0]?.kind === 'InputLayer' ? 1 : 0;
+  const first = isInputKind(layers[0]?.kind) ? 1 : 0;
   return layers.slice(first, top + 1).filter((l) => !PASS_THROUGH.has(l.kind) && endOfBlock(layers, l.index, top) === l.index);
 };
 
@@ -94,7 +101,7 @@ export const blockEnds = (layers: ReadonlyArray<LayerInfo>, top: number): Readon
  * the highest block end below the top; when there is none at all, the top itself.
  */
 export const rankedCandidates = (layers: ReadonlyArray<LayerInfo>, top: number, from: number): ReadonlyArray<LayerInfo> => {
-  const first = layers[0]?.kind === 'InputLayer' ? 1 : 0;
+  const first = isInputKind(layers[0]?.kind) ? 1 : 0;
   const below = blockEnds(layers, top).filter((l) => l.index < top);
   const within = below.filter((l) => l.index >= first + from * (top - first));
   if (within.length > 0) return within;

@@ -15,7 +15,7 @@ import type { Parts } from './session/parts';
 import { TfjsTransferModel } from './transferModel';
 
 /** A name not used by any of `taken`: `base`, else `base_2`, `base_3`, … */
-const freshName = (base: string, taken: Set<string>): string => {
+export const freshName = (base: string, taken: Set<string>): string => {
   let name = base;
   for (let i = 2; taken.has(name); i++) name = `${base}_${i}`;
   taken.add(name);
@@ -52,6 +52,55 @@ const headLayers = (spec: BuildSpec, taken: Set<string>): Layer[] => {
 
 const applyAll = (layers: ReadonlyArray<Layer>, x: SymbolicTensor): SymbolicTensor =>
   layers.reduce((h, layer) => layer.apply(h) as SymbolicTensor, x);
+
+/** What a new head goes on: the input, the layers up to the tap (in order), the tap's output. */
+export interface HeadBase {
+  readonly input: SymbolicTensor;
+  readonly graph: ReadonlyArray<Layer>;
+  readonly tapOutput: SymbolicTensor;
+  /** Layer names already in use (the head's get fresh ones). */
+  readonly taken: Set<string>;
+  /** The whole model's name. */
+  readonly name: string;
+}
+
+/** A transfer model's parts and the whole model, before a {@link TfjsTransferModel} owns them. */
+export interface Assembled {
+  readonly parts: Parts;
+  readonly full: tfl.LayersModel;
+}
+
+/**
+ * Pools the tap's output, adds the seeded head and a softmax, and makes the whole model. The layers
+ * it makes are pushed on `created` as they are made, so a caller frees them if anything fails.
+ */
+export const withHead = (base: HeadBase, spec: BuildSpec, created: Layer[]): E.Either<TransferError, Assembled> => {
+  const { input, graph, tapOutput, taken } = base;
+  const pool = poolingLayer(tapOutput, spec.pooling, freshName('transferkit_pool', taken));
+  if (E.isLeft(pool)) return pool;
+  const pooled = pool.right === undefined ? tapOutput : (pool.right.apply(tapOutput) as SymbolicTensor);
+  const head = headLayers(spec, taken);
+  const softmax = tfl.layers.softmax({ name: freshName('transferkit_head_softmax', taken) });
+  created.push(...(pool.right === undefined ? [] : [pool.right]), ...head, softmax);
+  const headInput = tfl.input({ shape: pooled.shape.slice(1) as number[] });
+  const headModel = tfl.model({ inputs: headInput, outputs: applyAll(head, headInput) });
+  const probabilities = softmax.apply(applyAll(head, pooled)) as SymbolicTensor;
+  const full = tfl.model({ inputs: input, outputs: probabilities, name: base.name });
+  const parts: Parts = {
+    input,
+    graph: pool.right === undefined ? graph : [...graph, pool.right],
+    backbone: graph.filter((l) => l.getClassName() !== 'InputLayer'),
+    tap: spec.tap.name,
+    pooling: spec.pooling,
+    pooled,
+    head,
+    headModel,
+    classes: spec.classes,
+    dropout: spec.head.dropout,
+    batchStatistics: spec.start === 'random',
+  };
+  return E.right({ parts, full });
+};
 
 /**
  * Gives every seedable initialiser in a serialised topology its own seed derived from `seed`, in the
@@ -141,35 +190,9 @@ export const buildTransferModel = (source: tfl.LayersModel, spec: BuildSpec): TE
     const graph = ancestors(copy, tapLayer);
     const kept = new Set(graph);
     copy.layers.filter((l) => !kept.has(l)).forEach(release);
-    const taken = new Set(copy.layers.map((l) => l.name));
-    const tapOutput = tapLayer.output as SymbolicTensor;
-    const pool = poolingLayer(tapOutput, spec.pooling, freshName('transferkit_pool', taken));
-    if (E.isLeft(pool)) {
-      graph.forEach(release);
-      return pool;
-    }
-    const pooled = pool.right === undefined ? tapOutput : (pool.right.apply(tapOutput) as SymbolicTensor);
-    const head = headLayers(spec, taken);
-    const softmax = tfl.layers.softmax({ name: freshName('transferkit_head_softmax', taken) });
-    created.push(...(pool.right === undefined ? [] : [pool.right]), ...head, softmax);
-    const headInput = tfl.input({ shape: pooled.shape.slice(1) as number[] });
-    const headModel = tfl.model({ inputs: headInput, outputs: applyAll(head, headInput) });
-    const probabilities = softmax.apply(applyAll(head, pooled)) as SymbolicTensor;
-    const full = tfl.model({ inputs: copy.inputs[0]!, outputs: probabilities, name: `transferkit_${source.name}` });
-    const parts: Parts = {
-      input: copy.inputs[0]!,
-      graph: pool.right === undefined ? graph : [...graph, pool.right],
-      backbone: graph.filter((l) => l.getClassName() !== 'InputLayer'),
-      tap: spec.tap.name,
-      pooling: spec.pooling,
-      pooled,
-      head,
-      headModel,
-      classes: spec.classes,
-      dropout: spec.head.dropout,
-      batchStatistics: spec.start === 'random',
-    };
-    return E.right(new TfjsTransferModel(parts, full, [...graph, ...created]));
+    const made = withHead({ input: copy.inputs[0]!, graph, tapOutput: tapLayer.output as SymbolicTensor, taken: new Set(copy.layers.map((l) => l.name)), name: `transferkit_${source.name}` }, spec, created);
+    if (E.isLeft(made)) graph.forEach(release);
+    return E.map(({ parts, full }: Assembled) => new TfjsTransferModel(parts, full, [...graph, ...created]))(made);
   } catch (thrown) {
     copy?.layers.forEach(release);
     created.forEach(release);

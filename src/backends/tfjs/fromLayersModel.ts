@@ -1,17 +1,14 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E, type taskEither as TE } from 'fp-ts';
-import { checkEmbedOptions, POOLINGS, type Backbone, type BuildSpec, type EmbedOptions, type LayerInfo } from '../../core/backbone';
-import { MAX_CLASS_ID } from '../../core/labels';
-import { headPhase } from '../../core/phases';
-import { makeRecipe } from '../../core/recipe';
-import { integer, integerIn, oneOf } from '../../core/validate';
-import { guard, guardTask, isRecord, optionsAt } from '../../core/boundary';
-import { backendFailure, described, invalidArgument, notSupported, shapeMismatch, within, type TransferError } from '../../core/errors';
+import { checkEmbedOptions, type Backbone, type BuildSpec, type EmbedOptions, type LayerInfo } from '../../core/backbone';
+import { guard, guardTask, optionsAt } from '../../core/boundary';
+import { backendFailure, described, invalidArgument, notSupported, shapeMismatch, type TransferError } from '../../core/errors';
 import type { Matrix } from '../../core/matrix';
 import { compilePrefix } from './compile';
 import { embedWith } from './embedding';
 import { inboundLayers, layerInfos, type Layer } from './graph';
-import { checkInputs, nonFiniteWeight, valueRange } from './inputs';
+import { checkBuildSpec, layerAt } from './backboneChecks';
+import { checkInputs, nonFiniteWeight, rangeWarning } from './inputs';
 import { inputRows, type InputRows, type StoredInputs, type TfjsInputs } from './inputRows';
 import { buildTransferModel } from './buildModel';
 import type { TfjsTransferModel } from './transferModel';
@@ -136,14 +133,6 @@ const embedAt = async (model: tfl.LayersModel, x: InputRows, at: ReadonlyArray<L
   }
 };
 
-/** A sentence when `x`'s values leave `[lo, hi]` by more than 1 % of its width; undefined otherwise. */
-const rangeWarning = (x: TfjsInputs, [lo, hi]: readonly [number, number]): string | undefined => {
-  const [min, max] = valueRange(x);
-  const slack = 0.01 * (hi - lo);
-  if (min! >= lo - slack && max! <= hi + slack) return undefined;
-  return `The inputs range over [${min}, ${max}], but the model expects [${lo}, ${hi}] (inputRange): scale them as it was trained (0–255 pixels for [0, 1]: divide by 255).`;
-};
-
 /**
  * What the backbone cannot take, found up front: a layer called more than once (a shared layer),
  * or a model nested as a layer. Both would otherwise fail deep inside tfjs.
@@ -158,12 +147,6 @@ const unsupportedStructure = (model: tfl.LayersModel): TransferError | undefined
     return notSupported('model', 'a model in which each layer is called once', `the layer '${shared.name}', called ${shared.inboundNodes.length} times (a shared layer)`);
   }
   return undefined;
-};
-
-/** The layer `at` names, if it is one of the model's layers (its name and index both match). */
-export const layerAt = (layers: ReadonlyArray<LayerInfo>, at: LayerInfo): E.Either<TransferError, LayerInfo> => {
-  const found = isRecord(at) ? layers.find((l) => l.name === at.name && l.index === at.index) : undefined;
-  return found === undefined ? E.left(invalidArgument('at', `one of the backbone's layers (backbone.layers): ${layers.map((l) => l.name).join(', ')}`, isRecord(at) ? at.name : at)) : E.right(found);
 };
 
 /**
@@ -249,25 +232,3 @@ export const fromLayersModel = guard('fromLayersModel', (model: tfl.LayersModel,
     }),
   });
 });
-
-/**
- * Checks what `build` is given (the runner gives it checked values; a caller of its own gets the
- * same checks): a tap among the layers up to the top, a head, a class count, pooling, start, seed.
- */
-const checkBuildSpec = (layers: ReadonlyArray<LayerInfo>, top: number, spec: BuildSpec): E.Either<TransferError, BuildSpec> => {
-  if (!isRecord(spec)) return E.left(invalidArgument('spec', 'a build spec { tap, head, classes, pooling, start, seed } (transfer makes one)', spec));
-  const { tap, head, classes, pooling, start, seed } = spec;
-  const tapLayer = layerAt(layers, tap);
-  if (E.isLeft(tapLayer)) return E.left(within('spec', tapLayer.left));
-  if (tapLayer.right.index > top || tapLayer.right.kind === 'InputLayer') return E.left(invalidArgument('spec.tap', `a layer from 1 to ${top} (the top feature layer)`, tapLayer.right.name));
-  const recipe = makeRecipe({ tap: { kind: 'top' }, phases: [headPhase], head, start: 'pretrained' });
-  if (E.isLeft(recipe)) return E.left(within('spec', recipe.left));
-  const checks = [
-    integerIn(2, MAX_CLASS_ID + 1)('spec.classes', classes),
-    oneOf(POOLINGS)('spec.pooling', pooling),
-    oneOf(['pretrained', 'random'] as const)('spec.start', start),
-    integer('spec.seed', seed),
-  ];
-  const bad = checks.find(E.isLeft);
-  return bad !== undefined ? (bad as E.Left<TransferError>) : E.right({ tap: tapLayer.right, head: recipe.right.head, classes, pooling, start, seed });
-};

@@ -138,3 +138,11 @@ export const valueRange = (x: TfjsInputs): readonly [number, number] => {
   const { min, max } = scan(x.store);
   return [min, max];
 };
+
+/** A sentence when `x`'s values leave `[lo, hi]` by more than 1 % of its width; undefined otherwise. */
+export const rangeWarning = (x: TfjsInputs, [lo, hi]: readonly [number, number]): string | undefined => {
+  const [min, max] = valueRange(x);
+  const slack = 0.01 * (hi - lo);
+  if (min! >= lo - slack && max! <= hi + slack) return undefined;
+  return `The inputs range over [${min}, ${max}], but the model expects [${lo}, ${hi}] (inputRange): scale them as it was trained (0–255 pixels for [0, 1]: divide by 255).`;
+};

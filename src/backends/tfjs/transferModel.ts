@@ -54,6 +54,8 @@ export class TfjsTransferModel implements TransferModel<TfjsInputs> {
     /** The whole model: input → copied layers → pooling → head. What predicts and what is saved. */
     private readonly full: tfl.LayersModel,
     private readonly owned: ReadonlyArray<Layer>,
+    /** Set when the whole model cannot be saved as one LayersModel: what its backbone is (a GraphModel). */
+    private readonly unsavable?: string,
   ) {}
 
   get isDisposed(): boolean {
@@ -155,6 +157,8 @@ export class TfjsTransferModel implements TransferModel<TfjsInputs> {
    * Saves the whole model (copied layers, pooling and head) as one tfjs LayersModel through any
    * IOHandler or URL scheme tfjs accepts (`'file://…'` with tfjs-node, `'indexeddb://…'`,
    * `tf.io.withSaveHandler(…)`). Load it back with `tf.loadLayersModel`; it predicts the same.
+   * `NotSupported` for a model on a GraphModel backbone (the graph is not a LayersModel's layers):
+   * save its head with {@link TfjsTransferModel.saveHead}.
    */
   save(handlerOrUrl: tf.io.IOHandler | string): TE.TaskEither<TransferError, tf.io.SaveResult> {
     return guardTask('model.save', (h: tf.io.IOHandler | string) => this.#save(h))(handlerOrUrl);
@@ -163,6 +167,9 @@ export class TfjsTransferModel implements TransferModel<TfjsInputs> {
   #save(handlerOrUrl: tf.io.IOHandler | string): TE.TaskEither<TransferError, tf.io.SaveResult> {
     return async () => {
       if (this.#disposed) return E.left(disposedError());
+      if (this.unsavable !== undefined) {
+        return E.left(notSupported('model', 'a model on a LayersModel backbone; save the head alone with saveHead, and put it back on the same backbone with attachHead', `a model on ${this.unsavable}`));
+      }
       if (typeof handlerOrUrl !== 'string' && (typeof handlerOrUrl !== 'object' || handlerOrUrl === null || typeof handlerOrUrl.save !== 'function')) {
         return E.left(invalidArgument('handlerOrUrl', "a tfjs IOHandler with save(), or a URL such as 'indexeddb://name'", handlerOrUrl));
       }
