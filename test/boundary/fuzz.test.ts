@@ -18,7 +18,10 @@ import * as core from 'transferkit';
 import * as node from 'transferkit/node';
 import * as tfjs from 'transferkit/tfjs';
 import * as threads from 'transferkit/tfjs/threads';
+import * as graphs from 'transferkit/tfjs/graph';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
 import { denseModel, snapshot } from '../fixtures/models';
+import { perceptron } from '../fixtures/tinyGraphs';
 import { builders, make, type Builders, type Fixtures, type Made, type Spec } from './hostile';
 
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 1);
@@ -42,6 +45,12 @@ const source = (call: Call): tfl.LayersModel => {
   call.free.push(() => model.dispose());
   return model;
 };
+
+/** A GraphModel for every call (loading one is asynchronous, fixtures are not), and one disposed; each call checks the first is unchanged. */
+let graph: GraphModel;
+let disposedGraph: GraphModel;
+const graphWeights = (g: GraphModel): Map<string, Float32Array> => new Map(Object.entries(g.weights).map(([k, ts]) => [k, Float32Array.from(ts[0]!.dataSync() as ArrayLike<number>)]));
+let graphBefore: Map<string, Float32Array>;
 
 const matrixOf = (rows: number, cols: number, shift: number): core.Matrix => ({
   rows,
@@ -101,6 +110,17 @@ const FIXTURES: Fixtures = {
   saver: () => tf.io.withSaveHandler(async () => ({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })),
   layer: (call) => {
     const b = FIXTURES['backbone']!(call) as core.Backbone<tf.Tensor, tfjs.TfjsTransferModel>;
+    return b.layers[b.top];
+  },
+  graph: () => graph,
+  disposedGraph: () => disposedGraph,
+  graphBackbone: () => {
+    const b = graphs.fromGraphModel(graph);
+    if (b._tag === 'Left') throw new Error(b.left.message);
+    return b.right;
+  },
+  graphLayer: () => {
+    const b = FIXTURES['graphBackbone']!({ free: [], unreadable: false }) as core.Backbone<tf.Tensor, tfjs.TfjsTransferModel>;
     return b.layers[b.top];
   },
 };
@@ -210,6 +230,10 @@ const entries = ({ hostile, slot, options, field }: Builders): ReadonlyArray<Ent
   // transferkit/tfjs/threads.
   { name: 'withThreads', kind: 'task', runs: 4, call: fn(threads.withThreads), args: args(fc.oneof(slot('model'), fc.constant<Spec>({ make: 'disposed-model' })), options({ threads: field(1, 1000), modules: field([]), top: field('d2') })) },
   { name: 'maxThreads', kind: 'total', call: fn(threads.maxThreads), args: args(), returns: (v) => typeof v === 'number' && Number.isInteger(v) && v >= 1 },
+  // transferkit/tfjs/graph, and what its backbones do.
+  { name: 'fromGraphModel', kind: 'either', call: fn(graphs.fromGraphModel), args: args(fc.oneof({ arbitrary: slot('graph'), weight: 4 }, slot('disposedGraph'), slot('model')), options({ top: field('hidden', 3, 'nope', 0), inputRange: field([0, 1], [1, 0]), inputShape: field([8], [9]) })) },
+  { name: 'graph backbone.embed', kind: 'task', runs: 20, call: (...a: unknown[]) => (a[0] as core.Backbone<unknown, never>).embed(a[1], a[2] as never, a[3] as never), args: args(fc.constant<Spec>({ fixture: 'graphBackbone' }), slot('x'), fc.oneof(slot('graphLayer'), slot('layer')), fc.oneof(embedOptions, field({ pooling: 'average', batchSize: 4 }))) },
+  { name: 'graph transfer', kind: 'task', runs: 15, call: fn(core.transfer), args: args(slot('graphBackbone'), fc.oneof(slot('recipe'), slot('scratch')), options({ x: slot('x'), y: slot('y') }), transferOptions) },
   // transferkit/node.
   { name: 'diskRowStore', kind: 'either', call: fn(node.diskRowStore), args: args(options({ memoryBytes: field(0, 1024), directory: field('/proc/transferkit-none', undefined) })) },
   // The methods of what the entry points return: a backbone's, and a trained model's.
@@ -337,6 +361,8 @@ const runCall = async (entry: Entry, specs: ReadonlyArray<Spec>): Promise<boolea
     problem ??= verdict(entry, outcome, call);
     right = TASK_RESULT(outcome) && outcome._tag === 'Right';
     if (problem === undefined && TASK_RESULT(outcome) && outcome._tag === 'Right') await release((outcome as unknown as { right: unknown }).right);
+    const graphNow = graphWeights(graph);
+    if ([...graphBefore].some(([k, v]) => !graphNow.get(k)?.every((x, i) => Object.is(x, v[i])))) problem ??= 'the source graph changed';
     for (const { model, weights } of call.sources) {
       const now = model.weights.length === 0 ? weights : snapshot(model);
       if ([...weights].some(([k, v]) => !now.get(k)?.every((x, i) => Object.is(x, v[i])))) problem ??= 'the source model changed';
@@ -353,9 +379,14 @@ const runCall = async (entry: Entry, specs: ReadonlyArray<Spec>): Promise<boolea
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
+  graph = await perceptron(8);
+  graphBefore = graphWeights(graph);
+  disposedGraph = await perceptron(8);
+  disposedGraph.dispose();
 });
 
 afterAll(async () => {
+  graph?.dispose();
   await tf.setBackend('cpu');
 });
 
@@ -365,7 +396,7 @@ const functionsOf = (entry: Record<string, unknown>): string[] => Object.keys(en
 describe('the boundary fuzz suite', () => {
   it('covers every exported function of every entry point', () => {
     const covered = new Set(ENTRIES.map((e) => e.name));
-    const exported = [...functionsOf(core), ...functionsOf(tfjs), ...functionsOf(threads), ...functionsOf(node)];
+    const exported = [...functionsOf(core), ...functionsOf(tfjs), ...functionsOf(graphs), ...functionsOf(threads), ...functionsOf(node)];
     expect(exported.filter((name) => !covered.has(name))).toEqual([]);
   });
 

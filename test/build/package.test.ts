@@ -15,7 +15,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const run = promisify(execFile);
 const app = mkdtempSync(join(tmpdir(), 'transferkit-app-'));
 const pkg = join(app, 'node_modules', 'transferkit');
-const peers = ['fp-ts', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu'];
+const peers = ['fp-ts', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-converter', '@tensorflow/tfjs-backend-cpu'];
 
 /** What the app does with the package: real calls through every entry point. */
 const body = `
@@ -39,6 +39,21 @@ const embedded = await threaded.right.embed(inputs, threaded.right.layers[thread
 const onThreads = await tk.transfer(threaded.right, tk.partialFineTune, { x: inputs, y: [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2] }, { epochs: 1 })();
 onThreads.right.model.dispose();
 await threaded.right.close();
+// A GraphModel of two nodes (a product and a ReLU), as the converter writes one.
+const dim = (...sizes) => ({ dim: sizes.map((size) => ({ size: String(size) })) });
+const graphTopology = { node: [
+  { name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: dim(-1, 4) } } },
+  { name: 'w', op: 'Const', attr: { dtype: { type: 'DT_FLOAT' }, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: dim(4, 5) } } } },
+  { name: 'h', op: 'MatMul', input: ['x', 'w'], attr: { T: { type: 'DT_FLOAT' }, transpose_a: { b: false }, transpose_b: { b: false } } },
+  { name: 'features', op: 'Relu', input: ['h'], attr: { T: { type: 'DT_FLOAT' } } },
+], versions: { producer: 1 } };
+const weightData = Float32Array.from({ length: 20 }, (_, i) => Math.sin(i)).buffer;
+const graph = await tfc.loadGraphModel(tf.io.fromMemory({ modelTopology: graphTopology, weightSpecs: [{ name: 'w', shape: [4, 5], dtype: 'float32' }], weightData }));
+const graphBackbone = tkg.fromGraphModel(graph);
+const onGraph = await tk.transfer(graphBackbone.right, tk.featureExtractor, { x: inputs, y: [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2] }, { epochs: 1 })();
+const graphProbs = await onGraph.right.model.predict(inputs)();
+onGraph.right.model.dispose();
+graph.dispose();
 tf.dispose([inputs]);
 source.dispose();
 console.log(JSON.stringify({
@@ -49,6 +64,7 @@ console.log(JSON.stringify({
   probabilities: [probs.right.rows, probs.right.cols],
   threaded: [embedded.right.rows, embedded.right.cols],
   threadedPhases: onThreads.right.history.map((h) => [h.cacheThreads, h.trainThreads]),
+  graph: [graphBackbone.right.layers[graphBackbone.right.top].name, graphProbs.right.rows, graphProbs.right.cols],
   leaked: tf.memory().numTensors - before,
 }));
 `;
@@ -66,6 +82,7 @@ const expected = {
     [2, 2],
     [0, 2],
   ],
+  graph: ['features', 12, 3],
   leaked: 0,
 };
 
@@ -87,18 +104,18 @@ beforeAll(async () => {
 afterAll(() => rmSync(app, { recursive: true, force: true }));
 
 describe('the built package, used as an app would', () => {
-  it('loads the four entry points in ESM and works', async () => {
+  it('loads the five entry points in ESM and works', async () => {
     writeFileSync(
       join(app, 'esm.mjs'),
-      `import * as tk from 'transferkit';\nimport * as tfjs from 'transferkit/tfjs';\nimport * as tkn from 'transferkit/node';\nimport * as tkt from 'transferkit/tfjs/threads';\nimport * as tf from '@tensorflow/tfjs-core';\nimport * as tfl from '@tensorflow/tfjs-layers';\nimport '@tensorflow/tfjs-backend-cpu';\n${body}`,
+      `import * as tk from 'transferkit';\nimport * as tfjs from 'transferkit/tfjs';\nimport * as tkn from 'transferkit/node';\nimport * as tkt from 'transferkit/tfjs/threads';\nimport * as tkg from 'transferkit/tfjs/graph';\nimport * as tfc from '@tensorflow/tfjs-converter';\nimport * as tf from '@tensorflow/tfjs-core';\nimport * as tfl from '@tensorflow/tfjs-layers';\nimport '@tensorflow/tfjs-backend-cpu';\n${body}`,
     );
     expect(await node('esm.mjs')).toEqual(expected);
   });
 
-  it('loads the four entry points in CJS and works', async () => {
+  it('loads the five entry points in CJS and works', async () => {
     writeFileSync(
       join(app, 'cjs.cjs'),
-      `const tk = require('transferkit');\nconst tfjs = require('transferkit/tfjs');\nconst tkn = require('transferkit/node');\nconst tkt = require('transferkit/tfjs/threads');\nconst tf = require('@tensorflow/tfjs-core');\nconst tfl = require('@tensorflow/tfjs-layers');\nrequire('@tensorflow/tfjs-backend-cpu');\n(async () => {\n${body}\n})();`,
+      `const tk = require('transferkit');\nconst tfjs = require('transferkit/tfjs');\nconst tkn = require('transferkit/node');\nconst tkt = require('transferkit/tfjs/threads');\nconst tkg = require('transferkit/tfjs/graph');\nconst tfc = require('@tensorflow/tfjs-converter');\nconst tf = require('@tensorflow/tfjs-core');\nconst tfl = require('@tensorflow/tfjs-layers');\nrequire('@tensorflow/tfjs-backend-cpu');\n(async () => {\n${body}\n})();`,
     );
     expect(await node('cjs.cjs')).toEqual(expected);
   });
@@ -133,13 +150,15 @@ describe('the built package, used as an app would', () => {
     await expect(run(process.execPath, [tsc, '-p', app], { cwd: app })).resolves.toBeDefined();
   }, 60_000);
 
-  it('ships types that resolve under node10 and bundler resolution too, for all four entry points', async () => {
+  it('ships types that resolve under node10 and bundler resolution too, for all five entry points', async () => {
     // node10 ignores "exports": the subpaths resolve through "typesVersions" (package.json).
     writeFileSync(
       join(app, 'entries.ts'),
       `import { selectStrategy } from 'transferkit';\nimport { setupBackend } from 'transferkit/tfjs';\n` +
         `import { withThreads } from 'transferkit/tfjs/threads';\nimport { diskRowStore } from 'transferkit/node';\n` +
-        `export const all = [selectStrategy, setupBackend, withThreads, diskRowStore];\n` +
+        `import { fromGraphModel } from 'transferkit/tfjs/graph';\n` +
+        `export const all = [selectStrategy, setupBackend, withThreads, diskRowStore, fromGraphModel];\n` +
+        `// @ts-expect-error inputShape is a list of sizes\nfromGraphModel(undefined as never, { inputShape: 224 });\n` +
         `// @ts-expect-error size must be a number\nselectStrategy({ size: '10', similarity: 0.5 });\n` +
         `// @ts-expect-error prefer is a list of names\nsetupBackend({ prefer: 'wasm' });\n` +
         `// @ts-expect-error threads is a number\nwithThreads(undefined as never, { threads: 'two' });\n` +
@@ -163,8 +182,8 @@ describe('the built package, used as an app would', () => {
     }
   }, 90_000);
 
-  it('keeps the core entry free of tensor libraries, and both browser entries free of Node built-ins', () => {
-    for (const file of ['index.js', 'index.cjs', 'tfjs.js', 'tfjs.cjs']) {
+  it('keeps the core entry free of tensor libraries, and the browser entries free of Node built-ins', () => {
+    for (const file of ['index.js', 'index.cjs', 'tfjs.js', 'tfjs.cjs', 'tfjs-graph.js', 'tfjs-graph.cjs']) {
       const text = readFileSync(join(pkg, 'dist', file), 'utf8');
       if (file.startsWith('index')) expect(text).not.toMatch(/@tensorflow\//);
       expect(text).not.toMatch(/['"]node:|require\(['"](fs|path|os|worker_threads)['"]\)/);
@@ -174,10 +193,11 @@ describe('the built package, used as an app would', () => {
   it('declares itself side-effect free, with tfjs and fp-ts as peers', () => {
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     expect(manifest.sideEffects).toBe(false);
-    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', 'fp-ts']);
-    // Only fp-ts is required: an app that imports only the core needs no tfjs, and wasm is a choice.
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-converter', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', 'fp-ts']);
+    // Only fp-ts is required: an app that imports only the core needs no tfjs, wasm is a choice, and
+    // the converter is needed only by transferkit/tfjs/graph.
     const optional = Object.entries(manifest.peerDependenciesMeta).flatMap(([name, meta]) => ((meta as { optional?: boolean }).optional === true ? [name] : []));
-    expect(optional.sort()).toEqual(['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']);
+    expect(optional.sort()).toEqual(['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-converter', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']);
     expect(manifest.dependencies ?? {}).toEqual({});
   });
 });

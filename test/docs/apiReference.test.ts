@@ -24,7 +24,7 @@ describe('the API reference', () => {
     );
     expect(result.text).not.toMatch(/warning/i);
     expect(result.ok).toBe(true);
-    for (const page of ['transferkit', 'transferkit_tfjs', 'transferkit_tfjs_threads', 'transferkit_node']) {
+    for (const page of ['transferkit', 'transferkit_tfjs', 'transferkit_tfjs_graph', 'transferkit_tfjs_threads', 'transferkit_node']) {
       expect(existsSync(join(out, 'modules', `${page}.html`)), page).toBe(true);
     }
   });
