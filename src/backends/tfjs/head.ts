@@ -12,7 +12,7 @@ import { guard, guardTask, isRecord, optionsAt } from '../../core/boundary';
 import { backendFailure, described, invalidArgument, shapeMismatch, type TransferError } from '../../core/errors';
 import type { Matrix } from '../../core/matrix';
 import { optional, positiveInteger } from '../../core/validate';
-import type { TfjsBackbone } from './fromLayersModel';
+import type { TfjsBackbone } from './backbone';
 import type { TfjsInputs } from './inputRows';
 import { fromMatrix, toMatrix } from './matrix';
 import type { Parts } from './session/parts';

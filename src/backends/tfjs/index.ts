@@ -7,7 +7,8 @@
  * @packageDocumentation
  * @module transferkit/tfjs
  */
-export { fromLayersModel, type FromLayersModelOptions, type TfjsBackbone } from './fromLayersModel';
+export { fromLayersModel, type FromLayersModelOptions } from './layersModel/fromLayersModel';
+export type { TfjsBackbone } from './backbone';
 export { fromMatrix, toMatrix } from './matrix';
 export type { TfjsTransferModel } from './transferModel';
 export type { StoredInputs, TfjsInputs } from './inputRows';

@@ -13,10 +13,8 @@ import { guard, guardTask, isRecord, optionsAt } from '../../../core/boundary';
 import { backendFailure, described, invalidArgument, notSupported, shapeMismatch, type TransferError } from '../../../core/errors';
 import type { Matrix } from '../../../core/matrix';
 import { isInputKind } from '../../../core/resolveTap';
-import { checkBuildSpec, layerAt } from '../backboneChecks';
-import { freshName, withHead, type Assembled } from '../buildModel';
+import { checkBuildSpec, layerAt, type TfjsBackbone } from '../backbone';
 import { embedWith } from '../embedding';
-import type { TfjsBackbone } from '../fromLayersModel';
 import { release, type Layer, type SymbolicTensor } from '../graph';
 import { allFinite, checkInputsFor, rangeWarning } from '../inputs';
 import { inputRows, type TfjsInputs } from '../inputRows';
@@ -24,6 +22,7 @@ import { TfjsTransferModel } from '../transferModel';
 import { readGraph, type GraphLayers } from './nodes';
 import { GraphPrefix, runTo } from './prefixLayer';
 import { detectGraphTop } from './top';
+import { freshName, withHead, type Assembled } from '../withHead';
 
 /** Options of {@link fromGraphModel}. */
 export interface FromGraphModelOptions {

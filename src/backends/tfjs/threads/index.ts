@@ -17,8 +17,8 @@ import { checkEmbedOptions, type EmbedOptions, type LayerInfo } from '../../../c
 import { guardTask, optionsAt } from '../../../core/boundary';
 import { aborted, backendFailure, described, invalidArgument, notSupported, thrownMessage, type TransferError } from '../../../core/errors';
 import { matrix, type Matrix } from '../../../core/matrix';
-import { layerAt } from '../backboneChecks';
-import { fromLayersModel, type FromLayersModelOptions, type TfjsBackbone } from '../fromLayersModel';
+import { layerAt, type TfjsBackbone } from '../backbone';
+import { fromLayersModel, type FromLayersModelOptions } from '../layersModel/fromLayersModel';
 import { checkInputs } from '../inputs';
 import { inputRows, type TfjsInputs } from '../inputRows';
 import type { EvaluationResult, GradientShare, GradientShareFactory, PrefixThreads, ShareResult } from '../session/contracts';

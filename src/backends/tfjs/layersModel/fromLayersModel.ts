@@ -1,23 +1,19 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E, type taskEither as TE } from 'fp-ts';
-import { checkEmbedOptions, type Backbone, type BuildSpec, type EmbedOptions, type LayerInfo } from '../../core/backbone';
-import { guard, guardTask, optionsAt } from '../../core/boundary';
-import { backendFailure, described, invalidArgument, notSupported, shapeMismatch, type TransferError } from '../../core/errors';
-import type { Matrix } from '../../core/matrix';
-import { compilePrefix } from './compile';
-import { embedWith } from './embedding';
-import { inboundLayers, layerInfos, type Layer } from './graph';
-import { checkBuildSpec, layerAt } from './backboneChecks';
-import { checkInputs, nonFiniteWeight, rangeWarning } from './inputs';
-import { inputRows, type InputRows, type StoredInputs, type TfjsInputs } from './inputRows';
+import { checkEmbedOptions, type BuildSpec, type EmbedOptions, type LayerInfo } from '../../../core/backbone';
+import { guard, guardTask, optionsAt } from '../../../core/boundary';
+import { backendFailure, described, invalidArgument, notSupported, shapeMismatch, type TransferError } from '../../../core/errors';
+import type { Matrix } from '../../../core/matrix';
+import { compilePrefix } from '../compile';
+import { embedWith } from '../embedding';
+import { inboundLayers, layerInfos, type Layer } from '../graph';
+import { checkBuildSpec, layerAt, type TfjsBackbone } from '../backbone';
+import { checkInputs, nonFiniteWeight, rangeWarning } from '../inputs';
+import { inputRows, type InputRows, type TfjsInputs } from '../inputRows';
 import { buildTransferModel } from './buildModel';
-import type { TfjsTransferModel } from './transferModel';
+import type { TfjsTransferModel } from '../transferModel';
 
-/**
- * A tfjs-layers model seen as a {@link Backbone}: inputs are tensors or {@link StoredInputs} (rows of a
- * row store), trained models are {@link TfjsTransferModel}s.
- */
-export type TfjsBackbone = Backbone<TfjsInputs, TfjsTransferModel>;
+
 
 /** Options of {@link fromLayersModel}. */
 export interface FromLayersModelOptions {

@@ -1,9 +1,10 @@
 /**
- * Checks every tfjs backbone makes of what it is asked (the runner asks with checked values; a
- * caller of its own gets the same checks): the layer to embed at, the spec to build from.
+ * What every tfjs backbone shares, whatever its model kind: its type, and the checks it makes of
+ * what it is asked (the runner asks with checked values; a caller of its own gets the same
+ * checks): the layer to embed at, the spec to build from.
  */
 import { either as E } from 'fp-ts';
-import { POOLINGS, type BuildSpec, type LayerInfo } from '../../core/backbone';
+import { POOLINGS, type Backbone, type BuildSpec, type LayerInfo } from '../../core/backbone';
 import { isRecord } from '../../core/boundary';
 import { invalidArgument, within, type TransferError } from '../../core/errors';
 import { MAX_CLASS_ID } from '../../core/labels';
@@ -11,6 +12,14 @@ import { headPhase } from '../../core/phases';
 import { makeRecipe } from '../../core/recipe';
 import { isInputKind } from '../../core/resolveTap';
 import { integer, integerIn, oneOf } from '../../core/validate';
+import type { StoredInputs, TfjsInputs } from './inputRows';
+import type { TfjsTransferModel } from './transferModel';
+
+/**
+ * A tfjs model (a LayersModel, a GraphModel) seen as a {@link Backbone}: inputs are tensors or
+ * {@link StoredInputs} (rows of a row store), trained models are {@link TfjsTransferModel}s.
+ */
+export type TfjsBackbone = Backbone<TfjsInputs, TfjsTransferModel>;
 
 /** The layer `at` names, if it is one of the model's layers (its name and index both match). */
 export const layerAt = (layers: ReadonlyArray<LayerInfo>, at: LayerInfo): E.Either<TransferError, LayerInfo> => {
