@@ -1,6 +1,6 @@
 /**
  * A tfjs-converter GraphModel (TF Hub, `@tensorflow-models/*`, most published tfjs models) as a
- * {@link Backbone}: every computing node a layer and a tap, embeddings at any of them, and
+ * {@link TfjsBackbone}: every computing node a layer and a tap, embeddings at any of them, and
  * head-only transfer (the feature extractor, the earlier-layer tap) with the graph frozen. The
  * graph is never changed: its weights stay its own, and disposing a result never disposes it.
  */
@@ -117,7 +117,7 @@ const buildOnGraph = (model: GraphModel, graph: GraphLayers, spec: BuildSpec): E
 };
 
 /**
- * Wraps a tfjs-converter GraphModel with one input and one output as a {@link Backbone}. Its
+ * Wraps a tfjs-converter GraphModel with one input and one output as a {@link TfjsBackbone}. Its
  * computing nodes (every op but the weight constants) are the backbone's `layers`, in topological
  * order, with their ops as `kind` and output shapes read by running one example of zeros. Any of
  * them is a tap: `embed`, the metrics (`rankLayers`, `rankBackbones`, `measureSimilarity`) and the

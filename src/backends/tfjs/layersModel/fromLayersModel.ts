@@ -147,7 +147,7 @@ const unsupportedStructure = (model: tfl.LayersModel): TransferError | undefined
 
 /**
  * Wraps a tfjs-layers model (Sequential or functional, with branches and residual adds) as a
- * {@link Backbone}. The model is never changed: transfer trains a copy, and disposing results never
+ * {@link TfjsBackbone}. The model is never changed: transfer trains a copy, and disposing results never
  * disposes it. The caller still owns the model and disposes it when done.
  *
  * @returns the backbone, or `NotSupported` for a model with several inputs or outputs,
