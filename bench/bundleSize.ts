@@ -3,7 +3,7 @@
  * (esbuild, minified, tree-shaken, for the browser), with its peer dependencies (tfjs, fp-ts) left
  * out because the app has them anyway; sizes gzipped. Also the smallest useful import
  * (`selectStrategy` alone) and the whole browser demo with tfjs in it, for scale.
- * Run: npm run bench -- size. The budget: 48 kB gzip for both entries together.
+ * Run: npm run bench -- size. The budget: BUDGET_GZIP_BYTES for both entries together.
  */
 import { gzipSync } from 'node:zlib';
 import { resolve } from 'node:path';
@@ -19,9 +19,11 @@ export const PEERS = ['@tensorflow/*', 'fp-ts', 'fp-ts/*'];
  * 42.6 kB, then 44 kB; and again, at 44.2 kB, for the rest of that issue (the measured earlier
  * tap, the head export, BatchNorm re-estimation, the input range); then 46 kB for inputs kept in a row store; then 47 kB
  * for the training kernels of a full fine-tune at 224² (a shared Identity, the direct 1×1 filter gradient, crops by runs,
- * ReLU6 in one pass), and 48 kB for its 1×1 convolutions as products of rows; argued in docs/benchmarks.md.
+ * ReLU6 in one pass), and 48 kB for its 1×1 convolutions as products of rows; then 49 kB for
+ * real models as users load them (`flattenModel` for models nested in models, a top that is never
+ * a probability); argued in docs/benchmarks.md.
  */
-export const BUDGET_GZIP_BYTES = 48 * 1024;
+export const BUDGET_GZIP_BYTES = 49 * 1024;
 
 /** Minified and gzipped bytes of a bundle of `source` (an app's entry file, as text). */
 export const bundleBytes = async (source: string | { readonly file: string }, external: ReadonlyArray<string> = PEERS): Promise<{ minified: number; gzipped: number }> => {

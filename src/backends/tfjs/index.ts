@@ -8,6 +8,7 @@
  * @module transferkit/tfjs
  */
 export { fromLayersModel, type FromLayersModelOptions } from './layersModel/fromLayersModel';
+export { flattenModel } from './layersModel/flattenModel';
 export type { TfjsBackbone } from './backbone';
 export { fromMatrix, toMatrix } from './matrix';
 export type { TfjsTransferModel } from './transferModel';

@@ -20,10 +20,12 @@ export interface FromLayersModelOptions {
   /**
    * The top feature layer, by name or index. Default: where the backbone's features are pooled
    * (a Flatten or global pooling layer) below a classifier head of one or more Dense layers (with
-   * Dropout, activations, reshapes; a 1×1 convolution on a 1×1 map counts as Dense); for a model
-   * with no pooling below its head, the layer that feeds its final Dense classifier (skipping
-   * Dropout, and a trailing Activation/Softmax); or the last layer when the model does not end in a
-   * Dense layer.
+   * Dropout, activations, reshapes, and a Flatten after the classifier; a 1×1 convolution on a
+   * 1×1 map counts as Dense, as in Keras's MobileNets); for a model with no pooling below its head,
+   * the layer that feeds its final classifier (skipping Dropout, and the Activation, Softmax,
+   * Reshape or Flatten after it); or the last layer of a model that ends in features. Never a
+   * layer whose output is probabilities (softmax, sigmoid): where the top cannot be told that way,
+   * the result is an `InvalidArgument` at `options.top` that names candidate layers.
    */
   readonly top?: string | number;
   /**
@@ -34,11 +36,14 @@ export interface FromLayersModelOptions {
   readonly inputRange?: readonly [number, number];
 }
 
-const CLASSIFIER_TAIL = new Set(['Activation', 'Softmax']);
 /** Layers a classifier head is made of, above the backbone's pooled features. */
 const HEAD_LAYERS = new Set(['Dense', 'Dropout', 'Activation', 'Softmax', 'ReLU', 'Reshape', 'BatchNormalization']);
 /** Layers that turn a backbone's feature map into one vector per example. */
 const POOLING = new Set(['Flatten', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'GlobalAveragePooling1D', 'GlobalMaxPooling1D']);
+/** Layers after a classifier that only reshape or normalise its output. */
+const TAIL = new Set(['Activation', 'Softmax', 'Reshape', 'Flatten', 'Dropout']);
+/** Activations whose output is a distribution (or per-class probabilities). */
+const PROBABILITY_ACTIVATIONS = new Set(['softmax', 'sigmoid']);
 
 const below = (layer: Layer): Layer | undefined => {
   const inbound = inboundLayers(layer);
@@ -52,37 +57,69 @@ const pointwiseOnVector = (layer: Layer): boolean => {
   return shape.length === 4 && shape[1] === 1 && shape[2] === 1;
 };
 
+const isClassifier = (layer: Layer): boolean => layer.getClassName() === 'Dense' || pointwiseOnVector(layer);
+
+/** Whether a layer's output is probabilities: a Softmax layer, or a softmax or sigmoid activation. */
+const givesProbabilities = (layer: Layer): boolean => {
+  if (layer.getClassName() === 'Softmax') return true;
+  const activation = (layer.getConfig() as { activation?: unknown }).activation;
+  return typeof activation === 'string' && PROBABILITY_ACTIVATIONS.has(activation);
+};
+
 /**
  * The source's classifier head, when it sits on pooled backbone features: walking down from the
- * output through dense layers (or 1×1 convolutions on a 1×1 map), dropout, activations and
- * reshapes, the first pooling layer (Flatten, global pooling) below them, or the reshape right
- * above one. So a head with hidden layers (`flatten → dense → dense → dense`, as in a Keras
- * MobileNetV2 fine-tuned with its own head) is recognised as a head, and the top is the pooled
- * features: measured on such a model (docs/results/pretrained-presets.json), a new head on them
- * beat one on the old head's last hidden layer by 12 points.
+ * output through what only reshapes or normalises the classifier's output (a Flatten included,
+ * as MobileNetV3 has after its 1×1 classifier), then dense layers (or 1×1 convolutions on a 1×1
+ * map), dropout, activations and reshapes, the first pooling layer (Flatten, global pooling) below
+ * them. So a head with hidden layers (`flatten → dense → dense → dense`, as in a Keras MobileNetV2
+ * fine-tuned with its own head) is recognised as a head, and the top is the pooled features:
+ * measured on such a model (docs/results/pretrained-presets.json), a new head on them beat one on
+ * the old head's last hidden layer by 12 points.
  */
 const pooledBelowHead = (model: tfl.LayersModel): Layer | undefined => {
   let layer: Layer | undefined = model.layers[model.layers.length - 1]!;
   let denseSeen = false;
-  while (layer !== undefined && (HEAD_LAYERS.has(layer.getClassName()) || pointwiseOnVector(layer))) {
-    denseSeen ||= layer.getClassName() === 'Dense' || pointwiseOnVector(layer);
+  while (layer !== undefined && (HEAD_LAYERS.has(layer.getClassName()) || isClassifier(layer) || (!denseSeen && TAIL.has(layer.getClassName())))) {
+    denseSeen ||= isClassifier(layer);
     layer = below(layer);
   }
-  if (!denseSeen || layer === undefined) return undefined;
-  if (POOLING.has(layer.getClassName())) return layer;
-  return undefined;
+  return denseSeen && layer !== undefined && POOLING.has(layer.getClassName()) ? layer : undefined;
 };
 
-/** The layer below the source's classifier; `undefined` when there is none (the model is all classifier). */
-const detectTop = (model: tfl.LayersModel): Layer | undefined => {
+/** What {@link detectTop} found: the top, or why it cannot tell. */
+type Found = { readonly top: Layer } | { readonly unsure: 'all classifier' | 'probabilities' };
+
+/**
+ * The layer below the source's classifier: the pooled features below a head, else the layer that
+ * feeds the final classifier (past the tail after it and dropout before it), else the last layer
+ * of a model that ends in features. Never a layer whose output is probabilities: a model that ends
+ * in them with no classifier below is `unsure`, as is one that is all classifier.
+ */
+const detectTop = (model: tfl.LayersModel): Found => {
   const pooled = pooledBelowHead(model);
-  if (pooled !== undefined) return pooled;
-  let last = model.layers[model.layers.length - 1]!;
-  if (CLASSIFIER_TAIL.has(last.getClassName()) && inboundLayers(last)[0]?.getClassName() === 'Dense') last = inboundLayers(last)[0]!;
-  if (last.getClassName() !== 'Dense') return last;
-  let next = inboundLayers(last)[0];
-  while (next !== undefined && next.getClassName() === 'Dropout') next = inboundLayers(next)[0];
-  return next === undefined || next.getClassName() === 'InputLayer' ? undefined : next;
+  if (pooled !== undefined) return { top: pooled };
+  const end = model.layers[model.layers.length - 1]!;
+  let last: Layer | undefined = end;
+  let probabilities = false;
+  while (last !== undefined && TAIL.has(last.getClassName()) && !isClassifier(last)) {
+    probabilities ||= givesProbabilities(last);
+    last = below(last);
+  }
+  if (last !== undefined && isClassifier(last)) {
+    let next = inboundLayers(last)[0];
+    while (next !== undefined && next.getClassName() === 'Dropout') next = inboundLayers(next)[0];
+    return next === undefined || next.getClassName() === 'InputLayer' ? { unsure: 'all classifier' } : { top: next };
+  }
+  if (probabilities || (last !== undefined && givesProbabilities(last))) return { unsure: 'probabilities' };
+  return end.getClassName() === 'InputLayer' ? { unsure: 'all classifier' } : { top: end };
+};
+
+/** The layers a user might mean as the top: pooling layers, and the layers feeding the last few. */
+const topCandidates = (model: tfl.LayersModel): string => {
+  const layers = model.layers;
+  const near = layers.slice(-4).flatMap((l) => inboundLayers(l));
+  const names = [...new Set([...layers.filter((l) => POOLING.has(l.getClassName())), ...near].filter((l) => l.getClassName() !== 'InputLayer' && !givesProbabilities(l)).map((l) => `'${l.name}'`))];
+  return names.slice(-6).join(', ');
 };
 
 const usable = (model: tfl.LayersModel): boolean => {
@@ -97,10 +134,10 @@ const usable = (model: tfl.LayersModel): boolean => {
 const topIndex = (model: tfl.LayersModel, layers: ReadonlyArray<LayerInfo>, top: string | number | undefined): E.Either<TransferError, number> => {
   if (top === undefined) {
     const found = detectTop(model);
-    const index = found === undefined ? -1 : model.layers.indexOf(found);
-    return index >= 0
-      ? E.right(index)
-      : E.left(invalidArgument('options.top', 'a model with feature layers below its classifier, or an explicit top layer', described('a model that is only a classifier')));
+    if ('top' in found) return E.right(model.layers.indexOf(found.top));
+    const candidates = topCandidates(model);
+    const why = found.unsure === 'all classifier' ? 'a model that is only a classifier' : 'a model ending in probabilities with no classifier transferkit recognises below them';
+    return E.left(invalidArgument('options.top', `the top feature layer, named${candidates === '' ? ' (a layer of backbone.layers)' : `: e.g. ${candidates}`}`, described(why)));
   }
   const index = typeof top === 'number' ? top : layers.findIndex((l) => l.name === top);
   return layers[index] !== undefined && layers[index]!.kind !== 'InputLayer'
@@ -136,7 +173,7 @@ const embedAt = async (model: tfl.LayersModel, x: InputRows, at: ReadonlyArray<L
 const unsupportedStructure = (model: tfl.LayersModel): TransferError | undefined => {
   const nested = model.layers.find((l) => l instanceof tfl.LayersModel);
   if (nested !== undefined) {
-    return notSupported('model', 'a model whose layers are plain layers (rebuild it with the inner model\'s layers applied directly)', `a model nesting the model '${nested.name}' as a layer`);
+    return notSupported('model', 'a model whose layers are plain layers (flattenModel(model) makes one that shares the weights)', `a model nesting the model '${nested.name}' as a layer`);
   }
   const shared = model.layers.find((l) => l.inboundNodes.length > 1);
   if (shared !== undefined) {
