@@ -68,7 +68,7 @@ const activationOf = (layer: Layer): Activation | undefined => {
   return undefined;
 };
 
-const weight = (layer: Layer, suffix: string): tf.Tensor | undefined =>
+export const weight = (layer: Layer, suffix: string): tf.Tensor | undefined =>
   layer.weights.find((w) => (w.originalName ?? w.name).endsWith(suffix))?.read();
 
 /** Whether `conv` → `bn` can fold: channels-last, linear conv, BatchNorm on the last axis. */

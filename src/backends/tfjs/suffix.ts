@@ -36,7 +36,10 @@
  *    multiple of 8 filters and the backend has the pack's `ROWS_TIMES`, that product and the
  *    input gradient dY·Wᵀ run as heap.wat's rowsTimes, which packs neither operand, instead of
  *    XNNPACK's, which packs the filter — fresh at every step — first (`rowsConv`).
- * 5. Seeded noise in training mode. tfjs-layers' Dropout, SpatialDropout1D, GaussianNoise,
+ * 5. A BatchNorm without γ or β (Keras's `scale=False`), where it runs as itself, runs as its
+ *    formula in plain ops (normalization.ts): tfjs cannot train such a layer, which broke a
+ *    partial fine-tune of Keras's InceptionV3 and training it from scratch.
+ * 6. Seeded noise in training mode. tfjs-layers' Dropout, SpatialDropout1D, GaussianNoise,
  *    GaussianDropout and AlphaDropout draw their noise unseeded (Math.random), so a model trained
  *    from scratch would differ from run to run for one seed. In training mode each runs here as the
  *    same formula with noise drawn from a seed derived from the step's seed and the layer's place.
@@ -45,6 +48,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { deriveSeed } from '../../core/random';
 import { foldable, foldedWeights, pair } from './compile';
+import { normalizeInference, normalizeTraining, partialBatchNorm } from './normalization';
 import { CLIP_GRADIENT } from './kernels/clipGradient';
 import { ROWS_TIMES } from './kernels/register';
 import type { Layer, SymbolicTensor } from './graph';
@@ -297,7 +301,7 @@ const clippedRelu = (x: tf.Tensor, max: number): tf.Tensor =>
     };
   })(x);
 
-/** The noise layers whose training-mode noise is drawn here, seeded (point 3 of the module comment). */
+/** The noise layers whose training-mode noise is drawn here, seeded (point 6 of the module comment). */
 const NOISE = new Set(['Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout']);
 
 /** The fields of a noise layer read here (tfjs-layers keeps them as instance fields). */
@@ -372,6 +376,8 @@ export const applySuffix = (
         ? clippedRelu(args[0]!, step.clip)
         : training && NOISE.has(step.layer.getClassName())
         ? seededNoise(step.layer, args[0]!, deriveSeed(seed, 500 + k))
+        : partialBatchNorm(step.layer, args[0]!.rank)
+        ? (training ? normalizeTraining : normalizeInference)(step.layer, args[0]!)
         : (step.layer.apply(args.length === 1 ? args[0]! : args, { training }) as tf.Tensor | tf.Tensor[]);
     const list = Array.isArray(produced) ? produced : [produced];
     step.outputs.forEach((id, k) => values.set(id, list[k]!));
