@@ -21,9 +21,10 @@ export const PEERS = ['@tensorflow/*', 'fp-ts', 'fp-ts/*'];
  * for the training kernels of a full fine-tune at 224² (a shared Identity, the direct 1×1 filter gradient, crops by runs,
  * ReLU6 in one pass), and 48 kB for its 1×1 convolutions as products of rows; then 49 kB for
  * real models as users load them (`flattenModel` for models nested in models, a top that is never
- * a probability); argued in docs/benchmarks.md.
+ * a probability); then 51 kB for steps that fit the backend's memory (micro-batches) and BatchNorm
+ * without γ; argued in docs/benchmarks.md.
  */
-export const BUDGET_GZIP_BYTES = 49 * 1024;
+export const BUDGET_GZIP_BYTES = 51 * 1024;
 
 /** Minified and gzipped bytes of a bundle of `source` (an app's entry file, as text). */
 export const bundleBytes = async (source: string | { readonly file: string }, external: ReadonlyArray<string> = PEERS): Promise<{ minified: number; gzipped: number }> => {

@@ -17,8 +17,10 @@ import { run as steps } from './stepCost';
 import { run as threadmem } from './threadMemory';
 import { run as workload } from './workload';
 import { run as flat } from './workloadMemory';
+import { run as memory } from './stepMemory';
+import { run as microbatch } from './microBatches';
 
-const benches: Record<string, () => void | Promise<void>> = { logme, kernels, fresh, heap, cnn, embedding, finetune, cache, parallel, steps, threadmem, size, browser, workload, flat };
+const benches: Record<string, () => void | Promise<void>> = { logme, kernels, fresh, heap, cnn, embedding, finetune, cache, parallel, steps, threadmem, size, browser, workload, flat, memory, microbatch };
 const chosen = process.argv.slice(2);
 for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) {
   const bench = benches[name];

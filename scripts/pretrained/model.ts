@@ -30,6 +30,19 @@ export const loadMobileNetV2 = async (): Promise<tfl.LayersModel> => {
   return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0]!.weights, weightData }));
 };
 
+/**
+ * Loads the Keras InceptionV3 (299² RGB in [0, 1], 313 layers, branches joined by concatenation)
+ * that ships in the same package, its weights in six shards; the caller disposes it.
+ */
+export const loadInceptionV3 = async (): Promise<tfl.LayersModel> => {
+  const dir = join(modelsDir(), 'inception_v3');
+  const json = require(join(dir, 'model.min.js')) as { modelTopology: object; weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }> };
+  const shards = json.weightsManifest[0]!.paths.map((path) => Buffer.from(require(join(dir, `${path}.min.js`)) as string, 'base64'));
+  const bytes = Buffer.concat(shards);
+  const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
+  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0]!.weights, weightData }));
+};
+
 /** The model's input side. */
 export const SIZE = 224;
 

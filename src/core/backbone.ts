@@ -102,6 +102,22 @@ export interface PhaseArgs<X> {
   readonly store?: RowStoreFactory;
   /** Stops caching between two batches: the phase then fails with `Aborted`. */
   readonly signal?: AbortSignal;
+  /**
+   * The bytes a training step may fill with its activations; default: what the backend can give
+   * (see {@link TransferModel.planPhase}). A batch that would need more runs as several passes
+   * whose gradients add up (micro-batches).
+   */
+  readonly memoryBytes?: number;
+}
+
+/** How a phase's steps fit the backend's memory (see {@link TransferModel.planPhase}). */
+export interface StepPlan {
+  /** Estimated peak bytes of a training step, per example. */
+  readonly bytesPerExample: number;
+  /** Bytes a step may fill; `undefined` where no limit is known or given. */
+  readonly budgetBytes: number | undefined;
+  /** Examples per forward and backward pass: the batch size, or fewer, the batch then accumulating gradients over several passes. */
+  readonly microBatch: number;
 }
 
 /** Loss summed over examples, and how many were classified right. */
@@ -150,6 +166,8 @@ export interface PhaseSession {
   readonly cacheThreads: number;
   /** How many threads share each step (the caller's included). */
   readonly trainThreads: number;
+  /** Examples per forward and backward pass (optional; a backend that never splits a batch leaves it out). */
+  readonly microBatch?: number;
   /** Frees the cache and the optimizer. The model keeps what the phase trained. */
   dispose(): void;
 }
@@ -158,6 +176,12 @@ export interface PhaseSession {
 export interface TransferModel<X> {
   /** Freezes all that `args.phase` does not train and prepares its steps. */
   startPhase(args: PhaseArgs<X>): TE.TaskEither<TransferError, PhaseSession>;
+  /**
+   * Optional: how the steps of `phase` at `batchSize` would fit the backend's memory (or
+   * `memoryBytes`), without training anything; an error when not even one example fits. The
+   * runner asks this of every phase before the first trains.
+   */
+  planPhase?(phase: Phase, batchSize: number, memoryBytes?: number): E.Either<TransferError, StepPlan>;
   /** Class probabilities, one row per example; `options.batchSize` unset, the backend picks the batch. */
   predict(inputs: X, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix>;
   /** Whether {@link TransferModel.dispose} was called. */

@@ -68,5 +68,5 @@ export {
   scratchPhase,
 } from './phases';
 export { checkLabels, MAX_CLASS_ID, type ClassIdArray, type ClassIds, type Labels } from './labels';
-export type { Backbone, BatchOutcome, BuildSpec, Capabilities, EmbedOptions, InputSet, LayerInfo, PhaseArgs, PhaseSession, Pooling, TransferModel } from './backbone';
+export type { Backbone, BatchOutcome, BuildSpec, Capabilities, EmbedOptions, InputSet, LayerInfo, PhaseArgs, PhaseSession, Pooling, StepPlan, TransferModel } from './backbone';
 export { DEFAULT_CHUNK_FLOATS, MAX_CHUNK_FLOATS, memoryRowStore, type MemoryRowStoreOptions, type RowStore, type RowStoreFactory } from './rowStore';

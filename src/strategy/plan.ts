@@ -96,6 +96,14 @@ export interface TransferOptions<X> {
    * With `false`, a loss that is not finite is an error and every phase keeps its last weights.
    */
   readonly divergenceGuard?: boolean;
+  /**
+   * The bytes a training step may fill with its activations (> 0). Default: what the backend can
+   * give (on wasm, most of what its 4 GB heap has left; no limit on the others). A batch that would
+   * need more trains as several passes whose gradients add up to the batch's (micro-batches,
+   * `PhaseReport.microBatch`); a step whose one example would not fit is refused before anything
+   * trains. Set it on webgl, whose texture memory transferkit cannot read.
+   */
+  readonly memoryBytes?: number;
 }
 
 /** What {@link TransferOptions.phases} may change in one phase. */
@@ -126,6 +134,7 @@ export interface CheckedOptions<X> {
   readonly validation: { readonly split: number } | { readonly data: TransferData<X> } | undefined;
   readonly phases: ReadonlyMap<string, PhaseOverride>;
   readonly divergenceGuard: boolean;
+  readonly memoryBytes: number | undefined;
 }
 
 export interface Plan<X> {
@@ -220,6 +229,7 @@ const checkOptions = <X>(input: TransferOptions<X> | undefined): E.Either<Transf
     pooling: poolingOption('options.pooling', o.pooling),
     phases: checkOverrides(o.phases),
     divergenceGuard: optional(boolean, true)('options.divergenceGuard', o.divergenceGuard),
+    memoryBytes: optional(positiveNumber, undefined)('options.memoryBytes', o.memoryBytes),
   };
   const functions = [aFunction('options.onProgress', 'a function called with each batch\'s progress', o.onProgress), aFunction('options.activationStore', 'a row-store factory (e.g. from memoryRowStore())', o.activationStore)];
   const bad = [...Object.values(checked), ...functions].find(E.isLeft);
@@ -235,6 +245,7 @@ const checkOptions = <X>(input: TransferOptions<X> | undefined): E.Either<Transf
     pooling: right(checked.pooling),
     phases: right(checked.phases),
     divergenceGuard: right(checked.divergenceGuard),
+    memoryBytes: right(checked.memoryBytes),
     signal: signal.right,
     onProgress: o.onProgress,
     activationStore: o.activationStore,

@@ -51,6 +51,12 @@ export interface PhaseReport {
    * after the last step: every one a model from random weights has (0 for a pretrained start).
    */
   readonly batchNormsReestimated: number;
+  /**
+   * Examples per forward and backward pass: the batch size, or fewer where a whole batch's
+   * activations would not fit the backend's memory (`options.memoryBytes`), the batch's gradients
+   * then adding up over several passes.
+   */
+  readonly microBatch: number;
 }
 
 /** What {@link transfer} returns: the trained model (the caller disposes it) and its history. */
@@ -77,14 +83,32 @@ const withEpochs = (phase: Phase, epochs: number): Phase => {
   return { ...rest, epochs };
 };
 
+/** A recipe's phase as it runs: with the options' epochs and the phase's own changes. */
+const phaseAsRun = <X>(recipePhase: Phase, options: Plan<X>['options']): Phase => {
+  const change = options.phases.get(recipePhase.name) ?? {};
+  const epochs = change.epochs ?? options.epochs;
+  const exactly = epochs === undefined ? recipePhase : withEpochs(recipePhase, epochs);
+  return { ...exactly, ...(change.learningRate === undefined ? {} : { learningRate: change.learningRate }), ...(change.maxMs === undefined ? {} : { maxMs: change.maxMs }) };
+};
+
+/** Every phase's steps fit the backend's memory (where the model can tell): checked before the first trains. */
+const checkMemory = <X, M extends TransferModel<X>>(model: M, p: Plan<X>): E.Either<TransferError, void> => {
+  if (typeof model.planPhase !== 'function') return E.right(undefined);
+  for (const recipePhase of p.recipe.phases) {
+    const planned = model.planPhase(phaseAsRun(recipePhase, p.options), p.batchSize, p.options.memoryBytes);
+    if (E.isLeft(planned)) return planned;
+  }
+  return E.right(undefined);
+};
+
 const runPhases = async <X, M extends TransferModel<X>>(model: M, p: Plan<X>): Promise<E.Either<TransferError, PhaseReport[]>> => {
   const { options } = p;
   const history: PhaseReport[] = [];
+  const fits = checkMemory(model, p);
+  if (E.isLeft(fits)) return fits;
   for (const [phaseIndex, recipePhase] of p.recipe.phases.entries()) {
     const change = options.phases.get(recipePhase.name) ?? {};
-    const epochs = change.epochs ?? options.epochs;
-    const exactly = epochs === undefined ? recipePhase : withEpochs(recipePhase, epochs);
-    const phase: Phase = { ...exactly, ...(change.learningRate === undefined ? {} : { learningRate: change.learningRate }), ...(change.maxMs === undefined ? {} : { maxMs: change.maxMs }) };
+    const phase = phaseAsRun(recipePhase, options);
     if (options.signal?.aborted === true) return E.left(aborted(`the start of phase ${phase.name}`));
     const session = await model.startPhase({
       phase,
@@ -95,6 +119,7 @@ const runPhases = async <X, M extends TransferModel<X>>(model: M, p: Plan<X>): P
       seed: deriveSeed(p.seed, 7 + phaseIndex),
       ...(options.activationStore === undefined ? {} : { store: options.activationStore }),
       ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.memoryBytes === undefined ? {} : { memoryBytes: options.memoryBytes }),
     })();
     if (E.isLeft(session)) return session;
     const started = performance.now();
@@ -106,7 +131,8 @@ const runPhases = async <X, M extends TransferModel<X>>(model: M, p: Plan<X>): P
       const { epochs, steps, stop, divergences, learningRate, weights } = run.right;
       const { cacheMs, cacheThreads, trainThreads } = session.right;
       const trainMs = performance.now() - started;
-      history.push({ name: phase.name, trains: phase.trains, epochs, cacheMs, cacheThreads, trainThreads, trainMs, steps, stop, divergences, learningRate, weights, batchNormsReestimated: finished.right });
+      const microBatch = Math.min(p.batchSize, session.right.microBatch ?? p.batchSize);
+      history.push({ name: phase.name, trains: phase.trains, epochs, cacheMs, cacheThreads, trainThreads, trainMs, steps, stop, divergences, learningRate, weights, batchNormsReestimated: finished.right, microBatch });
     } finally {
       session.right.dispose();
     }

@@ -160,6 +160,7 @@ const entries = ({ hostile, slot, options, field }: Builders): ReadonlyArray<Ent
   signal: slot('signal'),
   onProgress: field(() => undefined),
   activationStore: field(undefined),
+  memoryBytes: field(1e9, 1),
     },
     // Valid options always bound the work: one epoch, and a signal that fires at 1.5 s.
     ['epochs', 'signal'],
@@ -223,6 +224,7 @@ const entries = ({ hostile, slot, options, field }: Builders): ReadonlyArray<Ent
   }, args: args(hostile, options({ x: slot('x'), y: slot('y') }), field(3), options({ batchSize: field(8) })) },
   // transferkit/tfjs.
   { name: 'fromLayersModel', kind: 'either', runs: 20, call: fn(tfjs.fromLayersModel), args: args(fc.oneof(slot('model'), fc.constant<Spec>({ make: 'disposed-model' })), options({ top: field('d2', 1, 'nope', 9) })) },
+  { name: 'flattenModel', kind: 'either', runs: 20, call: fn(tfjs.flattenModel), args: args(fc.oneof(slot('model'), fc.constant<Spec>({ make: 'disposed-model' }))) },
   { name: 'fromMatrix', kind: 'either', call: fn(tfjs.fromMatrix), args: args(slot('matrix')) },
   { name: 'toMatrix', kind: 'either', call: fn(tfjs.toMatrix), args: args(fc.oneof(slot('x'), fc.constant<Spec>({ make: 'disposed-tensor' }), fc.constant<Spec>({ make: 'string-tensor' }))) },
   { name: 'registerTransferKernels', kind: 'either', runs: 20, call: fn(tfjs.registerTransferKernels), args: args(field('cpu', 'webgl', 'constructor', '__proto__'), options({ kernels: field(['TransferkitAdam'], ['Nope']) })) },
@@ -253,6 +255,16 @@ const entries = ({ hostile, slot, options, field }: Builders): ReadonlyArray<Ent
       model.dispose();
     }
   }, args: args(fc.constant<Spec>({ fixture: 'backbone' }), fc.constant<Spec>({ fixture: 'x' }), fc.constant<Spec>({ fixture: 'y' }), slot('x'), options({ batchSize: field(8) }), slot('saver')) },
+  { name: 'model.planPhase', kind: 'task', runs: 15, call: async (...a: unknown[]) => {
+    const [b, phase, batchSize, memoryBytes] = a as [core.Backbone<tf.Tensor, tfjs.TfjsTransferModel>, unknown, unknown, unknown];
+    const model = await b.build({ tap: b.layers[b.top]!, head: { hidden: [], dropout: 0 }, classes: 3, pooling: 'average', start: 'pretrained', seed: 1 })();
+    if (model._tag === 'Left') return model;
+    try {
+      return model.right.planPhase(phase as never, batchSize as never, memoryBytes as never);
+    } finally {
+      model.right.dispose();
+    }
+  }, args: args(fc.constant<Spec>({ fixture: 'backbone' }), fc.oneof({ arbitrary: field(core.fullFineTune.phases[1]), weight: 3 }, hostile), fc.oneof({ arbitrary: field(8), weight: 3 }, hostile), fc.oneof({ arbitrary: field(undefined, 1e9), weight: 3 }, hostile)) },
   // A head saved alone and put back on a backbone (or a hostile value in its place), then predicting.
   { name: 'attachHead', kind: 'task', runs: 10, call: async (...a: unknown[]) => {
     const [b, x, y, onto, px, opts] = a as [core.Backbone<tf.Tensor, tfjs.TfjsTransferModel>, tf.Tensor, number[], unknown, unknown, unknown];

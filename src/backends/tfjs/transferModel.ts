@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E, type taskEither as TE } from 'fp-ts';
-import type { PhaseArgs, PhaseSession, TransferModel } from '../../core/backbone';
-import { guard, guardTask, optionsAt } from '../../core/boundary';
+import type { PhaseArgs, PhaseSession, StepPlan, TransferModel } from '../../core/backbone';
+import type { Phase } from '../../core/recipe';
+import { guard, guardTask, isRecord, optionsAt } from '../../core/boundary';
 import { backendFailure, described, invalidArgument, notSupported, type TransferError } from '../../core/errors';
 import { matrix, type Matrix } from '../../core/matrix';
 import { optional, positiveInteger } from '../../core/validate';
@@ -13,7 +14,7 @@ import { inputRows, type TfjsInputs } from './inputRows';
 import { headForExport } from './head';
 import type { GradientSharing, PrefixCaching } from './session/contracts';
 import type { Parts } from './session/parts';
-import { openSession } from './session/phase';
+import { openSession, planSteps } from './session/phase';
 
 /** The floats one batch's largest layer output may hold when `predict` picks the batch: 2^24 (64 MB). */
 export const PREDICT_BATCH_FLOATS = 2 ** 24;
@@ -109,6 +110,26 @@ export class TfjsTransferModel implements TransferModel<TfjsInputs> {
         return E.left(backendFailure(`starting phase ${args.phase.name} on several threads`, thrown));
       }
     };
+  }
+
+  /**
+   * How the steps of `phase` at `batchSize` fit the backend's memory: the estimated peak bytes of a
+   * step per example (from the shapes of what trains; memory.ts), the bytes a step may fill
+   * (`memoryBytes`, else what the wasm heap has left; no limit on other backends), and so the
+   * examples per forward and backward pass. `NotSupported` when not even one example fits.
+   */
+  planPhase(phase: Phase, batchSize: number, memoryBytes?: number): E.Either<TransferError, StepPlan> {
+    return guard('model.planPhase', (p: Phase, n: number, bytes?: number): E.Either<TransferError, StepPlan> => {
+      if (this.#disposed) return E.left(disposedError());
+      if (!isRecord(p) || !isRecord(p.trains) || typeof p.name !== 'string') return E.left(invalidArgument('phase', "a recipe's phase { name, trains, ... }", p));
+      if (!(Number.isInteger(n) && n >= 1)) return E.left(invalidArgument('batchSize', 'a positive integer', n));
+      if (bytes !== undefined && !(typeof bytes === 'number' && bytes > 0)) return E.left(invalidArgument('memoryBytes', 'a number of bytes > 0', bytes));
+      try {
+        return planSteps(this.parts, p, n, bytes).memory;
+      } catch (thrown) {
+        return E.left(backendFailure(`planning phase ${p.name}`, thrown));
+      }
+    })(phase, batchSize, memoryBytes);
   }
 
   /**

@@ -174,6 +174,27 @@ describe('training with withThreads', () => {
     expect(snapshot(conv)).toEqual(before);
   });
 
+  it('splits each thread’s part into micro-batches where a step would not fit, with the weights one thread gets from whole batches', async () => {
+    const { x, y } = toyData([8, 8, 3], 40, 3);
+    const recipe = sgdRecipe('head first', [0.05, 0.01]);
+    const built = ok(await local.build({ tap: local.layers[local.top]!, head: { hidden: [], dropout: 0 }, classes: 3, pooling: 'average', start: 'pretrained', seed: 1 })());
+    const memoryBytes = 2 * ok(built.planPhase(recipe.phases[1]!, 8, Number.MAX_VALUE)).bytesPerExample;
+    built.dispose();
+    const one = ok(await transfer(local, recipe, { x, y }, { seed: 1, batchSize: 8 })());
+    const two = ok(await transfer(threaded, recipe, { x, y }, { seed: 1, batchSize: 8, memoryBytes })());
+    x.dispose();
+    // Each thread's 4 rows of a batch run as passes of 2.
+    expect(two.history.map((h) => [h.trainThreads, h.microBatch])).toEqual([
+      [2, 8],
+      [2, 2],
+    ]);
+    const a = ok(one.model.weights());
+    const b = ok(two.model.weights());
+    for (const [key, values] of a) expectClose(b.get(key)!, values, 1e-6);
+    one.model.dispose();
+    two.model.dispose();
+  });
+
   it('evaluates split between threads at the weights of the moment: each epoch’s validation scores as one thread’s', async () => {
     const { x, y } = toyData([8, 8, 3], 24, 3);
     const { x: vx, y: vy } = toyData([8, 8, 3], 11, 3, 5);

@@ -96,6 +96,8 @@ export interface ShareSpec {
   readonly rowShapes: ReadonlyArray<ReadonlyArray<number>>;
   /** The most rows one request can carry. */
   readonly maxRows: number;
+  /** The most rows one forward and backward pass may hold: a request with more runs in passes whose gradients add up. */
+  readonly microBatch: number;
 }
 
 /** Makes the shares of a phase (one per other thread), or none. */

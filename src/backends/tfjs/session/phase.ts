@@ -28,6 +28,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import type { BatchOutcome, InputSet, PhaseArgs, PhaseSession } from '../../../core/backbone';
+import type { Phase } from '../../../core/recipe';
 import { aborted, backendFailure, type TransferError } from '../../../core/errors';
 import { deriveSeed } from '../../../core/random';
 import { chunkedRows, DEFAULT_CHUNK_FLOATS } from '../../../core/rowStore';
@@ -39,7 +40,8 @@ import { cachePrefix, type Cached } from './caching';
 import type { GradientShare, GradientSharing, RemotePrefix, SessionInternals, ShareSpec } from './contracts';
 import { borrowed, inputRows, type TfjsInputs } from '../inputRows';
 import type { Parts } from './parts';
-import { countCorrect, crossEntropy, forwardPass, gatherRows, partLoss, readInto, tensorOf, variableGradsOrThrow, weightKey } from './steps';
+import { planStep, stepBudget, stepBytesPerExample } from '../memory';
+import { accumulatePasses, countCorrect, MICRO_BATCH_SEEDS, crossEntropy, forwardPass, gatherRows, partLoss, readInto, sumPasses, tensorOf, variableGradsOrThrow, weightKey } from './steps';
 
 /** One phase on this thread: steps on the cached rows, optionally split with gradient shares. */
 export class TfjsPhaseSession implements PhaseSession {
@@ -66,6 +68,8 @@ export class TfjsPhaseSession implements PhaseSession {
     readonly trained: ReadonlySet<Layer>,
     readonly cacheMs: number,
     readonly cacheThreads: number,
+    /** Examples per forward and backward pass: a batch with more accumulates gradients over several (memory.ts). */
+    readonly microBatch: number,
   ) {
     const { learningRate, optimizer } = args.phase;
     this.#optimizer = optimizer === 'adam' ? adam(learningRate) : tf.train.sgd(learningRate);
@@ -86,22 +90,22 @@ export class TfjsPhaseSession implements PhaseSession {
       changes: () => this.#changes,
       sent: [],
       ownOutcome: (set, indices) => this.#outcome(set, indices),
-      ownGradients: (indices, seed, scale) => {
-        let lossSum = Number.NaN;
-        let correct = 0;
-        const grads = tf.tidy(() => {
-          const { xs, y } = this.#batch('train', indices);
-          return variableGradsOrThrow(
-            () =>
-              this.#objective(xs, y, seed, scale, (l, c) => {
-                lossSum = l;
-                correct = c;
-              }),
-            this.#variables,
-          ).grads;
-        });
-        return { grads, lossSum, correct };
-      },
+      ownGradients: (indices, seed, scale) =>
+        accumulatePasses(indices.length, this.microBatch, (start, end, k) => {
+          let lossSum = Number.NaN;
+          let correct = 0;
+          const grads = tf.tidy(() => {
+            const { xs, y } = this.#batch('train', indices.subarray(start, end));
+            const passSeed = k === 0 ? seed : deriveSeed(seed, MICRO_BATCH_SEEDS + k);
+            const report = (l: number, c: number): void => {
+              lossSum = l;
+              correct = c;
+            };
+            // The L2 penalty belongs to the step, not to each pass: the first carries it.
+            return variableGradsOrThrow(() => this.#objective(xs, y, passSeed, (scale * (end - start)) / indices.length, report, k === 0), this.#variables).grads;
+          });
+          return { grads, lossSum, correct };
+        }),
       apply: (grads) => this.#apply(grads),
     };
   }
@@ -113,11 +117,13 @@ export class TfjsPhaseSession implements PhaseSession {
 
   /** Summed loss and correct count over these examples of a set, in inference mode, on this thread. */
   #outcome(set: InputSet, indices: Int32Array): BatchOutcome {
-    return tf.tidy(() => {
-      const { xs, y } = this.#batch(set, indices);
-      const logits = this.#forward(xs, false, 0);
-      return { lossSum: crossEntropy(logits, y, this.parts.classes).dataSync()[0]! * indices.length, correct: countCorrect(logits, y) };
-    });
+    return sumPasses(indices.length, this.microBatch, (start, end) =>
+      tf.tidy(() => {
+        const { xs, y } = this.#batch(set, indices.subarray(start, end));
+        const logits = this.#forward(xs, false, 0);
+        return { lossSum: crossEntropy(logits, y, this.parts.classes).dataSync()[0]! * (end - start), correct: countCorrect(logits, y) };
+      }),
+    );
   }
 
   #forward(xs: tf.Tensor[], training: boolean, seed: number): tf.Tensor {
@@ -125,12 +131,12 @@ export class TfjsPhaseSession implements PhaseSession {
   }
 
   /** What this thread minimises for its part of a batch: {@link partLoss}, plus the L2 penalty (once per step). */
-  #objective(xs: tf.Tensor[], y: tf.Tensor, seed: number, scale: number, report: (lossSum: number, correct: number) => void): tf.Scalar {
+  #objective(xs: tf.Tensor[], y: tf.Tensor, seed: number, scale: number, report: (lossSum: number, correct: number) => void, withL2: boolean): tf.Scalar {
     const { suffix, parts } = this;
     const part = { suffix, head: parts.headModel, dropout: parts.dropout, classes: parts.classes, batchStatistics: parts.batchStatistics };
     const loss = partLoss(part, xs, y, seed, scale, report);
     const l2 = this.args.phase.regularization.l2;
-    if (l2 === 0 || this.#kernels.length === 0) return loss;
+    if (!withL2 || l2 === 0 || this.#kernels.length === 0) return loss;
     return tf.add(loss, tf.mul(l2, tf.addN(this.#kernels.map((k) => tf.sum(tf.square(k)))))) as tf.Scalar;
   }
 
@@ -151,6 +157,7 @@ export class TfjsPhaseSession implements PhaseSession {
       shapes: this.#variables.map((v) => v.shape),
       rowShapes: rows.map((r) => r.shape),
       maxRows: batchSize,
+      microBatch: this.microBatch,
     };
   }
 
@@ -226,7 +233,7 @@ export class TfjsPhaseSession implements PhaseSession {
     const suffix = this.suffix;
     if (!this.parts.batchStatistics || suffix === undefined) return E.right(0);
     try {
-      const size = this.args.batchSize;
+      const size = Math.min(this.args.batchSize, this.microBatch);
       const batches = Array.from({ length: Math.ceil(train.length / size) }, (_, b) => () => this.#batch('train', train.subarray(b * size, (b + 1) * size)).xs);
       return E.right(reestimateBatchNorm(suffix, batches, deriveSeed(this.args.seed, 9_999)));
     } catch (thrown) {
@@ -244,6 +251,17 @@ export class TfjsPhaseSession implements PhaseSession {
 }
 
 /**
+ * A phase's trainable part (its policy applied to the copied layers: what trains, the suffix that
+ * runs each step, the cached tensors it reads) and how its steps fit memory (memory.ts).
+ */
+export const planSteps = (parts: Parts, phase: Phase, batchSize: number, memoryBytes: number | undefined) => {
+  const trained = applyPolicy(parts.backbone, phase.trains);
+  const { suffix, crossing } = split(parts.graph, trained, parts.pooled);
+  const bytes = stepBytesPerExample([...suffix, ...parts.head], crossing, parts.batchStatistics && suffix.length > 0);
+  return { trained, suffix, crossing, memory: planStep(phase.name, bytes, stepBudget(memoryBytes), batchSize) };
+};
+
+/**
  * Opens a phase: applies its policy, splits the graph, caches the frozen prefix's outputs — on
  * `remote` threads when given and the prefix's weights are still the source's, else here.
  */
@@ -251,8 +269,8 @@ export const openSession = async (parts: Parts, args: PhaseArgs<TfjsInputs>, rem
   let prefix: CompiledPrefix | undefined;
   let train: Cached[] = [];
   try {
-    const trained = applyPolicy(parts.backbone, args.phase.trains);
-    const { suffix, crossing } = split(parts.graph, trained, parts.pooled);
+    const { trained, suffix, crossing, memory } = planSteps(parts, args.phase, args.batchSize, args.memoryBytes);
+    if (E.isLeft(memory)) return memory;
     const suffixModel = suffix.length === 0 ? undefined : replay(suffix, crossing, parts.pooled);
     const inSuffix = new Set(suffix);
     const prefixChanged = parts.batchStatistics || (remote !== undefined && parts.graph.some((l) => !inSuffix.has(l) && remote.changed.has(l)));
@@ -281,7 +299,7 @@ export const openSession = async (parts: Parts, args: PhaseArgs<TfjsInputs>, rem
     }
     const cacheMs = performance.now() - started;
     const cacheThreads = elsewhere !== undefined ? threadCount : crossing.every((t) => t.id === parts.input.id) ? 0 : 1;
-    return E.right(new TfjsPhaseSession(parts, suffixModel, { train: { rows: train, labels: args.labels }, validation }, args, trained, cacheMs, cacheThreads));
+    return E.right(new TfjsPhaseSession(parts, suffixModel, { train: { rows: train, labels: args.labels }, validation }, args, trained, cacheMs, cacheThreads, memory.right.microBatch));
   } catch (thrown) {
     train.forEach((c) => c.store.dispose());
     if (thrown instanceof Stopped) return E.left(aborted(`phase ${args.phase.name}, caching the frozen part, batch ${thrown.done + 1} of ${thrown.of}`));

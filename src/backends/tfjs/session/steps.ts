@@ -129,3 +129,60 @@ export const partLoss = (
   report(ce.dataSync()[0]! * y.shape[0]!, countCorrect(logits, y));
   return scale === 1 ? ce : (tf.mul(scale, ce) as tf.Scalar);
 };
+
+/** Seeds of a step's later passes' dropout masks (`deriveSeed(seed, MICRO_BATCH_SEEDS + k)`), apart from the seeds of its thread shares. */
+export const MICRO_BATCH_SEEDS = 1000;
+
+/** What one pass of a step gives: its gradients, and its part's summed loss and correct count. */
+export interface PassOutcome {
+  readonly grads: tf.NamedTensorMap;
+  readonly lossSum: number;
+  readonly correct: number;
+}
+
+/**
+ * A step's gradients over `count` rows computed `microBatch` rows at a time and added up:
+ * `pass(start, end, k)` computes pass k's (its rows `start` to `end`, its loss weighted by its
+ * share of the rows), and only one pass's activations are alive at a time. With one pass this is
+ * `pass(0, count, 0)`. The sum equals the whole batch's gradient up to float rounding where rows do
+ * not interact (BatchNorm on moving statistics); a pass's dropout masks are its own.
+ */
+export const accumulatePasses = (count: number, microBatch: number, pass: (start: number, end: number, k: number) => PassOutcome): PassOutcome => {
+  if (count <= microBatch) return pass(0, count, 0);
+  let total: tf.NamedTensorMap | undefined;
+  let lossSum = 0;
+  let correct = 0;
+  try {
+    for (let k = 0, start = 0; start < count; k++, start += microBatch) {
+      const part = pass(start, Math.min(count, start + microBatch), k);
+      lossSum += part.lossSum;
+      correct += part.correct;
+      if (total === undefined) {
+        total = part.grads;
+        continue;
+      }
+      const before = total;
+      try {
+        total = tf.tidy(() => Object.fromEntries(Object.keys(before).map((name) => [name, tf.add(before[name]!, part.grads[name]!)])));
+      } finally {
+        tf.dispose([...Object.values(before), ...Object.values(part.grads)]);
+      }
+    }
+  } catch (thrown) {
+    if (total !== undefined) tf.dispose(Object.values(total));
+    throw thrown;
+  }
+  return { grads: total!, lossSum, correct };
+};
+
+/** Summed loss and correct count over `count` rows, evaluated `microBatch` rows at a time. */
+export const sumPasses = (count: number, microBatch: number, pass: (start: number, end: number) => { lossSum: number; correct: number }): { lossSum: number; correct: number } => {
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < count; start += microBatch) {
+    const part = pass(start, Math.min(count, start + microBatch));
+    lossSum += part.lossSum;
+    correct += part.correct;
+  }
+  return { lossSum, correct };
+};

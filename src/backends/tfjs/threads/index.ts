@@ -189,6 +189,7 @@ const trainingShares =
       classes: spec.classes,
       trained: spec.trained,
       rowShapes: spec.rowShapes,
+      microBatch: spec.microBatch,
     };
     const end = (thread: Thread): void => void request(thread, { kind: 'end-train', phase }, []).catch(() => undefined);
     // Every thread answers before any is told to end, so none is left holding the part.

@@ -24,6 +24,8 @@ export interface TrainingSetup {
   /** The trainable weights' `layer/weight` keys, in the order of weights and gradients. */
   readonly trained: ReadonlyArray<string>;
   readonly rowShapes: ReadonlyArray<ReadonlyArray<number>>;
+  /** The most rows one forward and backward pass may hold (see session/contracts.ts). */
+  readonly microBatch: number;
 }
 
 /** Frees the prefix compiled for caching (a phase's caching is over). */

@@ -10,13 +10,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
+import { deriveSeed } from '../../../core/random';
 import { compilePrefix, forEachBatch, type CompiledPrefix } from '../compile';
 import { inputRows } from '../inputRows';
 import type { TfjsBackbone } from '../backbone';
 import { fromLayersModel } from '../layersModel/fromLayersModel';
 import { release, type SymbolicTensor } from '../graph';
 import type { TensorRef } from '../session/contracts';
-import { countCorrect, crossEntropy, forwardPass, partLoss, readInto, tensorOf, variableGradsOrThrow, weightKey } from '../session/steps';
+import { accumulatePasses, countCorrect, crossEntropy, forwardPass, MICRO_BATCH_SEEDS, partLoss, readInto, sumPasses, tensorOf, variableGradsOrThrow, weightKey } from '../session/steps';
 import { setupBackend } from '../setup';
 import { registerTransferKernels } from '../kernels/register';
 import type { ComputeRequest, EmbedRequest, EvaluateRequest, EndTrainRequest, MemoryRequest, PrefixDoneRequest, PrefixRequest, TrainingSetup, TrainRequest, WorkerMessage, WorkerSetup } from './protocol';
@@ -176,30 +177,47 @@ const assignWeights = (trainer: Trainer, weights: ReadonlyArray<Float32Array>): 
     value.dispose();
   });
 
-/** The gradient of scale × the mean cross-entropy over the request's rows, at the caller's weights. */
+/** Rows `start` to `end` of a request's cached inputs, as tensors. */
+const rowsOf = (trainer: Trainer, rows: ReadonlyArray<Float32Array>, start: number, end: number): tf.Tensor[] =>
+  rows.map((r, k) => {
+    const shape = trainer.setup.rowShapes[k]!;
+    const size = shape.reduce((n, d) => n * d, 1);
+    return tf.tensor(r.subarray(start * size, end * size), [end - start, ...shape]);
+  });
+
+/**
+ * The gradient of scale × the mean cross-entropy over the request's rows, at the caller's
+ * weights, in passes of at most the phase's micro-batch whose gradients add up (steps.ts).
+ */
 const compute = (trainer: Trainer, request: ComputeRequest): void => {
   assignWeights(trainer, request.weights);
-  let lossSum = Number.NaN;
-  let correct = 0;
-  // Read out inside, not returned: tidy walks what it returns element by element looking for
-  // tensors, which for arrays of a few hundred thousand numbers took longer than the step.
-  let grads: Float32Array[] = [];
-  tf.tidy(() => {
-    const xs = request.rows.map((r, k) => tf.tensor(r, [request.count, ...trainer.setup.rowShapes[k]!]));
-    const y = tf.tensor1d(request.labels, 'int32');
-    const { grads: g } = variableGradsOrThrow(
-      () =>
-        partLoss({ ...trainer.setup, suffix: trainer.suffix, head: trainer.head }, xs, y, request.seed, request.scale, (l, c) => {
-          lossSum = l;
-          correct = c;
-        }),
-      trainer.variables,
-    );
-    // Into the arrays the weights came in (they are this thread's now): the caller sends them back
-    // with the next weights, so no new arrays are made step after step.
-    grads = trainer.variables.map((v, i) => readInto(g[v.name]!, request.weights[i]!));
+  const part = { ...trainer.setup, suffix: trainer.suffix, head: trainer.head };
+  const total = accumulatePasses(request.count, trainer.setup.microBatch, (start, end, k) => {
+    let lossSum = Number.NaN;
+    let correct = 0;
+    const grads = tf.tidy(() => {
+      const xs = rowsOf(trainer, request.rows, start, end);
+      const y = tf.tensor1d(request.labels.subarray(start, end), 'int32');
+      const seed = k === 0 ? request.seed : deriveSeed(request.seed, MICRO_BATCH_SEEDS + k);
+      const report = (l: number, c: number): void => {
+        lossSum = l;
+        correct = c;
+      };
+      return variableGradsOrThrow(() => partLoss(part, xs, y, seed, (request.scale * (end - start)) / request.count, report), trainer.variables).grads;
+    });
+    return { grads, lossSum, correct };
   });
-  post({ kind: 'computed', id: request.id, grads, lossSum, correct }, grads.map((x) => x.buffer as ArrayBuffer));
+  // Into the arrays the weights came in (they are this thread's now): the caller sends them back
+  // with the next weights, so no new arrays are made step after step. Read out here, not returned
+  // from a tidy: tidy walks what it returns element by element looking for tensors, which for
+  // arrays of a few hundred thousand numbers took longer than the step.
+  let grads: Float32Array[];
+  try {
+    grads = trainer.variables.map((v, i) => readInto(total.grads[v.name]!, request.weights[i]!));
+  } finally {
+    tf.dispose(Object.values(total.grads));
+  }
+  post({ kind: 'computed', id: request.id, grads, lossSum: total.lossSum, correct: total.correct }, grads.map((x) => x.buffer as ArrayBuffer));
 };
 
 /**
@@ -208,12 +226,14 @@ const compute = (trainer: Trainer, request: ComputeRequest): void => {
  */
 const evaluate = (trainer: Trainer, request: EvaluateRequest): void => {
   if (request.weights !== undefined) assignWeights(trainer, request.weights);
-  const { lossSum, correct } = tf.tidy(() => {
-    const xs = request.rows.map((r, k) => tf.tensor(r, [request.count, ...trainer.setup.rowShapes[k]!]));
-    const y = tf.tensor1d(request.labels, 'int32');
-    const logits = forwardPass(trainer.suffix, trainer.head, trainer.setup.dropout, xs, false, 0);
-    return { lossSum: crossEntropy(logits, y, trainer.setup.classes).dataSync()[0]! * request.count, correct: countCorrect(logits, y) };
-  });
+  const { lossSum, correct } = sumPasses(request.count, trainer.setup.microBatch, (start, end) =>
+    tf.tidy(() => {
+      const xs = rowsOf(trainer, request.rows, start, end);
+      const y = tf.tensor1d(request.labels.subarray(start, end), 'int32');
+      const logits = forwardPass(trainer.suffix, trainer.head, trainer.setup.dropout, xs, false, 0);
+      return { lossSum: crossEntropy(logits, y, trainer.setup.classes).dataSync()[0]! * (end - start), correct: countCorrect(logits, y) };
+    }),
+  );
   const weights = request.weights === undefined ? undefined : [...request.weights];
   post({ kind: 'evaluated', id: request.id, lossSum, correct, ...(weights === undefined ? {} : { weights }) }, (weights ?? []).map((x) => x.buffer as ArrayBuffer));
 };
