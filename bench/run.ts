@@ -19,8 +19,9 @@ import { run as workload } from './workload';
 import { run as flat } from './workloadMemory';
 import { run as memory } from './stepMemory';
 import { run as microbatch } from './microBatches';
+import { run as graph } from './graphEmbedding';
 
-const benches: Record<string, () => void | Promise<void>> = { logme, kernels, fresh, heap, cnn, embedding, finetune, cache, parallel, steps, threadmem, size, browser, workload, flat, memory, microbatch };
+const benches: Record<string, () => void | Promise<void>> = { logme, kernels, fresh, heap, cnn, embedding, finetune, cache, parallel, steps, threadmem, size, browser, workload, flat, memory, microbatch, graph };
 const chosen = process.argv.slice(2);
 for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) {
   const bench = benches[name];

@@ -185,7 +185,8 @@ export interface SessionInternals {
   ownOutcome(set: InputSet, indices: Int32Array): BatchOutcome;
   /**
    * This thread's part of a batch: the gradients of `scale` × its mean loss (plus the L2 penalty,
-   * once per step), with its summed loss and correct count.
+   * once per step), with its summed loss and correct count; computed in passes of at most the
+   * session's micro-batch, whose gradients add up.
    */
   ownGradients(indices: Int32Array, seed: number, scale: number): { readonly grads: tf.NamedTensorMap; readonly lossSum: number; readonly correct: number };
   /** Applies summed gradients with the phase's optimizer. */

@@ -41,7 +41,7 @@ import type { GradientShare, GradientSharing, RemotePrefix, SessionInternals, Sh
 import { borrowed, inputRows, type TfjsInputs } from '../inputRows';
 import type { Parts } from './parts';
 import { planStep, stepBudget, stepBytesPerExample } from '../memory';
-import { accumulatePasses, countCorrect, MICRO_BATCH_SEEDS, crossEntropy, forwardPass, gatherRows, partLoss, readInto, sumPasses, tensorOf, variableGradsOrThrow, weightKey } from './steps';
+import { accumulatePasses, countCorrect, crossEntropy, forwardPass, gatherRows, MICRO_BATCH_SEEDS, partLoss, readInto, sumPasses, tensorOf, variableGradsOrThrow, weightKey } from './steps';
 
 /** One phase on this thread: steps on the cached rows, optionally split with gradient shares. */
 export class TfjsPhaseSession implements PhaseSession {

@@ -1,0 +1,71 @@
+/**
+ * Embedding with a real GraphModel (the MobileNetV2 1.4 `mobilenet_v2_mid` of the `nsfwjs`
+ * package, 224²): transferkit's `backbone.embed` at a node against stock tfjs-converter
+ * `model.execute(x, node)` followed by the same global average, on the same backend with the same
+ * kernels registered, batch for batch, in alternating rounds. Images/s and their ratio, at the top
+ * (the pooled 1792 features) and at an earlier node (a block's 14×14 output).
+ * Run: npm run bench -- graph
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { GraphModel } from '@tensorflow/tfjs-converter';
+import { either as E } from 'fp-ts';
+import { setupBackend } from 'transferkit/tfjs';
+import { fromGraphModel } from 'transferkit/tfjs/graph';
+import { loadMidGraph } from '../scripts/pretrained/graphModel';
+
+const IMAGES = 64;
+const BATCH = 16;
+const ROUNDS = 3;
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Stock: execute to the node a batch at a time, average over the spatial axes when there are any. */
+const stock = async (graph: GraphModel, x: tf.Tensor4D, node: string): Promise<void> => {
+  for (let start = 0; start < IMAGES; start += BATCH) {
+    const pooled = tf.tidy(() => {
+      const out = graph.execute(tf.slice(x, [start], [BATCH]), node) as tf.Tensor;
+      return out.rank === 4 ? tf.mean(out, [1, 2]) : out;
+    });
+    await pooled.data();
+    pooled.dispose();
+  }
+};
+
+export const run = async (): Promise<void> => {
+  const choice = await setupBackend({ prefer: ['wasm'] })();
+  if (E.isLeft(choice)) throw new Error(choice.left.message);
+  const graph = await loadMidGraph();
+  const backbone = fromGraphModel(graph);
+  if (E.isLeft(backbone)) throw new Error(backbone.left.message);
+  const b = backbone.right;
+  const top = b.layers[b.top]!;
+  // An earlier node: the last one with a 14×14 map.
+  const earlier = [...b.layers].reverse().find((l) => l.outputShape.length === 4 && l.outputShape[1] === 14)!;
+  const x = tf.randomUniform([IMAGES, 224, 224, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+  console.log(`GraphModel embedding: ${IMAGES} images of 224² through nsfwjs's MobileNetV2 1.4 graph, batches of ${BATCH}, ${choice.right.description}; median of ${ROUNDS} alternating rounds`);
+  for (const at of [top, earlier]) {
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    for (let round = 0; round < ROUNDS + 1; round++) {
+      let t = performance.now();
+      const m = await b.embed(x, at, { pooling: 'average', batchSize: BATCH })();
+      if (E.isLeft(m)) throw new Error(m.left.message);
+      const a = performance.now() - t;
+      t = performance.now();
+      await stock(graph, x, at.name);
+      const s = performance.now() - t;
+      // The first round warms both (kernels, weights packed): not counted.
+      if (round > 0) {
+        ours.push(a);
+        theirs.push(s);
+      }
+    }
+    const rate = (ms: number): string => ((IMAGES * 1000) / ms).toFixed(1);
+    console.log(
+      `  …/${at.name.split('/').slice(-3).join('/')} (${at.kind}, ${at.outputShape.slice(1).join('×')}): transferkit ${rate(median(ours))} images/s, model.execute ${rate(median(theirs))} images/s: ${(median(theirs) / median(ours)).toFixed(2)}× stock's rate`,
+    );
+  }
+  x.dispose();
+  graph.dispose();
+  choice.right.kernels?.unregister();
+};
