@@ -18,6 +18,16 @@ const firstNode = (layer: Layer): { inputs: ReadonlyArray<SymbolicTensor>; outpu
   return { inputs: node?.inputTensors ?? [], outputs: node?.outputTensors ?? [] };
 };
 
+/** A layer's output shapes (one per output), batch dimension first; none for a layer called on several shapes, which has no single one. */
+export const outputShapes = (layer: Layer): ReadonlyArray<ReadonlyArray<number | null>> => {
+  try {
+    const shape = layer.outputShape;
+    return Array.isArray(shape[0]) ? (shape as Array<Array<number | null>>) : [shape as Array<number | null>];
+  } catch {
+    return [];
+  }
+};
+
 /** The core's view of a model's layers, in the model's (topological) order. */
 export const layerInfos = (model: tfl.LayersModel): ReadonlyArray<LayerInfo> => {
   const index = new Map(model.layers.map((l, i) => [l, i] as const));

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { either as E } from 'fp-ts';
 import { notSupported, type TransferError } from '../../core/errors';
 import { isHeapBackend } from './kernels/heap';
-import type { Layer, SymbolicTensor } from './graph';
+import { outputShapes, type Layer, type SymbolicTensor } from './graph';
 
 /**
  * The largest heap tfjs-backend-wasm 4.22 can grow to, in bytes (its build's maximum memory:
@@ -65,15 +65,7 @@ export const STEP_BYTES_PER_OUTPUT_BYTE_TRAINING_MODE = 7.5;
 /** Floats per example of a tensor or layer output of this shape (batch dimension first; an open dimension counts 1). */
 const perExample = (shape: ReadonlyArray<number | null>): number => shape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
 
-const outputFloats = (layer: Layer): number => {
-  try {
-    const shape = layer.outputShape;
-    const shapes = Array.isArray(shape[0]) ? (shape as Array<Array<number | null>>) : [shape as Array<number | null>];
-    return shapes.reduce((n, s) => n + perExample(s), 0);
-  } catch {
-    return 0; // a layer called on several shapes has no single output shape
-  }
-};
+const outputFloats = (layer: Layer): number => outputShapes(layer).reduce((n, s) => n + perExample(s), 0);
 
 /** What a training step of a phase needs, per example, and what it may use. */
 export interface StepMemory {

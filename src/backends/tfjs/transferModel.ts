@@ -8,7 +8,7 @@ import { backendFailure, described, invalidArgument, notSupported, type Transfer
 import { matrix, type Matrix } from '../../core/matrix';
 import { optional, positiveInteger } from '../../core/validate';
 import { yieldToEventLoop } from '../../core/yieldToEventLoop';
-import { release, type Layer } from './graph';
+import { outputShapes, release, type Layer } from './graph';
 import { checkInputs } from './inputs';
 import { inputRows, type TfjsInputs } from './inputRows';
 import { headForExport } from './head';
@@ -27,14 +27,7 @@ export const PREDICT_BATCH_FLOATS = 2 ** 24;
 export const defaultPredictBatch = (model: tfl.LayersModel): number => {
   let largest = 1;
   for (const layer of model.layers) {
-    let shapes: ReadonlyArray<ReadonlyArray<number | null>>;
-    try {
-      const shape = layer.outputShape;
-      shapes = Array.isArray(shape[0]) ? (shape as Array<Array<number | null>>) : [shape as Array<number | null>];
-    } catch {
-      continue; // a layer called on several shapes has no single output shape
-    }
-    for (const dims of shapes) largest = Math.max(largest, dims.reduce<number>((n, d) => n * (d ?? 1), 1));
+    for (const dims of outputShapes(layer)) largest = Math.max(largest, dims.reduce<number>((n, d) => n * (d ?? 1), 1));
   }
   return Math.max(1, Math.min(256, Math.floor(PREDICT_BATCH_FLOATS / largest)));
 };

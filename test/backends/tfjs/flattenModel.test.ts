@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { featureExtractor, transfer } from 'transferkit';
 import { flattenModel, fromLayersModel } from 'transferkit/tfjs';
 import { err, ok } from '../../fixtures/either';
-import { snapshot, teachableMachine } from '../../fixtures/models';
+import { disposeNested, snapshot, teachableMachine } from '../../fixtures/models';
 import { expectNoLeakedTensors } from '../../fixtures/tensors';
 
 beforeAll(async () => {
@@ -96,13 +96,7 @@ describe('flattenModel', () => {
       other.dispose();
     } finally {
       x.dispose();
-      for (const m of [model, functional, base]) {
-        try {
-          m.dispose();
-        } catch {
-          // freed with a container
-        }
-      }
+      disposeNested(model, functional, base);
     }
   });
 
@@ -118,13 +112,7 @@ describe('flattenModel', () => {
       flat.dispose();
     } finally {
       x.dispose();
-      for (const m of [model, a, b]) {
-        try {
-          m.dispose();
-        } catch {
-          // freed with a container
-        }
-      }
+      disposeNested(model, a, b);
     }
   });
 
