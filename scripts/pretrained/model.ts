@@ -31,7 +31,7 @@ export const loadMobileNetV2 = async (): Promise<tfl.LayersModel> => {
 };
 
 /**
- * Loads the Keras InceptionV3 (299² RGB in [0, 1], 313 layers, branches joined by concatenation)
+ * Loads the Keras InceptionV3 (299² RGB in [0, 1], 318 layers with its 94 BatchNorms without γ, branches joined by concatenation)
  * that ships in the same package, its weights in six shards; the caller disposes it.
  */
 export const loadInceptionV3 = async (): Promise<tfl.LayersModel> => {
