@@ -6,6 +6,7 @@
 import { either as E, function as F, type taskEither as TE } from 'fp-ts';
 import { optionsAt } from './boundary';
 import { described, invalidArgument, type TransferError } from './errors';
+import type { InputSpec } from './inputSpec';
 import type { Matrix } from './matrix';
 import type { HeadSpec, Phase, Start, TrainablePolicy } from './recipe';
 import type { RowStoreFactory } from './rowStore';
@@ -226,6 +227,11 @@ export interface Backbone<X, M extends TransferModel<X>> {
    * `warnings`.
    */
   readonly inputWarning?: (inputs: X) => string | undefined;
+  /**
+   * Optional: the backbone's input as an image (size, channels, how pixels become inputs), where
+   * the model says it or its user declared it; what turns images into input batches reads it.
+   */
+  readonly inputSpec?: InputSpec;
 }
 
 /**

@@ -188,3 +188,21 @@ export const backendFailure = (operation: string, thrown: unknown): TransferErro
 /** The same error, found inside `prefix` (e.g. `target`): its path and message say so. */
 export const within = (prefix: string, error: TransferError): TransferError =>
   'path' in error ? { ...error, path: `${prefix}.${error.path}`, message: `${prefix}.${error.message}` } : { ...error, message: `${prefix}: ${error.message}` };
+
+const CARRIED: unique symbol = Symbol.for('transferkit.carriedError');
+
+/**
+ * An `Error` that carries a {@link TransferError} through an interface that can only throw (a
+ * tfjs IO handler's `load`), for the caller on the other side to return as it is.
+ */
+export const carry = (error: TransferError): Error => Object.assign(new Error(error.message), { [CARRIED]: error });
+
+/** The {@link TransferError} a thrown value carries (see {@link carry}), if it carries one. */
+export const carriedError = (thrown: unknown): TransferError | undefined => {
+  try {
+    const error = typeof thrown === 'object' && thrown !== null ? (thrown as { [CARRIED]?: unknown })[CARRIED] : undefined;
+    return typeof error === 'object' && error !== null && typeof (error as { _tag?: unknown })._tag === 'string' ? (error as TransferError) : undefined;
+  } catch {
+    return undefined;
+  }
+};

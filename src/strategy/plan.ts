@@ -81,7 +81,7 @@ export interface TransferOptions<X> {
   readonly onProgress?: (progress: Progress) => void;
   /**
    * Where cached activations of the frozen part are kept. Default: in memory, in 16 MB chunks
-   * ({@link memoryRowStore}); `diskRowStore` from `transferkit/node` spills to disk past a budget.
+   * (`memoryRowStore` of transferkit); `diskRowStore` from `transferkit/node` spills to disk past a budget.
    */
   readonly activationStore?: RowStoreFactory;
   /**

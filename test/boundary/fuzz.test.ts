@@ -20,6 +20,7 @@ import * as tfjs from 'transferkit/tfjs';
 import * as threads from 'transferkit/tfjs/threads';
 import * as graphs from 'transferkit/tfjs/graph';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
+import { PNG } from 'pngjs';
 import { denseModel, snapshot } from '../fixtures/models';
 import { perceptron } from '../fixtures/tinyGraphs';
 import { builders, make, type Builders, type Fixtures, type Made, type Spec } from './hostile';
@@ -51,6 +52,34 @@ let graph: GraphModel;
 let disposedGraph: GraphModel;
 const graphWeights = (g: GraphModel): Map<string, Float32Array> => new Map(Object.entries(g.weights).map(([k, ts]) => [k, Float32Array.from(ts[0]!.dataSync() as ArrayLike<number>)]));
 let graphBefore: Map<string, Float32Array>;
+
+/** A small image model (8×8 RGB → 3 classes), registered as a source the call checks. */
+const imageSource = (call: Call): tfl.LayersModel => {
+  const model = tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, activation: 'relu', name: 'conv', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
+      tfl.layers.globalAveragePooling2d({ name: 'pool' }),
+      tfl.layers.dense({ units: 3, activation: 'softmax', name: 'out', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }),
+    ],
+  });
+  call.sources.push({ model, weights: snapshot(model) });
+  call.free.push(() => model.dispose());
+  return model;
+};
+
+/** Six RGBA images of 8×8 (what an ImageData is), in three shades. */
+const pixelImages = (): ReadonlyArray<{ width: number; height: number; data: Uint8ClampedArray }> =>
+  Array.from({ length: 6 }, (_, i) => ({ width: 8, height: 8, data: Uint8ClampedArray.from({ length: 256 }, (_, j) => (j % 4 === 3 ? 255 : (40 * (i % 3) + 7 * j) % 256)) }));
+
+/** A 3×2 PNG's bytes. */
+const pngBytes = (): Uint8Array => {
+  const png = new PNG({ width: 3, height: 2 });
+  png.data.fill(200);
+  return new Uint8Array(PNG.sync.write(png));
+};
+
+/** What a trained classifier saved (made once, before the suite: training is asynchronous, fixtures are not). */
+let savedClassifier: tf.io.ModelArtifacts;
 
 const matrixOf = (rows: number, cols: number, shift: number): core.Matrix => ({
   rows,
@@ -112,6 +141,15 @@ const FIXTURES: Fixtures = {
     const b = FIXTURES['backbone']!(call) as core.Backbone<tf.Tensor, tfjs.TfjsTransferModel>;
     return b.layers[b.top];
   },
+  imageBackbone: (call) => {
+    const b = tfjs.fromLayersModel(imageSource(call as Call), { input: { range: [-1, 1] } });
+    if (b._tag === 'Left') throw new Error(b.left.message);
+    return b.right;
+  },
+  images: pixelImages,
+  names: () => ['a', 'b', 'c', 'a', 'b', 'c'],
+  png: pngBytes,
+  savedClassifier: () => tf.io.fromMemory(savedClassifier),
   graph: () => graph,
   disposedGraph: () => disposedGraph,
   graphBackbone: () => {
@@ -236,6 +274,24 @@ const entries = ({ hostile, slot, options, field }: Builders): ReadonlyArray<Ent
   { name: 'fromGraphModel', kind: 'either', call: fn(graphs.fromGraphModel), args: args(fc.oneof({ arbitrary: slot('graph'), weight: 4 }, slot('disposedGraph'), slot('model')), options({ top: field('hidden', 3, 'nope', 0), inputRange: field([0, 1], [1, 0]), inputShape: field([8], [9]) })) },
   { name: 'graph backbone.embed', kind: 'task', runs: 20, call: (...a: unknown[]) => (a[0] as core.Backbone<unknown, never>).embed(a[1], a[2] as never, a[3] as never), args: args(fc.constant<Spec>({ fixture: 'graphBackbone' }), slot('x'), fc.oneof(slot('graphLayer'), slot('layer')), fc.oneof(embedOptions, field({ pooling: 'average', batchSize: 4 }))) },
   { name: 'graph transfer', kind: 'task', runs: 15, call: fn(core.transfer), args: args(slot('graphBackbone'), fc.oneof(slot('recipe'), slot('scratch')), options({ x: slot('x'), y: slot('y') }), transferOptions) },
+  // Images in, names out (transferkit/tfjs), and files (transferkit/node).
+  { name: 'imageBatch', kind: 'either', runs: 20, call: fn(tfjs.imageBatch), args: args(fc.oneof(slot('imageBackbone'), slot('backbone')), fc.oneof(slot('images'), fc.constant<Spec>({ array: [{ object: { width: { constant: 8 }, height: { constant: 8 }, data: { make: 'huge-array' } } }] })), options({ resize: field(true, false, 'yes') })) },
+  { name: 'trainClassifier', kind: 'task', runs: 15, call: fn(tfjs.trainClassifier), args: args(slot('imageBackbone'), options({ images: slot('images'), labels: slot('names') }), options({ epochs: field(1), resize: field(false, true), classNames: field(['a', 'b', 'c'], ['c', 'b', 'a']), seed: field(1), signal: slot('signal') }, ['epochs', 'signal'])) },
+  { name: 'classifier.classify, save', kind: 'task', runs: 10, call: async (...a: unknown[]) => {
+    const [b, images, names, px, opts, handler] = a;
+    const trained = await tfjs.trainClassifier(b as never, { images: images as never, labels: names as never }, { epochs: 1 })();
+    if (trained._tag === 'Left') return trained;
+    try {
+      const outcomes = [await trained.right.classify(px as never, opts as never)(), await trained.right.save(handler as never)()];
+      return outcomes.find((o) => o._tag === 'Left') ?? outcomes[0]!;
+    } finally {
+      trained.right.dispose();
+    }
+  }, args: args(fc.constant<Spec>({ fixture: 'imageBackbone' }), fc.constant<Spec>({ fixture: 'images' }), fc.constant<Spec>({ fixture: 'names' }), slot('images'), options({ topK: field(1, 3), resize: field(false, true) }), slot('saver')) },
+  { name: 'loadClassifier', kind: 'task', runs: 15, call: fn(tfjs.loadClassifier), args: args(fc.oneof(slot('savedClassifier'), field('nowhere://x')), options({ maxWeightBytes: field(1e9, 1), maxWeightValues: field(1e9, 1) })) },
+  { name: 'readImage', kind: 'task', runs: 20, call: fn(node.readImage), args: args(fc.oneof(slot('png'), field('/nonexistent/a.png', new Uint8Array([1, 2, 3]))), options({ maxPixels: field(1e6, 2) })) },
+  { name: 'readImages', kind: 'task', runs: 20, call: fn(node.readImages), args: args(fc.oneof(fc.constant<Spec>({ array: [{ fixture: 'png' }, { fixture: 'png' }] }), fc.constant<Spec>({ array: [{ fixture: 'png' }, { constant: 7 }] })), options({ maxPixels: field(1e6, 2) })) },
+  { name: 'fileHandler', kind: 'total', call: fn(node.fileHandler), args: args(fc.oneof(field('/tmp/transferkit-fuzz-model'), hostile)), returns: (v) => typeof v === 'object' && v !== null && typeof (v as { save?: unknown }).save === 'function' && typeof (v as { load?: unknown }).load === 'function' },
   // transferkit/node.
   { name: 'diskRowStore', kind: 'either', call: fn(node.diskRowStore), args: args(options({ memoryBytes: field(0, 1024), directory: field('/proc/transferkit-none', undefined) })) },
   // The methods of what the entry points return: a backbone's, and a trained model's.
@@ -391,6 +447,13 @@ const runCall = async (entry: Entry, specs: ReadonlyArray<Spec>): Promise<boolea
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
+  const call: Call = { free: [], unreadable: false, sources: [] };
+  const backbone = FIXTURES['imageBackbone']!(call) as tfjs.TfjsBackbone;
+  const trained = await tfjs.trainClassifier(backbone, { images: pixelImages(), labels: ['a', 'b', 'c', 'a', 'b', 'c'] }, { epochs: 1 })();
+  if (trained._tag === 'Left') throw new Error(trained.left.message);
+  await trained.right.save(tf.io.withSaveHandler(async (artifacts) => ((savedClassifier = artifacts), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })))();
+  trained.right.dispose();
+  call.free.forEach((f) => f());
   graph = await perceptron(8);
   graphBefore = graphWeights(graph);
   disposedGraph = await perceptron(8);

@@ -11,6 +11,10 @@ export { fromLayersModel, type FromLayersModelOptions } from './layersModel/from
 export { flattenModel } from './layersModel/flattenModel';
 export type { TfjsBackbone } from './backbone';
 export { fromMatrix, toMatrix } from './matrix';
+export { imageBatch, type BrowserImage, type ImageBatchOptions, type ImageSource, type PixelImage } from './images/imageBatch';
+export { trainClassifier, type NamedImages, type TrainClassifierOptions, type TrainedClassifier } from './classifier/trainClassifier';
+export { loadClassifier, type LoadClassifierOptions } from './classifier/loadClassifier';
+export type { Classification, ClassifyOptions, ImageClassifier } from './classifier/classifier';
 export type { TfjsTransferModel } from './transferModel';
 export type { StoredInputs, TfjsInputs } from './inputRows';
 export { attachHead, HEAD_METADATA_KEY, type AttachedHead, type HeadMetadata } from './head';

@@ -4,7 +4,7 @@ import { either as E, type taskEither as TE } from 'fp-ts';
 import type { PhaseArgs, PhaseSession, StepPlan, TransferModel } from '../../core/backbone';
 import type { Phase } from '../../core/recipe';
 import { guard, guardTask, isRecord, optionsAt } from '../../core/boundary';
-import { backendFailure, described, invalidArgument, notSupported, type TransferError } from '../../core/errors';
+import { backendFailure, carriedError, described, invalidArgument, notSupported, type TransferError } from '../../core/errors';
 import { matrix, type Matrix } from '../../core/matrix';
 import { optional, positiveInteger } from '../../core/validate';
 import { yieldToEventLoop } from '../../core/yieldToEventLoop';
@@ -190,7 +190,7 @@ export class TfjsTransferModel implements TransferModel<TfjsInputs> {
       try {
         return E.right(await this.full.save(handlerOrUrl));
       } catch (thrown) {
-        return E.left(backendFailure('saving the model', thrown));
+        return E.left(carriedError(thrown) ?? backendFailure('saving the model', thrown));
       }
     };
   }

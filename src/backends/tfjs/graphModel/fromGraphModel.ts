@@ -11,10 +11,12 @@ import { either as E, type taskEither as TE } from 'fp-ts';
 import { checkEmbedOptions, type BuildSpec, type EmbedOptions, type LayerInfo } from '../../../core/backbone';
 import { guard, guardTask, isRecord, optionsAt } from '../../../core/boundary';
 import { backendFailure, described, invalidArgument, notSupported, shapeMismatch, type TransferError } from '../../../core/errors';
+import type { InputSpecArgs } from '../../../core/inputSpec';
 import type { Matrix } from '../../../core/matrix';
 import { isInputKind } from '../../../core/resolveTap';
 import { checkBuildSpec, layerAt, type TfjsBackbone } from '../backbone';
 import { embedWith } from '../embedding';
+import { declaredInput } from '../images/declaredInput';
 import { release, type Layer, type SymbolicTensor } from '../graph';
 import { allFinite, checkInputsFor, rangeWarning } from '../inputs';
 import { inputRows, type TfjsInputs } from '../inputRows';
@@ -39,6 +41,14 @@ export interface FromGraphModelOptions {
    * it (by more than 1 % of its width) train as given, with a warning in the result.
    */
   readonly inputRange?: readonly [number, number];
+  /**
+   * The input as an image, where the model cannot say it: how pixels become inputs (`range`, or
+   * `mean` and `std`), the channel order, and a size or channel count where the model's input
+   * leaves them open. What the model's input shape fixes is taken from it, and a declared size or
+   * channel count that disagrees is a `ShapeMismatch`. Default: with `inputRange` alone, images map
+   * onto that range; with neither, the backbone has no input spec, and images cannot be fed to it.
+   */
+  readonly input?: InputSpecArgs;
   /**
    * The shape of one example (no batch dimension), for a graph whose input leaves its height or
    * width open (`[-1, -1, -1, 3]`); it must agree with every size the graph does fix. Default: the
@@ -164,6 +174,9 @@ export const fromGraphModel = guard('fromGraphModel', (model: GraphModel, option
   const { layers } = graph;
   const top = topIndex(graph, topOption);
   if (E.isLeft(top)) return top;
+  const input = declaredInput(graph.input.shape, given.right.input, range);
+  if (E.isLeft(input)) return input;
+  const { spec, range: expectedRange } = input.right;
   const embedEach = async (x: TfjsInputs, at: ReadonlyArray<LayerInfo>, options: EmbedOptions): Promise<E.Either<TransferError, ReadonlyArray<Matrix>>> => {
     try {
       if (!usable(model)) return E.left(invalidArgument('model', 'a usable model', described('a disposed model')));
@@ -194,7 +207,8 @@ export const fromGraphModel = guard('fromGraphModel', (model: GraphModel, option
     top: top.right,
     capabilities: { fineTune: false, description: DESCRIPTION },
     isUsable: () => usable(model),
-    ...(range === undefined ? {} : { inputWarning: (x: TfjsInputs) => rangeWarning(x, range) }),
+    ...(expectedRange === undefined ? {} : { inputWarning: (x: TfjsInputs) => rangeWarning(x, expectedRange) }),
+    ...(spec === undefined ? {} : { inputSpec: spec }),
     count: guard('backbone.count', (x: TfjsInputs) => checkInputsFor(graph.input.shape, x)),
     embed: guardTask('backbone.embed', (x: TfjsInputs, at: LayerInfo, options: EmbedOptions): TE.TaskEither<TransferError, Matrix> => async () => {
       const each = await embedEach(x, [at], options);

@@ -3,9 +3,11 @@ import { either as E, type taskEither as TE } from 'fp-ts';
 import { checkEmbedOptions, type BuildSpec, type EmbedOptions, type LayerInfo } from '../../../core/backbone';
 import { guard, guardTask, optionsAt } from '../../../core/boundary';
 import { backendFailure, described, invalidArgument, notSupported, shapeMismatch, type TransferError } from '../../../core/errors';
+import type { InputSpecArgs } from '../../../core/inputSpec';
 import type { Matrix } from '../../../core/matrix';
 import { compilePrefix } from '../compile';
 import { embedWith } from '../embedding';
+import { declaredInput } from '../images/declaredInput';
 import { inboundLayers, layerInfos, type Layer } from '../graph';
 import { checkBuildSpec, layerAt, type TfjsBackbone } from '../backbone';
 import { checkInputs, nonFiniteWeight, rangeWarning } from '../inputs';
@@ -34,6 +36,14 @@ export interface FromLayersModelOptions {
    * 0–255 pixels where `[0, 1]` is declared) train as given, with a warning in the result.
    */
   readonly inputRange?: readonly [number, number];
+  /**
+   * The input as an image, where the model cannot say it: how pixels become inputs (`range`, or
+   * `mean` and `std`), the channel order, and a size or channel count where the model's input
+   * leaves them open. What the model's input shape fixes is taken from it, and a declared size or
+   * channel count that disagrees is a `ShapeMismatch`. Default: with `inputRange` alone, images map
+   * onto that range; with neither, the backbone has no input spec, and images cannot be fed to it.
+   */
+  readonly input?: InputSpecArgs;
 }
 
 /** Layers a classifier head is made of, above the backbone's pooled features. */
@@ -228,6 +238,9 @@ export const fromLayersModel = guard('fromLayersModel', (model: tfl.LayersModel,
   const layers = layerInfos(model);
   const top = topIndex(model, layers, topOption);
   if (E.isLeft(top)) return top;
+  const input = declaredInput(model.inputs[0]!.shape, given.right.input, range);
+  if (E.isLeft(input)) return input;
+  const { spec, range: expectedRange } = input.right;
   const embedEach = async (x: TfjsInputs, at: ReadonlyArray<LayerInfo>, options: EmbedOptions): Promise<E.Either<TransferError, ReadonlyArray<Matrix>>> => {
     try {
       if (!usable(model)) return E.left(invalidArgument('model', 'a usable model', described('a disposed model')));
@@ -252,7 +265,8 @@ export const fromLayersModel = guard('fromLayersModel', (model: tfl.LayersModel,
     top: top.right,
     capabilities: { fineTune: true, description: 'a tfjs LayersModel' },
     isUsable: () => usable(model),
-    ...(range === undefined ? {} : { inputWarning: (x: TfjsInputs) => rangeWarning(x, range) }),
+    ...(expectedRange === undefined ? {} : { inputWarning: (x: TfjsInputs) => rangeWarning(x, expectedRange) }),
+    ...(spec === undefined ? {} : { inputSpec: spec }),
     count: guard('backbone.count', (x: TfjsInputs) => checkInputs(model, x)),
     embed: guardTask('backbone.embed', (x: TfjsInputs, at: LayerInfo, options: EmbedOptions): TE.TaskEither<TransferError, Matrix> => async () => {
       const each = await embedEach(x, [at], options);
