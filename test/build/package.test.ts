@@ -190,14 +190,15 @@ describe('the built package, used as an app would', () => {
     }
   });
 
-  it('declares itself side-effect free, with tfjs and fp-ts as peers', () => {
+  it('declares itself side-effect free, with tfjs, fp-ts and the image decoders as peers', () => {
     const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     expect(manifest.sideEffects).toBe(false);
-    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-converter', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', 'fp-ts']);
-    // Only fp-ts is required: an app that imports only the core needs no tfjs, wasm is a choice, and
-    // the converter is needed only by transferkit/tfjs/graph.
+    expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-converter', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', 'fp-ts', 'jpeg-js', 'pngjs']);
+    // Only fp-ts is required: an app that imports only the core needs no tfjs, wasm is a choice, the
+    // converter is needed only by transferkit/tfjs/graph, and the decoders only by readImage of
+    // transferkit/node (which loads them when it first meets a PNG or a JPEG).
     const optional = Object.entries(manifest.peerDependenciesMeta).flatMap(([name, meta]) => ((meta as { optional?: boolean }).optional === true ? [name] : []));
-    expect(optional.sort()).toEqual(['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-converter', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']);
+    expect(optional.sort()).toEqual(['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-converter', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', 'jpeg-js', 'pngjs']);
     expect(manifest.dependencies ?? {}).toEqual({});
   });
 });
