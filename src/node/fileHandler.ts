@@ -43,8 +43,13 @@ export interface ModelFiles {
   generatedBy?: string;
   /** What converted it, if anything. */
   convertedBy?: string | null;
-  /** How it was compiled, if it was. */
-  trainingConfig?: {};
+  /** How it was compiled, if it was (tfjs's `TrainingConfig`). */
+  trainingConfig?: {
+    /** The optimizer's configuration. */
+    optimizer_config: {};
+    /** The loss, or one per output. */
+    loss: string | string[] | { [output: string]: string };
+  };
   /** Its user-defined metadata (a classifier's class names and input spec among them). */
   userDefinedMetadata?: {};
 }
