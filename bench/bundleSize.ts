@@ -22,9 +22,10 @@ export const PEERS = ['@tensorflow/*', 'fp-ts', 'fp-ts/*'];
  * ReLU6 in one pass), and 48 kB for its 1×1 convolutions as products of rows; then 49 kB for
  * real models as users load them (`flattenModel` for models nested in models, a top that is never
  * a probability); then 51 kB for steps that fit the backend's memory (micro-batches) and BatchNorm
- * without γ; argued in docs/benchmarks.md.
+ * without γ; then 57 kB for images in, names out (input specs, image batches, classifiers that
+ * keep their class names, and a loader that checks model files); argued in docs/benchmarks.md.
  */
-export const BUDGET_GZIP_BYTES = 51 * 1024;
+export const BUDGET_GZIP_BYTES = 57 * 1024;
 
 /** Minified and gzipped bytes of a bundle of `source` (an app's entry file, as text). */
 export const bundleBytes = async (source: string | { readonly file: string }, external: ReadonlyArray<string> = PEERS): Promise<{ minified: number; gzipped: number }> => {

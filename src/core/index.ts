@@ -67,7 +67,7 @@ export {
   SCRATCH_MIN_STEPS,
   scratchPhase,
 } from './phases';
-export { MAX_IMAGE_SIDE, type ChannelOrder, type InputSpec, type InputSpecArgs, type Normalization } from './inputSpec';
+export { MAX_IMAGE_SIDE, MAX_SOURCE_SIDE, type ChannelOrder, type InputSpec, type InputSpecArgs, type Normalization } from './inputSpec';
 export { MAX_CLASS_NAME_LENGTH } from './namedClasses';
 export { CLASSIFIER_FORMAT, CLASSIFIER_METADATA_KEY, type ClassifierMetadata } from './classifierMetadata';
 export { MAX_JSON_DEPTH, MAX_WEIGHT_BYTES, MAX_WEIGHT_VALUES, type ModelFileLimits } from './modelFiles';

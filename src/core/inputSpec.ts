@@ -64,6 +64,9 @@ export interface InputSpecArgs {
 /** The largest height or width an input spec may declare: 8192 pixels. */
 export const MAX_IMAGE_SIDE = 8192;
 
+/** The largest height or width of an image to be preprocessed (a photo, before it is resized): 32,768 pixels. */
+export const MAX_SOURCE_SIDE = 32_768;
+
 const isPair = (v: unknown): v is readonly [number, number] => Array.isArray(v) && v.length === 2;
 
 const checkRange = (path: string, range: unknown): E.Either<TransferError, readonly [number, number]> => {

@@ -7,7 +7,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { either as E, type taskEither as TE } from 'fp-ts';
 import { guardTask, optionsAt } from '../core/boundary';
 import { described, invalidArgument, notSupported, thrownMessage, type TransferError } from '../core/errors';
-import { MAX_IMAGE_SIDE } from '../core/inputSpec';
+import { MAX_SOURCE_SIDE } from '../core/inputSpec';
 import { optional, positiveInteger } from '../core/validate';
 
 /** Decoded pixels, row by row: what `imageBatch` of transferkit/tfjs takes. */
@@ -55,7 +55,7 @@ const missing = (name: string, thrown: unknown): TransferError =>
 const decodePng = async (bytes: Uint8Array, maxPixels: number): Promise<E.Either<TransferError, DecodedImage>> => {
   const size = pngSize(bytes);
   if (size === undefined) return E.left(invalidArgument('source', 'a PNG with its header', described('a truncated PNG')));
-  if (size[0] * size[1] > maxPixels || size[0] > MAX_IMAGE_SIDE * 4 || size[1] > MAX_IMAGE_SIDE * 4) return E.left(invalidArgument('source', `an image of at most ${maxPixels} pixels (options.maxPixels)`, described(`a PNG of ${size[0]}×${size[1]}`)));
+  if (size[0] * size[1] > maxPixels || size[0] > MAX_SOURCE_SIDE || size[1] > MAX_SOURCE_SIDE) return E.left(invalidArgument('source', `an image of at most ${maxPixels} pixels (options.maxPixels)`, described(`a PNG of ${size[0]}×${size[1]}`)));
   let png: typeof import('pngjs');
   try {
     png = await import('pngjs');

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { either as E } from 'fp-ts';
 import { guard, isRecord, optionsAt } from '../../../core/boundary';
 import { backendFailure, described, invalidArgument, shapeMismatch, type TransferError } from '../../../core/errors';
-import { MAX_IMAGE_SIDE, pixelMap, type InputSpec } from '../../../core/inputSpec';
+import { MAX_SOURCE_SIDE, pixelMap, type InputSpec } from '../../../core/inputSpec';
 import { boolean, optional } from '../../../core/validate';
 
 /**
@@ -69,8 +69,8 @@ const pixels = (path: string, image: unknown): E.Either<TransferError, tf.Tensor
   }
   if (!isRecord(image)) return E.left(invalidArgument(path, EXPECTED, image));
   const { width, height, data, channels } = image;
-  const side = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_IMAGE_SIDE;
-  if (!side(width) || !side(height)) return E.left(invalidArgument(`${path}.width/height`, `integers from 1 to ${MAX_IMAGE_SIDE}`, [width, height]));
+  const side = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX_SOURCE_SIDE;
+  if (!side(width) || !side(height)) return E.left(invalidArgument(`${path}.width/height`, `integers from 1 to ${MAX_SOURCE_SIDE}`, [width, height]));
   if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) return E.left(invalidArgument(`${path}.data`, 'bytes: a Uint8Array or Uint8ClampedArray', data));
   const k = channels ?? data.length / (width * height);
   if (k !== 1 && k !== 3 && k !== 4) return E.left(invalidArgument(`${path}.channels`, '1, 3 or 4 bytes a pixel', channels ?? described(`${data.length} bytes for ${width}×${height} pixels`)));
