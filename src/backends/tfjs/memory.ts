@@ -65,7 +65,14 @@ export const STEP_BYTES_PER_OUTPUT_BYTE_TRAINING_MODE = 7.5;
 /** Floats per example of a tensor or layer output of this shape (batch dimension first; an open dimension counts 1). */
 const perExample = (shape: ReadonlyArray<number | null>): number => shape.slice(1).reduce<number>((n, d) => n * (d ?? 1), 1);
 
-const outputFloats = (layer: Layer): number => outputShapes(layer).reduce((n, s) => n + perExample(s), 0);
+/**
+ * Floats a layer's output holds per example; a layer that runs many ops (a GraphModel's segment)
+ * says how many all of them output, as `activationFloats`.
+ */
+const outputFloats = (layer: Layer): number => {
+  const inner = (layer as { activationFloats?: unknown }).activationFloats;
+  return typeof inner === 'number' ? inner : outputShapes(layer).reduce((n, s) => n + perExample(s), 0);
+};
 
 /** What a training step of a phase needs, per example, and what it may use. */
 export interface StepMemory {

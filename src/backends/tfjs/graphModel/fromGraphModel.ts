@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import { either as E, type taskEither as TE } from 'fp-ts';
-import { checkEmbedOptions, type BuildSpec, type EmbedOptions, type LayerInfo } from '../../../core/backbone';
+import { checkEmbedOptions, type BuildSpec, type Capabilities, type EmbedOptions, type LayerInfo } from '../../../core/backbone';
 import { guard, guardTask, isRecord, optionsAt } from '../../../core/boundary';
 import { backendFailure, described, invalidArgument, notSupported, shapeMismatch, type TransferError } from '../../../core/errors';
 import type { InputSpecArgs } from '../../../core/inputSpec';
@@ -23,6 +23,7 @@ import { inputRows, type TfjsInputs } from '../inputRows';
 import { TfjsTransferModel } from '../transferModel';
 import { readGraph, type GraphLayers } from './nodes';
 import { GraphPrefix, runTo } from './prefixLayer';
+import { TRAINABLE_OPS, trainableSegments, untrainableNode, type GraphSegment } from './segments';
 import { detectGraphTop } from './top';
 import { freshName, withHead, type Assembled } from '../withHead';
 
@@ -107,21 +108,47 @@ const topIndex = (graph: GraphLayers, top: string | number | undefined): E.Eithe
   return E.left(invalidArgument('options.top', `a node name or index of backbone.layers: ${shown}`, top));
 };
 
-/** A transfer model on the graph: input → the graph run to the tap → pooling → a new head. */
+/**
+ * Whether recipes that train the graph can run: every op up to the top has a gradient in tfjs, and
+ * the converter kept the model's artifacts (a trainable copy is loaded from them). Where not, the
+ * description names the first op that has none (plan.ts puts it in its error).
+ */
+const fineTuning = (model: GraphModel, graph: GraphLayers, top: number): Capabilities => {
+  const blocked = untrainableNode(graph, top);
+  if (blocked !== undefined) {
+    const op = blocked.inputs.find((c) => !TRAINABLE_OPS.has(c.op)) ?? blocked;
+    return { fineTune: false, description: `${DESCRIPTION} whose node '${op.name}' (op ${op.op}) has no gradient in tfjs, so only head-only recipes (featureExtractor, earlierLayerTap) can train on it` };
+  }
+  const kept = isRecord((model as unknown as { artifacts?: unknown }).artifacts);
+  return kept ? { fineTune: true, description: DESCRIPTION } : { fineTune: false, description: `${DESCRIPTION} loaded without its artifacts (a trainable copy is made from them), so only head-only recipes can train on it` };
+};
+
+/**
+ * A transfer model on the graph: input → the graph to the tap → pooling → a new head. Where every
+ * op up to the tap has a gradient in tfjs, the graph is a chain of trainable segments on a copy of
+ * it (segments.ts), so that fine-tune recipes run; otherwise it runs as one frozen layer, and only
+ * head-only recipes can train.
+ */
 const buildOnGraph = (model: GraphModel, graph: GraphLayers, spec: BuildSpec): E.Either<TransferError, TfjsTransferModel> => {
   if (spec.start === 'random') return E.left(notSupported('spec.start', "'pretrained' (a GraphModel's architecture cannot be rebuilt with fresh weights)", "'random'"));
   const created: Layer[] = [];
+  let segments: GraphSegment[] = [];
   try {
     const input = tfl.input({ shape: graph.input.shape.slice(1) as number[], dtype: 'float32' });
     const taken = new Set(graph.layers.map((l) => l.name));
-    const prefix = new GraphPrefix(model, spec.tap.name, graph.input.dtype, spec.tap.outputShape, freshName('transferkit_graph', taken));
-    created.push(prefix);
-    const tapOutput = prefix.apply(input) as SymbolicTensor;
-    const made = withHead({ input, graph: [input.sourceLayer as Layer, prefix], tapOutput, taken, name: 'transferkit_graph_model' }, spec, created);
-    if (E.isLeft(made)) created.forEach(release);
+    const trainable = untrainableNode(graph, spec.tap.index) === undefined ? trainableSegments(model, graph, spec.tap.index, (base) => freshName(base, taken)) : undefined;
+    if (trainable !== undefined && E.isLeft(trainable)) return trainable;
+    segments = trainable?.right ?? [];
+    const body: Layer[] = segments.length > 0 ? segments : [new GraphPrefix(model, spec.tap.name, graph.input.dtype, spec.tap.outputShape, freshName('transferkit_graph', taken))];
+    created.push(...body);
+    const tapOutput = body.reduce((x, layer) => layer.apply(x) as SymbolicTensor, input);
+    segments.forEach((s) => s.adoptWeights());
+    const made = withHead({ input, graph: [input.sourceLayer as Layer, ...body], tapOutput, taken, name: 'transferkit_graph_model' }, spec, created);
+    if (E.isLeft(made)) (created.forEach(release), segments.forEach((s) => s.abandon()));
     return E.map(({ parts, full }: Assembled) => new TfjsTransferModel(parts, full, created, DESCRIPTION))(made);
   } catch (thrown) {
     created.forEach(release);
+    segments.forEach((s) => s.abandon());
     return E.left(backendFailure('building the transfer model', thrown));
   }
 };
@@ -131,12 +158,16 @@ const buildOnGraph = (model: GraphModel, graph: GraphLayers, spec: BuildSpec): E
  * computing nodes (every op but the weight constants) are the backbone's `layers`, in topological
  * order, with their ops as `kind` and output shapes read by running one example of zeros. Any of
  * them is a tap: `embed`, the metrics (`rankLayers`, `rankBackbones`, `measureSimilarity`) and the
- * head-only recipes (`featureExtractor`, `earlierLayerTap`) run on it. The graph's weights are
- * frozen constants, so a recipe that fine-tunes the backbone gets `NotSupported`. The caller still
- * owns the model and disposes it when done.
+ * head-only recipes (`featureExtractor`, `earlierLayerTap`) run on it. Where every op up to the top
+ * has a gradient in tfjs (convolutions, products, biases, activations, adds, pooling: the ops of a
+ * converted MobileNet or ResNet), the partial and full fine-tunes run too: they train a copy of the
+ * graph whose weights are variables, cut into segments where the graph narrows to one tensor, and
+ * the graph itself is never changed. Otherwise `capabilities.fineTune` is false and its
+ * description names the first op without a gradient. From scratch is `NotSupported` (a graph has no
+ * architecture to rebuild). The caller still owns the model and disposes it when done.
  *
- * A model trained on it saves its head alone (`saveHead`, a few kB; `attachHead` puts it back on
- * the same graph): `save` of the whole model is `NotSupported`, the graph not being layers.
+ * A model trained head-only on it saves its head alone (`saveHead`, a few kB; `attachHead` puts it
+ * back on the same graph): `save` of the whole model is `NotSupported`, the graph not being layers.
  *
  * @returns the backbone; `NotSupported` for a model with several inputs or outputs, with control
  * flow, or with an input of open size and no `inputShape`; `InvalidArgument` for a value that is no
@@ -205,7 +236,7 @@ export const fromGraphModel = guard('fromGraphModel', (model: GraphModel, option
   return E.right({
     layers,
     top: top.right,
-    capabilities: { fineTune: false, description: DESCRIPTION },
+    capabilities: fineTuning(model, graph, top.right),
     isUsable: () => usable(model),
     ...(expectedRange === undefined ? {} : { inputWarning: (x: TfjsInputs) => rangeWarning(x, expectedRange) }),
     ...(spec === undefined ? {} : { inputSpec: spec }),
