@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphModel } from '@tensorflow/tfjs-converter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { earlierLayerTap, embed, featureExtractor, transfer } from 'transferkit';
+import { earlierLayerTap, embed, featureExtractor, partialFineTune, transfer } from 'transferkit';
 import { setupBackend, type BackendChoice } from 'transferkit/tfjs';
 import { fromGraphModel } from 'transferkit/tfjs/graph';
 import { digitImages } from '../../../scripts/pretrained/model';
@@ -81,6 +81,35 @@ describe('a real pretrained GraphModel (MobileNetV2 1.4 from nsfwjs)', () => {
       expect(weightsOf(graph)).toEqual(before);
     } finally {
       tf.dispose([train.x, test.x]);
+    }
+  });
+
+  it('fine-tunes its top: every op has a gradient, the fine-tune phase moves the copy, and the graph stays bit-identical', async () => {
+    const b = ok(fromGraphModel(graph, { inputRange: [0, 1] }));
+    expect(b.capabilities.fineTune).toBe(true);
+    const before = weightsOf(graph);
+    const train = digitImages([5, 6, 7], 0, 4);
+    try {
+      // One step of the fine-tune phase (the head's own phase short too): 12 images at 224².
+      const trained = ok(await transfer(b, partialFineTune, { x: train.x, y: train.y }, { seed: 1, batchSize: 12, phases: { head: { epochs: 5 }, 'fine-tune': { epochs: 1 } } })());
+      try {
+        const fineTune = trained.history[1]!;
+        expect([fineTune.name, fineTune.steps]).toEqual(['fine-tune', 1]);
+        const moved = [...ok(trained.model.weights())].filter(([name]) => name.startsWith('transferkit_graph_'));
+        const graphValues = new Map(Object.entries(graph.weights).map(([k, ts]) => [k.replace(/\//g, '.'), ts[0]!.dataSync() as Float32Array]));
+        const changed = moved.filter(([name, values]) => {
+          const own = graphValues.get(name.slice(name.indexOf('/') + 1));
+          return own !== undefined && values.some((v, i) => v !== own[i]);
+        });
+        // The top quarter of the segments trained; the rest kept the graph's values.
+        expect(changed.length).toBeGreaterThan(0);
+        expect(changed.length).toBeLessThan(moved.length);
+      } finally {
+        trained.model.dispose();
+      }
+      expect(weightsOf(graph)).toEqual(before);
+    } finally {
+      train.x.dispose();
     }
   });
 });

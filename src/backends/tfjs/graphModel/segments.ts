@@ -152,7 +152,8 @@ export class GraphSegment extends tfl.layers.Layer {
   override build(): void {
     const weights = this.#twin.model.weights;
     for (const { node, trainable } of this.#spec.weights) {
-      this.addWeight(node.name, weights[node.name]![0]!.shape, 'float32', tfl.initializers.zeros(), undefined, trainable);
+      // Named after its constant, with '.' for '/' (tfjs-layers reads the last '/' part as a weight's own name).
+      this.addWeight(node.name.replace(/\//g, '.'), weights[node.name]![0]!.shape, 'float32', tfl.initializers.zeros(), undefined, trainable);
     }
     this.built = true;
   }
