@@ -179,9 +179,19 @@ const isTrap = (thrown: unknown): boolean => {
   }
 };
 
+/**
+ * What the process's first WebAssembly trap was doing: a module that trapped computes nothing
+ * again, so every later failure says so (the one piece of state the errors keep; a trap is per
+ * process, as the module is).
+ */
+let trappedWhile: string | undefined;
+
 /** Builds a {@link BackendFailure} from anything thrown. */
 export const backendFailure = (operation: string, thrown: unknown): TransferError => {
-  const [doing, cause] = [text(operation), `${thrownMessage(thrown)}${isTrap(thrown) ? ` (${TRAP})` : ''}`];
+  const trap = isTrap(thrown);
+  const earlier = !trap && trappedWhile !== undefined ? ` (a WebAssembly module trapped earlier in this process, while ${trappedWhile}, and does not compute again: restart the process or reload the page)` : '';
+  if (trap) trappedWhile ??= text(operation);
+  const [doing, cause] = [text(operation), `${thrownMessage(thrown)}${trap ? ` (${TRAP})` : earlier}`];
   return { _tag: 'BackendFailure', operation: doing, cause, message: `${doing} failed: ${cause}` };
 };
 

@@ -44,13 +44,15 @@ const RuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: ne
 
 describe('a backend failure', () => {
   it('says what a WebAssembly trap means (an exhausted wasm heap, most often; the module is done), whatever the trap says', () => {
+    expect(backendFailure('a training step', new Error('boom')).message).toBe('a training step failed: boom');
     for (const trap of ['Aborted(). Build with -sASSERTIONS for more info.', 'memory access out of bounds', 'table index is out of bounds']) {
       const e = backendFailure('a training step', new RuntimeError(trap));
       expect(e.message).toContain(trap);
       expect(e.message).toContain('heap (4 GB at most) running out, and a smaller batchSize needs less');
       expect(e.message).toContain('does not compute again in this process');
     }
-    expect(backendFailure('a training step', new Error('boom')).message).toBe('a training step failed: boom');
+    // Every failure after a trap says the module trapped (trapAfterwards.test.ts).
+    expect(backendFailure('predicting', new Error('boom')).message).toMatch(/^predicting failed: boom \(a WebAssembly module trapped earlier/);
     // Asking whether a revoked proxy is a trap throws; the answer is then no.
     const { proxy, revoke } = Proxy.revocable({}, {});
     revoke();
