@@ -3,7 +3,9 @@
  * package, 224²): transferkit's `backbone.embed` at a node against stock tfjs-converter
  * `model.execute(x, node)` followed by the same global average, on the same backend with the same
  * kernels registered, batch for batch, in alternating rounds. Images/s and their ratio, at the top
- * (the pooled 1792 features) and at an earlier node (a block's 14×14 output).
+ * (the pooled 1792 features) and at an earlier node (a block's 14×14 output). Then the same
+ * images through a transfer model built on the graph (its trainable copy, cut into segments, and a
+ * 3-class head: what caching and prediction run) against `model.execute` to the top.
  * Run: npm run bench -- graph
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -65,6 +67,27 @@ export const run = async (): Promise<void> => {
       `  …/${at.name.split('/').slice(-3).join('/')} (${at.kind}, ${at.outputShape.slice(1).join('×')}): transferkit ${rate(median(ours))} images/s, model.execute ${rate(median(theirs))} images/s: ${(median(theirs) / median(ours)).toFixed(2)}× stock's rate`,
     );
   }
+  // The transfer model's forward: the graph's copy run segment by segment (segments.ts), then a head.
+  const built = await b.build({ tap: top, head: { hidden: [], dropout: 0 }, classes: 3, pooling: 'average', start: 'pretrained', seed: 1 })();
+  if (E.isLeft(built)) throw new Error(built.left.message);
+  const segmented: number[] = [];
+  const whole: number[] = [];
+  for (let round = 0; round < ROUNDS + 1; round++) {
+    let t = performance.now();
+    const p = await built.right.predict(x, { batchSize: BATCH })();
+    if (E.isLeft(p)) throw new Error(p.left.message);
+    const a = performance.now() - t;
+    t = performance.now();
+    await stock(graph, x, top.name);
+    const s = performance.now() - t;
+    if (round > 0) {
+      segmented.push(a);
+      whole.push(s);
+    }
+  }
+  const rate = (ms: number): string => ((IMAGES * 1000) / ms).toFixed(1);
+  console.log(`  the trainable copy in segments, with a head (predict): ${rate(median(segmented))} images/s, model.execute to the top ${rate(median(whole))} images/s: ${(median(whole) / median(segmented)).toFixed(2)}× stock's rate`);
+  built.right.dispose();
   x.dispose();
   graph.dispose();
   choice.right.kernels?.unregister();
