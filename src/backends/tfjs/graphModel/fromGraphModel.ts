@@ -23,7 +23,7 @@ import { inputRows, type TfjsInputs } from '../inputRows';
 import { TfjsTransferModel } from '../transferModel';
 import { readGraph, type GraphLayers } from './nodes';
 import { GraphPrefix, runTo } from './prefixLayer';
-import { TRAINABLE_OPS, trainableSegments, untrainableNode, type GraphSegment } from './segments';
+import { trainableSegments, untrainableNode, type GraphSegment } from './segments';
 import { detectGraphTop } from './top';
 import { freshName, withHead, type Assembled } from '../withHead';
 
@@ -113,14 +113,20 @@ const topIndex = (graph: GraphLayers, top: string | number | undefined): E.Eithe
  * the converter kept the model's artifacts (a trainable copy is loaded from them). Where not, the
  * description names the first op that has none (plan.ts puts it in its error).
  */
-const fineTuning = (model: GraphModel, graph: GraphLayers, top: number): Capabilities => {
-  const blocked = untrainableNode(graph, top);
+const fineTuning = (model: GraphModel, graph: GraphLayers, tap: number): Capabilities => {
+  const blocked = untrainableNode(graph, tap);
   if (blocked !== undefined) {
-    const op = blocked.inputs.find((c) => !TRAINABLE_OPS.has(c.op)) ?? blocked;
-    return { fineTune: false, description: `${DESCRIPTION} whose node '${op.name}' (op ${op.op}) has no gradient in tfjs, so only head-only recipes (featureExtractor, earlierLayerTap) can train on it` };
+    return { fineTune: false, description: `${DESCRIPTION} whose node '${blocked.name}' (op ${blocked.op}) has no gradient in tfjs, so only head-only recipes (featureExtractor, earlierLayerTap) can train on it` };
   }
-  const kept = isRecord((model as unknown as { artifacts?: unknown }).artifacts);
-  return kept ? { fineTune: true, description: DESCRIPTION } : { fineTune: false, description: `${DESCRIPTION} loaded without its artifacts (a trainable copy is made from them), so only head-only recipes can train on it` };
+  return artifactsOf(model) !== undefined
+    ? { fineTune: true, description: DESCRIPTION }
+    : { fineTune: false, description: `${DESCRIPTION} loaded without its artifacts (a trainable copy is made from them), so only head-only recipes can train on it` };
+};
+
+/** The artifacts tfjs-converter kept of a loaded GraphModel (not in its public type). */
+const artifactsOf = (model: GraphModel): tf.io.ModelArtifacts | undefined => {
+  const kept = (model as unknown as { artifacts?: unknown }).artifacts;
+  return isRecord(kept) ? (kept as tf.io.ModelArtifacts) : undefined;
 };
 
 /**
@@ -136,7 +142,10 @@ const buildOnGraph = (model: GraphModel, graph: GraphLayers, spec: BuildSpec): E
   try {
     const input = tfl.input({ shape: graph.input.shape.slice(1) as number[], dtype: 'float32' });
     const taken = new Set(graph.layers.map((l) => l.name));
-    const trainable = untrainableNode(graph, spec.tap.index) === undefined ? trainableSegments(model, graph, spec.tap.index, (base) => freshName(base, taken)) : undefined;
+    // The graph as a trainable copy where it can train up to the tap (a failure to make the copy is
+    // the error: a fine-tune must not silently train the head alone); else as it is, frozen.
+    const artifacts = fineTuning(model, graph, spec.tap.index).fineTune ? artifactsOf(model) : undefined;
+    const trainable = artifacts === undefined ? undefined : trainableSegments(artifacts, graph, spec.tap.index, (base) => freshName(base, taken));
     if (trainable !== undefined && E.isLeft(trainable)) return trainable;
     segments = trainable?.right ?? [];
     const body: Layer[] = segments.length > 0 ? segments : [new GraphPrefix(model, spec.tap.name, graph.input.dtype, spec.tap.outputShape, freshName('transferkit_graph', taken))];

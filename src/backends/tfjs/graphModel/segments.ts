@@ -16,7 +16,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { loadGraphModelSync, type GraphModel } from '@tensorflow/tfjs-converter';
 import { either as E } from 'fp-ts';
 import type { LayerInfo } from '../../../core/backbone';
-import { backendFailure, notSupported, type TransferError } from '../../../core/errors';
+import { backendFailure, type TransferError } from '../../../core/errors';
 import type { GraphLayers, GraphNode } from './nodes';
 
 /**
@@ -55,8 +55,18 @@ const ancestors = (graph: GraphLayers, tap: number): GraphNode[] => {
   return [...kept.filter((n) => n.name === graph.input.name), ...kept.filter((n) => n.name !== graph.input.name)];
 };
 
-/** The first node up to the tap whose op has no gradient in tfjs, if there is one. */
-export const untrainableNode = (graph: GraphLayers, tap: number): GraphNode | undefined => ancestors(graph, tap).find((n) => !TRAINABLE_OPS.has(n.op) || n.inputs.some((c) => !TRAINABLE_OPS.has(c.op)));
+/**
+ * The first node up to the tap that cannot train: one whose op has no gradient in tfjs, or that
+ * reads such a node (a constant of an unusual kind, say); the node named is the one with that op.
+ */
+export const untrainableNode = (graph: GraphLayers, tap: number): GraphNode | undefined => {
+  for (const node of ancestors(graph, tap)) {
+    if (!TRAINABLE_OPS.has(node.op)) return node;
+    const input = node.inputs.find((c) => !TRAINABLE_OPS.has(c.op));
+    if (input !== undefined) return input;
+  }
+  return undefined;
+};
 
 /** One segment: fed at `from`, output at `to`, the computing nodes between, and the weight constants they read first. */
 export interface SegmentSpec {
@@ -200,14 +210,11 @@ export class GraphSegment extends tfl.layers.Layer {
 
 /**
  * The segments from `input` (the graph's input node) to `tap`, on a private copy of `model`
- * (loaded again from the artifacts the converter kept), built and holding the graph's weights. An
- * op without a gradient in tfjs is a `NotSupported` naming its node; the copy is freed on any error.
+ * (loaded again from `artifacts`, which the converter kept), each holding the weights its ops read
+ * once it is applied and has adopted them (`adoptWeights`). The caller has checked that every op
+ * up to the tap can train (`untrainableNode`); the copy is freed on any error.
  */
-export const trainableSegments = (model: GraphModel, graph: GraphLayers, tap: number, taken: (base: string) => string): E.Either<TransferError, GraphSegment[]> => {
-  const blocked = untrainableNode(graph, tap);
-  if (blocked !== undefined) return E.left(untrainable(blocked));
-  const artifacts = (model as unknown as { artifacts?: tf.io.ModelArtifacts }).artifacts;
-  if (artifacts === undefined) return E.left(notSupported('model', 'a GraphModel loaded with loadGraphModel (its artifacts kept, for a trainable copy)', 'a GraphModel without them'));
+export const trainableSegments = (artifacts: tf.io.ModelArtifacts, graph: GraphLayers, tap: number, taken: (base: string) => string): E.Either<TransferError, GraphSegment[]> => {
   let twin: Twin | undefined;
   const made: GraphSegment[] = [];
   try {
@@ -224,10 +231,4 @@ export const trainableSegments = (model: GraphModel, graph: GraphLayers, tap: nu
     if (twin !== undefined && twin.users === 0) twin.model.dispose();
     return E.left(backendFailure('making a trainable copy of the graph', thrown));
   }
-};
-
-/** The error for a node that cannot train. */
-export const untrainable = (node: GraphNode): TransferError => {
-  const op = TRAINABLE_OPS.has(node.op) ? node.inputs.find((c) => !TRAINABLE_OPS.has(c.op))! : node;
-  return notSupported('recipe', `a head-only recipe (featureExtractor, earlierLayerTap): they still work, the graph staying frozen; a recipe that trains the graph needs ops with gradients in tfjs up to the tap`, `the node '${op.name}' (op ${op.op}), which has none`);
 };
