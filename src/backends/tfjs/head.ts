@@ -4,17 +4,16 @@
  * whole network). Only a head whose backbone never trained can be saved alone: the backbone's own
  * embedding is then what the head was trained on.
  */
-import type * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E, type taskEither as TE } from 'fp-ts';
 import type { LayerInfo, Pooling } from '../../core/backbone';
 import { guard, guardTask, isRecord, optionsAt } from '../../core/boundary';
-import { backendFailure, described, invalidArgument, shapeMismatch, type TransferError } from '../../core/errors';
+import { described, invalidArgument, shapeMismatch, type TransferError } from '../../core/errors';
 import type { Matrix } from '../../core/matrix';
 import { optional, positiveInteger } from '../../core/validate';
 import type { TfjsBackbone } from './backbone';
 import type { TfjsInputs } from './inputRows';
-import { fromMatrix, toMatrix } from './matrix';
+import { fromMatrix, predictedMatrix } from './matrix';
 import type { Parts } from './session/parts';
 
 /** The key of a saved head's user-defined metadata (in its model.json) that says where it attaches. */
@@ -104,14 +103,7 @@ export const attachHead = guard('attachHead', (backbone: TfjsBackbone, head: tfl
     const input = fromMatrix(rows.right);
     if (E.isLeft(input)) return input;
     try {
-      const probs = head.predict(input.right, { batchSize: batchSize.right }) as tf.Tensor;
-      try {
-        return toMatrix(probs);
-      } finally {
-        probs.dispose();
-      }
-    } catch (thrown) {
-      return E.left(backendFailure('predicting with the head', thrown));
+      return predictedMatrix(head, input.right, batchSize.right, 'predicting with the head');
     } finally {
       input.right.dispose();
     }

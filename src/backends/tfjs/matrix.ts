@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import { guard, isRecord } from '../../core/boundary';
-import { described, invalidArgument, shapeMismatch, type TransferError } from '../../core/errors';
+import { backendFailure, described, invalidArgument, shapeMismatch, type TransferError } from '../../core/errors';
 import { matrix, type Matrix } from '../../core/matrix';
 import { isTensor } from './inputs';
 
@@ -63,3 +64,20 @@ export const fromMatrix = guard('fromMatrix', (m: Matrix): E.Either<TransferErro
   const checked = matrix(m.rows, m.cols, m.data);
   return E.isLeft(checked) ? checked : E.right(tf.tensor2d(checked.right.data, [checked.right.rows, checked.right.cols], 'float32'));
 });
+
+/**
+ * A model's prediction for `x` as a {@link Matrix}: the output read and freed, a throw of the
+ * model's a `BackendFailure` saying what was being done. `x` stays the caller's.
+ */
+export const predictedMatrix = (model: tfl.LayersModel, x: tf.Tensor, batchSize: number, doing: string): E.Either<TransferError, Matrix> => {
+  try {
+    const out = model.predict(x, { batchSize }) as tf.Tensor;
+    try {
+      return toMatrix(out);
+    } finally {
+      out.dispose();
+    }
+  } catch (thrown) {
+    return E.left(backendFailure(doing, thrown));
+  }
+};

@@ -15,23 +15,13 @@ import { segmentsTo } from '../../../src/backends/tfjs/graphModel/segments';
 import { readGraph } from '../../../src/backends/tfjs/graphModel/nodes';
 import { err, ok } from '../../fixtures/either';
 import { expectNoLeakedTensors } from '../../fixtures/tensors';
-import { addV2, biasAdd, conv2d, convClassifier, graphModel, matMul, mean, placeholder, unary } from '../../fixtures/tinyGraphs';
+import { addV2, biasAdd, conv2d, convClassifier, graphModel, matMul, mean, placeholder, unary, graphWeights as weightsOf, usingGraph as using } from '../../fixtures/tinyGraphs';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 expectNoLeakedTensors();
 
-const using = async (make: () => Promise<GraphModel>, body: (g: GraphModel) => Promise<void> | void): Promise<void> => {
-  const g = await make();
-  try {
-    await body(g);
-  } finally {
-    g.dispose();
-  }
-};
-
-const weightsOf = (g: GraphModel): Map<string, Float32Array> => new Map(Object.entries(g.weights).map(([k, ts]) => [k, Float32Array.from(ts[0]!.dataSync() as ArrayLike<number>)]));
 const unchanged = (g: GraphModel, before: Map<string, Float32Array>): boolean => [...weightsOf(g)].every(([k, v]) => v.every((x, i) => Object.is(x, before.get(k)![i])));
 
 /** conv → ReLU, then a residual block (conv → ReLU, added back), a 1×1 conv, pooled, then a classifier. */

@@ -14,24 +14,12 @@ import { attachHead } from 'transferkit/tfjs';
 import { fromGraphModel } from 'transferkit/tfjs/graph';
 import { err, ok } from '../../fixtures/either';
 import { expectNoLeakedTensors } from '../../fixtures/tensors';
-import { addV2, biasAdd, conv2d, convClassifier, graphModel, matMul, mean, perceptron, placeholder, unary } from '../../fixtures/tinyGraphs';
+import { addV2, biasAdd, conv2d, convClassifier, graphModel, matMul, mean, perceptron, placeholder, unary, graphWeights as weightsOf, usingGraph as using } from '../../fixtures/tinyGraphs';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 expectNoLeakedTensors();
-
-const using = async (make: () => Promise<GraphModel>, body: (g: GraphModel) => Promise<void> | void): Promise<void> => {
-  const g = await make();
-  try {
-    await body(g);
-  } finally {
-    g.dispose();
-  }
-};
-
-/** Every weight of the graph, read out. */
-const weightsOf = (g: GraphModel): Map<string, Float32Array> => new Map(Object.entries(g.weights).map(([k, ts]) => [k, Float32Array.from(ts[0]!.dataSync() as ArrayLike<number>)]));
 
 const images = (n: number, seed = 3): tf.Tensor4D => tf.randomUniform([n, 8, 8, 1], 0, 1, 'float32', seed);
 

@@ -5,16 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { fromLayersModel, loadClassifier, trainClassifier } from 'transferkit/tfjs';
+import { canvasOf } from './canvas.js';
 
-const canvasOf = (colour) => {
-  const canvas = document.createElement('canvas');
-  canvas.width = 12;
-  canvas.height = 12;
-  const ctx = canvas.getContext('2d');
-  ctx.fillStyle = colour;
-  ctx.fillRect(0, 0, 12, 12);
-  return canvas;
-};
 
 const run = async () => {
   await tf.setBackend('cpu');
@@ -29,7 +21,7 @@ const run = async () => {
   const backbone = fromLayersModel(model, { input: { range: [-1, 1] } });
   const colours = ['rgb(250, 20, 20)', 'rgb(20, 250, 20)', 'rgb(20, 20, 250)'];
   const names = ['red', 'green', 'blue'];
-  const images = Array.from({ length: 12 }, (_, i) => canvasOf(colours[i % 3]));
+  const images = Array.from({ length: 12 }, (_, i) => canvasOf(colours[i % 3], 12));
   const labels = images.map((_, i) => names[i % 3]);
   const trained = await trainClassifier(backbone.right, { images, labels }, { resize: true, epochs: 80, seed: 1 })();
   if (trained._tag === 'Left') throw new Error(trained.left.message);
@@ -38,7 +30,7 @@ const run = async () => {
   if (saved._tag === 'Left') throw new Error(saved.left.message);
   const loaded = await loadClassifier('indexeddb://transferkit-classifier-test')();
   if (loaded._tag === 'Left') throw new Error(loaded.left.message);
-  const answer = await loaded.right.classify([canvasOf('rgb(30, 240, 30)')], { resize: true, topK: 1 })();
+  const answer = await loaded.right.classify([canvasOf('rgb(30, 240, 30)', 12)], { resize: true, topK: 1 })();
   const found = { classNames: loaded.right.classNames, inputSpec: loaded.right.inputSpec, answer: answer._tag === 'Right' ? answer.right[0] : answer.left.message };
   loaded.right.dispose();
   model.dispose();

@@ -3,26 +3,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { imageBatch } from 'transferkit/tfjs';
+import { canvasOf } from './canvas.js';
 
 const spec = { height: 4, width: 4, channels: 3, channelOrder: 'rgb', normalization: { range: [0, 1] } };
 
-/** A 4×4 canvas filled with one colour. */
-const canvasOf = (colour) => {
-  const canvas = document.createElement('canvas');
-  canvas.width = 4;
-  canvas.height = 4;
-  const ctx = canvas.getContext('2d');
-  ctx.fillStyle = colour;
-  ctx.fillRect(0, 0, 4, 4);
-  return canvas;
-};
 
 const loaded = (image) => new Promise((resolve, reject) => ((image.onload = () => resolve(image)), (image.onerror = reject)));
 
 const sources = async () => {
-  const canvas = canvasOf('rgb(255, 0, 51)');
+  const canvas = canvasOf('rgb(255, 0, 51)', 4);
   const image = new Image();
-  image.src = canvasOf('rgb(0, 255, 0)').toDataURL('image/png');
+  image.src = canvasOf('rgb(0, 255, 0)', 4).toDataURL('image/png');
   await loaded(image);
   const offscreen = new OffscreenCanvas(4, 4);
   const octx = offscreen.getContext('2d');
@@ -30,7 +21,7 @@ const sources = async () => {
   octx.fillRect(0, 0, 4, 4);
   const video = document.createElement('video');
   video.muted = true;
-  video.srcObject = canvasOf('rgb(255, 255, 255)').captureStream();
+  video.srcObject = canvasOf('rgb(255, 255, 255)', 4).captureStream();
   await video.play();
   await new Promise((resolve) => (video.readyState >= 2 ? resolve() : video.addEventListener('loadeddata', resolve, { once: true })));
   return {

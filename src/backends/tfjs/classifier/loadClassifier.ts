@@ -10,7 +10,7 @@ import { readClassifierMetadata, type ClassifierMetadata } from '../../../core/c
 import { backendFailure, carriedError, carry, described, invalidArgument, shapeMismatch, type TransferError } from '../../../core/errors';
 import { checkJsonKeys, checkLayerClasses, checkWeightBytes, checkWeightSpecs, isContainedPath, type ModelFileLimits } from '../../../core/modelFiles';
 import { nonNegativeInteger, optional } from '../../../core/validate';
-import { toMatrix } from '../matrix';
+import { predictedMatrix } from '../matrix';
 import { checkInputs } from '../inputs';
 import { defaultPredictBatch } from '../transferModel';
 import { makeClassifier, type ImageClassifier } from './classifier';
@@ -146,17 +146,7 @@ export const loadClassifier = guardTask('loadClassifier', (source: tf.io.IOHandl
       inputSpec: meta.right.input,
       predict: async (x) => {
         const n = checkInputs(model, x);
-        if (E.isLeft(n)) return n;
-        try {
-          const probs = model.predict(x, { batchSize }) as tf.Tensor;
-          try {
-            return toMatrix(probs);
-          } finally {
-            probs.dispose();
-          }
-        } catch (thrown) {
-          return E.left(backendFailure('predicting', thrown));
-        }
+        return E.isLeft(n) ? n : predictedMatrix(model, x, batchSize, 'predicting');
       },
       save: async (h) => {
         try {
