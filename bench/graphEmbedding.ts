@@ -21,6 +21,29 @@ const ROUNDS = 3;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/**
+ * Times `ours` and `theirs` in alternating rounds, the first (which warms both: kernels, packed
+ * weights) not counted; the median ms of each.
+ */
+const alternate = async (ours: () => Promise<void>, theirs: () => Promise<void>): Promise<readonly [number, number]> => {
+  const [a, b]: [number[], number[]] = [[], []];
+  for (let round = 0; round < ROUNDS + 1; round++) {
+    let t = performance.now();
+    await ours();
+    const x = performance.now() - t;
+    t = performance.now();
+    await theirs();
+    const y = performance.now() - t;
+    if (round > 0) (a.push(x), b.push(y));
+  }
+  return [median(a), median(b)];
+};
+
+const orThrow = <A>(result: E.Either<{ readonly message: string }, A>): A => {
+  if (E.isLeft(result)) throw new Error(result.left.message);
+  return result.right;
+};
+
 /** Stock: execute to the node a batch at a time, average over the spatial axes when there are any. */
 const stock = async (graph: GraphModel, x: tf.Tensor4D, node: string): Promise<void> => {
   for (let start = 0; start < IMAGES; start += BATCH) {
@@ -45,48 +68,16 @@ export const run = async (): Promise<void> => {
   const earlier = [...b.layers].reverse().find((l) => l.outputShape.length === 4 && l.outputShape[1] === 14)!;
   const x = tf.randomUniform([IMAGES, 224, 224, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   console.log(`GraphModel embedding: ${IMAGES} images of 224² through nsfwjs's MobileNetV2 1.4 graph, batches of ${BATCH}, ${choice.right.description}; median of ${ROUNDS} alternating rounds`);
+  const rate = (ms: number): string => ((IMAGES * 1000) / ms).toFixed(1);
   for (const at of [top, earlier]) {
-    const ours: number[] = [];
-    const theirs: number[] = [];
-    for (let round = 0; round < ROUNDS + 1; round++) {
-      let t = performance.now();
-      const m = await b.embed(x, at, { pooling: 'average', batchSize: BATCH })();
-      if (E.isLeft(m)) throw new Error(m.left.message);
-      const a = performance.now() - t;
-      t = performance.now();
-      await stock(graph, x, at.name);
-      const s = performance.now() - t;
-      // The first round warms both (kernels, weights packed): not counted.
-      if (round > 0) {
-        ours.push(a);
-        theirs.push(s);
-      }
-    }
-    const rate = (ms: number): string => ((IMAGES * 1000) / ms).toFixed(1);
-    console.log(
-      `  …/${at.name.split('/').slice(-3).join('/')} (${at.kind}, ${at.outputShape.slice(1).join('×')}): transferkit ${rate(median(ours))} images/s, model.execute ${rate(median(theirs))} images/s: ${(median(theirs) / median(ours)).toFixed(2)}× stock's rate`,
-    );
+    const [ours, theirs] = await alternate(async () => void orThrow(await b.embed(x, at, { pooling: 'average', batchSize: BATCH })()), () => stock(graph, x, at.name));
+    console.log(`  …/${at.name.split('/').slice(-3).join('/')} (${at.kind}, ${at.outputShape.slice(1).join('×')}): transferkit ${rate(ours)} images/s, model.execute ${rate(theirs)} images/s: ${(theirs / ours).toFixed(2)}× stock's rate`);
   }
   // The transfer model's forward: the graph's copy run segment by segment (segments.ts), then a head.
   const built = await b.build({ tap: top, head: { hidden: [], dropout: 0 }, classes: 3, pooling: 'average', start: 'pretrained', seed: 1 })();
   if (E.isLeft(built)) throw new Error(built.left.message);
-  const segmented: number[] = [];
-  const whole: number[] = [];
-  for (let round = 0; round < ROUNDS + 1; round++) {
-    let t = performance.now();
-    const p = await built.right.predict(x, { batchSize: BATCH })();
-    if (E.isLeft(p)) throw new Error(p.left.message);
-    const a = performance.now() - t;
-    t = performance.now();
-    await stock(graph, x, top.name);
-    const s = performance.now() - t;
-    if (round > 0) {
-      segmented.push(a);
-      whole.push(s);
-    }
-  }
-  const rate = (ms: number): string => ((IMAGES * 1000) / ms).toFixed(1);
-  console.log(`  the trainable copy in segments, with a head (predict): ${rate(median(segmented))} images/s, model.execute to the top ${rate(median(whole))} images/s: ${(median(whole) / median(segmented)).toFixed(2)}× stock's rate`);
+  const [segmented, whole] = await alternate(async () => void orThrow(await built.right.predict(x, { batchSize: BATCH })()), () => stock(graph, x, top.name));
+  console.log(`  the trainable copy in segments, with a head (predict): ${rate(segmented)} images/s, model.execute to the top ${rate(whole)} images/s: ${(whole / segmented).toFixed(2)}× stock's rate`);
   built.right.dispose();
   x.dispose();
   graph.dispose();
