@@ -8,6 +8,7 @@ import { optionsAt } from './boundary';
 import { described, invalidArgument, type TransferError } from './errors';
 import type { InputSpec } from './inputSpec';
 import type { Matrix } from './matrix';
+import type { Objective } from './objective';
 import type { HeadSpec, Phase, Start, TrainablePolicy } from './recipe';
 import type { RowStoreFactory } from './rowStore';
 import { abortSignal, oneOf, optional, positiveInteger } from './validate';
@@ -75,6 +76,13 @@ export interface BuildSpec {
   readonly start: Start;
   /** Seeds the head's initial weights (and, for a random start, the backbone's). */
   readonly seed: number;
+  /**
+   * `new` (the default): a new seeded head of `head`'s layers. `source`: the source's own
+   * classifier, copied with its weights, is the head (the tap must be the layer it reads, and
+   * `classes` its outputs); what domain adaptation starts from, where the task stays the source's.
+   * A backend that cannot find the classifier answers `NotSupported`.
+   */
+  readonly classifier?: 'new' | 'source';
 }
 
 /** Which inputs a phase session evaluates: the training inputs, or the separate validation inputs. */
@@ -95,6 +103,14 @@ export interface PhaseArgs<X> {
     /** Their class ids. */
     readonly labels: Int32Array;
   };
+  /**
+   * Unlabelled inputs (domain adaptation's target), optional: cached through the frozen part as
+   * the training inputs are, and read by the objective's unlabelled terms (see
+   * {@link PhaseSession.step}).
+   */
+  readonly unlabelled?: X;
+  /** What the phase minimises beyond the cross-entropy on its labels; default: that cross-entropy alone. */
+  readonly objective?: Objective;
   /** Batch size used while computing cached activations. */
   readonly batchSize: number;
   /** Seeds randomness inside steps (dropout masks). */
@@ -136,9 +152,11 @@ export interface BatchOutcome {
 export interface PhaseSession {
   /**
    * One optimisation step on these training examples (indices into the phase's inputs). A backend
-   * that spreads a step over threads answers with a promise.
+   * that spreads a step over threads answers with a promise. With an objective that has unlabelled
+   * terms, `unlabelled` are the step's indices into {@link PhaseArgs.unlabelled} (or, without
+   * unlabelled inputs, into the training inputs, whose labels those terms do not read).
    */
-  step(indices: Int32Array, stepNumber: number): E.Either<TransferError, BatchOutcome> | Promise<E.Either<TransferError, BatchOutcome>>;
+  step(indices: Int32Array, stepNumber: number, unlabelled?: Int32Array): E.Either<TransferError, BatchOutcome> | Promise<E.Either<TransferError, BatchOutcome>>;
   /**
    * Loss and correct count over these examples of a set, in inference mode (no update). A backend
    * that spreads the examples over threads answers with a promise.
@@ -183,6 +201,13 @@ export interface TransferModel<X> {
    * runner asks this of every phase before the first trains.
    */
   planPhase?(phase: Phase, batchSize: number, memoryBytes?: number): E.Either<TransferError, StepPlan>;
+  /**
+   * Optional: sets the moving statistics of every BatchNorm layer of the model to those of its
+   * inputs over `inputs`, each layer seeing the layers below it already re-estimated (AdaBN: Li et
+   * al., "Revisiting Batch Normalization for Practical Domain Adaptation", 2016). Answers how many
+   * layers it set (0 for a model without BatchNorm). Only the statistics change.
+   */
+  renormalize?(inputs: X, options: { readonly batchSize: number; readonly signal?: AbortSignal }): TE.TaskEither<TransferError, number>;
   /** Class probabilities, one row per example; `options.batchSize` unset, the backend picks the batch. */
   predict(inputs: X, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix>;
   /** Whether {@link TransferModel.dispose} was called. */

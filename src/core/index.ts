@@ -72,5 +72,6 @@ export { MAX_CLASS_NAME_LENGTH } from './namedClasses';
 export { CLASSIFIER_FORMAT, CLASSIFIER_METADATA_KEY, type ClassifierMetadata } from './classifierMetadata';
 export { MAX_JSON_DEPTH, MAX_WEIGHT_BYTES, MAX_WEIGHT_VALUES, type ModelFileLimits } from './modelFiles';
 export { checkLabels, MAX_CLASS_ID, type ClassIdArray, type ClassIds, type Labels } from './labels';
+export type { Adversarial, Alignment, Objective } from './objective';
 export type { Backbone, BatchOutcome, BuildSpec, Capabilities, EmbedOptions, InputSet, LayerInfo, PhaseArgs, PhaseSession, Pooling, StepPlan, TransferModel } from './backbone';
 export { DEFAULT_CHUNK_FLOATS, MAX_CHUNK_FLOATS, memoryRowStore, type MemoryRowStoreOptions, type RowStore, type RowStoreFactory } from './rowStore';

@@ -115,6 +115,14 @@ export type TrainablePolicy =
 export interface Regularization {
   /** L2 penalty coefficient on the kernels that train, ≥ 0. */
   readonly l2: number;
+  /**
+   * L2-SP coefficient α, ≥ 0; optional, default 0 (off). The backbone's kernels that train are
+   * pulled toward the values they had when the phase started (for a pretrained start, the
+   * source's) instead of toward zero: α · Σ‖w − w⁰‖², while `l2` then applies to the head's
+   * kernels alone. Li, Grandvalet & Davoine, "Explicit Inductive Bias for Transfer Learning with
+   * Convolutional Networks", ICML 2018 (their α/2 is α here).
+   */
+  readonly startingPoint?: number;
 }
 
 /** One training phase: what trains, for how long, how fast. */
@@ -301,6 +309,7 @@ const checkPhase = (path: string, phase: Phase): E.Either<TransferError, Phase> 
         : E.left(invalidArgument(`${path}.optimizer`, "'adam' or 'sgd'", phase.optimizer)),
     ),
     E.chain(() => nonNegativeNumber(`${path}.regularization.l2`, phase.regularization?.l2)),
+    E.chain(() => (phase.regularization.startingPoint === undefined ? E.right(0) : nonNegativeNumber(`${path}.regularization.startingPoint`, phase.regularization.startingPoint))),
     E.map(() => phase),
   );
 

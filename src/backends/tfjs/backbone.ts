@@ -11,7 +11,7 @@ import { MAX_CLASS_ID } from '../../core/labels';
 import { headPhase } from '../../core/phases';
 import { makeRecipe } from '../../core/recipe';
 import { isInputKind } from '../../core/resolveTap';
-import { integer, integerIn, oneOf } from '../../core/validate';
+import { integer, integerIn, oneOf, optional } from '../../core/validate';
 import type { StoredInputs, TfjsInputs } from './inputRows';
 import type { TfjsTransferModel } from './transferModel';
 
@@ -33,7 +33,7 @@ export const layerAt = (layers: ReadonlyArray<LayerInfo>, at: LayerInfo): E.Eith
  */
 export const checkBuildSpec = (layers: ReadonlyArray<LayerInfo>, top: number, spec: BuildSpec): E.Either<TransferError, BuildSpec> => {
   if (!isRecord(spec)) return E.left(invalidArgument('spec', 'a build spec { tap, head, classes, pooling, start, seed } (transfer makes one)', spec));
-  const { tap, head, classes, pooling, start, seed } = spec;
+  const { tap, head, classes, pooling, start, seed, classifier } = spec;
   const tapLayer = layerAt(layers, tap);
   if (E.isLeft(tapLayer)) return E.left(within('spec', tapLayer.left));
   if (tapLayer.right.index > top || isInputKind(tapLayer.right.kind)) return E.left(invalidArgument('spec.tap', `a layer from 1 to ${top} (the top feature layer)`, tapLayer.right.name));
@@ -44,7 +44,8 @@ export const checkBuildSpec = (layers: ReadonlyArray<LayerInfo>, top: number, sp
     oneOf(POOLINGS)('spec.pooling', pooling),
     oneOf(['pretrained', 'random'] as const)('spec.start', start),
     integer('spec.seed', seed),
+    optional(oneOf(['new', 'source'] as const), 'new' as const)('spec.classifier', classifier),
   ];
   const bad = checks.find(E.isLeft);
-  return bad !== undefined ? (bad as E.Left<TransferError>) : E.right({ tap: tapLayer.right, head: recipe.right.head, classes, pooling, start, seed });
+  return bad !== undefined ? (bad as E.Left<TransferError>) : E.right({ tap: tapLayer.right, head: recipe.right.head, classes, pooling, start, seed, ...(classifier === 'source' ? { classifier } : {}) });
 };

@@ -4,9 +4,12 @@ import { either as E, type taskEither as TE } from 'fp-ts';
 import type { PhaseArgs, PhaseSession, StepPlan, TransferModel } from '../../core/backbone';
 import type { Phase } from '../../core/recipe';
 import { guard, guardTask, isRecord, optionsAt } from '../../core/boundary';
-import { backendFailure, carriedError, described, invalidArgument, notSupported, type TransferError } from '../../core/errors';
+import { aborted, backendFailure, carriedError, described, invalidArgument, notSupported, type TransferError } from '../../core/errors';
 import { matrix, type Matrix } from '../../core/matrix';
-import { optional, positiveInteger } from '../../core/validate';
+import { abortSignal, optional, positiveInteger } from '../../core/validate';
+import { Stopped } from './compile';
+import { replay, split } from './graph';
+import { reestimateBatchNorm } from './session/batchNorm';
 import { yieldToEventLoop } from '../../core/yieldToEventLoop';
 import { outputShapes, release, type Layer } from './graph';
 import { checkInputs } from './inputs';
@@ -94,7 +97,8 @@ export class TfjsTransferModel implements TransferModel<TfjsInputs> {
       // Batch statistics couple a batch's rows, so its parts' gradients would not add up to the
       // whole batch's: a from-scratch model trains on this thread alone.
       const sharing = this.#sharing;
-      if (E.isLeft(session) || sharing === undefined || this.parts.batchStatistics) return session;
+      // So does an adaptation objective, whose terms read whole batches (a covariance, a kernel matrix).
+      if (E.isLeft(session) || sharing === undefined || this.parts.batchStatistics || args.objective !== undefined) return session;
       try {
         session.right.attachShares(await sharing.make(session.right.shareSpec(args.batchSize)), sharing);
         return session;
@@ -123,6 +127,53 @@ export class TfjsTransferModel implements TransferModel<TfjsInputs> {
         return E.left(backendFailure(`planning phase ${p.name}`, thrown));
       }
     })(phase, batchSize, memoryBytes);
+  }
+
+  /**
+   * Sets every BatchNorm layer's moving statistics to those of its inputs over `inputs` (AdaBN:
+   * Li et al., "Revisiting Batch Normalization for Practical Domain Adaptation", 2016): the
+   * inputs run through the backbone once, `options.batchSize` at a time, in training mode (each
+   * BatchNorm on its batch's statistics), and each layer's mean and variance are summed over all of
+   * them (session/batchNorm.ts). Nothing else changes; an abort between two batches leaves the
+   * statistics as they were. Answers how many layers it set.
+   */
+  renormalize(inputs: TfjsInputs, options: { readonly batchSize: number; readonly signal?: AbortSignal }): TE.TaskEither<TransferError, number> {
+    return guardTask('model.renormalize', (x: TfjsInputs, o: { readonly batchSize: number; readonly signal?: AbortSignal }) => this.#renormalize(x, o))(inputs, options);
+  }
+
+  #renormalize(inputs: TfjsInputs, options: { readonly batchSize: number; readonly signal?: AbortSignal }): TE.TaskEither<TransferError, number> {
+    return async () => {
+      if (this.#disposed) return E.left(disposedError());
+      const given = optionsAt('options', options);
+      if (E.isLeft(given)) return given;
+      const batchSize = positiveInteger('options.batchSize', given.right.batchSize);
+      if (E.isLeft(batchSize)) return batchSize;
+      const signal = optional(abortSignal, undefined)('options.signal', given.right.signal);
+      if (E.isLeft(signal)) return signal;
+      const n = checkInputs(this.full, inputs);
+      if (E.isLeft(n)) return n;
+      const norms = this.parts.backbone.filter((l) => l.getClassName() === 'BatchNormalization');
+      if (norms.length === 0) return E.right(0);
+      try {
+        const { suffix, crossing } = split(this.parts.graph, new Set(this.parts.backbone), this.parts.pooled);
+        const backbone = replay(suffix, crossing, this.parts.pooled);
+        const rows = inputRows(inputs);
+        const size = batchSize.right;
+        const stop = signal.right;
+        function* batches(): Generator<() => tf.Tensor[]> {
+          for (let start = 0; start < rows.count; start += size) {
+            if (stop?.aborted === true) throw new Stopped(start / size, Math.ceil(rows.count / size));
+            yield () => [tf.cast(rows.batch(start, Math.min(size, rows.count - start)), 'float32')];
+          }
+        }
+        const set = reestimateBatchNorm(backbone, batches(), 0);
+        norms.forEach((l) => this.#changed.add(l));
+        return E.right(set);
+      } catch (thrown) {
+        if (thrown instanceof Stopped) return E.left(aborted(`re-estimating the BatchNorm statistics, batch ${thrown.done + 1} of ${thrown.of}`));
+        return E.left(backendFailure('re-estimating the BatchNorm statistics', thrown));
+      }
+    };
   }
 
   /**

@@ -258,6 +258,9 @@ export const fromGraphModel = guard('fromGraphModel', (model: GraphModel, option
     build: guardTask('backbone.build', (spec: BuildSpec): TE.TaskEither<TransferError, TfjsTransferModel> => async () => {
       if (!usable(model)) return E.left(invalidArgument('model', 'a usable model', described('a disposed model')));
       const checked = checkBuildSpec(layers, top.right, spec);
+      if (E.isRight(checked) && checked.right.classifier === 'source') {
+        return E.left(notSupported('spec.classifier', "'new' on a GraphModel (its nodes are not layers whose classifier can be copied); the source's own classifier needs a LayersModel", "'source'"));
+      }
       return E.isLeft(checked) ? checked : buildOnGraph(model, graph, checked.right);
     }),
   });

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E, type taskEither as TE } from 'fp-ts';
 import type { BuildSpec } from '../../../core/backbone';
-import { backendFailure, type TransferError } from '../../../core/errors';
+import { backendFailure, notSupported, type TransferError } from '../../../core/errors';
 import { deriveSeed } from '../../../core/random';
 import { ancestors, release, type Layer, type SymbolicTensor } from '../graph';
 import { nonFiniteWeight } from '../inputs';
@@ -84,6 +84,40 @@ const copyModel = async (source: tfl.LayersModel, start: BuildSpec['start'], see
   return copy;
 };
 
+/** The layer a symbolic tensor comes out of. */
+const producer = (t: SymbolicTensor): Layer => t.sourceLayer as Layer;
+
+/**
+ * The source's classifier, as `classifier: 'source'` keeps it: the Dense layer that makes the
+ * model's one output (directly, or through a softmax `Activation` or `Softmax` layer after it),
+ * reading the tap, with `spec.classes` units and a softmax or linear activation. Its weights, or
+ * `NotSupported` naming what was found.
+ */
+const sourceClassifier = (source: tfl.LayersModel, spec: BuildSpec): E.Either<TransferError, ReadonlyArray<tf.Tensor>> => {
+  const expected = `a source whose one output is a Dense layer of ${spec.classes} units (softmax or linear, optionally followed by a softmax layer) reading the tap '${spec.tap.name}'`;
+  if (source.outputs.length !== 1) return E.left(notSupported('backbone', expected, `a model with ${source.outputs.length} outputs`));
+  let layer = producer(source.outputs[0]!);
+  const activation = (l: Layer): unknown => (l.getConfig() as { activation?: unknown }).activation;
+  if (layer.getClassName() === 'Softmax' || (layer.getClassName() === 'Activation' && activation(layer) === 'softmax')) layer = producer(layer.input as SymbolicTensor);
+  const reads = layer.inboundNodes[0]?.inboundLayers[0]?.name;
+  const units = (layer.getConfig() as { units?: unknown }).units;
+  if (layer.getClassName() !== 'Dense' || reads !== spec.tap.name || units !== spec.classes || !['softmax', 'linear'].includes(activation(layer) as string)) {
+    return E.left(notSupported('backbone', expected, `its output made by ${layer.getClassName()} '${layer.name}' (activation ${String(activation(layer))}, ${String(units)} units) reading '${String(reads)}'`));
+  }
+  return E.right(layer.getWeights());
+};
+
+/** The head's one Dense layer given the source classifier's kernel and bias (zeros for a classifier without one). */
+const setClassifier = (head: Layer, weights: ReadonlyArray<tf.Tensor>): void => {
+  if (weights.length === 2) return head.setWeights([...weights]);
+  const bias = tf.zeros([weights[0]!.shape[1]!]);
+  try {
+    head.setWeights([weights[0]!, bias]);
+  } finally {
+    bias.dispose();
+  }
+};
+
 /**
  * Builds a transfer model from a source: copies it (or, for a random start, its architecture with
  * fresh seeded weights), keeps the copied layers up to the tap, adds pooling and a head. The source
@@ -97,13 +131,18 @@ export const buildTransferModel = (source: tfl.LayersModel, spec: BuildSpec): TE
     // a diverged loss (cpu), or not at all where ReLU swallows it (wasm).
     const poisoned = spec.start === 'pretrained' ? nonFiniteWeight(source.layers) : undefined;
     if (poisoned !== undefined) return E.left(poisoned);
+    const keep = spec.classifier === 'source' ? sourceClassifier(source, spec) : undefined;
+    if (keep !== undefined && E.isLeft(keep)) return keep;
     copy = await copyModel(source, spec.start, spec.seed);
     const tapLayer = copy.getLayer(spec.tap.name);
     const graph = ancestors(copy, tapLayer);
     const kept = new Set(graph);
     copy.layers.filter((l) => !kept.has(l)).forEach(release);
-    const made = withHead({ input: copy.inputs[0]!, graph, tapOutput: tapLayer.output as SymbolicTensor, taken: new Set(copy.layers.map((l) => l.name)), name: `transferkit_${source.name}` }, spec, created);
+    const headSpec = keep === undefined ? spec : { ...spec, head: { hidden: [], dropout: spec.head.dropout } };
+    const made = withHead({ input: copy.inputs[0]!, graph, tapOutput: tapLayer.output as SymbolicTensor, taken: new Set(copy.layers.map((l) => l.name)), name: `transferkit_${source.name}` }, headSpec, created);
     if (E.isLeft(made)) graph.forEach(release);
+    // The source's classifier as the head: its weights, with its softmax left to the whole model.
+    if (keep !== undefined && E.isRight(made)) setClassifier(made.right.parts.head[0]!, keep.right);
     return E.map(({ parts, full }: Assembled) => new TfjsTransferModel(parts, full, [...graph, ...created]))(made);
   } catch (thrown) {
     copy?.layers.forEach(release);

@@ -28,6 +28,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import type { BatchOutcome, InputSet, PhaseArgs, PhaseSession } from '../../../core/backbone';
+import type { Objective } from '../../../core/objective';
 import type { Phase } from '../../../core/recipe';
 import { aborted, backendFailure, type TransferError } from '../../../core/errors';
 import { deriveSeed } from '../../../core/random';
@@ -42,6 +43,8 @@ import { borrowed, inputRows, type TfjsInputs } from '../inputRows';
 import type { Parts } from './parts';
 import { planStep, stepBudget, stepBytesPerExample } from '../memory';
 import { accumulatePasses, countCorrect, crossEntropy, forwardPass, gatherRows, MICRO_BATCH_SEEDS, partLoss, readInto, sumPasses, tensorOf, variableGradsOrThrow, weightKey } from './steps';
+import { AdaptationLoss, readsUnlabelled } from './adaptationLoss';
+import { isKernel, WeightPenalty } from './penalty';
 
 /** One phase on this thread: steps on the cached rows, optionally split with gradient shares. */
 export class TfjsPhaseSession implements PhaseSession {
@@ -49,7 +52,12 @@ export class TfjsPhaseSession implements PhaseSession {
   /** The trained weights' values at the last checkpoint, in the order of `#variables`. */
   #saved: Float32Array[] | undefined;
   readonly #variables: tf.Variable[];
-  readonly #kernels: tf.Variable[];
+  /** The weight penalty (L2, or L2-SP) on the kernels that train. */
+  readonly #penalty: WeightPenalty;
+  /** The adaptation objective's loss, when the phase has one. */
+  readonly #adaptation: AdaptationLoss | undefined;
+  /** The current step's unlabelled indices (see {@link PhaseSession.step}). */
+  #unlabelledStep: Int32Array | undefined;
   /** The trainable weights' keys (`layer/weight`), in the order of `#variables`. */
   readonly #keys: string[];
   #shares: ReadonlyArray<GradientShare> = [];
@@ -63,6 +71,8 @@ export class TfjsPhaseSession implements PhaseSession {
     private readonly parts: Parts,
     private readonly suffix: tfl.LayersModel | undefined,
     private readonly cached: Record<InputSet, { rows: Cached[]; labels: Int32Array } | undefined>,
+    /** The unlabelled inputs' cached rows, when the phase has some. */
+    private readonly unlabelled: Cached[] | undefined,
     private readonly args: PhaseArgs<TfjsInputs>,
     /** The backbone layers this phase trains. */
     readonly trained: ReadonlySet<Layer>,
@@ -73,14 +83,27 @@ export class TfjsPhaseSession implements PhaseSession {
   ) {
     const { learningRate, optimizer } = args.phase;
     this.#optimizer = optimizer === 'adam' ? adam(learningRate) : tf.train.sgd(learningRate);
-    const layers = [...trained, ...parts.head];
+    const objective = args.objective;
+    const head = objective?.trains === 'normalization' ? [] : parts.head;
+    const layers = [...trained, ...head];
     const weights = layers.flatMap((l) => l.trainableWeights);
     this.#variables = weights.map((w) => w.read() as tf.Variable);
     this.#keys = layers.flatMap((l) => l.trainableWeights.map((w) => weightKey(l.name, w.originalName)));
     // tfjs makes variable names unique with a suffix (`kernel_1` for the second model built in a
     // process), which once hid every kernel from the L2 penalty after the first run; the original
     // name is stable.
-    this.#kernels = weights.filter((w) => /kernel$/.test(w.originalName)).map((w) => w.read() as tf.Variable);
+    const kernels = (ls: ReadonlyArray<Layer>) => ls.flatMap((l) => l.trainableWeights).filter(isKernel).map((w) => w.read() as tf.Variable);
+    const { l2, startingPoint } = args.phase.regularization;
+    this.#penalty = new WeightPenalty(kernels([...trained]), kernels(head), l2, startingPoint ?? 0);
+    this.#adaptation =
+      objective === undefined
+        ? undefined
+        : new AdaptationLoss(
+            { suffix, head: parts.headModel, dropout: parts.dropout, classes: parts.classes, batchStatistics: parts.batchStatistics || objective.batchStatistics === true, features: parts.pooled.shape[1]! },
+            objective,
+            args.seed,
+          );
+    const graded = [...this.#variables, ...(this.#adaptation?.ownVariables ?? [])];
     this.#internals = {
       variables: this.#variables,
       train: cached.train!,
@@ -101,8 +124,13 @@ export class TfjsPhaseSession implements PhaseSession {
               lossSum = l;
               correct = c;
             };
-            // The L2 penalty belongs to the step, not to each pass: the first carries it.
-            return variableGradsOrThrow(() => this.#objective(xs, y, passSeed, (scale * (end - start)) / indices.length, report, k === 0), this.#variables).grads;
+            const share = (scale * (end - start)) / indices.length;
+            // The weight penalty belongs to the step, not to each pass: the first carries it.
+            if (this.#adaptation !== undefined) {
+              const unlabelled = this.#unlabelledPass(indices.length, start, end);
+              return variableGradsOrThrow(() => this.#adapted(indices.subarray(start, end), xs, y, unlabelled, passSeed, share, report, k === 0), graded).grads;
+            }
+            return variableGradsOrThrow(() => this.#objective(xs, y, passSeed, share, report, k === 0), this.#variables).grads;
           });
           return { grads, lossSum, correct };
         }),
@@ -112,8 +140,30 @@ export class TfjsPhaseSession implements PhaseSession {
 
   #apply(grads: tf.NamedTensorMap): void {
     this.#changes++;
-    this.#optimizer.applyGradients(grads);
+    this.#optimizer.applyGradients(this.#adaptation === undefined ? grads : this.#adaptation.applyOwn(grads));
   }
+
+  /** The unlabelled rows of a pass over labelled rows [start, end) of `n`: the same share of the step's unlabelled indices. */
+  #unlabelledPass(n: number, start: number, end: number): tf.Tensor[] | undefined {
+    const u = this.#unlabelledStep;
+    if (u === undefined || u.length === 0 || !readsUnlabelled(this.args.objective!)) return undefined;
+    const from = Math.floor((start * u.length) / n);
+    const to = Math.max(from + 1, Math.floor((end * u.length) / n));
+    const rows = this.unlabelled ?? this.cached.train!.rows;
+    return rows.map((r) => gatherRows(r, u.subarray(from, Math.min(u.length, to))));
+  }
+
+  /** The adaptation objective's loss for a pass, times its share, plus the weight penalty (once per step). */
+  #adapted(indices: Int32Array, xs: tf.Tensor[], y: tf.Tensor, unlabelled: tf.Tensor[] | undefined, seed: number, scale: number, report: (lossSum: number, correct: number) => void, withPenalty: boolean): tf.Scalar {
+    const given = this.args.objective!.exampleWeights;
+    const weights = given === undefined ? tf.ones([indices.length]) : tf.tensor1d(Float32Array.from(indices, (i) => given[i] ?? 0));
+    const loss = this.#adaptation!.loss({ xs, y, weights, ...(unlabelled === undefined ? {} : { unlabelled }) }, seed, this.#stepNumber, report);
+    const scaled = scale === 1 ? loss : (tf.mul(scale, loss) as tf.Scalar);
+    return withPenalty && this.#penalty.active ? (tf.add(scaled, this.#penalty.value()) as tf.Scalar) : scaled;
+  }
+
+  /** The step being taken (DANN's schedule reads it). */
+  #stepNumber = 0;
 
   /** Summed loss and correct count over these examples of a set, in inference mode, on this thread. */
   #outcome(set: InputSet, indices: Int32Array): BatchOutcome {
@@ -135,9 +185,8 @@ export class TfjsPhaseSession implements PhaseSession {
     const { suffix, parts } = this;
     const part = { suffix, head: parts.headModel, dropout: parts.dropout, classes: parts.classes, batchStatistics: parts.batchStatistics };
     const loss = partLoss(part, xs, y, seed, scale, report);
-    const l2 = this.args.phase.regularization.l2;
-    if (!withL2 || l2 === 0 || this.#kernels.length === 0) return loss;
-    return tf.add(loss, tf.mul(l2, tf.addN(this.#kernels.map((k) => tf.sum(tf.square(k)))))) as tf.Scalar;
+    if (!withL2 || !this.#penalty.active) return loss;
+    return tf.add(loss, this.#penalty.value()) as tf.Scalar;
   }
 
   #batch(set: InputSet, indices: Int32Array): { xs: tf.Tensor[]; y: tf.Tensor } {
@@ -173,11 +222,13 @@ export class TfjsPhaseSession implements PhaseSession {
 
   /** Whether a batch of `n` examples is split with the shares: each part has one at least. */
   #splits(n: number): boolean {
-    return this.#sharing !== undefined && this.#shares.length > 0 && n > this.#shares.length;
+    return this.#adaptation === undefined && this.#sharing !== undefined && this.#shares.length > 0 && n > this.#shares.length;
   }
 
-  step(indices: Int32Array, stepNumber: number): E.Either<TransferError, BatchOutcome> | Promise<E.Either<TransferError, BatchOutcome>> {
+  step(indices: Int32Array, stepNumber: number, unlabelled?: Int32Array): E.Either<TransferError, BatchOutcome> | Promise<E.Either<TransferError, BatchOutcome>> {
     if (this.#splits(indices.length)) return this.#sharing!.step(this.#internals, this.#shares, indices, stepNumber);
+    this.#unlabelledStep = unlabelled;
+    this.#stepNumber = stepNumber;
     try {
       // What optimizer.minimize does (gradients, then one update), with the gradients computed as a shared step computes its own part's.
       const { grads, lossSum, correct } = this.#internals.ownGradients(indices, deriveSeed(this.args.seed, stepNumber), 1);
@@ -231,10 +282,15 @@ export class TfjsPhaseSession implements PhaseSession {
 
   finish(train: Int32Array): E.Either<TransferError, number> {
     const suffix = this.suffix;
-    if (!this.parts.batchStatistics || suffix === undefined) return E.right(0);
+    const onBatches = this.args.objective?.batchStatistics === true;
+    if ((!this.parts.batchStatistics && !onBatches) || suffix === undefined) return E.right(0);
     try {
       const size = Math.min(this.args.batchSize, this.microBatch);
-      const batches = Array.from({ length: Math.ceil(train.length / size) }, (_, b) => () => this.#batch('train', train.subarray(b * size, (b + 1) * size)).xs);
+      // After a phase on batch statistics of unlabelled inputs (TENT), inference normalises as those inputs do.
+      const rows = onBatches && this.unlabelled !== undefined ? this.unlabelled : this.cached.train!.rows;
+      const count = onBatches && this.unlabelled !== undefined ? this.unlabelled[0]!.store.rows : train.length;
+      const order = onBatches && this.unlabelled !== undefined ? Int32Array.from({ length: count }, (_, i) => i) : train;
+      const batches = Array.from({ length: Math.ceil(count / size) }, (_, b) => () => rows.map((r) => gatherRows(r, order.subarray(b * size, (b + 1) * size))));
       return E.right(reestimateBatchNorm(suffix, batches, deriveSeed(this.args.seed, 9_999)));
     } catch (thrown) {
       return E.left(backendFailure('re-estimating the BatchNorm statistics', thrown));
@@ -246,7 +302,10 @@ export class TfjsPhaseSession implements PhaseSession {
     this.#shares.forEach((share) => share.dispose());
     this.#shares = [];
     this.#optimizer.dispose();
+    this.#penalty.dispose();
+    this.#adaptation?.dispose();
     for (const set of [this.cached.train, this.cached.validation]) set?.rows.forEach((c) => c.store.dispose());
+    this.unlabelled?.forEach((c) => c.store.dispose());
   }
 }
 
@@ -254,10 +313,14 @@ export class TfjsPhaseSession implements PhaseSession {
  * A phase's trainable part (its policy applied to the copied layers: what trains, the suffix that
  * runs each step, the cached tensors it reads) and how its steps fit memory (memory.ts).
  */
-export const planSteps = (parts: Parts, phase: Phase, batchSize: number, memoryBytes: number | undefined) => {
-  const trained = applyPolicy(parts.backbone, phase.trains);
+export const planSteps = (parts: Parts, phase: Phase, batchSize: number, memoryBytes: number | undefined, objective?: Objective) => {
+  const byPolicy = applyPolicy(parts.backbone, phase.trains);
+  // TENT trains BatchNorm's scale and offset alone: the other layers the policy named are frozen again.
+  const trained = objective?.trains === 'normalization' ? new Set([...byPolicy].filter((l) => l.getClassName() === 'BatchNormalization')) : byPolicy;
+  for (const layer of byPolicy) layer.trainable = trained.has(layer);
   const { suffix, crossing } = split(parts.graph, trained, parts.pooled);
-  const bytes = stepBytesPerExample([...suffix, ...parts.head], crossing, parts.batchStatistics && suffix.length > 0);
+  const onBatches = parts.batchStatistics || objective?.batchStatistics === true;
+  const bytes = stepBytesPerExample([...suffix, ...parts.head], crossing, onBatches && suffix.length > 0);
   return { trained, suffix, crossing, memory: planStep(phase.name, bytes, stepBudget(memoryBytes), batchSize) };
 };
 
@@ -268,12 +331,13 @@ export const planSteps = (parts: Parts, phase: Phase, batchSize: number, memoryB
 export const openSession = async (parts: Parts, args: PhaseArgs<TfjsInputs>, remote?: RemotePrefix): Promise<E.Either<TransferError, TfjsPhaseSession>> => {
   let prefix: CompiledPrefix | undefined;
   let train: Cached[] = [];
+  let unlabelled: Cached[] | undefined;
   try {
-    const { trained, suffix, crossing, memory } = planSteps(parts, args.phase, args.batchSize, args.memoryBytes);
+    const { trained, suffix, crossing, memory } = planSteps(parts, args.phase, args.batchSize, args.memoryBytes, args.objective);
     if (E.isLeft(memory)) return memory;
     const suffixModel = suffix.length === 0 ? undefined : replay(suffix, crossing, parts.pooled);
     const inSuffix = new Set(suffix);
-    const prefixChanged = parts.batchStatistics || (remote !== undefined && parts.graph.some((l) => !inSuffix.has(l) && remote.changed.has(l)));
+    const prefixChanged = parts.batchStatistics || args.objective !== undefined || (remote !== undefined && parts.graph.some((l) => !inSuffix.has(l) && remote.changed.has(l)));
     // Read once: closing the threads mid-phase makes their requests fail, not this loop spin.
     const threadCount = remote?.caching.count ?? 0;
     // Batches are read as float32 (int32 inputs cast a batch at a time), so the threads take floats too.
@@ -294,14 +358,16 @@ export const openSession = async (parts: Parts, args: PhaseArgs<TfjsInputs>, rem
       train = await run(args.inputs);
       const v = args.validation;
       validation = v === undefined ? undefined : { rows: await run(v.inputs), labels: v.labels };
+      unlabelled = args.unlabelled === undefined ? undefined : await run(args.unlabelled);
     } finally {
       if (elsewhere !== undefined) await remote!.caching.done();
     }
     const cacheMs = performance.now() - started;
     const cacheThreads = elsewhere !== undefined ? threadCount : crossing.every((t) => t.id === parts.input.id) ? 0 : 1;
-    return E.right(new TfjsPhaseSession(parts, suffixModel, { train: { rows: train, labels: args.labels }, validation }, args, trained, cacheMs, cacheThreads, memory.right.microBatch));
+    return E.right(new TfjsPhaseSession(parts, suffixModel, { train: { rows: train, labels: args.labels }, validation }, unlabelled, args, trained, cacheMs, cacheThreads, memory.right.microBatch));
   } catch (thrown) {
     train.forEach((c) => c.store.dispose());
+    unlabelled?.forEach((c) => c.store.dispose());
     if (thrown instanceof Stopped) return E.left(aborted(`phase ${args.phase.name}, caching the frozen part, batch ${thrown.done + 1} of ${thrown.of}`));
     return E.left(backendFailure(`starting phase ${args.phase.name}`, thrown));
   } finally {
