@@ -5,6 +5,8 @@ export * from './logme';
 export * from './leep';
 export * from './hScore';
 export * from './nce';
+export * from './snd';
+export * from './predictionInformation';
 export * from './measureSimilarity';
 export { rankLayers, type RankedLayer, type RankLayersOptions } from './rankLayers';
 export * from './rankBackbones';
