@@ -24,8 +24,8 @@ export const SOURCE_DIR = new URL('./source/', import.meta.url);
  */
 export const SOURCE_TOP = { top: 'features' } as const;
 
-/** The architecture: three stride-2 conv–BN–ReLU blocks (8, 16, 32 filters), global average pooling, a dense layer, a classifier. */
-export const sourceArchitecture = (seed = 1): tfl.LayersModel => {
+/** The architecture: three stride-2 conv–BN–ReLU blocks (8, 16, 32 filters), global average pooling, a dense layer, a classifier of `classes` (5: digits 0–4). */
+export const sourceArchitecture = (seed = 1, classes = 5): tfl.LayersModel => {
   const block = (filters: number, name: string, k: number) => [
     tfl.layers.conv2d({ filters, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: `${name}_conv`, kernelInitializer: tfl.initializers.heNormal({ seed: seed + k }) }),
     tfl.layers.batchNormalization({ name: `${name}_bn` }),
@@ -40,7 +40,7 @@ export const sourceArchitecture = (seed = 1): tfl.LayersModel => {
       ...block(32, 'block3', 2),
       tfl.layers.globalAveragePooling2d({ name: 'pool' }),
       tfl.layers.dense({ units: 32, activation: 'relu', name: 'features', kernelInitializer: tfl.initializers.heNormal({ seed: seed + 3 }) }),
-      tfl.layers.dense({ units: 5, activation: 'softmax', name: 'classifier', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 4 }) }),
+      tfl.layers.dense({ units: classes, activation: 'softmax', name: 'classifier', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 4 }) }),
     ],
   });
 };
