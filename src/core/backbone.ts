@@ -208,6 +208,12 @@ export interface TransferModel<X> {
    * layers it set (0 for a model without BatchNorm). Only the statistics change.
    */
   renormalize?(inputs: X, options: { readonly batchSize: number; readonly signal?: AbortSignal }): TE.TaskEither<TransferError, number>;
+  /**
+   * Optional: folds an affine map of the head's input into the head's first layer, so the head
+   * reads x·A + c where it read x (`map` is A, features × features; `shift` is c, one value per
+   * feature). What CORAL's closed form does to a classifier.
+   */
+  mapHeadInput?(map: Matrix, shift: Float32Array): E.Either<TransferError, void>;
   /** Class probabilities, one row per example; `options.batchSize` unset, the backend picks the batch. */
   predict(inputs: X, options?: { readonly batchSize?: number }): TE.TaskEither<TransferError, Matrix>;
   /** Whether {@link TransferModel.dispose} was called. */

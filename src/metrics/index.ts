@@ -1,5 +1,7 @@
 export * from './mmd';
 export * from './coral';
+export * from './coralMap';
+export * from './importanceWeights';
 export * from './proxyADistance';
 export * from './logme';
 export * from './leep';

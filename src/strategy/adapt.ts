@@ -9,13 +9,18 @@ import { guardTask, isRecord, optionsAt } from '../core/boundary';
 import { aborted, backendFailure, described, invalidArgument, notSupported, shapeMismatch, type TransferError } from '../core/errors';
 import { checkLabels, type Labels } from '../core/labels';
 import { deriveSeed } from '../core/random';
+import type { Matrix } from '../core/matrix';
 import { abortSignal, integer, oneOf, optional, positiveInteger } from '../core/validate';
+import { coralMap } from '../metrics/coralMap';
+import { importanceWeights } from '../metrics/importanceWeights';
 import {
   ADAPT_LEARNING_RATE,
   ADAPT_METHODS,
   ADAPT_STEPS,
   adaptationPhase,
   BATCH_NORM_METHODS,
+  IMPORTANCE_LEARNING_RATE,
+  SOURCE_LABEL_METHODS,
   PSEUDO_LABEL_FRACTIONS,
   PSEUDO_LABEL_STEPS,
   pseudoLabels,
@@ -35,8 +40,11 @@ export { ADAPT_METHODS, SOURCE_FREE_METHODS, type AdaptMethod } from './adaptMet
 export interface AdaptData<X> {
   /** The target domain's inputs, unlabelled, in the backend's form. */
   readonly target: { readonly x: X };
-  /** The source's labelled data (class ids of the source's classifier), for the methods that need them. */
-  readonly source?: { readonly x: X; readonly y: Labels };
+  /**
+   * The source's data, for the methods that need them: its inputs (CORAL reads only these) and
+   * their labels, class ids of the source's classifier (importance weighting, Deep CORAL, MMD, DANN).
+   */
+  readonly source?: { readonly x: X; readonly y?: Labels };
 }
 
 /** Where adaptation has got to; passed to `onProgress` after every step. */
@@ -88,6 +96,8 @@ export interface AdaptResult<M> {
   readonly stop: 'done' | 'diverged';
   /** For self-training: how many target rows each round labelled. */
   readonly pseudoLabelled?: ReadonlyArray<number>;
+  /** For importance weighting: the weighted source's effective sample size (Kish). */
+  readonly effectiveSourceSize?: number;
   /** Time taken, in ms. */
   readonly ms: number;
 }
@@ -95,7 +105,7 @@ export interface AdaptResult<M> {
 interface Checked<X> {
   readonly method: AdaptMethod;
   readonly targetCount: number;
-  readonly source?: { readonly x: X; readonly ids: Int32Array };
+  readonly source?: { readonly x: X; readonly count: number; readonly ids?: Int32Array };
   readonly classes: number;
   readonly tap: LayerInfo;
   readonly batchSize: number;
@@ -147,18 +157,23 @@ const checkAdapt = <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, met
   if (n.right < least) return E.left(invalidArgument('data.target.x', `at least ${least} target inputs for '${m.right}'`, described(`${n.right}`)));
   const needsSource = !SOURCE_FREE_METHODS.includes(m.right);
   if (needsSource && data.source === undefined) {
-    return E.left(invalidArgument('data.source', `labelled source data { x, y } ('${m.right}' trains on them); the source-free methods ${list(SOURCE_FREE_METHODS)} do not need them`, undefined));
+    return E.left(invalidArgument('data.source', `source data { x, y } ('${m.right}' reads them); the source-free methods ${list(SOURCE_FREE_METHODS)} do not need them`, undefined));
   }
   let source: Checked<X>['source'];
   if (needsSource) {
-    if (!isRecord(data.source)) return E.left(invalidArgument('data.source', 'labelled source data { x, y }', data.source));
-    const labels = checkLabels(data.source.y, classes, false);
-    if (E.isLeft(labels)) return labels;
+    if (!isRecord(data.source)) return E.left(invalidArgument('data.source', 'source data { x, y }', data.source));
     const count = backbone.count(data.source.x);
     if (E.isLeft(count)) return count;
-    if (count.right !== labels.right.ids.length) return E.left(shapeMismatch('data.source.y', `${count.right} labels (one per source input)`, `${labels.right.ids.length} labels`));
     if (count.right < 2) return E.left(invalidArgument('data.source.x', 'at least 2 source examples', described(`${count.right}`)));
-    source = { x: data.source.x, ids: labels.right.ids };
+    const needsLabels = SOURCE_LABEL_METHODS.includes(m.right);
+    if (needsLabels && data.source.y === undefined) {
+      return E.left(invalidArgument('data.source.y', `the source's labels ('${m.right}' trains on them); 'coral' needs only the source's inputs, and ${list(SOURCE_FREE_METHODS)} need no source data`, undefined));
+    }
+    const labels = needsLabels ? checkLabels(data.source.y!, classes, false) : undefined;
+    if (labels !== undefined && E.isLeft(labels)) return labels;
+    const ids = labels === undefined ? undefined : labels.right.ids;
+    if (ids !== undefined && count.right !== ids.length) return E.left(shapeMismatch('data.source.y', `${count.right} labels (one per source input)`, `${ids.length} labels`));
+    source = { x: data.source.x, count: count.right, ...(ids === undefined ? {} : { ids }) };
   }
   return E.right({
     method: m.right,
@@ -174,7 +189,7 @@ const checkAdapt = <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, met
   });
 };
 
-type Outcome = Pick<AdaptResult<unknown>, 'batchNormsReestimated' | 'steps' | 'stop' | 'pseudoLabelled'>;
+type Outcome = Pick<AdaptResult<unknown>, 'batchNormsReestimated' | 'steps' | 'stop' | 'pseudoLabelled' | 'effectiveSourceSize'>;
 
 /** AdaBN on a model: its BatchNorm statistics from the target. */
 const renormalize = async <X>(model: TransferModel<X>, target: X, c: Checked<X>): Promise<E.Either<TransferError, number>> => {
@@ -213,6 +228,44 @@ const selfTrain = async <X, M extends TransferModel<X>>(backbone: Backbone<X, M>
   return E.right({ batchNormsReestimated: set.right, steps, stop: 'done', pseudoLabelled: kept });
 };
 
+/** Features at the tap of the source's and the target's inputs, from the unchanged backbone. */
+const features = async <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, target: X, c: Checked<X>): Promise<E.Either<TransferError, readonly [Matrix, Matrix]>> => {
+  const how = { pooling: 'average' as const, batchSize: c.batchSize, ...(c.signal === undefined ? {} : { signal: c.signal }) };
+  const s = await backbone.embed(c.source!.x, c.tap, how)();
+  if (E.isLeft(s)) return s;
+  const t = await backbone.embed(target, c.tap, how)();
+  return E.map((tm: Matrix) => [s.right, tm] as const)(t);
+};
+
+/** CORAL in closed form: the target's features recoloured to the source's moments, folded into the source's classifier. */
+const coralHead = async <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, model: M, target: X, c: Checked<X>): Promise<E.Either<TransferError, Outcome>> => {
+  if (typeof model.mapHeadInput !== 'function') return E.left(notSupported('method', "a backend whose models can map their head's input, for 'coral'", 'a model without mapHeadInput'));
+  const f = await features(backbone, target, c);
+  if (E.isLeft(f)) return f;
+  const map = coralMap(f.right[0], f.right[1]);
+  if (E.isLeft(map)) return map;
+  return E.map((): Outcome => ({ batchNormsReestimated: 0, steps: 0, stop: 'done' }))(model.mapHeadInput(map.right.map, map.right.shift));
+};
+
+/** Importance weighting: the source's classifier retrained on source examples weighted by how target-like their features are. */
+const weightSource = async <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, model: M, target: X, c: Checked<X>): Promise<E.Either<TransferError, Outcome>> => {
+  const f = await features(backbone, target, c);
+  if (E.isLeft(f)) return f;
+  const w = importanceWeights(f.right[0], f.right[1]);
+  if (E.isLeft(w)) return w;
+  const source = c.source as { x: X; ids: Int32Array };
+  const steps = c.steps ?? ADAPT_STEPS;
+  const phase = { ...adaptationPhase('importance-weighting', IMPORTANCE_LEARNING_RATE), trains: { kind: 'head-only' as const } };
+  const run = await runAdaptationPhase(
+    model,
+    { phase, inputs: source.x, labels: source.ids, objective: { supervised: 1, exampleWeights: w.right.weights }, batchSize: c.batchSize, seed: deriveSeed(c.seed, 5), ...(c.signal === undefined ? {} : { signal: c.signal }) },
+    steps,
+    { labelled: source.ids.length, unlabelled: c.targetCount },
+    progress(c, 'importance-weighting', steps),
+  );
+  return E.map((r: { steps: number; stop: 'steps' | 'diverged' }): Outcome => ({ batchNormsReestimated: 0, steps: r.steps, stop: r.stop === 'steps' ? 'done' : 'diverged', effectiveSourceSize: w.right.effectiveSize }))(run);
+};
+
 const runMethod = async <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, model: M, target: X, c: Checked<X>): Promise<E.Either<TransferError, Outcome>> => {
   const signal = c.signal === undefined ? {} : { signal: c.signal };
   switch (c.method) {
@@ -235,10 +288,14 @@ const runMethod = async <X, M extends TransferModel<X>>(backbone: Backbone<X, M>
     }
     case 'pseudo-label':
       return selfTrain(backbone, model, target, c);
+    case 'coral':
+      return coralHead(backbone, model, target, c);
+    case 'importance-weighting':
+      return weightSource(backbone, model, target, c);
     case 'deep-coral':
     case 'mmd':
     case 'dann': {
-      const source = c.source!;
+      const source = c.source as { x: X; ids: Int32Array };
       const steps = c.steps ?? ADAPT_STEPS;
       const run = await runAdaptationPhase(
         model,
@@ -264,10 +321,15 @@ const runMethod = async <X, M extends TransferModel<X>>(backbone: Backbone<X, M>
  *   offset, each batch normalised by its own statistics (Wang et al., ICLR 2021);
  * - `pseudo-label`: AdaBN (where there is BatchNorm), then three rounds of class-balanced
  *   self-training on the most confident target predictions (Zou et al., ECCV 2018);
+ * - `coral`: CORAL in closed form (Sun, Feng & Saenko 2016): the target's features at the top,
+ *   whitened and recoloured with the source's covariance and mean, folded into the source's
+ *   classifier; nothing trains. Needs `data.source.x`;
+ * - `importance-weighting`: the source's classifier retrained on source examples weighted by a
+ *   domain classifier's density ratio (Shimodaira 2000), for covariate shift;
  * - `deep-coral`, `mmd`, `dann`: fine-tuning on the labelled source with a term that aligns the
  *   features of source and target batches: their covariances (Sun & Saenko 2016), a multi-kernel
  *   MMD (Long et al. 2015), or a domain classifier through a gradient reversal (Ganin &
- *   Lempitsky 2015). These need `data.source`.
+ *   Lempitsky 2015). These and importance weighting need `data.source` with its labels.
  *
  * @function
  * @param backbone - the source model through a backend (e.g. `fromLayersModel`), whose last layer is its classifier

@@ -6,19 +6,22 @@ import type { Objective } from '../core/objective';
 import type { Phase } from '../core/recipe';
 
 /** The methods, by name. */
-export type AdaptMethod = 'source-only' | 'adabn' | 'tent' | 'pseudo-label' | 'deep-coral' | 'mmd' | 'dann';
+export type AdaptMethod = 'source-only' | 'adabn' | 'coral' | 'tent' | 'pseudo-label' | 'importance-weighting' | 'deep-coral' | 'mmd' | 'dann';
 
-/** Every method, in the order the docs and the benchmark list them. */
-export const ADAPT_METHODS: ReadonlyArray<AdaptMethod> = ['source-only', 'adabn', 'tent', 'pseudo-label', 'deep-coral', 'mmd', 'dann'];
+/** Every method, cheapest first (the order ties are broken in). */
+export const ADAPT_METHODS: ReadonlyArray<AdaptMethod> = ['source-only', 'adabn', 'coral', 'tent', 'pseudo-label', 'importance-weighting', 'deep-coral', 'mmd', 'dann'];
 
 /** Methods that need only the pretrained model and unlabelled target inputs. */
 export const SOURCE_FREE_METHODS: ReadonlyArray<AdaptMethod> = ['source-only', 'adabn', 'tent', 'pseudo-label'];
+
+/** Methods that read the source's labels (`data.source.y`); CORAL reads only its inputs. */
+export const SOURCE_LABEL_METHODS: ReadonlyArray<AdaptMethod> = ['importance-weighting', 'deep-coral', 'mmd', 'dann'];
 
 /** Methods that read BatchNorm layers (and so need a backbone that has some). */
 export const BATCH_NORM_METHODS: ReadonlyArray<AdaptMethod> = ['adabn', 'tent'];
 
 /** Methods that train the backbone (and so need one that can fine-tune). */
-export const TRAINING_METHODS: ReadonlyArray<AdaptMethod> = ['tent', 'pseudo-label', 'deep-coral', 'mmd', 'dann'];
+export const TRAINING_METHODS: ReadonlyArray<AdaptMethod> = ['tent', 'pseudo-label', 'importance-weighting', 'deep-coral', 'mmd', 'dann'];
 
 /**
  * TENT's Adam learning rate on BatchNorm's scale and offset: the rate Wang et al. used with Adam on
@@ -35,7 +38,7 @@ export const TENT_EPOCHS = 1;
  */
 export const ADAPT_LEARNING_RATE = 1e-3;
 
-/** Steps of the methods that fine-tune with source data (Deep CORAL, MMD, DANN), when `options.steps` is not given. */
+/** Steps of the methods that train with source data (importance weighting, Deep CORAL, MMD, DANN), when `options.steps` is not given. */
 export const ADAPT_STEPS = 300;
 
 /**
@@ -50,6 +53,13 @@ export const PSEUDO_LABEL_THRESHOLD = 0.5;
 
 /** Steps of each self-training round, when `options.steps` is not given (then split over the rounds). */
 export const PSEUDO_LABEL_STEPS = 100;
+
+/**
+ * Importance weighting retrains the source's classifier alone (on cached features) with weighted
+ * source examples, at Adam 1e-3: the classifier is already trained, so the head's usual 1e-2
+ * would throw it away.
+ */
+export const IMPORTANCE_LEARNING_RATE = 1e-3;
 
 /** Deep CORAL's weight on its loss (Sun & Saenko 2016 weigh it to match the classification loss; with the 1/(4d²) scale, 10 does here). */
 export const DEEP_CORAL_WEIGHT = 10;

@@ -11,7 +11,7 @@ import type { Labels } from '../core/labels';
 import { nonNegativeNumber, optional } from '../core/validate';
 import { predictionInformation } from '../metrics/predictionInformation';
 import { adapt, type AdaptData, type AdaptOptions } from './adapt';
-import { ADAPT_METHODS, BATCH_NORM_METHODS, SOURCE_FREE_METHODS, TRAINING_METHODS, type AdaptMethod } from './adaptMethods';
+import { ADAPT_METHODS, BATCH_NORM_METHODS, SOURCE_FREE_METHODS, SOURCE_LABEL_METHODS, TRAINING_METHODS, type AdaptMethod } from './adaptMethods';
 import { evaluate } from './evaluate';
 
 /**
@@ -110,10 +110,11 @@ export interface AutoAdaptResult<M> {
 }
 
 /** The methods a backbone and data allow. */
-const applicable = <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, hasSource: boolean): AdaptMethod[] =>
+const applicable = <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, source: { readonly inputs: boolean; readonly labels: boolean }): AdaptMethod[] =>
   ADAPT_METHODS.filter(
     (m) =>
-      (hasSource || SOURCE_FREE_METHODS.includes(m)) &&
+      (source.inputs || SOURCE_FREE_METHODS.includes(m)) &&
+      (source.labels || !SOURCE_LABEL_METHODS.includes(m)) &&
       (backbone.layers.some((l) => l.kind === 'BatchNormalization') || !BATCH_NORM_METHODS.includes(m)) &&
       (backbone.capabilities?.fineTune === true || !TRAINING_METHODS.includes(m)),
   );
@@ -137,7 +138,8 @@ export const autoAdapt = guardTask(
       if (E.isLeft(o)) return o;
       const { methods: asked, labelledTarget, margin: givenMargin, ...adaptOptions } = o.right;
       if (!isRecord(backbone) || !Array.isArray(backbone.layers)) return E.left(invalidArgument('backbone', 'a backbone (e.g. from fromLayersModel of transferkit/tfjs)', backbone));
-      const allowed = applicable(backbone, isRecord(data) && data.source !== undefined);
+      const given = isRecord(data) && isRecord(data.source) ? data.source : undefined;
+      const allowed = applicable(backbone, { inputs: given !== undefined, labels: given?.y !== undefined });
       if (asked !== undefined && (!Array.isArray(asked) || asked.some((m) => !allowed.includes(m)))) {
         return E.left(invalidArgument('options.methods', `methods among those this backbone and data allow: ${allowed.join(', ')}`, asked));
       }

@@ -4,7 +4,7 @@ import { either as E, type taskEither as TE } from 'fp-ts';
 import type { PhaseArgs, PhaseSession, StepPlan, TransferModel } from '../../core/backbone';
 import type { Phase } from '../../core/recipe';
 import { guard, guardTask, isRecord, optionsAt } from '../../core/boundary';
-import { aborted, backendFailure, carriedError, described, invalidArgument, notSupported, type TransferError } from '../../core/errors';
+import { aborted, backendFailure, carriedError, described, invalidArgument, notSupported, shapeMismatch, within, type TransferError } from '../../core/errors';
 import { matrix, type Matrix } from '../../core/matrix';
 import { abortSignal, optional, positiveInteger } from '../../core/validate';
 import { Stopped } from './compile';
@@ -174,6 +174,37 @@ export class TfjsTransferModel implements TransferModel<TfjsInputs> {
         return E.left(backendFailure('re-estimating the BatchNorm statistics', thrown));
       }
     };
+  }
+
+  /**
+   * Folds the affine map x ↦ x·A + c of the head's input into the head's first Dense layer:
+   * kernel K becomes A·K and bias b becomes c·K + b. A `ShapeMismatch` when A is not features ×
+   * features or c not one value per feature; nothing changes then.
+   */
+  mapHeadInput(map: Matrix, shift: Float32Array): E.Either<TransferError, void> {
+    return guard('model.mapHeadInput', (a: Matrix, c: Float32Array) => this.#mapHeadInput(a, c))(map, shift);
+  }
+
+  #mapHeadInput(map: Matrix, shift: Float32Array): E.Either<TransferError, void> {
+    if (this.#disposed) return E.left(disposedError());
+    const first = this.parts.head[0]!;
+    const [kernel, bias] = first.getWeights() as [tf.Tensor2D, tf.Tensor1D];
+    const d = kernel.shape[0];
+    const checked = matrix(map?.rows, map?.cols, map?.data);
+    if (E.isLeft(checked)) return E.left(within('map', checked.left));
+    if (map.rows !== d || map.cols !== d) return E.left(shapeMismatch('map', `${d} × ${d} (the head's input width)`, `${map.rows} × ${map.cols}`));
+    if (!(shift instanceof Float32Array) || shift.length !== d || !shift.every(Number.isFinite)) return E.left(shapeMismatch('shift', `a Float32Array of ${d} finite values`, shift instanceof Float32Array ? `${shift.length} values` : typeof shift));
+    try {
+      tf.tidy(() => {
+        const a = tf.tensor2d(map.data, [d, d]);
+        const k = tf.matMul(a, kernel);
+        const b = tf.add(tf.reshape(tf.matMul(tf.tensor2d(shift, [1, d]), kernel), [-1]), bias);
+        first.setWeights([k, b]);
+      });
+      return E.right(undefined);
+    } catch (thrown) {
+      return E.left(backendFailure("mapping the head's input", thrown));
+    }
   }
 
   /**
