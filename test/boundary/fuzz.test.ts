@@ -255,6 +255,29 @@ const entries = ({ hostile, slot, options, field }: Builders): ReadonlyArray<Ent
   { name: 'rankBackbones', kind: 'task', runs: 15, call: fn(core.rankBackbones), args: args(fc.oneof(fc.constant<Spec>({ array: [{ object: { name: { fixture: 'string' }, backbone: { fixture: 'backbone' }, x: { fixture: 'x' } } }] }), hostile), slot('y'), embedOptions) },
   { name: 'embed', kind: 'task', runs: 15, call: fn(core.embed), args: args(slot('backbone'), slot('x'), slot('tap'), embedOptions) },
   { name: 'transfer', kind: 'task', runs: 20, call: fn(core.transfer), args: args(slot('backbone'), fc.oneof(slot('recipe'), slot('scratch')), options({ x: slot('x'), y: slot('y') }), transferOptions) },
+  // transferkit: domain adaptation.
+  { name: 'adapt', kind: 'task', runs: 25, call: fn(core.adapt), args: args(fc.oneof(slot('backbone'), slot('graphBackbone')), field(...core.ADAPT_METHODS, 'nope'), options({ target: options({ x: slot('x') }, ['x']), source: options({ x: slot('x'), y: slot('y') }, ['x']) }, ['target']), options({ steps: field(2), batchSize: field(8), seed: field(1), signal: slot('signal') }, ['steps'])) },
+  { name: 'autoAdapt', kind: 'task', runs: 10, call: fn(core.autoAdapt), args: args(slot('backbone'), options({ target: options({ x: slot('x') }, ['x']), source: options({ x: slot('x'), y: slot('y') }, ['x']) }, ['target']), options({ steps: field(2), batchSize: field(8), margin: field(0.05, 0), methods: field(['adabn', 'coral'], ['tent']), signal: slot('signal') }, ['steps'])) },
+  { name: 'pickAdaptation', kind: 'either', call: fn(core.pickAdaptation), args: args(field([{ method: 'source-only', score: 0.1 }, { method: 'tent', score: 0.3 }], [{ method: 'source-only', score: 1 }]), field(0.05, 0)) },
+  { name: 'softNeighborhoodDensity', kind: 'either', call: fn(core.softNeighborhoodDensity), args: args(slot('probabilities'), options({ temperature: field(0.05, 0), maxRows: field(6, 0), seed: field(1) })) },
+  { name: 'predictionInformation', kind: 'either', call: fn(core.predictionInformation), args: args(slot('probabilities')) },
+  ...(['importanceWeights', 'coralMap'] as const).map((name): Entry => ({
+    name,
+    kind: 'either',
+    call: fn(core[name]),
+    args: args(fc.oneof(slot('matrix'), fc.constant<Spec>({ make: 'huge-matrix' })), slot('matrix2'), options({ l2: field(1e-2), iterations: field(20), maxWeight: field(10, 0) })),
+  })),
+  { name: 'model.renormalize, mapHeadInput', kind: 'task', runs: 15, call: async (...a: unknown[]) => {
+    const [b, x, opts, map, shift] = a as [core.Backbone<tf.Tensor, tfjs.TfjsTransferModel>, unknown, unknown, unknown, unknown];
+    const model = await b.build({ tap: b.layers[b.top]!, head: { hidden: [], dropout: 0 }, classes: 3, pooling: 'average', start: 'pretrained', seed: 1, classifier: 'source' })();
+    if (model._tag === 'Left') return model;
+    try {
+      const renormalized = await model.right.renormalize(x as never, opts as never)();
+      return renormalized._tag === 'Left' ? renormalized : model.right.mapHeadInput(map as never, shift as never);
+    } finally {
+      model.right.dispose();
+    }
+  }, args: args(fc.constant<Spec>({ fixture: 'backbone' }), slot('x'), options({ batchSize: field(8), signal: slot('signal') }), field({ rows: 12, cols: 12, data: new Float32Array(144) }), field(new Float32Array(12))) },
   { name: 'evaluate', kind: 'task', runs: 10, call: async (...a: unknown[]) => {
     // A trained model to evaluate, or a hostile value in its place.
     const [model, data, classes, opts] = a;
