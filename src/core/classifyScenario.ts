@@ -1,4 +1,5 @@
 import { either as E } from 'fp-ts';
+import { adaptationAdvice } from './adaptationMethods';
 import { guard, isRecord } from './boundary';
 import { compareConditionals, compareFeatureSpaces, compareLabelSpacesOf, compareMarginals } from './compare';
 import { invalidArgument, type TransferError } from './errors';
@@ -71,7 +72,8 @@ export const classifyScenario = guard('classifyScenario', (problem: TransferProb
   const scenario = decide(comparisons);
   const setting = learningSetting(valid);
   const warnings = warningsFor(scenario, setting, comparisons);
-  return E.right({ scenario, setting, comparisons, warnings, summary: summarise(scenario, setting, comparisons) });
+  const adaptation = scenario.kind === 'domain-adaptation' ? { adaptation: adaptationAdvice(setting, scenario.heterogeneous) } : {};
+  return E.right({ scenario, setting, comparisons, warnings, summary: summarise(scenario, setting, comparisons), ...adaptation });
 });
 
 /** Pan & Yang's Table 2: the setting is fixed by where labels exist. */

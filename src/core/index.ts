@@ -73,5 +73,6 @@ export { CLASSIFIER_FORMAT, CLASSIFIER_METADATA_KEY, type ClassifierMetadata } f
 export { MAX_JSON_DEPTH, MAX_WEIGHT_BYTES, MAX_WEIGHT_VALUES, type ModelFileLimits } from './modelFiles';
 export { checkLabels, MAX_CLASS_ID, type ClassIdArray, type ClassIds, type Labels } from './labels';
 export type { Adversarial, Alignment, Objective } from './objective';
+export { ADAPT_METHODS, adaptationAdvice, BATCH_NORM_METHODS, SOURCE_FREE_METHODS, SOURCE_LABEL_METHODS, TRAINING_METHODS, type AdaptationAdvice, type AdaptMethod } from './adaptationMethods';
 export type { Backbone, BatchOutcome, BuildSpec, Capabilities, EmbedOptions, InputSet, LayerInfo, PhaseArgs, PhaseSession, Pooling, StepPlan, TransferModel } from './backbone';
 export { DEFAULT_CHUNK_FLOATS, MAX_CHUNK_FLOATS, memoryRowStore, type MemoryRowStoreOptions, type RowStore, type RowStoreFactory } from './rowStore';

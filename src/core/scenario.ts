@@ -1,3 +1,4 @@
+import type { AdaptationAdvice } from './adaptationMethods';
 import type { ShiftTest } from './evidence';
 
 /** A comparison's outcome. `unknown`: there was no declaration and no evidence to decide it. */
@@ -107,4 +108,9 @@ export interface ScenarioReport {
   readonly warnings: ReadonlyArray<string>;
   /** One paragraph that says all of the above in words. */
   readonly summary: string;
+  /**
+   * For domain adaptation: the adaptation methods that apply (`adapt`, `autoAdapt`) and why,
+   * from the setting and whether the feature spaces differ. Absent for the other scenarios.
+   */
+  readonly adaptation?: AdaptationAdvice;
 }

@@ -1,6 +1,7 @@
 import { either as E } from 'fp-ts';
 import { guard, isRecord } from '../core/boundary';
-import { invalidArgument, type TransferError } from '../core/errors';
+import { adaptationAdvice } from '../core/adaptationMethods';
+import { invalidArgument, notSupported, type TransferError } from '../core/errors';
 import { fineTunePhase, fineTuneRateFactor, headPhase, SCRATCH_MAX_MS, scratchPhase } from '../core/phases';
 import { makeRecipe, type Recipe, type Tap, type TrainablePolicy } from '../core/recipe';
 import { nonNegativeInteger, unitInterval } from '../core/validate';
@@ -207,10 +208,23 @@ const checkArgs = (args: SelectStrategyArgs): E.Either<TransferError, Checked> =
 };
 
 /**
+ * What `selectStrategy` answers for a target with no labels: no recipe can train a head on none. If
+ * the target's task is the source's, the source model adapts without labels, and the message names
+ * the methods that apply and what each needs.
+ */
+const noLabels = (): TransferError =>
+  notSupported(
+    'size',
+    `at least one labelled target example for a transfer recipe. With none, if the target's task is the source's, adapt the source model to it without labels with adapt() or autoAdapt(): ${adaptationAdvice('transductive', false).reasons.join(' ')}`,
+    'no labelled target example',
+  );
+
+/**
  * Chooses a transfer recipe from the target's labelled data size and its similarity to the source.
  *
  * @param args - `size` (labelled target examples), `similarity` in [0, 1], optional `classes`
- * @returns a {@link Recipe} with its rationale and warnings, or `InvalidArgument` when `size` is not
+ * @returns a {@link Recipe} with its rationale and warnings; `NotSupported` for `size` 0, naming the
+ * adaptation methods that need no target labels; or `InvalidArgument` when `size` is not
  * a non-negative integer, `similarity` is outside [0, 1] or NaN, or `classes` is not an integer ≥ 2
  *
  * @remarks
@@ -243,6 +257,7 @@ const checkArgs = (args: SelectStrategyArgs): E.Either<TransferError, Checked> =
  */
 export const selectStrategy = guard('selectStrategy', (args: SelectStrategyArgs): E.Either<TransferError, Recipe> =>
   E.chain((ok: Checked) => {
+    if (ok.size === 0) return E.left(noLabels());
     const p = plan(ok.size, ok.similarity, ok.classes);
     const trains = policyOf(p.fraction);
     const tap: Tap = p.depth >= 1 ? { kind: 'top' } : { kind: 'relative-depth', depth: p.depth };

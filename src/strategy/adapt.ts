@@ -34,7 +34,6 @@ import {
 } from './adaptMethods';
 import { runAdaptationPhase } from './adaptSteps';
 
-export { ADAPT_METHODS, SOURCE_FREE_METHODS, type AdaptMethod } from './adaptMethods';
 
 /** What `adapt` adapts with: unlabelled target inputs, and labelled source data where a method needs them. */
 export interface AdaptData<X> {

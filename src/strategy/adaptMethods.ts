@@ -5,23 +5,7 @@
 import type { Objective } from '../core/objective';
 import type { Phase } from '../core/recipe';
 
-/** The methods, by name. */
-export type AdaptMethod = 'source-only' | 'adabn' | 'coral' | 'tent' | 'pseudo-label' | 'importance-weighting' | 'deep-coral' | 'mmd' | 'dann';
-
-/** Every method, cheapest first (the order ties are broken in). */
-export const ADAPT_METHODS: ReadonlyArray<AdaptMethod> = ['source-only', 'adabn', 'coral', 'tent', 'pseudo-label', 'importance-weighting', 'deep-coral', 'mmd', 'dann'];
-
-/** Methods that need only the pretrained model and unlabelled target inputs. */
-export const SOURCE_FREE_METHODS: ReadonlyArray<AdaptMethod> = ['source-only', 'adabn', 'tent', 'pseudo-label'];
-
-/** Methods that read the source's labels (`data.source.y`); CORAL reads only its inputs. */
-export const SOURCE_LABEL_METHODS: ReadonlyArray<AdaptMethod> = ['importance-weighting', 'deep-coral', 'mmd', 'dann'];
-
-/** Methods that read BatchNorm layers (and so need a backbone that has some). */
-export const BATCH_NORM_METHODS: ReadonlyArray<AdaptMethod> = ['adabn', 'tent'];
-
-/** Methods that train the backbone (and so need one that can fine-tune). */
-export const TRAINING_METHODS: ReadonlyArray<AdaptMethod> = ['tent', 'pseudo-label', 'importance-weighting', 'deep-coral', 'mmd', 'dann'];
+export { ADAPT_METHODS, BATCH_NORM_METHODS, SOURCE_FREE_METHODS, SOURCE_LABEL_METHODS, TRAINING_METHODS, type AdaptMethod } from '../core/adaptationMethods';
 
 /**
  * TENT's Adam learning rate on BatchNorm's scale and offset: the rate Wang et al. used with Adam on

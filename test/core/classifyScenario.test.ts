@@ -46,6 +46,9 @@ describe('classifyScenario: Pan & Yang §2.3, the document-classification exampl
     const r = classify(problem([newswireEn, relevance], [newswireDe, relevanceAgain]));
     expect(r.scenario).toEqual({ kind: 'domain-adaptation', causes: ['feature-space'], heterogeneous: true });
     expect(r.comparisons.featureSpace.reason).toContain('bag-of-words-de');
+    // No adaptation method reads inputs from another feature space: none applies, and it says what to do.
+    expect(r.adaptation?.methods).toEqual([]);
+    expect(r.adaptation?.reasons.join(' ')).toContain('input space');
   });
 
   it('documents on other topics, shift measured → domain adaptation (P(X), covariate shift)', () => {
@@ -53,6 +56,9 @@ describe('classifyScenario: Pan & Yang §2.3, the document-classification exampl
     expect(r.scenario).toEqual({ kind: 'domain-adaptation', causes: ['marginal'], heterogeneous: false });
     expect(r.comparisons.marginal).toMatchObject({ verdict: 'differs', basis: 'measured', test: shifted });
     expect(r.comparisons.marginal.reason).toContain('p = 0.001 < α = 0.05');
+    // Covariate shift points to the adaptation methods, with what each needs.
+    expect(r.adaptation?.methods).toContain('adabn');
+    expect(r.adaptation?.reasons.join(' ')).toMatch(/autoAdapt/);
   });
 
   it('both differ → the negative-transfer case, and the value carries the warning', () => {

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { either as E } from 'fp-ts';
 import { describe, expect, it } from 'vitest';
 import {
   backboneFraction,
@@ -83,7 +84,7 @@ describe('selectStrategy: the four quadrants (CS231n), with the calibrated bound
 });
 
 describe('selectStrategy: continuous and monotone between the corners', () => {
-  const size = fc.integer({ min: 0, max: 5_000_000 });
+  const size = fc.integer({ min: 1, max: 5_000_000 });
   const similarity = fc.double({ min: 0, max: 1, noNaN: true });
   const classes = fc.option(fc.integer({ min: 2, max: 1000 }), { nil: undefined });
   const withClasses = (args: SelectStrategyArgs, c: number | undefined): SelectStrategyArgs =>
@@ -199,8 +200,12 @@ describe('selectStrategy: reasons and warnings', () => {
     expect(select({ size: 20, similarity: 0.9, classes: 5 }).warnings.join(' ')).toContain('Only 4 labelled examples per class');
   });
 
-  it('accepts size 0 (nothing labelled yet) and says so in its warnings', () => {
-    expect(select({ size: 0, similarity: 0.7, classes: 2 }).warnings.join(' ')).toContain('0 examples cannot cover 2 classes');
+  it('with no labelled target example makes no recipe: NotSupported, pointing to the adaptation methods that need no target label', () => {
+    const left = selectStrategy({ size: 0, similarity: 0.7, classes: 2 });
+    expect(E.isLeft(left) && left.left._tag).toBe('NotSupported');
+    const message = E.isLeft(left) ? left.left.message : '';
+    expect(message).toContain('adapt()');
+    for (const method of ['adabn', 'tent', 'pseudo-label', 'coral', 'dann']) expect(message).toContain(`'${method}'`);
   });
 });
 

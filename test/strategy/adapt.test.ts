@@ -41,7 +41,7 @@ expectNoLeakedTensors();
 
 const data = () => ({ target: { x: tx }, source: { x: sx, y: sy } });
 const run = async (method: AdaptMethod, options: Parameters<typeof adapt>[3] = {}) => ok(await adapt(backbone, method, data(), { batchSize: 16, steps: 6, seed: 1, ...options })());
-const weightsOf = (model: TfjsTransferModel): Map<string, Float32Array> => ok(model.weights());
+const weightsOf = (model: TfjsTransferModel): ReadonlyMap<string, Float32Array> => ok(model.weights());
 const changed = (model: TfjsTransferModel): string[] => {
   const start = weightsOf(model);
   return [...start].filter(([k, v]) => {
