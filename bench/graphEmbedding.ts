@@ -14,30 +14,11 @@ import { either as E } from 'fp-ts';
 import { setupBackend } from 'transferkit/tfjs';
 import { fromGraphModel } from 'transferkit/tfjs/graph';
 import { loadMidGraph } from '../scripts/pretrained/graphModel';
+import { alternate } from './support/alternate';
 
 const IMAGES = 64;
 const BATCH = 16;
 const ROUNDS = 3;
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-/**
- * Times `ours` and `theirs` in alternating rounds, the first (which warms both: kernels, packed
- * weights) not counted; the median ms of each.
- */
-const alternate = async (ours: () => Promise<void>, theirs: () => Promise<void>): Promise<readonly [number, number]> => {
-  const [a, b]: [number[], number[]] = [[], []];
-  for (let round = 0; round < ROUNDS + 1; round++) {
-    let t = performance.now();
-    await ours();
-    const x = performance.now() - t;
-    t = performance.now();
-    await theirs();
-    const y = performance.now() - t;
-    if (round > 0) (a.push(x), b.push(y));
-  }
-  return [median(a), median(b)];
-};
 
 const orThrow = <A>(result: E.Either<{ readonly message: string }, A>): A => {
   if (E.isLeft(result)) throw new Error(result.left.message);
@@ -70,13 +51,13 @@ export const run = async (): Promise<void> => {
   console.log(`GraphModel embedding: ${IMAGES} images of 224² through nsfwjs's MobileNetV2 1.4 graph, batches of ${BATCH}, ${choice.right.description}; median of ${ROUNDS} alternating rounds`);
   const rate = (ms: number): string => ((IMAGES * 1000) / ms).toFixed(1);
   for (const at of [top, earlier]) {
-    const [ours, theirs] = await alternate(async () => void orThrow(await b.embed(x, at, { pooling: 'average', batchSize: BATCH })()), () => stock(graph, x, at.name));
+    const [ours, theirs] = await alternate(async () => void orThrow(await b.embed(x, at, { pooling: 'average', batchSize: BATCH })()), () => stock(graph, x, at.name), ROUNDS);
     console.log(`  …/${at.name.split('/').slice(-3).join('/')} (${at.kind}, ${at.outputShape.slice(1).join('×')}): transferkit ${rate(ours)} images/s, model.execute ${rate(theirs)} images/s: ${(theirs / ours).toFixed(2)}× stock's rate`);
   }
   // The transfer model's forward: the graph's copy run segment by segment (segments.ts), then a head.
   const built = await b.build({ tap: top, head: { hidden: [], dropout: 0 }, classes: 3, pooling: 'average', start: 'pretrained', seed: 1 })();
   if (E.isLeft(built)) throw new Error(built.left.message);
-  const [segmented, whole] = await alternate(async () => void orThrow(await built.right.predict(x, { batchSize: BATCH })()), () => stock(graph, x, top.name));
+  const [segmented, whole] = await alternate(async () => void orThrow(await built.right.predict(x, { batchSize: BATCH })()), () => stock(graph, x, top.name), ROUNDS);
   console.log(`  the trainable copy in segments, with a head (predict): ${rate(segmented)} images/s, model.execute to the top ${rate(whole)} images/s: ${(whole / segmented).toFixed(2)}× stock's rate`);
   built.right.dispose();
   x.dispose();

@@ -202,10 +202,11 @@ export interface TransferModel<X> {
    */
   planPhase?(phase: Phase, batchSize: number, memoryBytes?: number): E.Either<TransferError, StepPlan>;
   /**
-   * Optional: sets the moving statistics of every BatchNorm layer of the model to those of its
-   * inputs over `inputs`, each layer seeing the layers below it already re-estimated (AdaBN: Li et
-   * al., "Revisiting Batch Normalization for Practical Domain Adaptation", 2016). Answers how many
-   * layers it set (0 for a model without BatchNorm). Only the statistics change.
+   * Optional: sets the moving statistics of every BatchNorm layer of the model to the mean and
+   * variance of its inputs over `inputs`, with each BatchNorm normalising by its batch's own
+   * statistics on the way (AdaBN: Li et al., "Revisiting Batch Normalization for Practical Domain
+   * Adaptation", 2016). Answers how many layers it set (0 for a model without BatchNorm). Only the
+   * statistics change.
    */
   renormalize?(inputs: X, options: { readonly batchSize: number; readonly signal?: AbortSignal }): TE.TaskEither<TransferError, number>;
   /**

@@ -352,8 +352,13 @@ export const applySuffix = (
   seed = 0,
   /** Called with each layer that runs as itself, and its inputs, before it runs. */
   observe?: (layer: tfl.layers.Layer, inputs: ReadonlyArray<tf.Tensor>) => void,
+  /**
+   * Runs each BatchNormalization in its place when it answers a tensor (AdaBN's normalisation by
+   * the batch's statistics, session/batchNorm.ts); nothing is then folded.
+   */
+  normalize?: (layer: tfl.layers.Layer, x: tf.Tensor) => tf.Tensor | undefined,
 ): tf.Tensor => {
-  const fold = folding && !training;
+  const fold = folding && !training && normalize === undefined;
   let byMode = programs.get(suffix);
   if (byMode === undefined) {
     byMode = new Map();
@@ -370,7 +375,10 @@ export const applySuffix = (
     const args = step.inputs.map((id) => values.get(id)!);
     const unfused = step.bn === undefined && !(direct && step.direct === true);
     if (unfused) observe?.(step.layer, args);
-    const produced = !unfused
+    const own = unfused && normalize !== undefined && step.layer.getClassName() === 'BatchNormalization' ? normalize(step.layer, args[0]!) : undefined;
+    const produced = own !== undefined
+      ? own
+      : !unfused
       ? convolve(step, args[0]!)
       : step.clip !== undefined
         ? clippedRelu(args[0]!, step.clip)

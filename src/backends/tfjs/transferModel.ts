@@ -9,7 +9,7 @@ import { matrix, type Matrix } from '../../core/matrix';
 import { abortSignal, optional, positiveInteger } from '../../core/validate';
 import { Stopped } from './compile';
 import { replay, split } from './graph';
-import { reestimateBatchNorm } from './session/batchNorm';
+import { adaptBatchNorm } from './session/batchNorm';
 import { yieldToEventLoop } from '../../core/yieldToEventLoop';
 import { outputShapes, release, type Layer } from './graph';
 import { checkInputs } from './inputs';
@@ -132,9 +132,9 @@ export class TfjsTransferModel implements TransferModel<TfjsInputs> {
   /**
    * Sets every BatchNorm layer's moving statistics to those of its inputs over `inputs` (AdaBN:
    * Li et al., "Revisiting Batch Normalization for Practical Domain Adaptation", 2016): the
-   * inputs run through the backbone once, `options.batchSize` at a time, in training mode (each
-   * BatchNorm on its batch's statistics), and each layer's mean and variance are summed over all of
-   * them (session/batchNorm.ts). Nothing else changes; an abort between two batches leaves the
+   * inputs run through the backbone once, `options.batchSize` at a time, in inference mode except
+   * that each BatchNorm normalises by its batch's statistics, and each layer's mean and variance
+   * are summed over all of them (session/batchNorm.ts). Nothing else changes; an abort between two batches leaves the
    * statistics as they were. Answers how many layers it set.
    */
   renormalize(inputs: TfjsInputs, options: { readonly batchSize: number; readonly signal?: AbortSignal }): TE.TaskEither<TransferError, number> {
@@ -166,7 +166,7 @@ export class TfjsTransferModel implements TransferModel<TfjsInputs> {
             yield () => [tf.cast(rows.batch(start, Math.min(size, rows.count - start)), 'float32')];
           }
         }
-        const set = reestimateBatchNorm(backbone, batches(), 0);
+        const set = adaptBatchNorm(backbone, batches());
         norms.forEach((l) => this.#changed.add(l));
         return E.right(set);
       } catch (thrown) {

@@ -11,7 +11,9 @@ import { registerTransferKernels, type RegisteredKernels } from 'transferkit/tfj
 import { assemble, MODULES, source } from '../../../scripts/buildWasm';
 import { byteOffset, heapLoops, isHeapBackend, useHeapWasm } from '../../../src/backends/tfjs/kernels/heap';
 import { ROWS_TIMES, useDirectPointwise } from '../../../src/backends/tfjs/kernels/register';
+import { CHANNEL_AFFINE, CHANNEL_MOMENTS } from '../../../src/backends/tfjs/kernels/channels';
 import { ok } from '../../fixtures/either';
+import { expectClose } from '../../fixtures/tensors';
 
 let pack: RegisteredKernels;
 
@@ -62,6 +64,26 @@ describe('the heap loops', () => {
     expect(wasm).toEqual(ts);
     expect(wasm.length).toBe(shape.at(-1));
   });
+
+  it.each([[[7, 5, 3, 9]], [[32, 12, 12, 96]], [[3, 1]], [[5, 6]]])(
+    "a channel's sum and sum of squares, and the per-channel affine map, over %j: the same bits on both paths, and tfjs's numbers",
+    (shape) => {
+      const x = tf.randomNormal(shape, 0.5, 2, 'float32', 13);
+      const channels = shape.at(-1)!;
+      const scale = tf.randomNormal([channels], 1, 0.5, 'float32', 14);
+      const shift = tf.randomNormal([channels], 0, 1, 'float32', 15);
+      const moments = bothPaths(() => tf.engine().runKernel(CHANNEL_MOMENTS, { x }) as tf.Tensor);
+      const affine = bothPaths(() => tf.engine().runKernel(CHANNEL_AFFINE, { x, scale, shift }) as tf.Tensor);
+      const axes = shape.slice(0, -1).map((_, i) => i);
+      const reference = tf.tidy(() => [tf.concat([tf.sum(x, axes), tf.sum(tf.square(x), axes)]).dataSync(), tf.add(tf.mul(x, scale), shift).dataSync()] as const);
+      tf.dispose([x, scale, shift]);
+      expect(moments.wasm).toEqual(moments.ts);
+      expect(affine.wasm).toEqual(affine.ts);
+      expectClose(moments.wasm, reference[0], 1e-4);
+      // The same products and sums as tfjs's mul then add, each rounded to float32.
+      expect(affine.wasm).toEqual(reference[1]);
+    },
+  );
 
   it.each([
     [[2, 5, 5, 6], 1, 'same'],

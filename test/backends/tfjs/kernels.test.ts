@@ -461,9 +461,9 @@ describe('registering the pack', () => {
 
   it('adds the kernels stock wasm lacks and replaces the others', () => {
     const [cpu, wasm] = registered;
-    expect(wasm!.added).toEqual(['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'TransferkitClipByValueGrad', 'TransferkitAdam', 'TransferkitRowsTimes']);
+    expect(wasm!.added).toEqual(['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'TransferkitClipByValueGrad', 'TransferkitAdam', 'TransferkitChannelMoments', 'TransferkitChannelAffine', 'TransferkitRowsTimes']);
     expect(wasm!.replaced).toEqual(['Identity', 'Slice', 'Tile', 'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'Sum']);
-    const own = ['TransferkitClipByValueGrad', 'TransferkitAdam', 'TransferkitRowsTimes'];
+    const own = ['TransferkitClipByValueGrad', 'TransferkitAdam', 'TransferkitChannelMoments', 'TransferkitChannelAffine', 'TransferkitRowsTimes'];
     expect(cpu!.replaced).toEqual(PACK_KERNELS.filter((k) => !own.includes(k)));
     expect(cpu!.added).toEqual(own);
   });

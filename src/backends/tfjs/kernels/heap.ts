@@ -24,6 +24,10 @@ export interface HeapLoops {
   readonly kind: 'wasm' | 'typescript';
   /** out[c] = Σ_r x[r, c], rows added in order (float32), for x of rows × cols. */
   sumLeading(x: number, out: number, rows: number, cols: number): void;
+  /** out[c] = Σ_r x[r, c] and out[cols + c] = Σ_r x[r, c]², rows added in order (float32, each square rounded), for x of rows × cols. */
+  channelMoments(x: number, out: number, rows: number, cols: number): void;
+  /** out[r, c] = x[r, c]·scale[c] + shift[c] (the product rounded to float32, then added), for x of rows × cols. */
+  channelAffine(x: number, scale: number, shift: number, out: number, rows: number, cols: number): void;
   /** out[i] = dy[i] where lo ≤ x[i] ≤ hi, else 0. */
   clipGradient(dy: number, x: number, out: number, n: number, lo: number, hi: number): void;
   /** One Adam step over n elements: see {@link adamStep}; outputs must not overlap the inputs. */
@@ -54,6 +58,25 @@ export interface HeapLoops {
  */
 export type AdamConstants = [number, number, number, number, number, number, number, number];
 
+/** Each channel's sum and sum of squares over the rows of x (rows × cols), in float32 as {@link HeapLoops.channelMoments} adds them: sums, then squares. */
+export const momentsOf = (x: Float32Array, rows: number, cols: number): Float32Array => {
+  const out = new Float32Array(2 * cols);
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++, i++) {
+      const v = x[i]!;
+      out[c] = out[c]! + v;
+      out[cols + c] = out[cols + c]! + f32(v * v);
+    }
+  }
+  return out;
+};
+
+/** out = x·scale + shift per channel (x rows × cols, row-major), each product rounded to float32 then added, as {@link HeapLoops.channelAffine}. */
+export const affineInto = (x: Float32Array, scale: Float32Array, shift: Float32Array, out: Float32Array, cols: number): Float32Array => {
+  for (let i = 0; i < x.length; i++) out[i] = f32(x[i]! * scale[i % cols]!) + shift[i % cols]!;
+  return out;
+};
+
 const typescriptLoops = (backend: WasmBackendInternals): HeapLoops => ({
   kind: 'typescript',
   sumLeading: (x, out, rows, cols) => {
@@ -63,6 +86,14 @@ const typescriptLoops = (backend: WasmBackendInternals): HeapLoops => ({
       for (let c = 0; c < cols; c++, i++) sums[c] = sums[c]! + heap[i]!;
     }
     heap.set(sums, out / 4);
+  },
+  channelMoments: (x, out, rows, cols) => {
+    const heap = backend.wasm.HEAPF32;
+    heap.set(momentsOf(heap.subarray(x / 4, x / 4 + rows * cols), rows, cols), out / 4);
+  },
+  channelAffine: (x, scale, shift, out, rows, cols) => {
+    const heap = backend.wasm.HEAPF32;
+    affineInto(heap.subarray(x / 4, x / 4 + rows * cols), heap.slice(scale / 4, scale / 4 + cols), heap.slice(shift / 4, shift / 4 + cols), heap.subarray(out / 4, out / 4 + rows * cols), cols);
   },
   clipGradient: (dy, x, out, n, lo, hi) => {
     const heap = backend.wasm.HEAPF32;
@@ -185,6 +216,8 @@ const wasmLoops = (memory: object | undefined): HeapLoops | undefined => {
     const loops: HeapLoops = {
       kind: 'wasm',
       sumLeading: exports['sumLeading'] as HeapLoops['sumLeading'],
+      channelMoments: exports['channelMoments'] as HeapLoops['channelMoments'],
+      channelAffine: exports['channelAffine'] as HeapLoops['channelAffine'],
       clipGradient: exports['clipGradient'] as HeapLoops['clipGradient'],
       adam: exports['adam'] as HeapLoops['adam'],
       mulAddRun: exports['mulAddRun'] as HeapLoops['mulAddRun'],

@@ -51,6 +51,85 @@
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rowLoop))))
 
+  ;; out[c] = Σ_r x[r·cols + c] and out[cols + c] = Σ_r x[r·cols + c]² for c < cols, rows added in
+  ;; order, each square rounded to float32 and then added: a channel's sum and sum of squares (x
+  ;; rows × cols float32 at $x, out 2·cols float32 at $out). Four columns at a time, then the rest.
+  (func (export "channelMoments") (param $x i32) (param $out i32) (param $rows i32) (param $cols i32)
+    (local $r i32) (local $c i32) (local $row i32) (local $wide i32) (local $at i32) (local $sq i32) (local $v v128) (local $f f32)
+    (local.set $wide (i32.and (local.get $cols) (i32.const -4)))
+    (local.set $c (i32.const 0))
+    (block $zeroed
+      (loop $zero
+        (br_if $zeroed (i32.ge_u (local.get $c) (i32.shl (local.get $cols) (i32.const 1))))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))) (f32.const 0))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $zero)))
+    (local.set $row (local.get $x))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $c (i32.const 0))
+        (block $wideDone
+          (loop $wideLoop
+            (br_if $wideDone (i32.ge_u (local.get $c) (local.get $wide)))
+            (local.set $at (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $sq (i32.add (local.get $at) (i32.shl (local.get $cols) (i32.const 2))))
+            (local.set $v (v128.load (i32.add (local.get $row) (i32.shl (local.get $c) (i32.const 2)))))
+            (v128.store (local.get $at) (f32x4.add (v128.load (local.get $at)) (local.get $v)))
+            (v128.store (local.get $sq) (f32x4.add (v128.load (local.get $sq)) (f32x4.mul (local.get $v) (local.get $v))))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $wideLoop)))
+        (block $tailDone
+          (loop $tailLoop
+            (br_if $tailDone (i32.ge_u (local.get $c) (local.get $cols)))
+            (local.set $at (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 2))))
+            (local.set $sq (i32.add (local.get $at) (i32.shl (local.get $cols) (i32.const 2))))
+            (local.set $f (f32.load (i32.add (local.get $row) (i32.shl (local.get $c) (i32.const 2)))))
+            (f32.store (local.get $at) (f32.add (f32.load (local.get $at)) (local.get $f)))
+            (f32.store (local.get $sq) (f32.add (f32.load (local.get $sq)) (f32.mul (local.get $f) (local.get $f))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $tailLoop)))
+        (local.set $row (i32.add (local.get $row) (i32.shl (local.get $cols) (i32.const 2))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowLoop))))
+
+  ;; out[r·cols + c] = x[r·cols + c]·scale[c] + shift[c] for r < rows and c < cols, the product
+  ;; rounded to float32 and then added: a per-channel affine map (BatchNorm with its statistics
+  ;; folded into scale and shift). Four columns at a time, then the rest one by one.
+  (func (export "channelAffine") (param $x i32) (param $scale i32) (param $shift i32) (param $out i32) (param $rows i32) (param $cols i32)
+    (local $r i32) (local $c i32) (local $wide i32) (local $k i32) (local $row i32) (local $dst i32)
+    (local.set $wide (i32.and (local.get $cols) (i32.const -4)))
+    (local.set $row (local.get $x))
+    (local.set $dst (local.get $out))
+    (block $rowsDone
+      (loop $rowLoop
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $c (i32.const 0))
+        (block $wideDone
+          (loop $wideLoop
+            (br_if $wideDone (i32.ge_u (local.get $c) (local.get $wide)))
+            (local.set $k (i32.shl (local.get $c) (i32.const 2)))
+            (v128.store (i32.add (local.get $dst) (local.get $k))
+              (f32x4.add
+                (f32x4.mul (v128.load (i32.add (local.get $row) (local.get $k))) (v128.load (i32.add (local.get $scale) (local.get $k))))
+                (v128.load (i32.add (local.get $shift) (local.get $k)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 4)))
+            (br $wideLoop)))
+        (block $tailDone
+          (loop $tailLoop
+            (br_if $tailDone (i32.ge_u (local.get $c) (local.get $cols)))
+            (local.set $k (i32.shl (local.get $c) (i32.const 2)))
+            (f32.store (i32.add (local.get $dst) (local.get $k))
+              (f32.add
+                (f32.mul (f32.load (i32.add (local.get $row) (local.get $k))) (f32.load (i32.add (local.get $scale) (local.get $k))))
+                (f32.load (i32.add (local.get $shift) (local.get $k)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $tailLoop)))
+        (local.set $row (i32.add (local.get $row) (i32.shl (local.get $cols) (i32.const 2))))
+        (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $cols) (i32.const 2))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rowLoop))))
+
   ;; out[i] = dy[i] where lo ≤ x[i] ≤ hi, else 0, for i < n (a NaN in x compares false).
   (func (export "clipGradient") (param $dy i32) (param $x i32) (param $out i32) (param $n i32) (param $lo f32) (param $hi f32)
     (local $i i32) (local $wide i32) (local $lo4 v128) (local $hi4 v128) (local $k i32) (local $v f32)

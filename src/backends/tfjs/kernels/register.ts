@@ -11,6 +11,7 @@ import { backendFailure, invalidArgument, notSupported, type TransferError } fro
 import { conv2DBackpropFilter, conv2DBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, pointwise } from './conv';
 import { depthwiseFilterGradOnHeap, depthwiseInputGradOnHeap, directDepthwise } from './depthwise';
 import { ADAM_KERNEL, adamKernel } from './adam';
+import { CHANNEL_AFFINE, CHANNEL_MOMENTS, channelAffineKernel, channelMomentsKernel } from './channels';
 import { CLIP_GRADIENT, clipGradientKernel, releaseClipGradient, useClipGradient } from './clipGradient';
 import { byteOffset, heapLoops, isHeapBackend, type WasmBackendInternals } from './heap';
 import { KernelCalls, type Info } from './run';
@@ -145,7 +146,9 @@ export type PackKernel =
   | 'Sum'
   | typeof CLIP_GRADIENT
   | typeof ADAM_KERNEL
-  | typeof ROWS_TIMES;
+  | typeof ROWS_TIMES
+  | typeof CHANNEL_MOMENTS
+  | typeof CHANNEL_AFFINE;
 
 const BYTES: Partial<Record<tf.DataType, number>> = { float32: 4, int32: 4, bool: 1 };
 
@@ -306,6 +309,10 @@ const factories: Record<PackKernel, Factory> = {
   // Adam in one pass per variable instead of about fourteen kernels (adam.ts); the session uses it
   // where the backend has it.
   [ADAM_KERNEL]: () => adamKernel,
+  // Not stock kernels: a channel's sum and sum of squares in one pass, and a per-channel affine
+  // map, for re-estimating BatchNorm statistics (AdaBN; channels.ts).
+  [CHANNEL_MOMENTS]: () => channelMomentsKernel,
+  [CHANNEL_AFFINE]: () => channelAffineKernel,
   // Not a stock kernel: a · b (+ a bias row) for the suffix's 1×1 convolutions (suffix.ts), on the
   // wasm heap without packing either operand (heap.wat's rowsTimes) where b has a multiple of 8
   // columns, else as the backend's own product.

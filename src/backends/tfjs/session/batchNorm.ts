@@ -15,6 +15,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { weight } from '../compile';
+import { channelAffine, channelMoments } from '../kernels/channels';
 import { applySuffix } from '../suffix';
 
 type Layer = tfl.layers.Layer;
@@ -62,6 +64,12 @@ export const reestimateBatchNorm = (suffix: tfl.LayersModel, batches: Iterable<(
       });
     });
   }
+  writeStatistics(sums);
+  return sums.size;
+};
+
+/** Each layer's moving mean and variance set from its sums: the mean, and the mean square less the squared mean. */
+const writeStatistics = (sums: ReadonlyMap<Layer, Sums>): void => {
   for (const [layer, { s1, s2, count }] of sums) {
     const mean = Float32Array.from(s1, (v) => v / count);
     const variance = Float32Array.from(s2, (v, c) => Math.max(0, v / count - mean[c]! ** 2));
@@ -74,5 +82,57 @@ export const reestimateBatchNorm = (suffix: tfl.LayersModel, batches: Iterable<(
       });
     }
   }
+};
+
+/**
+ * AdaBN (Li, Wang, Shi, Liu & Hou, "Revisiting Batch Normalization for Practical Domain
+ * Adaptation", 2016): sets each BatchNorm's moving statistics to the mean and variance of its
+ * inputs over every batch of `batches` (each the model's inputs for a batch). The model runs in
+ * inference mode (no dropout noise, nothing else written) except that each BatchNorm normalises by
+ * its batch's own statistics, as in training, so every layer sees the layers below it normalised
+ * for the new domain. A BatchNorm here is two passes over its input: one for each channel's sum
+ * and sum of squares, one for the affine map the statistics make (kernels/channels.ts), instead of
+ * a training-mode layer's five or more, which made this pass four times an embedding (issue 19).
+ * Returns how many BatchNorms it set.
+ */
+export const adaptBatchNorm = (model: tfl.LayersModel, batches: Iterable<() => tf.Tensor[]>): number => {
+  const norms = lastAxisBatchNorms(model);
+  if (norms.length === 0) return 0;
+  // Each layer's γ, β and ε, read once: they do not change here.
+  const affine = new Map(
+    norms.map((layer) => {
+      const channels = (layer.getWeights()[0]?.shape[0] ?? 0) as number;
+      const read = (name: string, fallback: number): Float32Array => {
+        const w = weight(layer, name);
+        return w === undefined ? new Float32Array(channels).fill(fallback) : (w.dataSync() as Float32Array);
+      };
+      const epsilon = Number((layer.getConfig() as { epsilon?: unknown }).epsilon ?? 1e-3);
+      return [layer, { gamma: read('gamma', 1), beta: read('beta', 0), epsilon }] as const;
+    }),
+  );
+  const sums = new Map<Layer, Sums>();
+  const normalize = (layer: Layer, x: tf.Tensor): tf.Tensor | undefined => {
+    const own = affine.get(layer);
+    if (own === undefined) return undefined;
+    const channels = x.shape[x.rank - 1]!;
+    const rows = x.size / channels;
+    const moments = channelMoments(x);
+    const s = sums.get(layer) ?? { s1: new Float64Array(channels), s2: new Float64Array(channels), count: 0 };
+    const scale = new Float32Array(channels);
+    const shift = new Float32Array(channels);
+    for (let c = 0; c < channels; c++) {
+      s.s1[c]! += moments[c]!;
+      s.s2[c]! += moments[channels + c]!;
+      const mean = moments[c]! / rows;
+      const variance = Math.max(0, moments[channels + c]! / rows - mean * mean);
+      scale[c] = own.gamma[c]! / Math.sqrt(variance + own.epsilon);
+      shift[c] = own.beta[c]! - mean * scale[c]!;
+    }
+    s.count += rows;
+    sums.set(layer, s);
+    return channelAffine(x, scale, shift);
+  };
+  for (const batch of batches) tf.tidy(() => void applySuffix(model, batch(), false, 0, undefined, normalize));
+  writeStatistics(sums);
   return sums.size;
 };
