@@ -1,46 +1,26 @@
 /**
  * The domain-adaptation benchmark (`npm run adapt:bench`; docs/adaptation.md). The ten-digit
  * source (scripts/adapt/source/) adapts to five shifted targets (scripts/adapt/shifts.ts) with
- * every method of `adapt`, over three seeds; each model is scored on the held-out target test set,
- * beside source-only and an oracle (the source fine-tuned with the target's labels). For each
- * method it also records what unsupervised selection can see (scores on the unlabelled target
+ * every method of `adapt`, and self-training from each of them, over three seeds; each model is
+ * scored on the held-out target test set, beside source-only and two oracles (the source
+ * fine-tuned with the target's labels, and the architecture trained on them from scratch). For
+ * each run it also records what unsupervised selection can see (scores on the unlabelled target
  * inputs), so selection rules are judged on the same runs.
  *
  * Resumable: each cell (target × seed) is written to docs/results/adaptation/<target>-<seed>.json
- * as it finishes and skipped when it exists. `-- --summary` prints the tables from the cells.
+ * as it finishes and skipped when it exists. `-- --summary` prints the tables from the cells;
+ * `-- --shifts a,b` runs only those targets (two processes can share the grid).
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { either as E } from 'fp-ts';
 import { adapt, ADAPT_METHODS, evaluate, fromScratch, fullFineTune, transfer, type AdaptMethod } from 'transferkit';
 import { fromLayersModel, setupBackend } from 'transferkit/tfjs';
 import { unwrap } from '../mnist/sourceModel';
-import { candidateEvidence, type Evidence } from './evidence';
+import { cellFile, readCells, RESULTS, SEEDS, SELF_TRAINING_FROM, type Cell, type MethodRun, type RunName } from './cells';
+import { candidateEvidence } from './evidence';
 import { loadAdaptSource } from './sourceModel';
 import { RANGES, SHIFTS, take, type ShiftName } from './shifts';
-
-export const RESULTS = new URL('../../docs/results/adaptation/', import.meta.url);
-export const SEEDS = [1, 2, 3] as const;
-
-/** The oracles: the source fine-tuned with the target's labels, and the architecture trained on them from scratch. */
-export type Oracle = 'oracle-fine-tune' | 'oracle-scratch';
-
-/** One method's run in one cell. */
-export interface MethodRun extends Evidence {
-  readonly method: AdaptMethod | Oracle;
-  /** Accuracy on the held-out target test set, in [0, 1]. */
-  readonly accuracy: number;
-  readonly ms: number;
-  readonly steps: number;
-  readonly stop: string;
-}
-
-export interface Cell {
-  readonly target: ShiftName;
-  readonly seed: number;
-  readonly backend: string;
-  readonly runs: ReadonlyArray<MethodRun>;
-}
 
 const tensor = (x: Float32Array, n: number): tf.Tensor4D => tf.tensor4d(x, [n, 28, 28, 1]);
 
@@ -54,9 +34,13 @@ const runCell = async (target: ShiftName, seed: number, backend: string): Promis
   const runs: MethodRun[] = [];
   let sourceOnly: Float32Array | undefined;
   try {
-    for (const method of ADAPT_METHODS) {
+    const jobs: ReadonlyArray<readonly [RunName, AdaptMethod, AdaptMethod | undefined]> = [
+      ...ADAPT_METHODS.map((m) => [m, m, undefined] as const),
+      ...SELF_TRAINING_FROM.map((m) => [`${m}+self-training`, 'pseudo-label', m] as const),
+    ];
+    for (const [method, run, from] of jobs) {
       const started = performance.now();
-      const adapted = unwrap(await adapt(backbone, method, { target: { x: tx }, source: { x: sx, y: source.y } }, { seed })());
+      const adapted = unwrap(await adapt(backbone, run, { target: { x: tx }, source: { x: sx, y: source.y } }, { seed, ...(from === undefined ? {} : { from }) })());
       const ms = performance.now() - started;
       try {
         const scored = unwrap(await evaluate(adapted.model, { x: vx, y: test.y }, 10)());
@@ -91,19 +75,13 @@ const runCell = async (target: ShiftName, seed: number, backend: string): Promis
   return { target, seed, backend, runs };
 };
 
-export const cellFile = (target: string, seed: number): URL => new URL(`${target}-${seed}.json`, RESULTS);
-
-export const readCells = (): Cell[] =>
-  readdirSync(RESULTS)
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => JSON.parse(readFileSync(new URL(f, RESULTS), 'utf8')) as Cell);
-
 if (!process.argv.includes('--summary')) {
   const choice = unwrap(await setupBackend()());
   const backend = choice.description.split(' (')[0]!;
   mkdirSync(RESULTS, { recursive: true });
-  for (const target of SHIFTS) {
+  const only = process.argv.indexOf('--shifts');
+  const targets = only < 0 ? SHIFTS : (process.argv[only + 1] ?? '').split(',').filter((t): t is ShiftName => (SHIFTS as ReadonlyArray<string>).includes(t));
+  for (const target of targets) {
     for (const seed of SEEDS) {
       const file = cellFile(target, seed);
       if (existsSync(file)) continue;

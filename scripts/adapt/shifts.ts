@@ -14,6 +14,13 @@
  * - `noise`: Gaussian noise of σ 0.5 added, clipped to [0, 1] (severe, pixel-level);
  * - `rotated`: turned 35° about the centre (mild, geometric);
  * - `shrunk`: scaled to 55 % about the centre (severe, geometric: strokes thinner and closer).
+ *
+ * Those five are the targets the selection rule of `autoAdapt` was designed on. Four more were
+ * added after it was fixed, and judge it out of sample (docs/adaptation.md):
+ * - `blurred`: a Gaussian blur of σ 1.5 pixels (pixel-level);
+ * - `thick`: strokes dilated by a 3 × 3 maximum (morphological);
+ * - `translated`: moved 4 pixels down and 4 left (geometric);
+ * - `occluded`: a 12 × 12 square blanked at a seeded place near the centre (missing parts).
  */
 import { createRequire } from 'node:module';
 import { seededRandom } from '../../src/core/random';
@@ -33,8 +40,12 @@ export const RANGES = {
   targetTest: [760, 860],
 } as const satisfies Record<string, readonly [number, number]>;
 
-export type ShiftName = 'contrast' | 'inverted' | 'noise' | 'rotated' | 'shrunk';
-export const SHIFTS: ReadonlyArray<ShiftName> = ['contrast', 'inverted', 'noise', 'rotated', 'shrunk'];
+export type ShiftName = 'contrast' | 'inverted' | 'noise' | 'rotated' | 'shrunk' | 'blurred' | 'thick' | 'translated' | 'occluded';
+/** The targets the selection rule was designed on. */
+export const DESIGN_SHIFTS: ReadonlyArray<ShiftName> = ['contrast', 'inverted', 'noise', 'rotated', 'shrunk'];
+/** The targets added after the rule was fixed, to judge it out of sample. */
+export const HELD_OUT_SHIFTS: ReadonlyArray<ShiftName> = ['blurred', 'thick', 'translated', 'occluded'];
+export const SHIFTS: ReadonlyArray<ShiftName> = [...DESIGN_SHIFTS, ...HELD_OUT_SHIFTS];
 
 /** Bilinear sample of an image at (row, column), 0 outside. */
 const sample = (image: ArrayLike<number>, r: number, c: number): number => {
@@ -60,6 +71,41 @@ const warp = (image: ArrayLike<number>, inverse: (r: number, c: number) => reado
 
 const CENTRE = (SIDE - 1) / 2;
 
+/** A separable Gaussian blur of `sigma` pixels (the kernel cut at 3σ, renormalised), 0 outside. */
+const blur = (image: ArrayLike<number>, sigma: number): Float32Array => {
+  const radius = Math.ceil(3 * sigma);
+  const weights = Array.from({ length: 2 * radius + 1 }, (_, k) => Math.exp(-((k - radius) ** 2) / (2 * sigma * sigma)));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const pass = (from: ArrayLike<number>, horizontal: boolean): Float32Array => {
+    const out = new Float32Array(PIXELS);
+    for (let r = 0; r < SIDE; r++) {
+      for (let c = 0; c < SIDE; c++) {
+        let v = 0;
+        weights.forEach((w, k) => {
+          const [rr, cc] = horizontal ? [r, c + k - radius] : [r + k - radius, c];
+          if (rr >= 0 && rr < SIDE && cc >= 0 && cc < SIDE) v += w * from[rr * SIDE + cc]!;
+        });
+        out[r * SIDE + c] = v / total;
+      }
+    }
+    return out;
+  };
+  return pass(pass(image, true), false);
+};
+
+/** Each pixel the maximum of its 3 × 3 neighbourhood. */
+const dilate = (image: ArrayLike<number>): Float32Array => {
+  const out = new Float32Array(PIXELS);
+  for (let r = 0; r < SIDE; r++) {
+    for (let c = 0; c < SIDE; c++) {
+      let v = 0;
+      for (let dr = -1; dr <= 1; dr++) for (let dc = -1; dc <= 1; dc++) if (r + dr >= 0 && r + dr < SIDE && c + dc >= 0 && c + dc < SIDE) v = Math.max(v, image[(r + dr) * SIDE + c + dc]!);
+      out[r * SIDE + c] = v;
+    }
+  }
+  return out;
+};
+
 /** One image shifted into a domain (`unchanged` for the source), `key` seeding its noise. */
 export const shift = (name: ShiftName | 'unchanged', image: ArrayLike<number>, key: number): Float32Array => {
   switch (name) {
@@ -84,6 +130,19 @@ export const shift = (name: ShiftName | 'unchanged', image: ArrayLike<number>, k
     }
     case 'shrunk':
       return warp(image, (r, c) => [CENTRE + (r - CENTRE) / 0.55, CENTRE + (c - CENTRE) / 0.55]);
+    case 'blurred':
+      return blur(image, 1.5);
+    case 'thick':
+      return dilate(image);
+    case 'translated':
+      return warp(image, (r, c) => [r - 4, c + 4]);
+    case 'occluded': {
+      const random = seededRandom(key);
+      const [top, left] = [6 + Math.floor(random() * 5), 6 + Math.floor(random() * 5)];
+      const out = Float32Array.from(image);
+      for (let r = top; r < top + 12; r++) out.fill(0, r * SIDE + left, r * SIDE + left + 12);
+      return out;
+    }
   }
 };
 

@@ -21,9 +21,6 @@ import {
   BATCH_NORM_METHODS,
   IMPORTANCE_LEARNING_RATE,
   SOURCE_LABEL_METHODS,
-  PSEUDO_LABEL_FRACTIONS,
-  PSEUDO_LABEL_STEPS,
-  pseudoLabels,
   SOURCE_FREE_METHODS,
   sourceObjective,
   TENT_EPOCHS,
@@ -33,6 +30,7 @@ import {
   type AdaptMethod,
 } from './adaptMethods';
 import { runAdaptationPhase } from './adaptSteps';
+import { selfTrainRounds } from './selfTraining';
 
 
 /** What `adapt` adapts with: unlabelled target inputs, and labelled source data where a method needs them. */
@@ -75,6 +73,12 @@ export interface AdaptOptions {
   readonly signal?: AbortSignal;
   /** Called after every step. */
   readonly onProgress?: (progress: AdaptProgress) => void;
+  /**
+   * For `pseudo-label`: the method whose model self-training starts from (its predictions give the
+   * first pseudo-labels); default `adabn` where the backbone has BatchNorm, else `source-only`.
+   * Any method but `pseudo-label` itself, with what it needs (`data.source` for the source-based ones).
+   */
+  readonly from?: AdaptMethod;
 }
 
 /** What {@link adapt} returns: the adapted model (the caller disposes it) and what the method did. */
@@ -93,6 +97,8 @@ export interface AdaptResult<M> {
   readonly steps: number;
   /** `done`, or `diverged`: a step's loss was not finite and the phase's starting weights were kept. */
   readonly stop: 'done' | 'diverged';
+  /** For self-training: the method it started from. */
+  readonly from?: AdaptMethod;
   /** For self-training: how many target rows each round labelled. */
   readonly pseudoLabelled?: ReadonlyArray<number>;
   /** For importance weighting: the weighted source's effective sample size (Kish). */
@@ -103,6 +109,8 @@ export interface AdaptResult<M> {
 
 interface Checked<X> {
   readonly method: AdaptMethod;
+  /** For pseudo-label: the method it starts from. */
+  readonly from?: AdaptMethod;
   readonly targetCount: number;
   readonly source?: { readonly x: X; readonly count: number; readonly ids?: Int32Array };
   readonly classes: number;
@@ -136,27 +144,34 @@ const checkAdapt = <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, met
   if (E.isLeft(signal)) return signal;
   const onProgress = o.right.onProgress;
   if (onProgress !== undefined && typeof onProgress !== 'function') return E.left(invalidArgument('options.onProgress', 'a function', onProgress));
+  const bases = ADAPT_METHODS.filter((x) => x !== 'pseudo-label');
+  if (o.right.from !== undefined && m.right !== 'pseudo-label') return E.left(invalidArgument('options.from', "nothing: only 'pseudo-label' starts from another method", o.right.from));
+  const from = m.right === 'pseudo-label' ? optional(oneOf(bases), backbone.layers.some((l) => l.kind === 'BatchNormalization') ? ('adabn' as AdaptMethod) : 'source-only')('options.from', o.right.from) : E.right(undefined);
+  if (E.isLeft(from)) return from;
+  // What the run needs: the method's needs, and those of the method it starts from.
+  const needs = from.right === undefined ? [m.right] : [m.right, from.right];
+  const named = needs.map((x) => `'${x}'`).join(' from ');
   const last = backbone.layers[backbone.layers.length - 1]!;
   const tap = backbone.layers[backbone.top]!;
   const classes = last.outputShape[last.outputShape.length - 1];
   if (last.index === tap.index || typeof classes !== 'number' || classes < 2) {
     return E.left(notSupported('backbone', "a source model whose last layer is its classifier (the task adaptation keeps), above the backbone's top", `its last layer '${last.name}' (${last.kind})`));
   }
-  if (BATCH_NORM_METHODS.includes(m.right) && !backbone.layers.some((l) => l.kind === 'BatchNormalization')) {
+  if (needs.some((x) => BATCH_NORM_METHODS.includes(x)) && !backbone.layers.some((l) => l.kind === 'BatchNormalization')) {
     const apply = ADAPT_METHODS.filter((x) => !BATCH_NORM_METHODS.includes(x));
-    return E.left(notSupported('method', `a backbone with BatchNormalization layers for '${m.right}'; without them, ${list(apply)} apply`, 'a backbone with no BatchNormalization layer'));
+    return E.left(notSupported('method', `a backbone with BatchNormalization layers for ${named}; without them, ${list(apply)} apply`, 'a backbone with no BatchNormalization layer'));
   }
-  if (TRAINING_METHODS.includes(m.right) && !backbone.capabilities.fineTune) {
-    return E.left(notSupported('method', `a backbone that can fine-tune for '${m.right}'; ${list(ADAPT_METHODS.filter((x) => !TRAINING_METHODS.includes(x)))} do not train`, backbone.capabilities.description));
+  if (needs.some((x) => TRAINING_METHODS.includes(x)) && !backbone.capabilities.fineTune) {
+    return E.left(notSupported('method', `a backbone that can fine-tune for ${named}; ${list(ADAPT_METHODS.filter((x) => !TRAINING_METHODS.includes(x)))} do not train`, backbone.capabilities.description));
   }
   if (!isRecord(data) || !isRecord(data.target)) return E.left(invalidArgument('data', 'adaptation data { target: { x }, source?: { x, y } }', data));
   const n = backbone.count(data.target.x);
   if (E.isLeft(n)) return n;
   const least = minimumTarget(m.right, classes);
   if (n.right < least) return E.left(invalidArgument('data.target.x', `at least ${least} target inputs for '${m.right}'`, described(`${n.right}`)));
-  const needsSource = !SOURCE_FREE_METHODS.includes(m.right);
+  const needsSource = needs.some((x) => !SOURCE_FREE_METHODS.includes(x));
   if (needsSource && data.source === undefined) {
-    return E.left(invalidArgument('data.source', `source data { x, y } ('${m.right}' reads them); the source-free methods ${list(SOURCE_FREE_METHODS)} do not need them`, undefined));
+    return E.left(invalidArgument('data.source', `source data { x, y } (${named} reads them); the source-free methods ${list(SOURCE_FREE_METHODS)} do not need them`, undefined));
   }
   let source: Checked<X>['source'];
   if (needsSource) {
@@ -164,9 +179,9 @@ const checkAdapt = <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, met
     const count = backbone.count(data.source.x);
     if (E.isLeft(count)) return count;
     if (count.right < 2) return E.left(invalidArgument('data.source.x', 'at least 2 source examples', described(`${count.right}`)));
-    const needsLabels = SOURCE_LABEL_METHODS.includes(m.right);
+    const needsLabels = needs.some((x) => SOURCE_LABEL_METHODS.includes(x));
     if (needsLabels && data.source.y === undefined) {
-      return E.left(invalidArgument('data.source.y', `the source's labels ('${m.right}' trains on them); 'coral' needs only the source's inputs, and ${list(SOURCE_FREE_METHODS)} need no source data`, undefined));
+      return E.left(invalidArgument('data.source.y', `the source's labels (${named} trains on them); 'coral' needs only the source's inputs, and ${list(SOURCE_FREE_METHODS)} need no source data`, undefined));
     }
     const labels = needsLabels ? checkLabels(data.source.y!, classes, false) : undefined;
     if (labels !== undefined && E.isLeft(labels)) return labels;
@@ -176,6 +191,7 @@ const checkAdapt = <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, met
   }
   return E.right({
     method: m.right,
+    ...(from.right === undefined ? {} : { from: from.right }),
     targetCount: n.right,
     ...(source === undefined ? {} : { source }),
     classes,
@@ -188,7 +204,7 @@ const checkAdapt = <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, met
   });
 };
 
-type Outcome = Pick<AdaptResult<unknown>, 'batchNormsReestimated' | 'steps' | 'stop' | 'pseudoLabelled' | 'effectiveSourceSize'>;
+type Outcome = Pick<AdaptResult<unknown>, 'batchNormsReestimated' | 'steps' | 'stop' | 'from' | 'pseudoLabelled' | 'effectiveSourceSize'>;
 
 /** AdaBN on a model: its BatchNorm statistics from the target. */
 const renormalize = async <X>(model: TransferModel<X>, target: X, c: Checked<X>): Promise<E.Either<TransferError, number>> => {
@@ -196,35 +212,16 @@ const renormalize = async <X>(model: TransferModel<X>, target: X, c: Checked<X>)
   return model.renormalize(target, { batchSize: c.batchSize, ...(c.signal === undefined ? {} : { signal: c.signal }) })();
 };
 
-const hasBatchNorm = <X, M extends TransferModel<X>>(backbone: Backbone<X, M>): boolean => backbone.layers.some((l) => l.kind === 'BatchNormalization');
-
 const progress = (c: Checked<unknown>, stage: string, steps: number) => (step: number, loss: number) => c.onProgress?.({ method: c.method, stage, step: step + 1, steps, loss });
 
-/** Self-training: AdaBN first where there is BatchNorm, then rounds of class-balanced pseudo-labels, each fine-tuning the whole network on them. */
+/** Self-training: the method it starts from first (AdaBN by default), then rounds of class-balanced pseudo-labels, each fine-tuning the whole network on them. */
 const selfTrain = async <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, model: M, target: X, c: Checked<X>): Promise<E.Either<TransferError, Outcome>> => {
-  const set = hasBatchNorm(backbone) ? await renormalize(model, target, c) : E.right(0);
-  if (E.isLeft(set)) return set;
-  const perRound = c.steps === undefined ? PSEUDO_LABEL_STEPS : Math.max(1, Math.round(c.steps / PSEUDO_LABEL_FRACTIONS.length));
-  const kept: number[] = [];
-  let steps = 0;
-  for (const [round, fraction] of PSEUDO_LABEL_FRACTIONS.entries()) {
-    const p = await model.predict(target, { batchSize: c.batchSize })();
-    if (E.isLeft(p)) return p;
-    const { labels, weights, kept: count } = pseudoLabels(p.right.data, p.right.rows, p.right.cols, fraction);
-    kept.push(count);
-    if (count === 0) break;
-    const run = await runAdaptationPhase(
-      model,
-      { phase: adaptationPhase(`self-training round ${round + 1}`, ADAPT_LEARNING_RATE), inputs: target, labels, objective: { supervised: 1, exampleWeights: weights }, batchSize: c.batchSize, seed: deriveSeed(c.seed, 10 + round), ...(c.signal === undefined ? {} : { signal: c.signal }) },
-      perRound,
-      { labelled: c.targetCount, unlabelled: c.targetCount },
-      progress(c, `self-training round ${round + 1}`, perRound),
-    );
-    if (E.isLeft(run)) return run;
-    steps += run.right.steps;
-    if (run.right.stop === 'diverged') return E.right({ batchNormsReestimated: set.right, steps, stop: 'diverged', pseudoLabelled: kept });
-  }
-  return E.right({ batchNormsReestimated: set.right, steps, stop: 'done', pseudoLabelled: kept });
+  const base = await runMethod(backbone, model, target, { ...c, method: c.from! });
+  if (E.isLeft(base)) return base;
+  const rounds = await selfTrainRounds(model, target, { count: c.targetCount, batchSize: c.batchSize, seed: c.seed, ...(c.steps === undefined ? {} : { steps: c.steps }), ...(c.signal === undefined ? {} : { signal: c.signal }), onStep: (stage, steps) => progress(c, stage, steps) });
+  if (E.isLeft(rounds)) return rounds;
+  const { steps, stop, kept } = rounds.right;
+  return E.right({ batchNormsReestimated: base.right.batchNormsReestimated, steps: base.right.steps + steps, stop: stop === 'diverged' ? 'diverged' : base.right.stop, from: c.from!, pseudoLabelled: kept });
 };
 
 /** Features at the tap of the source's and the target's inputs, from the unchanged backbone. */
@@ -318,8 +315,9 @@ const runMethod = async <X, M extends TransferModel<X>>(backbone: Backbone<X, M>
  * - `adabn`: every BatchNorm's statistics re-estimated on the target (Li et al. 2016);
  * - `tent`: AdaBN, then the entropy of the target predictions minimised on BatchNorm's scale and
  *   offset, each batch normalised by its own statistics (Wang et al., ICLR 2021);
- * - `pseudo-label`: AdaBN (where there is BatchNorm), then three rounds of class-balanced
- *   self-training on the most confident target predictions (Zou et al., ECCV 2018);
+ * - `pseudo-label`: another method first (`options.from`; AdaBN by default, where there is
+ *   BatchNorm), then three rounds of class-balanced self-training on the most confident target
+ *   predictions (Zou et al., ECCV 2018);
  * - `coral`: CORAL in closed form (Sun, Feng & Saenko 2016): the target's features at the top,
  *   whitened and recoloured with the source's covariance and mean, folded into the source's
  *   classifier; nothing trains. Needs `data.source.x`;

@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapt, ADAPT_METHODS, autoAdapt, coralMap, pickAdaptation, type AdaptMethod } from 'transferkit';
+import { adapt, ADAPT_METHODS, autoAdapt, coralMap, evaluate, pickAdaptation, type AdaptMethod } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone, type TfjsTransferModel } from 'transferkit/tfjs';
 import { err, ok } from '../fixtures/either';
 import { denseModel, snapshot } from '../fixtures/models';
@@ -130,6 +130,16 @@ describe('adapt', () => {
     expect(a).not.toEqual(c);
   });
 
+  it("self-training starts from the method `from` names, with that method's needs", async () => {
+    const fromCoral = await run('pseudo-label', { from: 'coral' });
+    expect(fromCoral.from).toBe('coral');
+    expect(fromCoral.pseudoLabelled).toHaveLength(3);
+    fromCoral.model.dispose();
+    expect(err(await adapt(backbone, 'pseudo-label', { target: { x: tx } }, { from: 'dann' })()).message).toMatch(/source data/);
+    expect(err(await adapt(backbone, 'adabn', { target: { x: tx } }, { from: 'coral' })())._tag).toBe('InvalidArgument');
+    expect(err(await adapt(backbone, 'pseudo-label', { target: { x: tx } }, { from: 'pseudo-label' })())._tag).toBe('InvalidArgument');
+  });
+
   it('reports progress after every step, and an abort ends it with Aborted, nothing left behind', async () => {
     const seen: number[] = [];
     const r = await run('dann', { onProgress: (p) => seen.push(p.step) });
@@ -184,11 +194,14 @@ describe('adapt', () => {
 describe('autoAdapt and pickAdaptation', () => {
   it('scores every applicable method, keeps one, disposes the rest', async () => {
     const result = ok(await autoAdapt(backbone, data(), { batchSize: 16, steps: 4, seed: 1 })());
-    expect(result.candidates.map((c) => c.method)).toEqual([...ADAPT_METHODS]);
+    const rows = ok(await result.model.predict(tx)()).rows;
+    result.model.dispose();
+    // Self-training is not a candidate: it comes after the choice, on the chosen model.
+    expect(result.candidates.map((c) => c.method)).toEqual(ADAPT_METHODS.filter((m) => m !== 'pseudo-label'));
     expect(result.candidates.every((c) => Number.isFinite(c.score))).toBe(true);
     expect(result.validator).toBe('prediction-information');
-    expect(ok(await result.model.predict(tx)()).rows).toBe(80);
-    result.model.dispose();
+    expect(result.selfTrained).toBe(result.method !== 'source-only');
+    expect(rows).toBe(80);
   });
 
   it('with a few labelled target examples, scores by their accuracy; a huge margin keeps source-only', async () => {
@@ -202,6 +215,21 @@ describe('autoAdapt and pickAdaptation', () => {
     expect(guarded.method).toBe('source-only');
     guarded.model.dispose();
     expect(err(await autoAdapt(backbone, { target: { x: tx } }, { methods: ['dann'] })())._tag).toBe('InvalidArgument');
+  });
+
+  it('with labelled target examples, keeps the self-trained model only if it scores higher on them', async () => {
+    // Labels that CORAL's model predicts exactly: it scores 1 and is chosen, and self-training
+    // from it cannot score higher, so the CORAL model itself is what comes back.
+    const coral = await run('coral');
+    const y = Int32Array.from(ok(await coral.model.predict(tx)()).data.reduce<number[]>((ids, _, i, p) => (i % 3 === 0 ? [...ids, [0, 1, 2].reduce((b, k) => (p[i + k]! > p[i + b]! ? k : b), 0)] : ids), []));
+    coral.model.dispose();
+    const result = ok(await autoAdapt(backbone, data(), { methods: ['coral', 'pseudo-label'], labelledTarget: { x: tx, y }, batchSize: 16, steps: 3 })());
+    const accuracy = ok(await evaluate(result.model, { x: tx, y }, 3)()).accuracy;
+    result.model.dispose();
+    expect(result.method).toBe('coral');
+    expect(result.selfTrained).toBe(false);
+    expect(result.reason).toMatch(/not kept/);
+    expect(accuracy).toBe(1);
   });
 
   it('picks the best score, the cheaper on a tie, and guards source-only', () => {
