@@ -23,9 +23,11 @@ export const PEERS = ['@tensorflow/*', 'fp-ts', 'fp-ts/*'];
  * real models as users load them (`flattenModel` for models nested in models, a top that is never
  * a probability); then 51 kB for steps that fit the backend's memory (micro-batches) and BatchNorm
  * without γ; then 57 kB for images in, names out (input specs, image batches, classifiers that
- * keep their class names, and a loader that checks model files); argued in docs/benchmarks.md.
+ * keep their class names, and a loader that checks model files); then 67 kB for domain adaptation
+ * (`adapt`, `autoAdapt`, their metrics, the session's adaptation terms and AdaBN's two kernels);
+ * argued in docs/benchmarks.md.
  */
-export const BUDGET_GZIP_BYTES = 57 * 1024;
+export const BUDGET_GZIP_BYTES = 67 * 1024;
 
 /** Minified and gzipped bytes of a bundle of `source` (an app's entry file, as text). */
 export const bundleBytes = async (source: string | { readonly file: string }, external: ReadonlyArray<string> = PEERS): Promise<{ minified: number; gzipped: number }> => {

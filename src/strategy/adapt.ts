@@ -35,13 +35,21 @@ import { selfTrainRounds } from './selfTraining';
 
 /** What `adapt` adapts with: unlabelled target inputs, and labelled source data where a method needs them. */
 export interface AdaptData<X> {
-  /** The target domain's inputs, unlabelled, in the backend's form. */
-  readonly target: { readonly x: X };
+  /** The target domain's data: its inputs alone. */
+  readonly target: {
+    /** The target's inputs, unlabelled, in the backend's form (for tfjs, a tensor with one example per row). */
+    readonly x: X;
+  };
   /**
    * The source's data, for the methods that need them: its inputs (CORAL reads only these) and
    * their labels, class ids of the source's classifier (importance weighting, Deep CORAL, MMD, DANN).
    */
-  readonly source?: { readonly x: X; readonly y?: Labels };
+  readonly source?: {
+    /** The source's inputs, in the backend's form. */
+    readonly x: X;
+    /** Their labels: class ids of the source's classifier, or one-hot rows. */
+    readonly y?: Labels;
+  };
 }
 
 /** Where adaptation has got to; passed to `onProgress` after every step. */

@@ -24,6 +24,7 @@ export const ADAPTATION_GUARD_MARGIN = 0.05;
 
 /** A method's score on the target, higher better. */
 export interface AdaptationScore {
+  /** The method scored. */
   readonly method: AdaptMethod;
   /** Finite; higher is better. */
   readonly score: number;
@@ -74,7 +75,12 @@ export interface AutoAdaptOptions<X> extends AdaptOptions {
   /** Methods to try (source-only is always one); default: every method the backbone and the data allow. */
   readonly methods?: ReadonlyArray<AdaptMethod>;
   /** A few labelled target examples: when given, methods are scored by accuracy on them instead of without labels. */
-  readonly labelledTarget?: { readonly x: X; readonly y: Labels };
+  readonly labelledTarget?: {
+    /** Their inputs. */
+    readonly x: X;
+    /** Their labels: class ids of the source's classifier, or one-hot rows. */
+    readonly y: Labels;
+  };
   /** The guard's margin; default {@link ADAPTATION_GUARD_MARGIN} (or 0 with `labelledTarget`: any gain in accuracy counts). */
   readonly margin?: number;
   /**
@@ -87,6 +93,7 @@ export interface AutoAdaptOptions<X> extends AdaptOptions {
 
 /** One method tried by {@link autoAdapt}. */
 export interface AdaptationCandidate {
+  /** The method tried. */
   readonly method: AdaptMethod;
   /** Its score: prediction information on the target (nats), or accuracy on the labelled target examples. */
   readonly score: number;

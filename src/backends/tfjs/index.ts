@@ -21,6 +21,7 @@ export { attachHead, HEAD_METADATA_KEY, type AttachedHead, type HeadMetadata } f
 export { KERNEL_PACK, PACK_KERNELS, registerTransferKernels, ROWS_TIMES, type KernelPackOptions, type PackKernel, type RegisteredKernels } from './kernels/register';
 export { ADAM_KERNEL } from './kernels/adam';
 export { CLIP_GRADIENT } from './kernels/clipGradient';
+export { CHANNEL_AFFINE, CHANNEL_MOMENTS } from './kernels/channels';
 export { WASM_HEAP_BYTES } from './memory';
 export { BACKEND_INIT_TIMEOUT_MS, BACKEND_PREFERENCE, setupBackend, type BackendChoice, type BackendSetupOptions } from './setup';
 export { WASM_BINARIES, type WasmModule, type WasmPaths } from './wasmLoading';
