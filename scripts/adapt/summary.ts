@@ -99,6 +99,49 @@ const selectionTable = (cells: ReadonlyArray<Cell>, fitOn: ReadonlyArray<Cell>):
   return [...lines, '', ...detail];
 };
 
+/** Ranks of values (ties share their mean rank). */
+const ranks = (v: ReadonlyArray<number>): number[] => {
+  const order = v.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
+  const out = new Array<number>(v.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
+    for (let k = i; k <= j; k++) out[order[k]![1]] = (i + j) / 2;
+    i = j + 1;
+  }
+  return out;
+};
+
+/** Spearman's rank correlation; 0 where either side is constant. */
+const spearman = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number => {
+  const [ra, rb] = [ranks(a), ranks(b)];
+  const [ma, mb] = [mean(ra), mean(rb)];
+  const cov = ra.reduce((sum, x, i) => sum + (x - ma) * (rb[i]! - mb), 0);
+  const va = ra.reduce((sum, x) => sum + (x - ma) ** 2, 0);
+  const vb = rb.reduce((sum, x) => sum + (x - mb) ** 2, 0);
+  return va === 0 || vb === 0 ? 0 : cov / Math.sqrt(va * vb);
+};
+
+/** How well each score, read without labels, ranks the methods of a cell by their target accuracy: Spearman's ρ per cell, mean and worst. */
+const validatorTable = (cells: ReadonlyArray<Cell>): string[] => {
+  const scores: ReadonlyArray<readonly [string, (r: MethodRun) => number]> = [
+    ['prediction information', (r) => r.marginalEntropy - r.entropy],
+    ['soft neighbourhood density', (r) => r.snd],
+    ['confidence (− mean entropy)', (r) => -r.entropy],
+  ];
+  const lines = ['| score | ρ over the methods but self-training, mean (worst cell) | ρ over every method, mean (worst cell) |', '|---|---:|---:|'];
+  for (const [name, f] of scores) {
+    const over = (pick: (r: MethodRun) => boolean) => cells.map((c) => {
+      const runs = methodRuns(c).filter(pick);
+      return spearman(runs.map(f), runs.map((r) => r.accuracy));
+    });
+    const bases = over((r) => (ADAPT_METHODS as ReadonlyArray<string>).includes(r.method) && r.method !== 'pseudo-label');
+    const all = over(() => true);
+    lines.push(`| ${name} | ${mean(bases).toFixed(2)} (${Math.min(...bases).toFixed(2)}) | ${mean(all).toFixed(2)} (${Math.min(...all).toFixed(2)}) |`);
+  }
+  return lines;
+};
+
 export const summarize = (cells: ReadonlyArray<Cell>): string => {
   if (cells.length === 0) return 'no cells yet';
   const targets = SHIFTS.filter((t) => cells.some((c) => c.target === t));
@@ -114,6 +157,7 @@ export const summarize = (cells: ReadonlyArray<Cell>): string => {
   lines.push('', '### Self-training from each method (`pseudo-label` starts from AdaBN), test accuracy (%)', '', ...accuracyTable(cells, targets, composites).lines);
   const timed: RunName[] = [...methods, ...composites.slice(1)];
   lines.push('', '### Wall time per run (s), mean over cells', '', `| ${timed.join(' | ')} |`, `|${timed.map(() => '---:').join('|')}|`, `| ${timed.map((m) => (mean(cells.map((c) => run(c, m).ms)) / 1000).toFixed(1)).join(' | ')} |`);
+  lines.push('', '### Which score read without labels predicts target accuracy: rank correlation with it, per cell', '', ...validatorTable(cells));
   const design = cells.filter((c) => DESIGN_SHIFTS.includes(c.target));
   const heldOut = cells.filter((c) => HELD_OUT_SHIFTS.includes(c.target));
   lines.push('', '### Unsupervised selection (no target label read) on the targets the rule was designed on; guard margin chosen leave-one-target-out', '', ...selectionTable(design, design));
