@@ -21,6 +21,8 @@
  * - `thick`: strokes dilated by a 3 × 3 maximum (morphological);
  * - `translated`: moved 4 pixels down and 4 left (geometric);
  * - `occluded`: a 12 × 12 square blanked at a seeded place near the centre (missing parts).
+ * And one control with no shift, where adaptation can only lose what the source model had:
+ * - `none`: the images as they are (other images than the source trained on).
  */
 import { createRequire } from 'node:module';
 import { seededRandom } from '../../src/core/random';
@@ -40,11 +42,11 @@ export const RANGES = {
   targetTest: [760, 860],
 } as const satisfies Record<string, readonly [number, number]>;
 
-export type ShiftName = 'contrast' | 'inverted' | 'noise' | 'rotated' | 'shrunk' | 'blurred' | 'thick' | 'translated' | 'occluded';
+export type ShiftName = 'contrast' | 'inverted' | 'noise' | 'rotated' | 'shrunk' | 'blurred' | 'thick' | 'translated' | 'occluded' | 'none';
 /** The targets the selection rule was designed on. */
 export const DESIGN_SHIFTS: ReadonlyArray<ShiftName> = ['contrast', 'inverted', 'noise', 'rotated', 'shrunk'];
 /** The targets added after the rule was fixed, to judge it out of sample. */
-export const HELD_OUT_SHIFTS: ReadonlyArray<ShiftName> = ['blurred', 'thick', 'translated', 'occluded'];
+export const HELD_OUT_SHIFTS: ReadonlyArray<ShiftName> = ['blurred', 'thick', 'translated', 'occluded', 'none'];
 export const SHIFTS: ReadonlyArray<ShiftName> = [...DESIGN_SHIFTS, ...HELD_OUT_SHIFTS];
 
 /** Bilinear sample of an image at (row, column), 0 outside. */
@@ -110,6 +112,7 @@ const dilate = (image: ArrayLike<number>): Float32Array => {
 export const shift = (name: ShiftName | 'unchanged', image: ArrayLike<number>, key: number): Float32Array => {
   switch (name) {
     case 'unchanged':
+    case 'none':
       return Float32Array.from(image);
     case 'contrast':
       return Float32Array.from(image, (v) => 0.35 + 0.3 * v);
