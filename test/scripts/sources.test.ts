@@ -7,6 +7,8 @@ import { fromLayersModel } from 'transferkit/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SOURCE_DIGITS, SPLITS, take } from '../../scripts/mnist/data';
 import { loadSourceModel, SOURCES, type SourceName } from '../../scripts/mnist/sourceModel';
+import { ADAPT_SOURCE_DIR, loadAdaptSource } from '../../scripts/adapt/sourceModel';
+import { RANGES, take as takeShifted } from '../../scripts/adapt/shifts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -42,3 +44,21 @@ describe('the MobileNet-style source', () => {
     model.dispose();
   });
 });
+
+describe('the committed ten-digit source of the adaptation benchmark', () => {
+  it('scores on its held-out clean digits what its training script recorded, and has its classifier above its top', async () => {
+    const recorded = (JSON.parse(readFileSync(new URL('model.json', ADAPT_SOURCE_DIR), 'utf8')) as { heldOutAccuracy: number }).heldOutAccuracy;
+    const before = tf.memory().numTensors;
+    const model = await loadAdaptSource();
+    const test = takeShifted(RANGES.sourceTest);
+    const predicted = tf.tidy(() => tf.argMax(model.predict(tf.tensor4d(test.x, [test.count, 28, 28, 1])) as tf.Tensor, 1).dataSync());
+    const accuracy = predicted.filter((p, i) => p === test.y[i]).length / test.count;
+    expect(Math.abs(accuracy - recorded)).toBeLessThanOrEqual(2 / test.count);
+    expect(accuracy).toBeGreaterThan(0.9);
+    const backbone = fromLayersModel(model, { top: 'features' });
+    expect(E.isRight(backbone) && backbone.right.layers.at(-1)!.name).toBe('classifier');
+    model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 60_000);
+});
+
