@@ -4,6 +4,7 @@
  * does, with its one constant (the guard's margin) chosen leave-one-target-out.
  */
 import { ADAPT_METHODS, type AdaptMethod } from 'transferkit';
+import { spearman } from '../mnist/spearman';
 import { SELF_TRAINING_FROM, type Cell, type MethodRun, type RunName } from './cells';
 import { DESIGN_SHIFTS, HELD_OUT_SHIFTS, SHIFTS } from './shifts';
 import { SELECTION_RULES, select, type SelectionRule } from './selection';
@@ -97,29 +98,6 @@ const selectionTable = (cells: ReadonlyArray<Cell>, fitOn: ReadonlyArray<Cell>):
     detail.push(`- ${rule}: ${picks.join('; ')}`);
   }
   return [...lines, '', ...detail];
-};
-
-/** Ranks of values (ties share their mean rank). */
-const ranks = (v: ReadonlyArray<number>): number[] => {
-  const order = v.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
-  const out = new Array<number>(v.length);
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
-    for (let k = i; k <= j; k++) out[order[k]![1]] = (i + j) / 2;
-    i = j + 1;
-  }
-  return out;
-};
-
-/** Spearman's rank correlation; 0 where either side is constant. */
-const spearman = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number => {
-  const [ra, rb] = [ranks(a), ranks(b)];
-  const [ma, mb] = [mean(ra), mean(rb)];
-  const cov = ra.reduce((sum, x, i) => sum + (x - ma) * (rb[i]! - mb), 0);
-  const va = ra.reduce((sum, x) => sum + (x - ma) ** 2, 0);
-  const vb = rb.reduce((sum, x) => sum + (x - mb) ** 2, 0);
-  return va === 0 || vb === 0 ? 0 : cov / Math.sqrt(va * vb);
 };
 
 /** How well each score, read without labels, ranks the methods of a cell by their target accuracy: Spearman's ρ per cell, mean and worst. */

@@ -23,6 +23,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { logme, type Matrix } from 'transferkit';
 import { fromLayersModel, setupBackend, type TfjsBackbone } from 'transferkit/tfjs';
 import { SIDE, type DomainName } from './data';
+import { spearman } from './spearman';
 import { loadSourceModel, sourceArchitecture, SOURCE_TOP, unwrap } from './sourceModel';
 import { cellSets, type CellResult } from './study';
 
@@ -45,33 +46,6 @@ interface Row {
 
 const embedTop = async (backbone: TfjsBackbone, x: tf.Tensor): Promise<Matrix> =>
   unwrap(await backbone.embed(x, backbone.layers[backbone.top]!, { pooling: 'average', batchSize: 256 })());
-
-/** Spearman's rank correlation (average ranks for ties). */
-export const spearman = (a: ReadonlyArray<number>, b: ReadonlyArray<number>): number => {
-  const ranks = (v: ReadonlyArray<number>): number[] => {
-    const order = v.map((x, i) => [x, i] as const).sort((p, q) => p[0] - q[0]);
-    const r = new Array<number>(v.length);
-    for (let i = 0; i < order.length; ) {
-      let j = i;
-      while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
-      for (let k = i; k <= j; k++) r[order[k]![1]] = (i + j) / 2 + 1;
-      i = j + 1;
-    }
-    return r;
-  };
-  const [ra, rb] = [ranks(a), ranks(b)];
-  const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
-  const [ma, mb] = [mean(ra), mean(rb)];
-  let num = 0;
-  let da = 0;
-  let db = 0;
-  for (let i = 0; i < ra.length; i++) {
-    num += (ra[i]! - ma) * (rb[i]! - mb);
-    da += (ra[i]! - ma) ** 2;
-    db += (rb[i]! - mb) ** 2;
-  }
-  return num / Math.sqrt(da * db);
-};
 
 if (process.argv[1] !== undefined && new URL(import.meta.url).pathname === process.argv[1]) {
   const grid = JSON.parse(readFileSync(GRID, 'utf8')) as CellResult[];

@@ -14,7 +14,7 @@ export interface CoralResult {
 }
 
 /** Unbiased feature covariance (features × features). */
-const covariance = (x: Dense): Float64Array => {
+export const covariance = (x: Dense): Float64Array => {
   const { rows: n, cols: d } = x;
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] = mean[j]! + x.data[i * d + j]! / n;

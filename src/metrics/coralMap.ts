@@ -3,7 +3,8 @@ import { guard } from '../core/boundary';
 import { backendFailure, type TransferError } from '../core/errors';
 import { matrix, type Matrix } from '../core/matrix';
 import { checkPair, checkSquare } from './checks';
-import { dense, gramCols, symmetricEigen, type Dense } from './linalg';
+import { covariance } from './coral';
+import { dense, symmetricEigen, type Dense } from './linalg';
 
 /** Result of {@link coralMap}: the affine map x ↦ x·A + c. */
 export interface CoralMap {
@@ -18,9 +19,7 @@ const moments = (x: Dense): { mean: Float64Array; cov: Dense } => {
   const { rows: n, cols: d } = x;
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] = mean[j]! + x.data[i * d + j]! / n;
-  const centred = Float64Array.from(x.data, (v, i) => v - mean[i % d]!);
-  const cov = gramCols({ rows: n, cols: d, data: centred });
-  for (let k = 0; k < cov.data.length; k++) cov.data[k] = cov.data[k]! / Math.max(1, n - 1);
+  const cov = dense(d, d, Float64Array.from(covariance(x)));
   for (let j = 0; j < d; j++) cov.data[j * d + j] = cov.data[j * d + j]! + 1;
   return { mean, cov };
 };
