@@ -73,8 +73,8 @@ export const pickAdaptation = guard('pickAdaptation', (scores: ReadonlyArray<Ada
   return E.right({ method: best.method, guarded: false, reason: `${best.method} scored ${gain.toFixed(3)} above source-only, the most of the methods tried` });
 });
 
-/** Options of {@link autoAdapt}. */
-export interface AutoAdaptOptions<X> extends AdaptOptions {
+/** Options of {@link autoAdapt}: `adapt`'s (but `from`: self-training starts from the method chosen), and its own. */
+export interface AutoAdaptOptions<X> extends Omit<AdaptOptions, 'from'> {
   /** Methods to try (source-only is always one); default: every method the backbone and the data allow. */
   readonly methods?: ReadonlyArray<AdaptMethod>;
   /** A few labelled target examples: when given, methods are scored by accuracy on them instead of without labels. */
@@ -171,7 +171,8 @@ export const autoAdapt = guardTask(
     async () => {
       const o = optionsAt('options', options);
       if (E.isLeft(o)) return o;
-      const { methods: asked, labelledTarget, margin: givenMargin, selfTrain: givenSelfTrain, from: _from, ...adaptOptions } = o.right;
+      // `from` is not autoAdapt's to take (a JavaScript caller may pass it anyway): self-training starts from the chosen method.
+      const { methods: asked, labelledTarget, margin: givenMargin, selfTrain: givenSelfTrain, from: _ignored, ...adaptOptions } = o.right as AutoAdaptOptions<X> & { readonly from?: unknown };
       if (!isRecord(backbone) || !Array.isArray(backbone.layers)) return E.left(invalidArgument('backbone', 'a backbone (e.g. from fromLayersModel of transferkit/tfjs)', backbone));
       const given = isRecord(data) && isRecord(data.source) ? data.source : undefined;
       const allowed = applicable(backbone, { inputs: given !== undefined, labels: given?.y !== undefined });
