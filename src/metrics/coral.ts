@@ -3,7 +3,7 @@ import { guard } from '../core/boundary';
 import type { TransferError } from '../core/errors';
 import type { Matrix } from '../core/matrix';
 import { checkPair, checkSquare } from './checks';
-import { gramCols, type Dense } from './linalg';
+import { covariance } from './linalg';
 
 /** Result of {@link coral}. */
 export interface CoralResult {
@@ -12,15 +12,6 @@ export interface CoralResult {
   /** Whether a larger value is better for transfer: false here, since a larger value is a larger shift. */
   readonly higherIsBetter: false;
 }
-
-/** Unbiased feature covariance (features × features). */
-export const covariance = (x: Dense): Float64Array => {
-  const { rows: n, cols: d } = x;
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] = mean[j]! + x.data[i * d + j]! / n;
-  const centred = Float64Array.from(x.data, (v, i) => v - mean[i % d]!);
-  return gramCols({ rows: n, cols: d, data: centred }).data.map((v) => v / (n - 1));
-};
 
 /**
  * CORAL distance between two samples: how far apart their feature covariances are.

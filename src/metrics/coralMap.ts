@@ -3,8 +3,7 @@ import { guard } from '../core/boundary';
 import { backendFailure, type TransferError } from '../core/errors';
 import { matrix, type Matrix } from '../core/matrix';
 import { checkPair, checkSquare } from './checks';
-import { covariance } from './coral';
-import { dense, symmetricEigen, type Dense } from './linalg';
+import { covariance, dense, symmetricEigen, type Dense } from './linalg';
 
 /** Result of {@link coralMap}: the affine map x ↦ x·A + c. */
 export interface CoralMap {
@@ -19,7 +18,7 @@ const moments = (x: Dense): { mean: Float64Array; cov: Dense } => {
   const { rows: n, cols: d } = x;
   const mean = new Float64Array(d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] = mean[j]! + x.data[i * d + j]! / n;
-  const cov = dense(d, d, Float64Array.from(covariance(x)));
+  const cov = dense(d, d, covariance(x));
   for (let j = 0; j < d; j++) cov.data[j * d + j] = cov.data[j * d + j]! + 1;
   return { mean, cov };
 };

@@ -374,3 +374,12 @@ export const symmetricEigen = (m: Dense, b: Dense): { values: Float64Array; proj
   const { d, e } = tridiagonalize(a, n, out, b.cols);
   return tridiagonalQL(d, e, n, out, b.cols) ? { values: d, projected: dense(n, b.cols, out) } : undefined;
 };
+
+/** Unbiased feature covariance of the rows of x (features × features, row-major). */
+export const covariance = (x: Dense): Float64Array<ArrayBuffer> => {
+  const { rows: n, cols: d } = x;
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] = mean[j]! + x.data[i * d + j]! / n;
+  const centred = Float64Array.from(x.data, (v, i) => v - mean[i % d]!);
+  return Float64Array.from(gramCols({ rows: n, cols: d, data: centred }).data, (v) => v / (n - 1));
+};
