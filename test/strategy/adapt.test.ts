@@ -213,6 +213,10 @@ describe('autoAdapt and pickAdaptation', () => {
     labelled.model.dispose();
     const guarded = ok(await autoAdapt(backbone, { target: { x: tx } }, { methods: ['adabn'], margin: 1e6, batchSize: 16 })());
     expect(guarded.method).toBe('source-only');
+    // Where AdaBN scored higher, it was the guard that kept the source model, and it says so.
+    const [sourceOnly, adabn] = guarded.candidates.map((c) => c.score);
+    expect(guarded.guarded).toBe(adabn! > sourceOnly!);
+    if (guarded.guarded) expect(guarded.reason).toMatch(/guard/);
     guarded.model.dispose();
     expect(err(await autoAdapt(backbone, { target: { x: tx } }, { methods: ['dann'] })())._tag).toBe('InvalidArgument');
   });

@@ -38,6 +38,24 @@ const lastAxisBatchNorms = (suffix: tfl.LayersModel): Layer[] =>
   });
 
 /**
+ * Adds a batch of a layer's inputs to its sums (each channel's sum and sum of squares, through
+ * kernels/channels.ts); returns the batch's own moments and how many values each channel had.
+ */
+const accumulate = (sums: Map<Layer, Sums>, layer: Layer, x: tf.Tensor): { readonly moments: Float32Array; readonly rows: number } => {
+  const channels = x.shape[x.rank - 1]!;
+  const rows = x.size / channels;
+  const moments = channelMoments(x);
+  const s = sums.get(layer) ?? { s1: new Float64Array(channels), s2: new Float64Array(channels), count: 0 };
+  for (let c = 0; c < channels; c++) {
+    s.s1[c]! += moments[c]!;
+    s.s2[c]! += moments[channels + c]!;
+  }
+  s.count += rows;
+  sums.set(layer, s);
+  return { moments, rows };
+};
+
+/**
  * Sets each BatchNorm's moving statistics to those of its inputs over `batches` (each the suffix's
  * inputs for a batch), run in training mode with noise seeded by `seed`. Returns how many
  * BatchNorms it set.
@@ -49,18 +67,7 @@ export const reestimateBatchNorm = (suffix: tfl.LayersModel, batches: Iterable<(
   for (const batch of batches) {
     tf.tidy(() => {
       applySuffix(suffix, batch(), true, seed, (layer, [x]) => {
-        if (!norms.includes(layer) || x === undefined) return;
-        const axes = x.shape.slice(0, -1).map((_, i) => i);
-        const channels = x.shape[x.rank - 1]!;
-        const s = sums.get(layer) ?? { s1: new Float64Array(channels), s2: new Float64Array(channels), count: 0 };
-        const a = tf.sum(x, axes).dataSync();
-        const b = tf.sum(tf.square(x), axes).dataSync();
-        for (let c = 0; c < channels; c++) {
-          s.s1[c]! += a[c]!;
-          s.s2[c]! += b[c]!;
-        }
-        s.count += x.size / channels;
-        sums.set(layer, s);
+        if (norms.includes(layer) && x !== undefined) accumulate(sums, layer, x);
       });
     });
   }
@@ -115,21 +122,15 @@ export const adaptBatchNorm = (model: tfl.LayersModel, batches: Iterable<() => t
     const own = affine.get(layer);
     if (own === undefined) return undefined;
     const channels = x.shape[x.rank - 1]!;
-    const rows = x.size / channels;
-    const moments = channelMoments(x);
-    const s = sums.get(layer) ?? { s1: new Float64Array(channels), s2: new Float64Array(channels), count: 0 };
+    const { moments, rows } = accumulate(sums, layer, x);
     const scale = new Float32Array(channels);
     const shift = new Float32Array(channels);
     for (let c = 0; c < channels; c++) {
-      s.s1[c]! += moments[c]!;
-      s.s2[c]! += moments[channels + c]!;
       const mean = moments[c]! / rows;
       const variance = Math.max(0, moments[channels + c]! / rows - mean * mean);
       scale[c] = own.gamma[c]! / Math.sqrt(variance + own.epsilon);
       shift[c] = own.beta[c]! - mean * scale[c]!;
     }
-    s.count += rows;
-    sums.set(layer, s);
     return channelAffine(x, scale, shift);
   };
   for (const batch of batches) tf.tidy(() => void applySuffix(model, batch(), false, 0, undefined, normalize));

@@ -95,14 +95,20 @@ export class TfjsPhaseSession implements PhaseSession {
     const kernels = (ls: ReadonlyArray<Layer>) => ls.flatMap((l) => l.trainableWeights).filter(isKernel).map((w) => w.read() as tf.Variable);
     const { l2, startingPoint } = args.phase.regularization;
     this.#penalty = new WeightPenalty(kernels([...trained]), kernels(head), l2, startingPoint ?? 0);
-    this.#adaptation =
-      objective === undefined
-        ? undefined
-        : new AdaptationLoss(
-            { suffix, head: parts.headModel, dropout: parts.dropout, classes: parts.classes, batchStatistics: parts.batchStatistics || objective.batchStatistics === true, features: parts.pooled.shape[1]! },
-            objective,
-            args.seed,
-          );
+    try {
+      this.#adaptation =
+        objective === undefined
+          ? undefined
+          : new AdaptationLoss(
+              { suffix, head: parts.headModel, dropout: parts.dropout, classes: parts.classes, batchStatistics: parts.batchStatistics || objective.batchStatistics === true, features: parts.pooled.shape[1]! },
+              objective,
+              args.seed,
+            );
+    } catch (thrown) {
+      // The L2-SP anchors are this session's; a session that never opens must not keep them.
+      this.#penalty.dispose();
+      throw thrown;
+    }
     const graded = [...this.#variables, ...(this.#adaptation?.ownVariables ?? [])];
     this.#internals = {
       variables: this.#variables,
