@@ -66,7 +66,7 @@ const invertedResidual = (input: tfl.SymbolicTensor, name: string, filters: numb
  * (expansion 4; 16, 16, 24 at stride 2, 24, 32 at stride 2, 32 filters: the four at stride 1 residual), a
  * 1×1 conv to 64 channels, global average pooling and a classifier, as MobileNetV2's head is.
  */
-export const mobilenetArchitecture = (seed = 1): tfl.LayersModel => {
+export const mobilenetArchitecture = (seed = 1, classes = 5): tfl.LayersModel => {
   const input = tfl.input({ shape: [28, 28, 1], name: 'input' });
   let x = tfl.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, padding: 'same', useBias: false, name: 'stem', kernelInitializer: tfl.initializers.heNormal({ seed }) }).apply(input) as tfl.SymbolicTensor;
   x = tfl.layers.batchNormalization({ name: 'stem_BN' }).apply(x) as tfl.SymbolicTensor;
@@ -79,7 +79,7 @@ export const mobilenetArchitecture = (seed = 1): tfl.LayersModel => {
   x = tfl.layers.batchNormalization({ name: 'top_BN' }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.reLU({ maxValue: 6, name: 'top_relu' }).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tfl.SymbolicTensor;
-  const output = tfl.layers.dense({ units: 5, activation: 'softmax', name: 'classifier', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 101 }) }).apply(x) as tfl.SymbolicTensor;
+  const output = tfl.layers.dense({ units: classes, activation: 'softmax', name: 'classifier', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 101 }) }).apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: output, name: 'mnist_mobilenet' });
 };
 
@@ -91,8 +91,10 @@ export const SOURCES = {
 export type SourceName = keyof typeof SOURCES;
 
 /** Loads a committed source model, by default the CNN every earlier study used. */
-export const loadSourceModel = async (name: SourceName = 'cnn'): Promise<tfl.LayersModel> => {
-  const dir = SOURCES[name].dir;
+export const loadSourceModel = async (name: SourceName = 'cnn'): Promise<tfl.LayersModel> => loadModelFrom(SOURCES[name].dir);
+
+/** Loads the LayersModel committed in `dir` (model.json and weights.bin, as `saveSource` writes them). */
+export const loadModelFrom = async (dir: URL): Promise<tfl.LayersModel> => {
   const json = JSON.parse(readFileSync(new URL('model.json', dir), 'utf8')) as tf.io.ModelJSON;
   const weights = readFileSync(new URL('weights.bin', dir));
   const artifacts: tf.io.ModelArtifacts = {

@@ -21,7 +21,7 @@ export type Method = RecipeKind | 'selector';
 export const METHODS: ReadonlyArray<Method> = ['from-scratch', 'feature-extractor', 'earlier-layer-tap', 'partial-fine-tune', 'full-fine-tune', 'selector'];
 
 /** Every recipe a cell can run, by kind: the from-scratch baseline and the four presets. */
-const RECIPES: Record<RecipeKind, Recipe> = { 'from-scratch': fromScratch, ...presets };
+export const RECIPES: Record<RecipeKind, Recipe> = { 'from-scratch': fromScratch, ...presets };
 
 export interface CellSpec {
   readonly domain: DomainName;
@@ -55,7 +55,7 @@ const images = (x: Float32Array, count: number): tf.Tensor4D => tf.tensor4d(x, [
 
 /**
  * Trains `recipe` on `x`, `y` (batches of {@link BATCH}, plus `options`), scores it on the test
- * images and frees the model: the held-out accuracy and the phases' reports.
+ * images (of `classes` classes, the study's five by default) and frees the model: the held-out accuracy and the phases' reports.
  */
 export const trainAndScore = async (
   backbone: TfjsBackbone,
@@ -63,10 +63,11 @@ export const trainAndScore = async (
   train: { readonly x: tf.Tensor; readonly y: Int32Array },
   test: { readonly x: tf.Tensor; readonly y: Int32Array },
   options: TransferOptions<tf.Tensor>,
+  classes: number = TARGET_DIGITS.length,
 ): Promise<{ readonly accuracy: number; readonly history: TransferResult<unknown>['history'] }> => {
   const result = unwrap(await transfer(backbone, recipe, { x: train.x, y: Array.from(train.y) }, { batchSize: BATCH, ...options })());
   try {
-    return { accuracy: unwrap(await evaluate(result.model, { x: test.x, y: Array.from(test.y) }, TARGET_DIGITS.length)()).accuracy, history: result.history };
+    return { accuracy: unwrap(await evaluate(result.model, { x: test.x, y: Array.from(test.y) }, classes)()).accuracy, history: result.history };
   } finally {
     result.model.dispose();
   }

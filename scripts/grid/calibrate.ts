@@ -1,0 +1,36 @@
+/**
+ * `npm run calibrate`: the calibration grid of issue #16 — 3 sources × 8 target domains × 4 sizes
+ * (5, 20, 100, 600 labelled images per class) × 3 seeds — run cell by cell into
+ * docs/results/grid/ (cells.ts). Resumable: a cell whose file exists is not run again.
+ *
+ *   npm run calibrate                     every missing cell
+ *   npm run calibrate -- --source cnn     one source's missing cells
+ *   npm run calibrate -- --domain parity  one domain's
+ */
+import '@tensorflow/tfjs-backend-cpu';
+import { setupBackend } from 'transferkit/tfjs';
+import { unwrap } from '../mnist/sourceModel';
+import { CHOICES, loadSource, readCell, runGridCell, SEEDS, SIZES } from './cells';
+import { GRID_DOMAINS, type GridDomainName } from './domains';
+import { GRID_SOURCE_NAMES, type GridSourceName } from './sources';
+
+const flag = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : process.argv[i + 1];
+};
+const sources = GRID_SOURCE_NAMES.filter((s) => flag('source') === undefined || s === flag('source')) as GridSourceName[];
+const domains = GRID_DOMAINS.map((d) => d.name).filter((d) => flag('domain') === undefined || d === flag('domain')) as GridDomainName[];
+console.log(unwrap(await setupBackend()()).description.split(';')[0]);
+const started = performance.now();
+for (const name of sources) {
+  const keys = domains.flatMap((domain) => SIZES.flatMap((perClass) => SEEDS.map((seed) => ({ source: name, domain, perClass, seed }))));
+  const missing = keys.filter((k) => readCell(k) === undefined);
+  if (missing.length === 0) continue;
+  const source = await loadSource(name);
+  for (const key of missing) {
+    const cell = await runGridCell(source, key);
+    const minutes = ((performance.now() - started) / 60_000).toFixed(1);
+    console.log(`${minutes} min ${name} ${key.domain} ${key.perClass}/class seed ${key.seed}: ${CHOICES.map((k) => `${k} ${(100 * cell.results[k].accuracy).toFixed(1)} (${(cell.results[k].ms / 1000).toFixed(1)} s)`).join(', ')}; similarity ${cell.signals.similarity.toFixed(3)}, logme ${cell.signals.logme.toFixed(3)} / random ${cell.signals.logmeRandom.toFixed(3)}`);
+  }
+  source.dispose();
+}
