@@ -21,8 +21,9 @@ import { run as memory } from './stepMemory';
 import { run as microbatch } from './microBatches';
 import { run as graph } from './graphEmbedding';
 import { run as adabn } from './adaBN';
+import { run as race } from './race';
 
-const benches: Record<string, () => void | Promise<void>> = { logme, kernels, fresh, heap, cnn, embedding, finetune, cache, parallel, steps, threadmem, size, browser, workload, flat, memory, microbatch, graph, adabn };
+const benches: Record<string, () => void | Promise<void>> = { logme, kernels, fresh, heap, cnn, embedding, finetune, cache, parallel, steps, threadmem, size, browser, workload, flat, memory, microbatch, graph, adabn, race };
 const chosen = process.argv.slice(2);
 for (const name of chosen.length > 0 ? chosen : Object.keys(benches)) {
   const bench = benches[name];

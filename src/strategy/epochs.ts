@@ -132,6 +132,12 @@ export const SMOOTHING = 0.5;
 const epochsOf = (phase: Phase, batchesPerEpoch: number): number =>
   phase.minSteps === undefined ? phase.epochs : Math.max(phase.epochs, Math.ceil(phase.minSteps / batchesPerEpoch));
 
+/** The optimisation steps a phase takes on `examples` training examples in batches of `batchSize`, as {@link runEpochs} runs it without a step override. */
+export const phaseSteps = (phase: Phase, examples: number, batchSize: number): number => {
+  const batches = Math.ceil(examples / batchSize);
+  return epochsOf(phase, batches) * batches;
+};
+
 /** The phase's time budget: its own `maxMs` or the caller's `maxPhaseMs`, whichever is less. */
 const budgetOf = (phase: Phase, maxPhaseMs: number | undefined): number => Math.min(phase.maxMs ?? Infinity, maxPhaseMs ?? Infinity);
 

@@ -4,3 +4,5 @@ export * from './evaluate';
 export * from './embed';
 export * from './adapt';
 export * from './autoAdapt';
+export * from './race/autoTransfer';
+export * from './race/probe';

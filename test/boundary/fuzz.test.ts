@@ -204,6 +204,13 @@ const entries = ({ hostile, slot, options, field }: Builders): ReadonlyArray<Ent
     ['epochs', 'signal'],
   );
 
+  /** Two candidates for autoTransfer that train a few steps each. */
+  const QUICK_CANDIDATES = [core.featureExtractor, core.fullFineTune].map((r) => {
+    const quick = core.makeRecipe({ ...r, phases: r.phases.map((p) => ({ ...p, epochs: 1, minSteps: 4 })) });
+    if (quick._tag === 'Left') throw new Error(quick.left.message);
+    return quick.right;
+  });
+
   return [
   // transferkit: errors and the formalism.
   ...(['invalidArgument', 'shapeMismatch', 'notSupported'] as const).map((name): Entry => ({ name, kind: 'total', call: fn(core[name]), args: args(slot('string'), slot('string'), hostile), returns: isError })),
@@ -255,6 +262,18 @@ const entries = ({ hostile, slot, options, field }: Builders): ReadonlyArray<Ent
   { name: 'rankBackbones', kind: 'task', runs: 15, call: fn(core.rankBackbones), args: args(fc.oneof(fc.constant<Spec>({ array: [{ object: { name: { fixture: 'string' }, backbone: { fixture: 'backbone' }, x: { fixture: 'x' } } }] }), hostile), slot('y'), embedOptions) },
   { name: 'embed', kind: 'task', runs: 15, call: fn(core.embed), args: args(slot('backbone'), slot('x'), slot('tap'), embedOptions) },
   { name: 'transfer', kind: 'task', runs: 20, call: fn(core.transfer), args: args(slot('backbone'), fc.oneof(slot('recipe'), slot('scratch')), options({ x: slot('x'), y: slot('y') }), transferOptions) },
+  {
+    name: 'autoTransfer',
+    kind: 'task',
+    runs: 15,
+    call: fn(core.autoTransfer),
+    args: args(
+      slot('backbone'),
+      options({ x: slot('x'), y: slot('y') }),
+      // Valid options bound the work: two candidates of a few steps each, and the signal.
+      options({ candidates: field(QUICK_CANDIDATES, QUICK_CANDIDATES.slice(1)), budget: field(4, 2.5), folds: field(2, 3), prior: field(core.fromScratch, core.fullFineTune), seed: field(1), batchSize: field(8), signal: slot('signal'), onProgress: field(() => undefined) }, ['candidates', 'signal']),
+    ),
+  },
   // transferkit: domain adaptation.
   { name: 'adapt', kind: 'task', runs: 25, call: fn(core.adapt), args: args(fc.oneof(slot('backbone'), slot('graphBackbone')), field(...core.ADAPT_METHODS, 'nope'), options({ target: options({ x: slot('x') }, ['x']), source: options({ x: slot('x'), y: slot('y') }, ['x']) }, ['target']), options({ steps: field(2), batchSize: field(8), seed: field(1), signal: slot('signal') }, ['steps'])) },
   { name: 'autoAdapt', kind: 'task', runs: 10, call: fn(core.autoAdapt), args: args(slot('backbone'), options({ target: options({ x: slot('x') }, ['x']), source: options({ x: slot('x'), y: slot('y') }, ['x']) }, ['target']), options({ steps: field(2), batchSize: field(8), margin: field(0.05, 0), methods: field(['adabn', 'coral'], ['tent']), signal: slot('signal') }, ['steps'])) },

@@ -1,0 +1,100 @@
+/**
+ * `measureTransferGain`: whether the source's weights help this target's task, measured on the
+ * target's own labels. The source fine-tuned (head first, then everything) and the same
+ * architecture from random weights each train a short, equal share of their schedules on one
+ * stratified fold, and both are scored on its held-out rows. A pretrained start that is worth
+ * nothing here scores as the random one does, whether or not the inputs look alike: this is the
+ * "short fine-tuning probe" of issue #16, in the spirit of Rosenstein et al., "To transfer or not
+ * to transfer" (NIPS 2005 workshop): transfer is judged by what it does to learning the target.
+ */
+import { either as E, type taskEither as TE } from 'fp-ts';
+import type { Backbone, TransferModel } from '../../core/backbone';
+import { guardTask, isRecord, optionsAt } from '../../core/boundary';
+import { invalidArgument, within, type TransferError } from '../../core/errors';
+import { checkLabels } from '../../core/labels';
+import { deriveSeed } from '../../core/random';
+import { optional, positiveInteger } from '../../core/validate';
+import { plan, type TransferData, type TransferOptions } from '../plan';
+import { fromScratch, fullFineTune } from '../presets';
+import { stratifiedFolds } from './folds';
+import { runRungs, type Racer } from './race';
+
+/** The share of each schedule the probe trains: an eighth, the validation race's first rung for five candidates. */
+export const PROBE_FRACTION = 0.125;
+/** Folds the probe's data are split into; it trains on the first fold's training rows. */
+export const PROBE_FOLDS = 3;
+
+/** Options of {@link measureTransferGain}: `transfer`'s that apply to both runs. */
+export type TransferGainOptions<X> = Pick<TransferOptions<X>, 'batchSize' | 'classes' | 'pooling' | 'seed' | 'signal' | 'activationStore' | 'memoryBytes'>;
+
+/** One side of the probe, scored on the held-out rows. */
+export interface ProbeSide {
+  /** Accuracy in [0, 1]. */
+  readonly accuracy: number;
+  /** Mean cross-entropy, nats. */
+  readonly loss: number;
+  /** Wall time, ms. */
+  readonly ms: number;
+}
+
+/** What {@link measureTransferGain} measured. */
+export interface TransferGain {
+  /**
+   * In (0, 1): `random.loss / (pretrained.loss + random.loss)`. 0.5 when the source's weights
+   * neither help nor hurt; toward 1 when the fine-tuned source's held-out loss is far below the
+   * random start's, toward 0 when it is far above. `selectStrategy` takes it as its similarity.
+   */
+  readonly similarity: number;
+  /** The source fine-tuned: a head phase, then the whole backbone. */
+  readonly pretrained: ProbeSide;
+  /** The same architecture from random weights. */
+  readonly random: ProbeSide;
+  /** Held-out rows both were scored on. */
+  readonly scored: number;
+  /** The share of each schedule they trained. */
+  readonly fraction: number;
+}
+
+/**
+ * Measures how much the source's weights help learn the target's task: a short full fine-tune and
+ * a short training of the same architecture from random weights, on the same rows, scored on the
+ * same held-out rows (see {@link TransferGain.similarity}). It costs about half a full fine-tune.
+ *
+ * @function
+ * @param backbone - the pretrained model through a backend that can fine-tune
+ * @param data - labelled target examples: at least 2 classes with at least 2 examples each
+ * @param options - batch size, classes, pooling, seed, abort signal, activation store, memory
+ * @returns the similarity with both sides' accuracy and loss; or a `TransferError`: a class too
+ * small to split (naming the minimum), one class only (nothing to measure), a backbone that
+ * cannot fine-tune, an abort
+ */
+export const measureTransferGain = guardTask(
+  'measureTransferGain',
+  <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, data: TransferData<X>, options?: TransferGainOptions<X>): TE.TaskEither<TransferError, TransferGain> =>
+    async () => {
+      const given = optionsAt('options', options);
+      if (E.isLeft(given)) return given;
+      const batch = optional(positiveInteger, 32)('options.batchSize', given.right.batchSize);
+      if (E.isLeft(batch)) return batch;
+      if (!isRecord(data)) return E.left(invalidArgument('data', 'labelled data { x, y }', data));
+      const labels = checkLabels(data.y, given.right.classes);
+      if (E.isLeft(labels)) return E.left(within('data', labels.left));
+      const { ids, classes } = labels.right;
+      if (classes < 2 || new Set(ids).size < 2) return E.left(invalidArgument('data.y', 'labels of at least 2 classes (with one class there is no task to measure)', `${new Set(ids).size} class`));
+      const shared = { ...given.right, batchSize: batch.right, classes };
+      for (const recipe of [fullFineTune, fromScratch]) {
+        const ok = plan(backbone, recipe, data, shared);
+        if (E.isLeft(ok)) return ok;
+      }
+      const seed = shared.seed ?? 0;
+      const folds = stratifiedFolds(ids, classes, PROBE_FOLDS, deriveSeed(seed, 41));
+      if (E.isLeft(folds)) return folds;
+      const racers: Racer[] = [fullFineTune, fromScratch].map((recipe) => ({ name: recipe.kind, recipe, cost: 0, runs: [] }));
+      const ran = await runRungs({ backbone, data, classes, folds: folds.right, batchSize: batch.right, options: shared }, racers, [PROBE_FRACTION], ids);
+      if (E.isLeft(ran)) return ran;
+      const side = (r: Racer): ProbeSide => ({ accuracy: r.runs[0]!.accuracy, loss: r.runs[0]!.loss, ms: r.runs[0]!.ms });
+      const [pretrained, random] = racers.map(side) as [ProbeSide, ProbeSide];
+      const total = pretrained.loss + random.loss;
+      return E.right({ similarity: total > 0 ? random.loss / total : 0.5, pretrained, random, scored: racers[0]!.runs[0]!.scored, fraction: PROBE_FRACTION });
+    },
+);

@@ -1,0 +1,205 @@
+/**
+ * `autoTransfer`, the budgeted validation race, on the CPU backend with a small dense source: it
+ * returns a model trained on all the data with a report of every candidate, keeps to its budget,
+ * gives the same race for the same seed, leaves the source untouched and leaks nothing, and turns
+ * every bad input into a typed Left that names what would do. Its parts (folds, the budget plan,
+ * the paired spread) are checked on their own.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { either as E } from 'fp-ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { autoTransfer, earlierLayerTap, featureExtractor, fromScratch, fullFineTune, headPhase, makeRecipe, selectStrategy, type Recipe } from 'transferkit';
+import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
+import { planCost, planRace, retrainFraction, rungsFor } from '../../src/strategy/race/budget';
+import { recipeCost } from '../../src/strategy/race/cost';
+import { stratifiedFolds } from '../../src/strategy/race/folds';
+import { pairedSpread, type Racer } from '../../src/strategy/race/race';
+import { err, ok } from '../fixtures/either';
+import { denseModel, snapshot, toyData } from '../fixtures/models';
+import { expectNoLeakedTensors } from '../fixtures/tensors';
+
+let source: tfl.LayersModel;
+let backbone: TfjsBackbone;
+let before: Map<string, Float32Array>;
+let x: tf.Tensor;
+let y: number[];
+
+/** Cheap candidates: a head of 40 steps, and a fine-tune after it of 20. */
+const quick = (recipe: Recipe): Recipe =>
+  ok(makeRecipe({ ...recipe, phases: recipe.phases.map((p) => ({ ...p, epochs: 1, minSteps: p.name === 'head' ? 40 : 20 })) }));
+const CANDIDATES = [quick(fullFineTune), quick(earlierLayerTap), quick(fromScratch), quick(featureExtractor)];
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  source = denseModel(3);
+  backbone = ok(fromLayersModel(source, { top: 'd2' }));
+  ({ x, y } = toyData([8], 60, 3, 5));
+  before = snapshot(source);
+});
+
+afterAll(() => {
+  x.dispose();
+  source.dispose();
+});
+
+expectNoLeakedTensors();
+
+describe('autoTransfer', () => {
+  it('races the candidates, retrains the winner on all the data, reports every candidate, and leaves the source as it was', async () => {
+    const progress = new Set<string>();
+    const result = ok(await autoTransfer(backbone, { x, y }, { candidates: CANDIDATES, budget: 4, seed: 1, batchSize: 16, onProgress: (p) => progress.add(`${p.candidate}@${p.rung}`) })());
+    const { race } = result;
+    expect(race.entries.map((e) => e.name)).toEqual(['full-fine-tune', 'earlier-layer-tap', 'from-scratch', 'feature-extractor']);
+    expect(race.entries.filter((e) => e.stop === 'won').map((e) => e.name)).toEqual([race.winner]);
+    expect(result.recipe.kind).toBe(race.winner);
+    for (const e of race.entries.filter((e) => e.stop !== 'not-run')) {
+      expect(e.runs.length).toBeGreaterThan(0);
+      for (const run of e.runs) {
+        expect(run.accuracy).toBeGreaterThanOrEqual(0);
+        expect(run.accuracy).toBeLessThanOrEqual(1);
+        expect(run.scored).toBeGreaterThan(0);
+      }
+      expect(Number.isFinite(e.spread)).toBe(true);
+    }
+    // Successive halving: every rung's fraction twice the last's, and fewer racers at each.
+    race.fractions.slice(1).forEach((f, i) => expect(f).toBe(2 * race.fractions[i]!));
+    const perRung = race.fractions.map((_, r) => race.entries.filter((e) => e.runs.some((run) => run.rung === r)).length);
+    perRung.slice(1).forEach((n, i) => expect(n).toBeLessThan(perRung[i]!));
+    expect(race.budget.planned).toBeLessThanOrEqual(race.budget.given);
+    expect(race.retrainFraction).toBeGreaterThanOrEqual(race.fractions.at(-1)!);
+    expect(progress.has(`${race.winner}@retrain`)).toBe(true);
+    expect(progress.has('full-fine-tune@0')).toBe(true);
+    const p = ok(await result.model.predict(x)());
+    expect(p.rows).toBe(60);
+    expect(p.data.every(Number.isFinite)).toBe(true);
+    result.model.dispose();
+    expect(snapshot(source)).toEqual(before);
+  });
+
+  it('the same seed runs the same race; another seed splits the folds differently', async () => {
+    const race = async (seed: number) => {
+      const r = ok(await autoTransfer(backbone, { x, y }, { candidates: CANDIDATES.slice(0, 2), budget: 4, seed, batchSize: 16 })());
+      r.model.dispose();
+      return r.race.entries.map((e) => e.runs.map((run) => run.accuracy));
+    };
+    const [a, b, c] = [await race(3), await race(3), await race(4)];
+    expect(a).toEqual(b);
+    expect(a).not.toEqual(c);
+  });
+
+  it("races the selector's pick first when given it, and the prior order without", async () => {
+    const pick = ok(selectStrategy({ size: 60, similarity: 0.05, classes: 3 }));
+    expect(pick.kind).toBe('from-scratch');
+    const shortlist = async (prior?: Recipe) => {
+      const r = ok(await autoTransfer(backbone, { x, y }, { seed: 1, batchSize: 16, ...(prior === undefined ? {} : { prior }) })());
+      r.model.dispose();
+      return r.race.entries.map((e) => e.name);
+    };
+    expect(await shortlist(pick)).toEqual(['from-scratch', 'full-fine-tune', 'earlier-layer-tap', 'partial-fine-tune', 'feature-extractor']);
+    expect(await shortlist()).toEqual(['full-fine-tune', 'earlier-layer-tap', 'from-scratch', 'partial-fine-tune', 'feature-extractor']);
+  });
+
+  it('works on 5 examples per class, and says what the spread means there', async () => {
+    const small = toyData([8], 15, 3, 9);
+    const r = ok(await autoTransfer(backbone, small, { candidates: CANDIDATES.slice(0, 2), budget: 4, seed: 1, batchSize: 8 })());
+    expect(r.race.note).toMatch(/only \d+–\d+ examples/);
+    r.model.dispose();
+    small.x.dispose();
+  });
+
+  it('answers bad input with a typed Left that names what would do', async () => {
+    const run = (data: unknown, options: unknown) => autoTransfer(backbone, data as { x: tf.Tensor; y: number[] }, options as object)();
+    for (const budget of [0, -1, Number.NaN, Infinity, '2']) expect(err(await run({ x, y }, { budget })).path).toBe('options.budget');
+    const tooSmall = err(await run({ x, y }, { budget: 0.001 }));
+    expect(tooSmall.path).toBe('options.budget');
+    expect(tooSmall.message).toMatch(/at least \d+\.\d+ full fine-tunes/);
+    for (const folds of [1, 2.5, 'three']) expect(err(await run({ x, y }, { folds })).path).toBe('options.folds');
+    expect(err(await run({ x, y }, { candidates: [] })).path).toBe('options.candidates');
+    expect(err(await run({ x, y }, { candidates: [{ kind: 'magic' }] })).path).toBe('options.candidates');
+    expect(err(await run({ x, y }, { prior: { kind: 'magic' } })).path).toBe('options.prior');
+    expect(err(await run({ x, y }, { onProgress: 3 })).path).toBe('options.onProgress');
+    // One example of class 2: it cannot be both trained on and validated on.
+    const lonely = [...y.slice(0, 59).map((c) => (c === 2 ? 0 : c)), 2];
+    const e = err(await run({ x, y: lonely }, {}));
+    expect(e.path).toBe('data.y');
+    expect(e.message).toMatch(/at least 2 labelled examples of every class/);
+    expect(err(await run({ x, y: y.slice(1) }, {}))._tag).toBe('ShapeMismatch');
+    expect(err(await run(null, {})).path).toBe('data');
+    expect(err(await run({ x, y }, 'fast')).path).toBe('options');
+  });
+
+  it('stops on abort with Aborted and leaks nothing', async () => {
+    const controller = new AbortController();
+    let batches = 0;
+    const r = await autoTransfer(backbone, { x, y }, {
+      candidates: CANDIDATES.slice(0, 2),
+      budget: 4,
+      batchSize: 16,
+      signal: controller.signal,
+      onProgress: () => {
+        if (++batches === 30) controller.abort();
+      },
+    })();
+    expect(E.isLeft(r) && r.left._tag).toBe('Aborted');
+  });
+});
+
+describe('the race\'s parts', () => {
+  it('stratified folds partition the rows, each holding every class in proportion', () => {
+    const ids = Int32Array.from({ length: 31 }, (_, i) => (i < 10 ? 0 : i < 25 ? 1 : 2));
+    const folds = ok(stratifiedFolds(ids, 3, 3, 7));
+    const all = folds.flatMap((f) => [...f.validation]).sort((a, b) => a - b);
+    expect(all).toEqual([...ids.keys()]);
+    for (const f of folds) {
+      expect(f.train.length + f.validation.length).toBe(31);
+      expect(f.train.some((i) => f.validation.includes(i))).toBe(false);
+      const count = (c: number) => [...f.validation].filter((i) => ids[i] === c).length;
+      expect([3, 4]).toContain(count(0));
+      expect(count(1)).toBe(5);
+      expect([1, 2]).toContain(count(2));
+    }
+    expect(E.isLeft(stratifiedFolds(Int32Array.from([0, 0, 1]), 2, 2, 1))).toBe(true);
+  });
+
+  it('the budget plan keeps to its limit, prefers more candidates, and halves them at each rung', () => {
+    const costs = [10, 4, 30, 6, 4];
+    const run = (i: number, f: number) => costs[i]! * f;
+    expect(rungsFor(1)).toBe(1);
+    expect(rungsFor(2)).toBe(1);
+    expect(rungsFor(5)).toBe(3);
+    const wide = planCost(5, 1, run, run);
+    // Rungs at 1/4, 1/2, 1: all five, the three, the two most expensive; then the dearest retrain.
+    expect(wide.fractions).toEqual([0.25, 0.5, 1]);
+    expect(wide.cost).toBeCloseTo(54 / 4 + (30 + 10 + 6) / 2 + (30 + 10) + 30);
+    for (const limit of [5, 12, 25, 60, 200]) {
+      const p = planRace(5, limit, run, run);
+      if (p === undefined) continue;
+      expect(p.cost).toBeLessThanOrEqual(limit);
+      // No plan with more candidates fits.
+      if (p.count < 5) for (const f of [1, 0.5, 0.25]) expect(planCost(p.count + 1, f, run, run).cost).toBeGreaterThan(limit);
+    }
+    expect(planRace(5, 1, run, run)).toBeUndefined();
+    expect(retrainFraction(100, 10, 0.25)).toBe(1);
+    expect(retrainFraction(5, 10, 0.25)).toBe(0.5);
+    expect(retrainFraction(1, 10, 0.25)).toBe(0.25);
+  });
+
+  it('costs: a fine-tune costs more than a frozen head, and half a schedule about half', () => {
+    const head = recipeCost(featureExtractor, 100, 32, 1);
+    const full = recipeCost(fullFineTune, 100, 32, 1);
+    expect(full).toBeGreaterThan(head);
+    expect(recipeCost(fullFineTune, 100, 32, 0.5)).toBeLessThan(0.6 * full);
+    expect(recipeCost(ok(makeRecipe({ tap: { kind: 'top' }, phases: [headPhase] })), 100, 32, 1)).toBe(head);
+  });
+
+  it('the paired spread is small when two racers err on the same rows, whatever their accuracy', () => {
+    const racer = (correct: number[]): Racer => ({ name: 'r', recipe: fullFineTune, cost: 1, runs: [{ rung: 0, fold: 0, fraction: 1, accuracy: correct.reduce((a, b) => a + b, 0) / correct.length, loss: 1, scored: correct.length, ms: 1 }], correct: Uint8Array.from(correct) });
+    const a = racer([1, 1, 1, 1, 0, 0, 1, 1, 1, 0]);
+    const same = racer([1, 1, 1, 1, 0, 0, 1, 1, 1, 0]);
+    const different = racer([0, 0, 0, 1, 1, 1, 1, 0, 1, 1]);
+    expect(pairedSpread(a, same)).toBeCloseTo(Math.sqrt(1 / 10 / 10));
+    expect(pairedSpread(a, different)).toBeGreaterThan(pairedSpread(a, same));
+  });
+});
