@@ -1,7 +1,7 @@
 /**
  * `npm run calibrate`: the calibration grid of issue #16 — 3 sources × 8 target domains × 4 sizes
  * (5, 20, 100, 600 labelled images per class) × 3 seeds — run cell by cell into
- * docs/results/grid/ (cells.ts). Resumable: a cell whose file exists is not run again.
+ * docs/results/grid/ (cells.ts), seed by seed. Resumable: a cell whose file exists is not run again.
  *
  *   npm run calibrate                     every missing cell
  *   npm run calibrate -- --source cnn     one source's missing cells
@@ -23,7 +23,8 @@ const domains = GRID_DOMAINS.map((d) => d.name).filter((d) => flag('domain') ===
 console.log(unwrap(await setupBackend()()).description.split(';')[0]);
 const started = performance.now();
 for (const name of sources) {
-  const keys = domains.flatMap((domain) => SIZES.flatMap((perClass) => SEEDS.map((seed) => ({ source: name, domain, perClass, seed }))));
+  // Seed by seed: a grid stopped part way has every domain and size of its first seeds.
+  const keys = SEEDS.flatMap((seed) => domains.flatMap((domain) => SIZES.map((perClass) => ({ source: name, domain, perClass, seed }))));
   const missing = keys.filter((k) => readCell(k) === undefined);
   if (missing.length === 0) continue;
   const source = await loadSource(name);

@@ -1,0 +1,23 @@
+/**
+ * The probe signal on every grid cell: `measureTransferGain` on the cell's own labelled images
+ * (seeded by the cell's seed), into docs/results/grid-probe/. Resumable.
+ *
+ * Run: npx tsx scripts/grid/probe.ts [--source cnn]
+ */
+import '@tensorflow/tfjs-backend-cpu';
+import { measureTransferGain, type TransferGain } from 'transferkit';
+import { setupBackend } from 'transferkit/tfjs';
+import { unwrap } from '../mnist/sourceModel';
+import { forEachGridCell } from './perCell';
+import type { GridSourceName } from './sources';
+
+const i = process.argv.indexOf('--source');
+unwrap(await setupBackend()());
+await forEachGridCell(
+  'grid-probe',
+  async (source, cell, images): Promise<{ readonly probe: TransferGain }> => ({
+    probe: unwrap(await measureTransferGain(source.backbone, { x: images.train.x, y: Array.from(images.train.y) }, { seed: cell.seed, classes: images.classes })()),
+  }),
+  (r) => `similarity ${r.probe.similarity.toFixed(3)} (pretrained ${(100 * r.probe.pretrained.accuracy).toFixed(1)} %, loss ${r.probe.pretrained.loss.toFixed(3)}; random ${(100 * r.probe.random.accuracy).toFixed(1)} %, loss ${r.probe.random.loss.toFixed(3)})`,
+  i < 0 ? undefined : (process.argv[i + 1] as GridSourceName),
+);

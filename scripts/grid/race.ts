@@ -1,0 +1,54 @@
+/**
+ * The validation race on every grid cell: `autoTransfer` with its default budget and folds on the
+ * cell's labelled images (seeded by the cell's seed), its winner scored on the cell's test images,
+ * into docs/results/grid-race/. With `--prior`, the selector's pick (from the cell's probe
+ * similarity, docs/results/grid-probe/) races first. Resumable.
+ *
+ * Run: npx tsx scripts/grid/race.ts [--source cnn] [--prior]
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import '@tensorflow/tfjs-backend-cpu';
+import { autoTransfer, evaluate, selectStrategy, type TransferGain } from 'transferkit';
+import { setupBackend } from 'transferkit/tfjs';
+import { unwrap } from '../mnist/sourceModel';
+import { forEachGridCell, outFile } from './perCell';
+import type { GridSourceName } from './sources';
+
+const i = process.argv.indexOf('--source');
+const withPrior = process.argv.includes('--prior');
+unwrap(await setupBackend()());
+
+export interface RaceRecord {
+  readonly winner: string;
+  /** The winner's accuracy on the cell's test images, in [0, 1]. */
+  readonly accuracy: number;
+  readonly ms: { readonly race: number; readonly retrain: number };
+  readonly retrainFraction: number;
+  readonly fractions: ReadonlyArray<number>;
+  readonly entries: ReadonlyArray<{ readonly name: string; readonly stop: string; readonly accuracy?: number; readonly runs: number }>;
+}
+
+await forEachGridCell(
+  withPrior ? 'grid-race-prior' : 'grid-race',
+  async (source, cell, images): Promise<RaceRecord> => {
+    const probeFile = outFile('grid-probe', cell);
+    const prior = withPrior && existsSync(probeFile) ? unwrap(selectStrategy({ size: images.train.y.length, similarity: (JSON.parse(readFileSync(probeFile, 'utf8')) as { probe: TransferGain }).probe.similarity, classes: images.classes })) : undefined;
+    const result = unwrap(await autoTransfer(source.backbone, { x: images.train.x, y: Array.from(images.train.y) }, { seed: cell.seed, classes: images.classes, ...(prior === undefined ? {} : { prior }) })());
+    try {
+      const accuracy = unwrap(await evaluate(result.model, { x: images.test.x, y: Array.from(images.test.y) }, images.classes)()).accuracy;
+      const { race } = result;
+      return {
+        winner: race.winner,
+        accuracy,
+        ms: race.ms,
+        retrainFraction: race.retrainFraction,
+        fractions: race.fractions,
+        entries: race.entries.map((e) => ({ name: e.name, stop: e.stop, ...(e.accuracy === undefined ? {} : { accuracy: e.accuracy }), runs: e.runs.length })),
+      };
+    } finally {
+      result.model.dispose();
+    }
+  },
+  (r) => `${r.winner} ${(100 * r.accuracy).toFixed(1)} % in ${((r.ms.race + r.ms.retrain) / 1000).toFixed(1)} s`,
+  i < 0 ? undefined : (process.argv[i + 1] as GridSourceName),
+);
