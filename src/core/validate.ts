@@ -50,6 +50,12 @@ export const unitIntervalOpenAbove: Check<number> = check(
   (v): v is number => isNumber(v) && v >= 0 && v < 1,
 );
 
+/** A number in the half-open interval (0, 1]. */
+export const unitIntervalOpenBelow: Check<number> = check(
+  'a number in (0, 1]',
+  (v): v is number => isNumber(v) && v > 0 && v <= 1,
+);
+
 /** A number in the open interval (0, 1). */
 export const openUnitInterval: Check<number> = check(
   'a number in (0, 1)',

@@ -274,6 +274,7 @@ const entries = ({ hostile, slot, options, field }: Builders): ReadonlyArray<Ent
       options({ candidates: field(QUICK_CANDIDATES, QUICK_CANDIDATES.slice(1)), budget: field(4, 2.5), folds: field(2, 3), prior: field(core.fromScratch, core.fullFineTune), seed: field(1), batchSize: field(8), signal: slot('signal'), onProgress: field(() => undefined) }, ['candidates', 'signal']),
     ),
   },
+  { name: 'measureTransferGain', kind: 'task', runs: 10, call: fn(core.measureTransferGain), args: args(slot('backbone'), options({ x: slot('x'), y: slot('y') }), options({ fraction: field(0.02, 0.05), seed: field(1, 2), batchSize: field(8), classes: field(3), signal: slot('signal') }, ['fraction', 'signal'])) },
   // transferkit: domain adaptation.
   { name: 'adapt', kind: 'task', runs: 25, call: fn(core.adapt), args: args(fc.oneof(slot('backbone'), slot('graphBackbone')), field(...core.ADAPT_METHODS, 'nope'), options({ target: options({ x: slot('x') }, ['x']), source: options({ x: slot('x'), y: slot('y') }, ['x']) }, ['target']), options({ steps: field(2), batchSize: field(8), seed: field(1), signal: slot('signal') }, ['steps'])) },
   { name: 'autoAdapt', kind: 'task', runs: 10, call: fn(core.autoAdapt), args: args(slot('backbone'), options({ target: options({ x: slot('x') }, ['x']), source: options({ x: slot('x'), y: slot('y') }, ['x']) }, ['target']), options({ steps: field(2), batchSize: field(8), margin: field(0.05, 0), methods: field(['adabn', 'coral'], ['tent']), signal: slot('signal') }, ['steps'])) },

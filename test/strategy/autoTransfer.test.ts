@@ -10,7 +10,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { autoTransfer, earlierLayerTap, featureExtractor, fromScratch, fullFineTune, headPhase, makeRecipe, selectStrategy, type Recipe } from 'transferkit';
+import { autoTransfer, measureTransferGain, PROBE_FRACTION, earlierLayerTap, featureExtractor, fromScratch, fullFineTune, headPhase, makeRecipe, selectStrategy, type Recipe } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
 import { planCost, planRace, retrainFraction, rungsFor } from '../../src/strategy/race/budget';
 import { recipeCost } from '../../src/strategy/race/cost';
@@ -143,6 +143,36 @@ describe('autoTransfer', () => {
       },
     })();
     expect(E.isLeft(r) && r.left._tag).toBe('Aborted');
+  });
+});
+
+describe('measureTransferGain', () => {
+  it('scores a short fine-tune of the source against the same architecture from random weights, on the same held-out rows', async () => {
+    const gain = ok(await measureTransferGain(backbone, { x, y }, { seed: 2, batchSize: 16 })());
+    expect(gain.fraction).toBe(PROBE_FRACTION);
+    expect(gain.similarity).toBeGreaterThan(0);
+    expect(gain.similarity).toBeLessThan(1);
+    expect(gain.similarity).toBeCloseTo(gain.random.loss / (gain.pretrained.loss + gain.random.loss), 12);
+    for (const side of [gain.pretrained, gain.random]) {
+      expect(side.accuracy).toBeGreaterThanOrEqual(0);
+      expect(side.accuracy).toBeLessThanOrEqual(1);
+      expect(Number.isFinite(side.loss) && side.loss > 0).toBe(true);
+    }
+    // Stratified thirds of 60 examples: the first fold holds 20 of them out.
+    expect(gain.scored).toBe(20);
+    expect(ok(await measureTransferGain(backbone, { x, y }, { seed: 2, batchSize: 16 })())).toEqual({ ...gain, pretrained: { ...gain.pretrained, ms: expect.any(Number) }, random: { ...gain.random, ms: expect.any(Number) } });
+    expect(snapshot(source)).toEqual(before);
+  });
+
+  it('cannot measure one class, or a class of one example, and says what it needs', async () => {
+    const one = err(await measureTransferGain(backbone, { x, y: y.map(() => 0) })());
+    expect(one.message).toMatch(/at least 2 classes/);
+    // Told there are two, it names the class with no example.
+    expect(err(await measureTransferGain(backbone, { x, y: y.map(() => 0) }, { classes: 2 })()).message).toMatch(/class 1/);
+    const lonely = err(await measureTransferGain(backbone, { x, y: [...y.slice(0, 59).map((c) => (c === 2 ? 0 : c)), 2] })());
+    expect(lonely.message).toMatch(/at least 2 labelled examples of every class/);
+    expect(err(await measureTransferGain(backbone, null as unknown as { x: tf.Tensor; y: number[] })()).path).toBe('data');
+    for (const fraction of [0, 1.5, Number.NaN]) expect(err(await measureTransferGain(backbone, { x, y }, { fraction })()).path).toBe('options.fraction');
   });
 });
 

@@ -13,7 +13,7 @@ import { guardTask, isRecord, optionsAt } from '../../core/boundary';
 import { invalidArgument, within, type TransferError } from '../../core/errors';
 import { checkLabels } from '../../core/labels';
 import { deriveSeed } from '../../core/random';
-import { optional, positiveInteger } from '../../core/validate';
+import { optional, positiveInteger, unitIntervalOpenBelow } from '../../core/validate';
 import { plan, type TransferData, type TransferOptions } from '../plan';
 import { fromScratch, fullFineTune } from '../presets';
 import { stratifiedFolds } from './folds';
@@ -24,8 +24,11 @@ export const PROBE_FRACTION = 0.125;
 /** Folds the probe's data are split into; it trains on the first fold's training rows. */
 export const PROBE_FOLDS = 3;
 
-/** Options of {@link measureTransferGain}: `transfer`'s that apply to both runs. */
-export type TransferGainOptions<X> = Pick<TransferOptions<X>, 'batchSize' | 'classes' | 'pooling' | 'seed' | 'signal' | 'activationStore' | 'memoryBytes'>;
+/** Options of {@link measureTransferGain}: `transfer`'s that apply to both runs, and how long they train. */
+export interface TransferGainOptions<X> extends Pick<TransferOptions<X>, 'batchSize' | 'classes' | 'pooling' | 'seed' | 'signal' | 'activationStore' | 'memoryBytes'> {
+  /** The share of each schedule both runs train, in (0, 1]; default {@link PROBE_FRACTION}. */
+  readonly fraction?: number;
+}
 
 /** One side of the probe, scored on the held-out rows. */
 export interface ProbeSide {
@@ -63,7 +66,7 @@ export interface TransferGain {
  * @function
  * @param backbone - the pretrained model through a backend that can fine-tune
  * @param data - labelled target examples: at least 2 classes with at least 2 examples each
- * @param options - batch size, classes, pooling, seed, abort signal, activation store, memory
+ * @param options - how long both train (`fraction`), batch size, classes, pooling, seed, abort signal, activation store, memory
  * @returns the similarity with both sides' accuracy and loss; or a `TransferError`: a class too
  * small to split (naming the minimum), one class only (nothing to measure), a backbone that
  * cannot fine-tune, an abort
@@ -76,12 +79,15 @@ export const measureTransferGain = guardTask(
       if (E.isLeft(given)) return given;
       const batch = optional(positiveInteger, 32)('options.batchSize', given.right.batchSize);
       if (E.isLeft(batch)) return batch;
+      const fraction = optional(unitIntervalOpenBelow, PROBE_FRACTION)('options.fraction', given.right.fraction);
+      if (E.isLeft(fraction)) return fraction;
       if (!isRecord(data)) return E.left(invalidArgument('data', 'labelled data { x, y }', data));
       const labels = checkLabels(data.y, given.right.classes);
       if (E.isLeft(labels)) return E.left(within('data', labels.left));
       const { ids, classes } = labels.right;
       if (classes < 2 || new Set(ids).size < 2) return E.left(invalidArgument('data.y', 'labels of at least 2 classes (with one class there is no task to measure)', `${new Set(ids).size} class`));
-      const shared = { ...given.right, batchSize: batch.right, classes };
+      const { fraction: _f, ...transferOptions } = given.right;
+      const shared = { ...transferOptions, batchSize: batch.right, classes };
       for (const recipe of [fullFineTune, fromScratch]) {
         const ok = plan(backbone, recipe, data, shared);
         if (E.isLeft(ok)) return ok;
@@ -90,11 +96,11 @@ export const measureTransferGain = guardTask(
       const folds = stratifiedFolds(ids, classes, PROBE_FOLDS, deriveSeed(seed, 41));
       if (E.isLeft(folds)) return folds;
       const racers: Racer[] = [fullFineTune, fromScratch].map((recipe) => ({ name: recipe.kind, recipe, cost: 0, runs: [] }));
-      const ran = await runRungs({ backbone, data, classes, folds: folds.right, batchSize: batch.right, options: shared }, racers, [PROBE_FRACTION], ids);
+      const ran = await runRungs({ backbone, data, classes, folds: folds.right, batchSize: batch.right, options: shared }, racers, [fraction.right], ids);
       if (E.isLeft(ran)) return ran;
       const side = (r: Racer): ProbeSide => ({ accuracy: r.runs[0]!.accuracy, loss: r.runs[0]!.loss, ms: r.runs[0]!.ms });
       const [pretrained, random] = racers.map(side) as [ProbeSide, ProbeSide];
       const total = pretrained.loss + random.loss;
-      return E.right({ similarity: total > 0 ? random.loss / total : 0.5, pretrained, random, scored: racers[0]!.runs[0]!.scored, fraction: PROBE_FRACTION });
+      return E.right({ similarity: total > 0 ? random.loss / total : 0.5, pretrained, random, scored: racers[0]!.runs[0]!.scored, fraction: fraction.right });
     },
 );
