@@ -1,16 +1,23 @@
 /**
  * `npm run calibrate`: the calibration grid of issue #16 — 3 sources × 8 target domains × 4 sizes
  * (5, 20, 100, 600 labelled images per class) × 3 seeds — run cell by cell into
- * docs/results/grid/ (cells.ts), seed by seed. Resumable: a cell whose file exists is not run again.
+ * docs/results/grid/ (cells.ts), seed by seed; then the probe (probe.ts) and the race (race.ts)
+ * on every cell; then the summary, docs/results/grid-summary.md (summary.ts). Every step is
+ * resumable: a cell whose file exists is not run again. Hours on 2 cores (the residual and
+ * MobileNet-style sources take about 2 minutes a cell).
  *
- *   npm run calibrate                     every missing cell
- *   npm run calibrate -- --source cnn     one source's missing cells
- *   npm run calibrate -- --domain parity  one domain's
+ *   npm run calibrate                     every missing cell, probe and race, then the summary
+ *   npm run calibrate -- --source cnn     one source's
+ *   npm run calibrate -- --domain parity  one domain's grid cells
+ *   npm run calibrate -- --summary        the summary alone, from what is there
  */
 import '@tensorflow/tfjs-backend-cpu';
 import { setupBackend } from 'transferkit/tfjs';
 import { unwrap } from '../mnist/sourceModel';
 import { CHOICES, loadSource, readCell, runGridCell, SEEDS, SIZES } from './cells';
+import { runProbes } from './probe';
+import { runRaces } from './race';
+import { summarize } from './summary';
 import { GRID_DOMAINS, type GridDomainName } from './domains';
 import { GRID_SOURCE_NAMES, type GridSourceName } from './sources';
 
@@ -20,6 +27,10 @@ const flag = (name: string): string | undefined => {
 };
 const sources = GRID_SOURCE_NAMES.filter((s) => flag('source') === undefined || s === flag('source')) as GridSourceName[];
 const domains = GRID_DOMAINS.map((d) => d.name).filter((d) => flag('domain') === undefined || d === flag('domain')) as GridDomainName[];
+if (process.argv.includes('--summary')) {
+  console.log(summarize());
+  process.exit(0);
+}
 console.log(unwrap(await setupBackend()()).description.split(';')[0]);
 const started = performance.now();
 for (const name of sources) {
@@ -35,3 +46,7 @@ for (const name of sources) {
   }
   source.dispose();
 }
+const only = flag('source') as GridSourceName | undefined;
+await runProbes(only);
+await runRaces(only);
+console.log(summarize());

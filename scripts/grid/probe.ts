@@ -11,13 +11,19 @@ import { unwrap } from '../mnist/sourceModel';
 import { forEachGridCell } from './perCell';
 import type { GridSourceName } from './sources';
 
-const i = process.argv.indexOf('--source');
-unwrap(await setupBackend()());
-await forEachGridCell(
+/** The probe on every grid cell (of `only`, when given) that has none yet. */
+export const runProbes = (only?: GridSourceName): Promise<void> =>
+  forEachGridCell(
   'grid-probe',
   async (source, cell, images): Promise<{ readonly probe: TransferGain }> => ({
     probe: unwrap(await measureTransferGain(source.backbone, { x: images.train.x, y: Array.from(images.train.y) }, { seed: cell.seed, classes: images.classes })()),
   }),
   (r) => `similarity ${r.probe.similarity.toFixed(3)} (pretrained ${(100 * r.probe.pretrained.accuracy).toFixed(1)} %, loss ${r.probe.pretrained.loss.toFixed(3)}; random ${(100 * r.probe.random.accuracy).toFixed(1)} %, loss ${r.probe.random.loss.toFixed(3)})`,
-  i < 0 ? undefined : (process.argv[i + 1] as GridSourceName),
+  only,
 );
+
+if (process.argv[1] !== undefined && new URL(import.meta.url).pathname === process.argv[1]) {
+  const i = process.argv.indexOf('--source');
+  unwrap(await setupBackend()());
+  await runProbes(i < 0 ? undefined : (process.argv[i + 1] as GridSourceName));
+}

@@ -14,9 +14,6 @@ import { unwrap } from '../mnist/sourceModel';
 import { forEachGridCell, outFile } from './perCell';
 import type { GridSourceName } from './sources';
 
-const i = process.argv.indexOf('--source');
-const withPrior = process.argv.includes('--prior');
-unwrap(await setupBackend()());
 
 export interface RaceRecord {
   readonly winner: string;
@@ -28,7 +25,9 @@ export interface RaceRecord {
   readonly entries: ReadonlyArray<{ readonly name: string; readonly stop: string; readonly accuracy?: number; readonly runs: number }>;
 }
 
-await forEachGridCell(
+/** The race on every grid cell (of `only`, when given) that has none yet; with `withPrior`, the selector's pick from the probe races first. */
+export const runRaces = (only?: GridSourceName, withPrior = false): Promise<void> =>
+  forEachGridCell(
   withPrior ? 'grid-race-prior' : 'grid-race',
   async (source, cell, images): Promise<RaceRecord> => {
     const probeFile = outFile('grid-probe', cell);
@@ -50,5 +49,11 @@ await forEachGridCell(
     }
   },
   (r) => `${r.winner} ${(100 * r.accuracy).toFixed(1)} % in ${((r.ms.race + r.ms.retrain) / 1000).toFixed(1)} s`,
-  i < 0 ? undefined : (process.argv[i + 1] as GridSourceName),
+  only,
 );
+
+if (process.argv[1] !== undefined && new URL(import.meta.url).pathname === process.argv[1]) {
+  const i = process.argv.indexOf('--source');
+  unwrap(await setupBackend()());
+  await runRaces(i < 0 ? undefined : (process.argv[i + 1] as GridSourceName), process.argv.includes('--prior'));
+}

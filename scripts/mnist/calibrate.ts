@@ -1,5 +1,5 @@
 /**
- * `npm run calibrate`: the whole MNIST study grid — 4 target domains × 4 sizes (5, 20, 100 and
+ * `npm run calibrate:first`: the first MNIST study grid (issue 5; the grid of #16 is `npm run calibrate`) — 4 target domains × 4 sizes (5, 20, 100 and
  * 600 labelled images per digit, all the training range holds) × 3 seeds — with the from-scratch
  * recipe, the four strategies and selectStrategy's pick in every cell, and the regret of the
  * selector and of every fixed choice. Writes
@@ -89,7 +89,7 @@ const minutes = ((performance.now() - started) / 60_000).toFixed(1);
 const doc = [
   '# Calibration grid: the MNIST transfer study',
   '',
-  `Made by \`npm run calibrate\` (scripts/mnist/calibrate.ts) on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${choice.right.description.split(';')[0]}), tfjs ${tf.version_core}, in ${minutes} min. Every run is in calibration-mnist.json.`,
+  `Made by \`npm run calibrate:first\` (scripts/mnist/calibrate.ts; \`npm run calibrate\` until the grid of #16) on ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${choice.right.description.split(';')[0]}), tfjs ${tf.version_core}, in ${minutes} min. Every run is in calibration-mnist.json.`,
   '',
   `Source: the committed CNN trained on digits 0–4. Target: digits 5–9 in four domains; labelled images per digit as shown (each of 3 seeds takes its own slice of the 600 training images per digit while they fit; 600 uses them all); test: 500 held-out images. Cells: test accuracy in %, mean ± sd over the 3 seeds, and mean wall time. From scratch: the \`fromScratch\` recipe, run by \`transfer\` like the strategies: the source's architecture from seeded random weights, every layer trained, BatchNorm on batch statistics, ${FINE_TUNE_EPOCHS} epochs or at least ${SCRATCH_MIN_STEPS} steps of Adam ${SCRATCH_LEARNING_RATE}, batch 32. Strategies: the presets with the phase defaults of src/core/phases.ts (head: ${HEAD_EPOCHS} epochs or at least ${HEAD_MIN_STEPS} steps, Adam ${HEAD_LEARNING_RATE}; fine-tune: ${FINE_TUNE_EPOCHS} epochs or at least ${FINE_TUNE_MIN_STEPS} steps at ${FINE_TUNE_LEARNING_RATE_FACTOR}× that rate for the whole backbone, ${PARTIAL_FINE_TUNE_LEARNING_RATE_FACTOR}× for part of it). When the selector's pick is exactly a recipe the cell ran, the cell reuses that run (same recipe, same seed: the same model). Selector: \`selectStrategy\` with the cell's size and the similarity measured on 60 unlabelled target and 60 held-out source images per digit. Gain: selector − from scratch. Regret: the best of the five choices (from scratch or a strategy) − selector.`,
   '',

@@ -4,7 +4,7 @@
  * 5–9 in three cells: unchanged digits with 5 and with 100 labelled images per digit, and
  * pixel-permuted digits with 5. In each: a model trained from scratch, the four strategies,
  * selectStrategy's pick and the validation race's (autoTransfer), scored on 500 held-out images. Prints a table, the selector's warnings,
- * and writes a chart and the raw results to demo-output/. The whole grid: `npm run calibrate`,
+ * and writes a chart and the raw results to demo-output/. The whole grid: `npm run calibrate:first`,
  * docs/study.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -111,5 +111,5 @@ const chart = resolve(OUT, 'accuracy-by-size.svg');
 writeFileSync(chart, studyChart(cells, 'MNIST transfer (source: digits 0–4): test accuracy by target size, one seed'));
 writeFileSync(resolve(OUT, 'results.json'), `${JSON.stringify(cells.map((c, i) => ({ ...c, race: races[i] })), null, 2)}\n`);
 console.log(`\nChart: ${chart}\nResults: ${resolve(OUT, 'results.json')}`);
-console.log('The full grid (4 domains × 4 sizes × 3 seeds) and what to take from it: docs/study.md (npm run calibrate).');
+console.log('The full grid (4 domains × 4 sizes × 3 seeds) and what to take from it: docs/study.md (npm run calibrate:first; the grid of three sources and eight domains: npm run calibrate).');
 console.log(`Done in ${((performance.now() - started) / 1000).toFixed(0)} s (tensors left: ${tf.memory().numTensors}).`);

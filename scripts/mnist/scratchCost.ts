@@ -1,7 +1,7 @@
 /**
  * What training from scratch costs against a full fine-tune in the calibration grid: the ratio of
  * their wall times in each cell of docs/results/calibration-mnist.json (written by
- * `npm run calibrate`), as the median and range the selector's rationale quotes.
+ * `npm run calibrate:first`), as the median and range the selector's rationale quotes.
  *
  * Run: npx tsx scripts/mnist/scratchCost.ts
  */

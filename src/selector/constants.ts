@@ -4,7 +4,7 @@
  * The shape of the rule comes from the CS231n notes on transfer learning (Stanford, "Transfer
  * Learning", cs231n.github.io/transfer-learning) and the layer-generality findings of Yosinski et
  * al., "How transferable are features in deep neural networks?", NeurIPS 2014. Its numbers were set
- * from the MNIST calibration grid, docs/results/calibration-mnist.md (`npm run calibrate`: a small
+ * from the MNIST calibration grid, docs/results/calibration-mnist.md (`npm run calibrate:first`: a small
  * conv–BatchNorm CNN trained on digits 0–4, transferred to digits 5–9 in four domains at 5, 20, 100
  * and 600 labelled images per class, 3 seeds). The grid measured similarities from 0 to 0.48 only;
  * where a constant governs a region it did not reach, its doc comment says so.

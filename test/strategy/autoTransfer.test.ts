@@ -98,7 +98,7 @@ describe('autoTransfer', () => {
       return r.race.entries.map((e) => e.name);
     };
     expect(await shortlist(pick)).toEqual(['from-scratch', 'full-fine-tune', 'earlier-layer-tap', 'partial-fine-tune', 'feature-extractor']);
-    expect(await shortlist()).toEqual(['full-fine-tune', 'earlier-layer-tap', 'from-scratch', 'partial-fine-tune', 'feature-extractor']);
+    expect(await shortlist()).toEqual(['full-fine-tune', 'from-scratch', 'earlier-layer-tap', 'partial-fine-tune', 'feature-extractor']);
   });
 
   it('works on 5 examples per class, and says what the spread means there', async () => {

@@ -1,0 +1,193 @@
+/**
+ * `npm run calibrate -- --summary` (or `npx tsx scripts/grid/summary.ts`): what the calibration grid
+ * of issue #16 says, from the cells it has run (docs/results/grid/, grid-probe/, grid-race/).
+ * Writes docs/results/grid-summary.md:
+ *
+ * 1. each candidate signal's Spearman ρ with the cell's observed gain (the best of the four
+ *    strategies minus from scratch), over all cells and per size;
+ * 2. the regret of each fixed policy, of the selector's rule with each signal, and of the race,
+ *    per group of cells (a source, a domain and a size; accuracies averaged over its seeds)
+ *    against the best of the five choices in the group;
+ * 3. the selector's rule refitted leave-one-domain-out: for every domain, the rule's thresholds
+ *    that do best on the other domains, judged on the one left out. That is the headline.
+ *
+ * The rule is the selector's shape (selectStrategy): below `minFineTune` examples per class a
+ * frozen head (on the top features at or above `topTap`, on an earlier layer below it); from there,
+ * from scratch below `scratch`, a partial fine-tune above `partial`, else a full fine-tune. A pick
+ * is scored by the preset of its kind run in the cell.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import type { RecipeKind, TransferGain } from 'transferkit';
+import { spearman } from '../mnist/spearman';
+import { CHOICES, SIZES, type GridCell } from './cells';
+import { GRID_DOMAINS, type GridDomainName } from './domains';
+import { gridCells, outFile } from './perCell';
+import type { RaceRecord } from './race';
+
+const STRATEGIES: ReadonlyArray<RecipeKind> = ['feature-extractor', 'earlier-layer-tap', 'partial-fine-tune', 'full-fine-tune'];
+
+interface Row {
+  readonly cell: GridCell;
+  readonly acc: Readonly<Record<RecipeKind, number>>;
+  /** The best strategy minus from scratch, points. */
+  readonly gain: number;
+  readonly signals: Readonly<Record<string, number>>;
+  readonly race?: RaceRecord;
+  readonly racePrior?: RaceRecord;
+  /** The race with its first prior order (the earlier tap second), before it was changed. */
+  readonly raceFirst?: RaceRecord;
+}
+
+const read = <A>(file: URL): A | undefined => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as A) : undefined);
+
+/** Reads every result and writes docs/results/grid-summary.md; returns its text. */
+export const summarize = (): string => {
+const rows: Row[] = gridCells().map((cell) => {
+  const acc = Object.fromEntries(CHOICES.map((k) => [k, 100 * cell.results[k].accuracy])) as Record<RecipeKind, number>;
+  const probe = read<{ probe: TransferGain }>(outFile('grid-probe', cell))?.probe;
+  const race = read<RaceRecord>(outFile('grid-race', cell));
+  const racePrior = read<RaceRecord>(outFile('grid-race-prior', cell));
+  const raceFirst = read<RaceRecord>(outFile('grid-race-first-order', cell));
+  return {
+    cell,
+    acc,
+    gain: Math.max(...STRATEGIES.map((k) => acc[k])) - acc['from-scratch'],
+    signals: {
+      'similarity (1 − PAD/2)': cell.signals.similarity,
+      'LogME gain (pretrained − random)': cell.signals.logme - cell.signals.logmeRandom,
+      ...(probe === undefined ? {} : { 'probe (loss ratio)': probe.similarity, 'probe (accuracy gap)': (1 + probe.pretrained.accuracy - probe.random.accuracy) / 2 }),
+    },
+    ...(race === undefined ? {} : { race }),
+    ...(racePrior === undefined ? {} : { racePrior }),
+    ...(raceFirst === undefined ? {} : { raceFirst }),
+  };
+});
+
+const mean = (xs: ReadonlyArray<number>): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
+const f1 = (x: number): string => x.toFixed(1);
+const f2 = (x: number): string => x.toFixed(2);
+
+/** A group: one source, domain and size, over its seeds. */
+interface Group {
+  readonly key: string;
+  readonly domain: GridDomainName;
+  readonly rows: ReadonlyArray<Row>;
+  /** The best of the five choices' mean accuracies. */
+  readonly best: number;
+}
+const groups: Group[] = [];
+for (const r of rows) {
+  const key = `${r.cell.source} ${r.cell.domain} ${r.cell.perClass}`;
+  const g = groups.find((x) => x.key === key);
+  if (g === undefined) groups.push({ key, domain: r.cell.domain, rows: [r], best: 0 });
+  else (g.rows as Row[]).push(r);
+}
+const scored: Group[] = groups.map((g) => ({ ...g, best: Math.max(...CHOICES.map((k) => mean(g.rows.map((r) => r.acc[k])))) }));
+
+/** A policy's regret in a group: the best choice's mean accuracy minus the mean of the policy's picks' accuracies. */
+const regretIn = (g: Group, pick: (r: Row) => number): number => g.best - mean(g.rows.map(pick));
+
+interface Rule {
+  readonly minFineTune: number;
+  readonly scratch: number;
+  readonly partial: number;
+  readonly topTap: number;
+}
+const decide = (rule: Rule, perClass: number, s: number): RecipeKind =>
+  perClass < rule.minFineTune ? (s >= rule.topTap ? 'feature-extractor' : 'earlier-layer-tap') : s < rule.scratch ? 'from-scratch' : s > rule.partial ? 'partial-fine-tune' : 'full-fine-tune';
+
+/** Candidate thresholds for a signal: below everything, above everything, and midway between neighbouring values. */
+const cuts = (values: ReadonlyArray<number>): number[] => {
+  const v = [...new Set(values)].sort((a, b) => a - b);
+  const step = Math.max(1, Math.floor(v.length / 24));
+  const mids = v.slice(0, -1).filter((_, i) => i % step === 0).map((x, i) => (x + v[Math.min(v.length - 1, i * step + 1)]!) / 2);
+  return [-Infinity, ...mids, Infinity];
+};
+
+const ruleRegret = (rule: Rule, signal: string, gs: ReadonlyArray<Group>): number[] =>
+  gs.map((g) => regretIn(g, (r) => r.acc[decide(rule, r.cell.perClass, r.signals[signal]!)]));
+
+/** The rule with the least mean regret on `gs` (ties: the least worst, then the first found). */
+const fit = (signal: string, gs: ReadonlyArray<Group>): Rule => {
+  const values = gs.flatMap((g) => g.rows.map((r) => r.signals[signal]!));
+  const c = cuts(values);
+  let best: { rule: Rule; mean: number; worst: number } | undefined;
+  for (const minFineTune of [5, 6, 21]) {
+    for (const scratch of c) {
+      for (const partial of [Infinity, ...c.filter((x) => x > scratch)]) {
+        for (const topTap of minFineTune > 5 ? c : [Infinity]) {
+          const rule = { minFineTune, scratch, partial, topTap };
+          const r = ruleRegret(rule, signal, gs);
+          const m = mean(r);
+          const w = Math.max(...r);
+          if (best === undefined || m < best.mean - 1e-9 || (Math.abs(m - best.mean) <= 1e-9 && w < best.worst)) best = { rule, mean: m, worst: w };
+        }
+      }
+    }
+  }
+  return best!.rule;
+};
+
+const complete = scored.filter((g) => g.rows.every((r) => Object.keys(r.signals).length === 4));
+const signalNames = Object.keys(rows.find((r) => Object.keys(r.signals).length === 4)?.signals ?? rows[0]?.signals ?? {});
+const domains = GRID_DOMAINS.map((d) => d.name).filter((d) => complete.some((g) => g.domain === d));
+const out: string[] = [];
+const sources = [...new Set(rows.map((r) => r.cell.source))];
+out.push(
+  '# The calibration grid of #16: results so far',
+  '',
+  `Made by \`npx tsx scripts/grid/summary.ts\` on ${new Date().toISOString().slice(0, 10)} from the cells in docs/results/grid/ (${rows.length} cells: ${sources.map((s) => `${s} ${rows.filter((r) => r.cell.source === s).length}`).join(', ')}), grid-probe/ (${rows.filter((r) => r.signals['probe (loss ratio)'] !== undefined).length}) and grid-race/ (${rows.filter((r) => r.race !== undefined).length}).`,
+  'A group is one source, domain and size; its accuracies are means over the seeds it has. Regret: the best of the five choices in the group minus the policy (points of test accuracy).',
+  '',
+  '## Which signal predicts the gain of transfer',
+  '',
+  "Spearman's ρ between each signal and the cell's gain (the best strategy's accuracy minus from scratch's), over the cells that have every signal:",
+  '',
+  `| signal | all | ${SIZES.map((n) => `${n} per class`).join(' | ')} |`,
+  `|---|---:|${SIZES.map(() => '---:').join('|')}|`,
+);
+const withAll = rows.filter((r) => Object.keys(r.signals).length === signalNames.length);
+for (const s of signalNames) {
+  const rho = (rs: Row[]) => (rs.length < 4 ? '–' : f2(spearman(rs.map((r) => r.signals[s]!), rs.map((r) => r.gain))));
+  out.push(`| ${s} | ${rho(withAll)} | ${SIZES.map((n) => rho(withAll.filter((r) => r.cell.perClass === n))).join(' | ')} |`);
+}
+out.push('', '## Regret, in sample', '', `Over the ${complete.length} groups that have every signal.`, '', '| policy | mean | worst |', '|---|---:|---:|');
+const line = (name: string, r: ReadonlyArray<number>) => out.push(`| ${name} | ${f1(mean(r))} | ${f1(Math.max(...r))} |`);
+for (const k of CHOICES) line(`always ${k}`, complete.map((g) => regretIn(g, (r) => r.acc[k])));
+for (const s of signalNames) line(`the rule on ${s}, fitted to all groups`, ruleRegret(fit(s, complete), s, complete));
+for (const [name, get] of [
+  ['the race (autoTransfer, default budget, PRIOR_ORDER)', (r: Row) => r.race],
+  ['the race with its first order (the earlier tap second)', (r: Row) => r.raceFirst],
+] as const) {
+  const raced = scored.filter((g) => g.rows.every((r) => get(r) !== undefined));
+  if (raced.length === 0) continue;
+  out.push('', `${name[0]!.toUpperCase()}${name.slice(1)}, on the ${raced.length} groups it has run. Nothing in it is fitted to this grid by a program; its order was set by hand, the second after the first had run on cnn groups (docs/study.md), so only the other sources' groups are out of sample for it:`, '', '| policy | mean | worst |', '|---|---:|---:|');
+  line('autoTransfer', raced.map((g) => regretIn(g, (r) => 100 * get(r)!.accuracy)));
+  for (const k of CHOICES) line(`always ${k} (same groups)`, raced.map((g) => regretIn(g, (r) => r.acc[k])));
+}
+out.push('', '## Leave one domain out', '', 'For each domain: the rule fitted on every other domain (all sources, sizes and seeds), its regret on the domain left out.', '');
+out.push(`| signal | ${domains.join(' | ')} | mean | worst |`, `|---|${domains.map(() => '---:').join('|')}|---:|---:|`);
+for (const s of signalNames) {
+  const perDomain = domains.map((d) => {
+    const rule = fit(s, complete.filter((g) => g.domain !== d));
+    return ruleRegret(rule, s, complete.filter((g) => g.domain === d));
+  });
+  const all = perDomain.flat();
+  out.push(`| ${s} | ${perDomain.map((r) => `${f1(mean(r))} / ${f1(Math.max(...r))}`).join(' | ')} | ${f1(mean(all))} | ${f1(Math.max(...all))} |`);
+}
+for (const k of CHOICES) {
+  const per = domains.map((d) => complete.filter((g) => g.domain === d).map((g) => regretIn(g, (r) => r.acc[k])));
+  const all = per.flat();
+  out.push(`| always ${k} | ${per.map((r) => `${f1(mean(r))} / ${f1(Math.max(...r))}`).join(' | ')} | ${f1(mean(all))} | ${f1(Math.max(...all))} |`);
+}
+out.push('', 'Cells: mean / worst regret over the domain\'s groups.', '');
+const best = signalNames[0] === undefined ? undefined : signalNames;
+if (best !== undefined) {
+  out.push('Rules fitted to all groups:', '');
+  for (const s of signalNames) out.push(`- ${s}: ${JSON.stringify(fit(s, complete))}`);
+}
+writeFileSync(new URL('../../docs/results/grid-summary.md', import.meta.url), `${out.join('\n')}\n`);
+return out.join('\n');
+};
+
+if (process.argv[1] !== undefined && new URL(import.meta.url).pathname === process.argv[1]) console.log(summarize());
