@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { either as E } from 'fp-ts';
-import { autoTransfer, evaluate, selectStrategy } from 'transferkit';
+import { autoTransfer, DEFAULT_RACE_BUDGET, evaluate, selectStrategy } from 'transferkit';
 import { fromLayersModel, setupBackend } from 'transferkit/tfjs';
 import { studyChart } from './chart';
 import { SIDE, TARGET_DIGITS } from './data';
@@ -103,7 +103,7 @@ for (const c of cells) {
   for (const w of warnings) console.log(`    warning: ${w}`);
 }
 
-console.log('\nWhat the race (autoTransfer, the selector\'s pick first, a budget of 2.5 full fine-tunes) decided, on validation folds of the training images alone:');
+console.log(`\nWhat the race (autoTransfer, the selector's pick first, a budget of ${DEFAULT_RACE_BUDGET} full fine-tunes) decided, on validation folds of the training images alone:`);
 cells.forEach((c, i) => console.log(`- ${c.domain}, ${c.perDigit} per digit: ${races[i]!.winner} in ${races[i]!.seconds.toFixed(1)} s. ${races[i]!.reason}`));
 
 mkdirSync(OUT, { recursive: true });

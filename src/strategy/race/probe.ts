@@ -45,7 +45,9 @@ export interface TransferGain {
   /**
    * In (0, 1): `random.loss / (pretrained.loss + random.loss)`. 0.5 when the source's weights
    * neither help nor hurt; toward 1 when the fine-tuned source's held-out loss is far below the
-   * random start's, toward 0 when it is far above. `selectStrategy` takes it as its similarity.
+   * random start's, toward 0 when it is far above. It is not on the scale `selectStrategy`'s
+   * constants were calibrated on (`1 − PAD/2`); docs/study.md says how far the grid of #16 has
+   * measured it.
    */
   readonly similarity: number;
   /** The source fine-tuned: a head phase, then the whole backbone. */
