@@ -101,6 +101,18 @@ describe('autoTransfer', () => {
     expect(await shortlist()).toEqual(['full-fine-tune', 'from-scratch', 'earlier-layer-tap', 'partial-fine-tune', 'feature-extractor']);
   });
 
+  it('on a backbone that cannot fine-tune, races the frozen heads and says why the others did not run', async () => {
+    const frozen = { ...backbone, capabilities: { ...backbone.capabilities, fineTune: false, description: 'a frozen graph' } } as TfjsBackbone;
+    const r = ok(await autoTransfer(frozen, { x, y }, { seed: 1, batchSize: 16, budget: 4 })());
+    const ran = r.race.entries.filter((e) => e.stop !== 'not-run').map((e) => e.name);
+    expect(ran.length).toBeGreaterThan(0);
+    for (const name of ran) expect(['earlier-layer-tap', 'feature-extractor']).toContain(name);
+    const skipped = r.race.entries.filter((e) => e.reason.includes('cannot fine-tune')).map((e) => e.name);
+    expect(skipped.sort()).toEqual(['from-scratch', 'full-fine-tune', 'partial-fine-tune']);
+    expect(r.recipe.trainable.kind).toBe('head-only');
+    r.model.dispose();
+  });
+
   it('works on 5 examples per class, and says what the spread means there', async () => {
     const small = toyData([8], 15, 3, 9);
     const r = ok(await autoTransfer(backbone, small, { candidates: CANDIDATES.slice(0, 2), budget: 4, seed: 1, batchSize: 8 })());

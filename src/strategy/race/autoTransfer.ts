@@ -94,7 +94,7 @@ export interface RaceEntry {
 export interface AutoTransferResult<M> extends TransferResult<M> {
   /** How the race went. */
   readonly race: {
-    /** Every candidate of the shortlist, in its order. */
+    /** Every candidate of the shortlist, in its order (those a frozen backbone cannot train last). */
     readonly entries: ReadonlyArray<RaceEntry>;
     /** The winner's name. */
     readonly winner: string;
@@ -201,15 +201,19 @@ export const autoTransfer = guardTask(
       const labels = checkLabels(data.y, o.classes);
       if (E.isLeft(labels)) return E.left(within('data', labels.left));
       const { ids, classes } = labels.right;
-      // Everything else about the data and options: as `transfer` checks it, on the first candidate.
-      const checked = plan(backbone, fullFineTune, data, { ...shared, batchSize: batch.right, classes });
+      // Everything else about the data and options: as `transfer` checks it, on a recipe any backbone runs.
+      const checked = plan(backbone, featureExtractor, data, { ...shared, batchSize: batch.right, classes });
       if (E.isLeft(checked)) return checked;
       const seed = checked.right.seed;
       const folds = stratifiedFolds(ids, classes, k.right, deriveSeed(seed, 41));
       if (E.isLeft(folds)) return folds;
       const list = custom.right === undefined ? shortlistOf(prior) : E.right(custom.right);
       if (E.isLeft(list)) return list;
-      const shortlist = list.right;
+      // A backbone that cannot fine-tune (a frozen graph) races the frozen heads of the default shortlist; your own candidates are checked as they are.
+      const frozenOnly = custom.right === undefined && backbone.capabilities?.fineTune !== true;
+      const runnable = (r: Recipe): boolean => !frozenOnly || (r.start !== 'random' && r.trainable.kind === 'head-only');
+      const shortlist = list.right.filter((c) => runnable(c.recipe));
+      const leftOut = list.right.filter((c) => !runnable(c.recipe));
       for (const c of shortlist) {
         const ok = plan(backbone, c.recipe, data, { ...shared, batchSize: batch.right, classes });
         if (E.isLeft(ok)) return E.left(within(`candidate ${c.name}`, ok.left));
@@ -250,6 +254,7 @@ export const autoTransfer = guardTask(
       const retrainStarted = performance.now();
       const trained = await runPlan(backbone, final.right);
       if (E.isLeft(trained)) return trained;
+      const cannot = leftOut.map((c): RaceEntry => ({ name: c.name, recipe: c.recipe, runs: [], ms: 0, cost: recipeCost(c.recipe, n, batch.right, 1) / unit, stop: 'not-run', reason: `this backbone cannot fine-tune (${backbone.capabilities.description})` }));
       const entries: RaceEntry[] = shortlist.map((c, i) => {
         const r = racers[i];
         const cost = retrainCost(i, 1) / unit;
@@ -266,7 +271,7 @@ export const autoTransfer = guardTask(
       return E.right({
         ...trained.right,
         race: {
-          entries,
+          entries: [...entries, ...cannot],
           winner: winner.name,
           reason,
           fractions: racePlan.fractions,
