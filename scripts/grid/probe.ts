@@ -1,6 +1,8 @@
 /**
  * The probe signal on every grid cell: `measureTransferGain` on the cell's own labelled images
- * (seeded by the cell's seed), into docs/results/grid-probe/. Resumable.
+ * (seeded by the cell's seed), into docs/results/grid-probe/. Resumable. The files of the first
+ * pass (2026-12-07) hold in `similarity` the ratio of the two losses, the probe's first
+ * definition; the summary reads both sides' accuracies and losses, never that field.
  *
  * Run: npx tsx scripts/grid/probe.ts [--source cnn]
  */

@@ -31,7 +31,9 @@ export const runRaces = (only?: GridSourceName, withPrior = false): Promise<void
   withPrior ? 'grid-race-prior' : 'grid-race',
   async (source, cell, images): Promise<RaceRecord> => {
     const probeFile = outFile('grid-probe', cell);
-    const prior = withPrior && existsSync(probeFile) ? unwrap(selectStrategy({ size: images.train.y.length, similarity: (JSON.parse(readFileSync(probeFile, 'utf8')) as { probe: TransferGain }).probe.similarity, classes: images.classes })) : undefined;
+    // The probe's similarity from its two accuracies (files written before it was the accuracy gap hold the loss ratio).
+    const probe = withPrior && existsSync(probeFile) ? (JSON.parse(readFileSync(probeFile, 'utf8')) as { probe: TransferGain }).probe : undefined;
+    const prior = probe === undefined ? undefined : unwrap(selectStrategy({ size: images.train.y.length, similarity: (1 + probe.pretrained.accuracy - probe.random.accuracy) / 2, classes: images.classes }));
     const result = unwrap(await autoTransfer(source.backbone, { x: images.train.x, y: Array.from(images.train.y) }, { seed: cell.seed, classes: images.classes, ...(prior === undefined ? {} : { prior }) })());
     try {
       const accuracy = unwrap(await evaluate(result.model, { x: images.test.x, y: Array.from(images.test.y) }, images.classes)()).accuracy;

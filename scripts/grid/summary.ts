@@ -55,7 +55,7 @@ const rows: Row[] = gridCells().map((cell) => {
     signals: {
       'similarity (1 − PAD/2)': cell.signals.similarity,
       'LogME gain (pretrained − random)': cell.signals.logme - cell.signals.logmeRandom,
-      ...(probe === undefined ? {} : { 'probe (loss ratio)': probe.similarity, 'probe (accuracy gap)': (1 + probe.pretrained.accuracy - probe.random.accuracy) / 2 }),
+      ...(probe === undefined ? {} : { 'probe (loss ratio)': probe.random.loss / (probe.pretrained.loss + probe.random.loss), 'probe (accuracy gap)': (1 + probe.pretrained.accuracy - probe.random.accuracy) / 2 }),
     },
     ...(race === undefined ? {} : { race }),
     ...(racePrior === undefined ? {} : { racePrior }),

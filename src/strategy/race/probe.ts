@@ -43,11 +43,12 @@ export interface ProbeSide {
 /** What {@link measureTransferGain} measured. */
 export interface TransferGain {
   /**
-   * In (0, 1): `random.loss / (pretrained.loss + random.loss)`. 0.5 when the source's weights
-   * neither help nor hurt; toward 1 when the fine-tuned source's held-out loss is far below the
-   * random start's, toward 0 when it is far above. It is not on the scale `selectStrategy`'s
-   * constants were calibrated on (`1 − PAD/2`); docs/study.md says how far the grid of #16 has
-   * measured it.
+   * In [0, 1]: `(1 + pretrained.accuracy − random.accuracy) / 2`. 0.5 when the source's weights
+   * neither help nor hurt, 1 when the fine-tuned source gets every held-out example right and the
+   * random start none, 0 the other way round. On the calibration grid of #16 this accuracy gap
+   * predicted the gain of transfer better than the ratio of the two losses, LogME's gain over
+   * random weights and 1 − PAD/2 (docs/study.md). It is not on the scale `selectStrategy`'s
+   * constants were calibrated on (`1 − PAD/2`); docs/study.md says how far the grid has measured it.
    */
   readonly similarity: number;
   /** The source fine-tuned: a head phase, then the whole backbone. */
@@ -102,7 +103,6 @@ export const measureTransferGain = guardTask(
       if (E.isLeft(ran)) return ran;
       const side = (r: Racer): ProbeSide => ({ accuracy: r.runs[0]!.accuracy, loss: r.runs[0]!.loss, ms: r.runs[0]!.ms });
       const [pretrained, random] = racers.map(side) as [ProbeSide, ProbeSide];
-      const total = pretrained.loss + random.loss;
-      return E.right({ similarity: total > 0 ? random.loss / total : 0.5, pretrained, random, scored: racers[0]!.runs[0]!.scored, fraction: fraction.right });
+      return E.right({ similarity: (1 + pretrained.accuracy - random.accuracy) / 2, pretrained, random, scored: racers[0]!.runs[0]!.scored, fraction: fraction.right });
     },
 );
