@@ -128,6 +128,7 @@ describe('autoTransfer', () => {
     expect(tooSmall.path).toBe('options.budget');
     expect(tooSmall.message).toMatch(/at least \d+\.\d+ full fine-tunes/);
     for (const folds of [1, 2.5, 'three']) expect(err(await run({ x, y }, { folds })).path).toBe('options.folds');
+    expect(err(await run({ x, y }, { folds: 61 })).message).toMatch(/at most 60 folds/);
     expect(err(await run({ x, y }, { candidates: [] })).path).toBe('options.candidates');
     expect(err(await run({ x, y }, { candidates: [{ kind: 'magic' }] })).path).toBe('options.candidates');
     expect(err(await run({ x, y }, { prior: { kind: 'magic' } })).path).toBe('options.prior');

@@ -205,6 +205,7 @@ export const autoTransfer = guardTask(
       const checked = plan(backbone, featureExtractor, data, { ...shared, batchSize: batch.right, classes });
       if (E.isLeft(checked)) return checked;
       const seed = checked.right.seed;
+      if (k.right > ids.length) return E.left(invalidArgument('options.folds', `at most ${ids.length} folds (one per labelled example)`, k.right));
       const folds = stratifiedFolds(ids, classes, k.right, deriveSeed(seed, 41));
       if (E.isLeft(folds)) return folds;
       const list = custom.right === undefined ? shortlistOf(prior) : E.right(custom.right);
