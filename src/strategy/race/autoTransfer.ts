@@ -220,7 +220,7 @@ export const autoTransfer = guardTask(
         if (E.isLeft(ok)) return E.left(within(`candidate ${c.name}`, ok.left));
       }
       const n = ids.length;
-      const foldTrain = Math.max(...folds.right.map((f) => f.train.length));
+      const foldTrain = folds.right.reduce((m, f) => Math.max(m, f.train.length), 0);
       const unit = recipeCost(fullFineTune, n, batch.right, 1);
       const runCost = (i: number, f: number): number => recipeCost(shortlist[i]!.recipe, foldTrain, batch.right, f, n);
       const retrainCost = (i: number, f: number): number => recipeCost(shortlist[i]!.recipe, n, batch.right, f);
@@ -264,10 +264,11 @@ export const autoTransfer = guardTask(
         const why = stop === 'won' ? reason : stop === 'eliminated' ? `in the worse half after rung ${r.eliminatedAt! + 1}` : 'a finalist, beaten by the winner';
         return { name: r.name, recipe: r.recipe, runs: r.runs, accuracy: lastAccuracy(r), spread: spreadOf(r), ms: r.runs.reduce((s, run) => s + run.ms, 0), cost, stop, reason: why };
       });
-      const smallest = Math.min(...folds.right.map((f) => f.validation.length));
+      const smallest = folds.right.reduce((m, f) => Math.min(m, f.validation.length), Infinity);
+      const largest = folds.right.reduce((m, f) => Math.max(m, f.validation.length), 0);
       const note =
         smallest < 10 * classes
-          ? `Each fold scores only ${smallest}–${Math.max(...folds.right.map((f) => f.validation.length))} examples (${classes} classes): one example is ${pct(1 / smallest)} of accuracy, so the spread is wide and a cheaper candidate wins unless a costlier one is clearly better.`
+          ? `Each fold scores only ${smallest}–${largest} examples (${classes} classes): one example is ${pct(1 / smallest)} of accuracy, so the spread is wide and a cheaper candidate wins unless a costlier one is clearly better.`
           : `Each fold scores ${smallest} or more examples; a candidate's spread is the binomial standard error of its accuracy there, and the finalists are compared row by row.`;
       return E.right({
         ...trained.right,

@@ -41,7 +41,7 @@ export const planCost = (count: number, final: number, runCost: (i: number, f: n
     cost += costs.slice(0, alive).reduce((s, c) => s + c, 0);
     alive = survivors(alive);
   }
-  cost += Math.max(...Array.from({ length: count }, (_, i) => retrainCost(i, final)));
+  cost += Array.from({ length: count }, (_, i) => retrainCost(i, final)).reduce((m, c) => Math.max(m, c), 0);
   return { count, fractions, cost };
 };
 
