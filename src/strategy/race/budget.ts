@@ -11,7 +11,7 @@
 export interface RacePlan {
   /** Candidates that race: the first `count` of the shortlist. */
   readonly count: number;
-  /** Each rung's fraction of a candidate's schedule, ascending; the last is what the winner retrains at. */
+  /** Each rung's fraction of a candidate's schedule, ascending; the winner retrains at least at the last (`retrainFraction`). */
   readonly fractions: ReadonlyArray<number>;
   /** The plan's worst-case cost, in full-network steps. */
   readonly cost: number;
