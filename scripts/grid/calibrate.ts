@@ -10,6 +10,7 @@
  *   npm run calibrate -- --source cnn     one source's
  *   npm run calibrate -- --domain parity  one domain's grid cells
  *   npm run calibrate -- --summary        the summary alone, from what is there
+ *   npm run calibrate -- --cells          the grid cells alone: no probe, race or summary
  */
 import '@tensorflow/tfjs-backend-cpu';
 import { setupBackend } from 'transferkit/tfjs';
@@ -46,6 +47,7 @@ for (const name of sources) {
   }
   source.dispose();
 }
+if (process.argv.includes('--cells')) process.exit(0);
 const only = flag('source') as GridSourceName | undefined;
 await runProbes(only);
 await runRaces(only);
