@@ -4,6 +4,8 @@
  *
  * Run: npx tsx examples/select-strategy.ts [--size N] [--similarity S] [--classes K]
  * With no arguments it walks through the four corners of the decision and a few points between.
+ * The similarity is on the scale of `measureTransferGain`: 0.5 where the source's weights help no
+ * more than random ones, above where they help, below where they hurt.
  */
 import { either as E } from 'fp-ts';
 import { backboneFraction, selectStrategy, tapDepth, type Recipe, type SelectStrategyArgs } from 'transferkit';
@@ -52,9 +54,9 @@ if (size !== undefined || similarity !== undefined) {
   show({ size: 30, similarity: 0.9, classes: 10 }); // small + similar
   show({ size: 30, similarity: 0.1, classes: 10 }); // small + different
   show({ size: 50_000, similarity: 0.9, classes: 10 }); // large + similar
-  show({ size: 50_000, similarity: 0.2, classes: 10 }); // large + different
-  show({ size: 50_000, similarity: 0.05, classes: 10 }); // so different that the source is unlikely to help: from scratch
-  show({ size: 200, similarity: 0.3, classes: 10 }); // in between: 20 per class is enough to fine-tune (docs/study.md)
-  show({ size: 3_000, similarity: 0.8, classes: 10 }); // in between
+  show({ size: 50_000, similarity: 0.55, classes: 10 }); // large + different: the source helps a little
+  show({ size: 50_000, similarity: 0.3, classes: 10 }); // the source did worse than random weights: from scratch
+  show({ size: 200, similarity: 0.6, classes: 10 }); // in between: 20 per class is enough to fine-tune (docs/study.md)
+  show({ size: 3_000, similarity: 0.95, classes: 10 }); // in between
   show({ size: 100, similarity: 1.5, classes: 10 }); // bad input: a typed error, not an exception
 }

@@ -99,7 +99,7 @@ const axes = (): string[] => {
   }
   out.push(`<rect x="${PLOT.left}" y="${PLOT.top}" width="${PLOT.width}" height="${PLOT.height}" fill="none" stroke="#333"/>`);
   out.push(text(PLOT.left + PLOT.width / 2, HEIGHT - 32, `labelled target examples per class (log scale; ${CLASSES} classes)`, 'text-anchor="middle"'));
-  out.push(text(24, PLOT.top + PLOT.height / 2, 'source–target similarity', `text-anchor="middle" transform="rotate(-90 24 ${PLOT.top + PLOT.height / 2})"`));
+  out.push(text(24, PLOT.top + PLOT.height / 2, 'similarity (measured gain of transfer; 0.5: none)', `text-anchor="middle" transform="rotate(-90 24 ${PLOT.top + PLOT.height / 2})"`));
   return out;
 };
 
@@ -114,9 +114,9 @@ const thresholds = (): string[] => {
   // A white outline keeps a label readable where it crosses a dark region.
   const halo = 'paint-order="stroke" stroke="white" stroke-width="3"';
   return [
-    // The region the MNIST calibration grid measured (docs/study.md): 5–600 per class, similarity 0–0.48.
-    `<rect x="${fmt(xOf(5))}" y="${fmt(yOf(0.48))}" width="${fmt(xOf(600) - xOf(5))}" height="${fmt(yOf(0) - yOf(0.48))}" fill="none" stroke="white" stroke-width="1.5" stroke-dasharray="2 3"/>`,
-    text(xOf(600) - 6, yOf(0.48) + 16, 'measured: MNIST calibration grid', `text-anchor="end" font-size="11" fill="white"`),
+    // The region the calibration grid of #16 measured (docs/study.md): 5–600 per class, similarity 0.31–0.83.
+    `<rect x="${fmt(xOf(5))}" y="${fmt(yOf(0.83))}" width="${fmt(xOf(600) - xOf(5))}" height="${fmt(yOf(0.31) - yOf(0.83))}" fill="none" stroke="white" stroke-width="1.5" stroke-dasharray="2 3"/>`,
+    text(xOf(600) - 6, yOf(0.83) + 16, 'measured: the calibration grid of #16', `text-anchor="end" font-size="11" fill="white"`),
     `<line x1="${fmt(xFine)}" y1="${fmt(yFull)}" x2="${PLOT.left + PLOT.width}" y2="${fmt(yFull)}" ${dash}/>`,
     text(PLOT.left + PLOT.width - 6, yFull - 6, `FULL_FINE_TUNE_MAX_SIMILARITY (${FULL_FINE_TUNE_MAX_SIMILARITY})`, `text-anchor="end" font-size="11" ${halo}`),
     `<line x1="${fmt(xFine)}" y1="${fmt(yScratch)}" x2="${PLOT.left + PLOT.width}" y2="${fmt(yScratch)}" ${dash}/>`,

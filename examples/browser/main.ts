@@ -14,7 +14,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import * as wasm from '@tensorflow/tfjs-backend-wasm';
 import { either as E } from 'fp-ts';
-import { featureExtractor, fromScratch, measureSimilarity, selectStrategy, transfer, type Progress, type Recipe } from 'transferkit';
+import { featureExtractor, fromScratch, measureTransferGain, selectStrategy, transfer, type Progress, type Recipe } from 'transferkit';
 import { fromLayersModel, setupBackend, type TfjsBackbone, type TfjsTransferModel } from 'transferkit/tfjs';
 import { drawChart, type Series } from './chart';
 import { loadDigits, type Digits } from './digits';
@@ -236,16 +236,14 @@ const train = async (): Promise<void> => {
     log(`first trained head after ${ms(hooks.firstHeadMs)}`);
     await predictDrawing();
 
-    // 2. What the selector recommends for this data, from its size and the measured similarity
-    //    of the source's features on source digits and on these examples.
-    const sourceX = asTensor(state.digits!.source);
-    const measured = await measureSimilarity(backbone, sourceX, x, { seed: SEED })();
-    sourceX.dispose();
+    // 2. What the selector recommends for this data, from its size and how much the source's
+    //    weights help on these examples: a short fine-tune against a short run from random weights.
+    const measured = await measureTransferGain(backbone, { x, y }, { seed: SEED, classes: cards.length, batchSize: BATCH })();
     if (E.isLeft(measured)) throw new Error(measured.left.message);
-    const picked = selectStrategy({ size: images.length, similarity: measured.right.similarity, classes: cards.length });
+    const picked = selectStrategy({ size: images.length, similarity: measured.right, classes: cards.length });
     if (E.isLeft(picked)) throw new Error(picked.left.message);
     const recipe = picked.right;
-    $('advice').innerHTML = `<div data-testid="pick"><strong>${recipe.kind}</strong> for ${images.length} examples at similarity ${measured.right.similarity.toFixed(2)}</div>
+    $('advice').innerHTML = `<div data-testid="pick"><strong>${recipe.kind}</strong> for ${images.length} examples at a measured transfer gain of ${measured.right.similarity.toFixed(2)}</div>
       <ul>${[...recipe.rationale, ...recipe.warnings].map((r) => `<li>${r}</li>`).join('')}</ul>`;
     if (recipe.kind !== 'feature-extractor') runs.push({ label: `selector: ${recipe.kind}`, colour: '#d5783a', recipe });
     if (baseline) runs.push({ label: 'from scratch', colour: '#888', recipe: fromScratch });

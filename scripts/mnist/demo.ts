@@ -3,9 +3,10 @@
  * on 2 cores). A CNN trained on digits 0–4 (committed in scripts/mnist/source/) transfers to digits
  * 5–9 in three cells: unchanged digits with 5 and with 100 labelled images per digit, and
  * pixel-permuted digits with 5. In each: a model trained from scratch, the four strategies,
- * selectStrategy's pick and the validation race's (autoTransfer), scored on 500 held-out images. Prints a table, the selector's warnings,
- * and writes a chart and the raw results to demo-output/. The whole grid: `npm run calibrate:first`,
- * docs/study.md.
+ * selectStrategy's pick (from the gain of transfer measured on the training images) and the
+ * validation race's (autoTransfer), scored on 500 held-out images. Prints a table, the selector's
+ * warnings, and writes a chart and the raw results to demo-output/. The calibration grids:
+ * `npm run calibrate` (issue #16) and `npm run calibrate:first`, docs/study.md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -58,7 +59,7 @@ for (const { domain, perDigit } of CELLS) {
   const x = tf.tensor4d(train.x, [train.count, SIDE, SIDE, 1]);
   const testX = tf.tensor4d(test.x, [test.count, SIDE, SIDE, 1]);
   try {
-    const prior = unwrap(selectStrategy({ size: train.count, similarity: cell.similarity, classes: TARGET_DIGITS.length }));
+    const prior = unwrap(selectStrategy({ size: train.count, similarity: cell.transferGain ?? 0.5, classes: TARGET_DIGITS.length }));
     const raced = unwrap(await autoTransfer(backbone, { x, y: Array.from(train.y) }, { seed: 0, prior })());
     const accuracy = unwrap(await evaluate(raced.model, { x: testX, y: Array.from(test.y) }, TARGET_DIGITS.length)()).accuracy;
     raced.model.dispose();
@@ -73,7 +74,7 @@ source.dispose();
 
 const pct = (a: number): string => (100 * a).toFixed(1);
 console.log('\nTest accuracy (%) on 500 held-out target images, one seed. Gain: the best strategy minus scratch.\n');
-const header = ['domain', 'per digit', 'similarity', ...METHODS, 'race', 'selector picked', 'race picked', 'gain'];
+const header = ['domain', 'per digit', 'transfer gain', ...METHODS, 'race', 'selector picked', 'race picked', 'gain'];
 const rows = cells.map((c, i) => {
   const of = (m: string) => c.results.find((r) => r.method === m)!;
   const strategies = c.results.filter((r) => r.method !== 'from-scratch' && r.method !== 'selector');
@@ -81,7 +82,7 @@ const rows = cells.map((c, i) => {
   return [
     c.domain,
     String(c.perDigit),
-    c.similarity.toFixed(3),
+    (c.transferGain ?? Number.NaN).toFixed(3),
     ...METHODS.map((m) => pct(of(m).accuracy)),
     pct(races[i]!.accuracy),
     of('selector').ran,
@@ -95,7 +96,7 @@ console.log(line(header));
 console.log(widths.map((w) => '─'.repeat(w)).join('  '));
 for (const r of rows) console.log(line(r));
 
-console.log("\nWhat selectStrategy said, cell by cell (from the size and the measured similarity alone; it never sees the test set):");
+console.log("\nWhat selectStrategy said, cell by cell (from the size and the transfer gain measured on the training images; it never sees the test set):");
 for (const c of cells) {
   const pick = c.results.find((r) => r.method === 'selector')!;
   const warnings = pick.warnings ?? [];

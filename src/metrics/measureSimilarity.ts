@@ -48,15 +48,20 @@ export interface MeasureSimilarityOptions {
  * linear domain classifier (Ben-David et al. 2006): 1 when it does no better than chance, 0 when it
  * separates the samples perfectly. It reflects what a linear head on these features would see; a
  * sample too small to train the classifier makes it noisy (use at least ~50 examples per side).
+ * It says how easily a shift is detected, not whether the source still helps the target's task:
+ * on two targets issue #16 was filed from it read 0, where a full fine-tune beat training from
+ * scratch by up to 12 points on one and lost by up to 18 on the other. `selectStrategy` takes `measureTransferGain`'s similarity instead, and
+ * refuses this result.
  *
  * @example
  * ```ts
- * import { measureSimilarity, selectStrategy, type Backbone, type TransferModel } from 'transferkit';
+ * import { measureSimilarity, type Backbone, type TransferModel } from 'transferkit';
  * import { either as E } from 'fp-ts';
  *
- * export const recipeFor = async <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, source: X, target: X, labelled: number) => {
+ * // Whether the target's inputs drifted from the source's at the top feature layer (MMD², 5 % level).
+ * export const drifted = async <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, source: X, target: X) => {
  *   const measured = await measureSimilarity(backbone, source, target)();
- *   return E.isLeft(measured) ? measured : selectStrategy({ size: labelled, similarity: measured.right });
+ *   return E.isLeft(measured) ? measured : E.right(measured.right.marginalShift.pValue < 0.05);
  * };
  * ```
  * @function

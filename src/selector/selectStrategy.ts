@@ -1,7 +1,7 @@
 import { either as E } from 'fp-ts';
 import { guard, isRecord } from '../core/boundary';
 import { adaptationAdvice } from '../core/adaptationMethods';
-import { invalidArgument, notSupported, type TransferError } from '../core/errors';
+import { described, invalidArgument, notSupported, type TransferError } from '../core/errors';
 import { fineTunePhase, fineTuneRateFactor, headPhase, SCRATCH_MAX_MS, scratchPhase } from '../core/phases';
 import { makeRecipe, type Recipe, type Tap, type TrainablePolicy } from '../core/recipe';
 import { nonNegativeInteger, unitInterval } from '../core/validate';
@@ -24,13 +24,17 @@ export interface SelectStrategyArgs {
   /** Labelled target examples in all, a non-negative integer. */
   readonly size: number;
   /**
-   * How alike source and target are, in [0, 1]: 1 = the same kind of data and labels, 0 = nothing
-   * in common. A judgment, or a measurement: the result of `measureSimilarity` can be passed as is.
+   * How much the source's weights help on the target, in [0, 1], on the scale of
+   * `measureTransferGain`: `(1 + a_p − a_r) / 2` for the held-out accuracies of a short fine-tune of
+   * the source (a_p) and of its architecture from random weights (a_r). 0.5: they help no more than
+   * a random start; above, they help; below, they hurt. Pass that call's result as is, or a
+   * judgment on the same scale. `measureSimilarity`'s result (1 − PAD/2, how far apart the inputs
+   * are) is refused: it says whether a shift can be detected, not whether the source still helps.
    */
   readonly similarity:
     | number
     | {
-        /** The similarity in [0, 1], as `measureSimilarity` reports it. */
+        /** The similarity in [0, 1], as `measureTransferGain` reports it. */
         readonly similarity: number;
       };
   /**
@@ -102,7 +106,7 @@ const sizeSentence = (args: Checked, p: Plan): string =>
 
 const reasons = (args: Checked, p: Plan, trains: TrainablePolicy): string[] => {
   const out = [sizeSentence(args, p)];
-  if (args.measured) out.push(`Similarity ${num(args.similarity)} was measured between source and target samples (1 − PAD/2).`);
+  if (args.measured) out.push(`Similarity ${num(args.similarity)} was measured on the target's labels: a short fine-tune of the source against a short training from random weights.`);
   if (p.perClass < FINE_TUNE_MIN_EXAMPLES_PER_CLASS) {
     out.push(
       `That is below ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, the smallest size the calibration grid measured: with so few ` +
@@ -121,27 +125,29 @@ const reasons = (args: Checked, p: Plan, trains: TrainablePolicy): string[] => {
   if (p.scratch) {
     out.push(
       `That is at least ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, and similarity ${num(args.similarity)} is below ` +
-        `${NEGATIVE_TRANSFER_SIMILARITY}: the source's features are unlikely to help. In the MNIST calibration grid ` +
-        '(docs/study.md) training from scratch was the best choice in 6 of the 8 cells this dissimilar and lost the least in the worst case.',
+        `${NEGATIVE_TRANSFER_SIMILARITY}: a short fine-tune of the source scores more than ${num(100 * (1 - 2 * NEGATIVE_TRANSFER_SIMILARITY))} points below a short run from random weights, so the source is unlikely to help. ` +
+        'On the calibration grid of #16 (docs/study.md) this threshold, fitted on all domains but one, lost 0.8 points on average on the one ' +
+        'left out, against 1.8 for always fine-tuning.',
     );
     out.push(
       `The source's architecture trains from random weights, every layer from the start, with BatchNorm on batch statistics as in ` +
         'ordinary training and its statistics re-estimated on the training set afterwards: nothing the source learned is reused ' +
         '(Rosenstein et al. 2005: to transfer or not to transfer).',
     );
-    // The grid's time ratios: `npx tsx scripts/mnist/scratchCost.ts` on docs/results/calibration-mnist.json.
+    // The grid's time ratios: medians per source and size from docs/results/grid/ (docs/study.md).
     out.push(
       `It is the costliest choice: at least ${scratchPhase.minSteps} full-network steps, within a budget of ` +
-        `${num(SCRATCH_MAX_MS / 60_000)} minutes by default. In the grid it took a median 3.0× the time of a full fine-tune ` +
-        '(1.4–4.6× over 48 cells); on a MobileNetV2 at 224² on 2 cores the budget ends it, after about 280 steps at batch 4.',
+        `${num(SCRATCH_MAX_MS / 60_000)} minutes by default. On the grid of #16 it took a median 2.2–2.7× the time of a full ` +
+        'fine-tune on the small CNN, 3.7–4.0× on the residual net and 8–10.6× on the MobileNet-style net; on a MobileNetV2 at 224² ' +
+        'on 2 cores the budget ends it, after about 280 steps at batch 4.',
     );
     return out;
   }
   out.push(
     args.similarity <= FULL_FINE_TUNE_MAX_SIMILARITY
       ? `That is at least ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, and similarity ${num(args.similarity)} is at most ` +
-          `${FULL_FINE_TUNE_MAX_SIMILARITY}: in the MNIST calibration grid (docs/study.md) fine-tuning the whole backbone beat ` +
-          'fine-tuning its top part and beat every frozen head at every size from 5 per class and every similarity up to 0.48.'
+          `${FULL_FINE_TUNE_MAX_SIMILARITY}: on the calibration grid of #16 (docs/study.md), from 5 per class on, the rule fitted to it ` +
+          'never chose a frozen head or a partial fine-tune over fine-tuning the whole backbone, at any similarity it measured (up to 0.83).'
       : `That is at least ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, enough to adapt backbone weights. Similarity ${num(args.similarity)} is ` +
           `above ${FULL_FINE_TUNE_MAX_SIMILARITY}, so the lower layers should already fit and the share that adapts shrinks toward ` +
           `the top (CS231n: large and similar → fine-tune the top); it grows with the data up to ${LARGE_EXAMPLES_PER_CLASS} per class. ` +
@@ -167,10 +173,10 @@ const warningsFor = (args: Checked, p: Plan): string[] => {
   if (args.similarity < NEGATIVE_TRANSFER_SIMILARITY) {
     out.push(
       p.scratch
-        ? `Similarity ${num(args.similarity)} is below ${NEGATIVE_TRANSFER_SIMILARITY}, where a measured similarity cannot tell a source ` +
-            'that hurts from one that still helps: in the calibration grid a full fine-tune still won by about 3 points on one such ' +
-            'target with 5 examples per class, and came within 1.4 points on it at every larger size, in about a third of the time. ' +
-            'If you can afford a second run, compare with the full-fine-tune preset.'
+        ? `Similarity ${num(args.similarity)} is below ${NEGATIVE_TRANSFER_SIMILARITY}, but a short probe scored on few held-out ` +
+            'examples is noisy: on the calibration grid, of the 33 cells that read below it, a full fine-tune still beat training ' +
+            'from scratch in 10, by up to 11 points. If you can afford it, let autoTransfer race the two on folds of your data, or ' +
+            'compare with the full-fine-tune preset.'
         : `Similarity ${num(args.similarity)} is below ${NEGATIVE_TRANSFER_SIMILARITY}: the source may hurt rather than help (negative ` +
             'transfer). Compare against a model trained from scratch on the target data (the from-scratch preset).',
     );
@@ -197,6 +203,15 @@ const checkArgs = (args: SelectStrategyArgs): E.Either<TransferError, Checked> =
   const size = nonNegativeInteger('size', args.size);
   if (E.isLeft(size)) return size;
   const measured = typeof args.similarity === 'object' && args.similarity !== null;
+  if (measured && isRecord(args.similarity) && 'proxyADistance' in args.similarity) {
+    return E.left(
+      invalidArgument(
+        'similarity',
+        "measureTransferGain's result, or a number on its scale (0.5: the source's weights help no more than random ones)",
+        described("measureSimilarity's result: 1 − PAD/2 measures how far apart the inputs are, not whether the source helps this task (docs/choosing-a-strategy.md)"),
+      ),
+    );
+  }
   const raw = measured ? (args.similarity as { similarity: unknown }).similarity : args.similarity;
   const similarity = unitInterval(measured ? 'similarity.similarity' : 'similarity', raw);
   if (E.isLeft(similarity)) return similarity;
@@ -228,17 +243,18 @@ const noLabels = (): TransferError =>
  * a non-negative integer, `similarity` is outside [0, 1] or NaN, or `classes` is not an integer ≥ 2
  *
  * @remarks
- * The shape is the CS231n transfer-learning notes' four quadrants; the numbers come from the MNIST
- * calibration grid (docs/study.md), which moved the boundaries a long way. From
+ * The shape is the CS231n transfer-learning notes' four quadrants; the numbers come from the
+ * calibration grid of #16 (docs/study.md), which moved the boundaries a long way. The similarity is
+ * `measureTransferGain`'s: 0.5 where the source's weights help no more than random ones. From
  * {@link FINE_TUNE_MIN_EXAMPLES_PER_CLASS} (5) examples per class on, the head trains first and then
- * the backbone fine-tunes: all of it up to similarity {@link FULL_FINE_TUNE_MAX_SIMILARITY} (where
- * the grid found a full fine-tune best in every cell), a shrinking top part above it (large +
- * similar → `partial-fine-tune`, unmeasured). Below 5 per class the backbone stays frozen: a head on
+ * the backbone fine-tunes: all of it up to similarity {@link FULL_FINE_TUNE_MAX_SIMILARITY} (above
+ * every similarity the grid measured), a shrinking top part above it (large + similar →
+ * `partial-fine-tune`, unmeasured). Below 5 per class the backbone stays frozen: a head on
  * the top features when the target is similar (`feature-extractor`), on earlier, more general ones
  * when it is not (`earlier-layer-tap`, after Yosinski et al. 2014). Below similarity
  * {@link NEGATIVE_TRANSFER_SIMILARITY}, from 5 per class on, it does not transfer at all: the
- * recipe is `from-scratch` (the architecture from random weights), which in the grid lost the least
- * accuracy there; below 5 per class a warning says to compare against it.
+ * recipe is `from-scratch` (the architecture from random weights); below 5 per class a warning says
+ * to compare against it.
  * The decision is monotone: more data never fine-tunes less, and a lower similarity never taps
  * later. Every threshold is a named constant in `selector/constants`.
  *
@@ -247,7 +263,7 @@ const noLabels = (): TransferError =>
  * import { selectStrategy } from 'transferkit';
  * import { either as E } from 'fp-ts';
  *
- * const recipe = selectStrategy({ size: 50, similarity: 0.3, classes: 5 });
+ * const recipe = selectStrategy({ size: 50, similarity: 0.6, classes: 5 });
  * if (E.isRight(recipe)) {
  *   console.log(recipe.right.kind); // 'full-fine-tune'
  *   console.log(recipe.right.rationale.join('\n'));

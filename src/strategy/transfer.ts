@@ -100,7 +100,8 @@ export interface TransferResult<M> {
  * import { either as E } from 'fp-ts';
  * import { evaluate, selectStrategy, transfer, type Backbone, type TransferModel } from 'transferkit';
  *
- * // A backbone comes from a backend: fromLayersModel(model) of 'transferkit/tfjs' (docs/strategies.md).
+ * // A backbone comes from a backend: fromLayersModel(model) of 'transferkit/tfjs' (docs/strategies.md);
+ * // the similarity is on measureTransferGain's scale (0.5: the source helps no more than random weights).
  * export const adapt = async <X, M extends TransferModel<X>>(backbone: Backbone<X, M>, x: X, y: number[], similarity: number) => {
  *   const recipe = selectStrategy({ size: y.length, similarity, classes: new Set(y).size });
  *   if (E.isLeft(recipe)) return recipe;

@@ -19,7 +19,7 @@ const peers = ['fp-ts', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@te
 
 /** What the app does with the package: real calls through every entry point. */
 const body = `
-const recipe = tk.selectStrategy({ size: 5000, similarity: 0.1, classes: 5 });
+const recipe = tk.selectStrategy({ size: 5000, similarity: 0.6, classes: 5 });
 const bad = tk.selectStrategy({ size: 10, similarity: Number.NaN });
 await tf.setBackend('cpu');
 const before = tf.memory().numTensors;

@@ -13,8 +13,8 @@ describe('docs/selector-map.svg', () => {
     for (const label of ['feature-extractor', 'earlier-layer-tap', 'partial-fine-tune', 'full-fine-tune']) expect(svg).toContain(`>${label}<`);
     for (const colour of ['rgb(70,130,200)', 'rgb(165,30,40)']) expect(svg).toContain(`fill="${colour}"/>`);
     expect(svg).toContain('labelled target examples per class');
-    expect(svg).toContain('source–target similarity');
+    expect(svg).toContain('similarity (measured gain of transfer; 0.5: none)');
     expect(svg).toContain('FINE_TUNE_MIN (5)');
-    expect(svg).toContain('FULL_FINE_TUNE_MAX_SIMILARITY (0.5)');
+    expect(svg).toContain('FULL_FINE_TUNE_MAX_SIMILARITY (0.85)');
   });
 });

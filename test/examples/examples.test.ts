@@ -96,7 +96,7 @@ describe('examples', () => {
   });
 
   it('select-strategy.ts takes the user’s own numbers', async () => {
-    const out = await runExample('select-strategy.ts', ['--size', '5000', '--similarity', '0.2', '--classes', '5']);
+    const out = await runExample('select-strategy.ts', ['--size', '5000', '--similarity', '0.6', '--classes', '5']);
     expect(out).toContain('1000 per class');
     expect(out).toContain('strategy  full-fine-tune');
   });

@@ -72,9 +72,9 @@ describe('selectStrategy: the four quadrants (CS231n), with the calibrated bound
     expect(few.warnings.join(' ')).toMatch(/from scratch/);
   });
 
-  it('from 5 per class on, at the similarities the MNIST grid measured from 0.1 to 0.48, everything fine-tunes', () => {
+  it('from 5 per class on, from the negative-transfer threshold up to the highest similarity the grid of #16 measured (0.83), everything fine-tunes', () => {
     for (const perClass of [FINE_TUNE_MIN_EXAMPLES_PER_CLASS, 20, 100, 600]) {
-      for (const similarity of [NEGATIVE_TRANSFER_SIMILARITY, 0.14, 0.48, FULL_FINE_TUNE_MAX_SIMILARITY]) {
+      for (const similarity of [NEGATIVE_TRANSFER_SIMILARITY, 0.5, 0.7, 0.83, FULL_FINE_TUNE_MAX_SIMILARITY]) {
         const r = select({ size: perClass * 5, similarity, classes: 5 });
         expect(r.kind, `${perClass} per class, similarity ${similarity}`).toBe('full-fine-tune');
         expect(r.phases.map((p) => p.trains.kind)).toEqual(['head-only', 'all']);
@@ -149,9 +149,9 @@ describe('selectStrategy: continuous and monotone between the corners', () => {
 
   it('the size thresholds count examples per class when classes are given', () => {
     const perClass = FINE_TUNE_MIN_EXAMPLES_PER_CLASS;
-    expect(select({ size: perClass * 10 - 10, similarity: 0.1, classes: 10 }).kind).toBe('earlier-layer-tap');
-    expect(select({ size: perClass * 10, similarity: 0.1, classes: 10 }).kind).toBe('full-fine-tune');
-    expect(select({ size: perClass * 10 - 10, similarity: 0.1 }).kind).toBe('full-fine-tune');
+    expect(select({ size: perClass * 10 - 10, similarity: 0.4, classes: 10 }).kind).toBe('earlier-layer-tap');
+    expect(select({ size: perClass * 10, similarity: 0.6, classes: 10 }).kind).toBe('full-fine-tune');
+    expect(select({ size: perClass * 10 - 10, similarity: 0.6 }).kind).toBe('full-fine-tune');
   });
 
   it('the tap climbs with similarity while the backbone is frozen', () => {
@@ -174,7 +174,7 @@ describe('selectStrategy: reasons and warnings', () => {
   });
 
   it('cites the calibration for a full fine-tune, and the prior where the grid did not reach', () => {
-    expect(select({ size: 100, similarity: 0.3, classes: 5 }).rationale.join(' ')).toContain('MNIST calibration grid');
+    expect(select({ size: 100, similarity: 0.6, classes: 5 }).rationale.join(' ')).toContain('calibration grid of #16');
     expect(select({ size: 500, similarity: 0.9, classes: 5 }).rationale.join(' ')).toContain('measured no target this similar');
     expect(select({ size: 500, similarity: 0.9, classes: 5 }).warnings).toEqual([]);
   });
@@ -182,7 +182,7 @@ describe('selectStrategy: reasons and warnings', () => {
   it('warns of negative transfer at low similarity, and says why it trains from scratch', () => {
     expect(select({ size: 10, similarity: 0.05, classes: 5 }).warnings.join(' ')).toContain('negative transfer');
     const r = select({ size: 500, similarity: 0.05, classes: 5 });
-    expect(r.rationale.join(' ')).toMatch(/below 0\.1: the source's features are unlikely to help/);
+    expect(r.rationale.join(' ')).toMatch(/below 0\.46: a short fine-tune of the source scores more than 8 points below a short run from random weights/);
     expect(r.rationale.join(' ')).toContain('random weights');
   });
 
@@ -192,7 +192,14 @@ describe('selectStrategy: reasons and warnings', () => {
     expect(cost).toContain(`at least ${SCRATCH_MIN_STEPS} full-network steps`);
     expect(cost).toContain(`${SCRATCH_MAX_MS / 60_000} minutes by default`);
     expect(r.phases[0]!.maxMs).toBe(SCRATCH_MAX_MS);
-    expect(r.warnings.join(' ')).toMatch(/in about a third of the time.*full-fine-tune preset/);
+    expect(r.warnings.join(' ')).toMatch(/let autoTransfer race the two.*full-fine-tune preset/);
+  });
+
+  it("takes measureTransferGain's result as is, and says the similarity was measured on the target's labels", () => {
+    const gain = { similarity: 0.4, pretrained: { accuracy: 0.5, loss: 1, ms: 1 }, random: { accuracy: 0.7, loss: 0.8, ms: 1 }, scored: 30, fraction: 0.125 };
+    const r = select({ size: 100, similarity: gain, classes: 5 });
+    expect(r.kind).toBe('from-scratch');
+    expect(r.rationale.join(' ')).toContain("was measured on the target's labels");
   });
 
   it('warns when a class cannot have an example, and when examples per class are few', () => {
@@ -210,16 +217,16 @@ describe('selectStrategy: reasons and warnings', () => {
 });
 
 describe('selectStrategy: the outputs the docs show', () => {
-  it('README quick start: 200 examples, 10 classes, similarity 0.3', () => {
-    const r = select({ size: 200, similarity: 0.3, classes: 10 });
+  it('README quick start: 200 examples, 10 classes, similarity 0.6', () => {
+    const r = select({ size: 200, similarity: 0.6, classes: 10 });
     expect(r.kind).toBe('full-fine-tune');
     expect(r.trainable).toEqual({ kind: 'all' });
   });
 
-  it('docs/choosing-a-strategy.md: 3,000 examples, 10 classes, similarity 0.8', () => {
-    const r = select({ size: 3000, similarity: 0.8, classes: 10 });
+  it('docs/choosing-a-strategy.md: 3,000 examples, 10 classes, similarity 0.95', () => {
+    const r = select({ size: 3000, similarity: 0.95, classes: 10 });
     expect(r.kind).toBe('partial-fine-tune');
-    expect(r.trainable).toEqual({ kind: 'top-fraction', fraction: 0.65 });
+    expect(r.trainable).toEqual({ kind: 'top-fraction', fraction: 0.6 });
     expect(r.phases.map((p) => `${p.name} ${p.epochs} epochs (≥ ${p.minSteps} steps), lr ${p.learningRate}`)).toEqual([
       'head 30 epochs (≥ 2000 steps), lr 0.01',
       'fine-tune 10 epochs (≥ 300 steps), lr 0.003',
@@ -237,6 +244,12 @@ describe('selectStrategy: bad input is a Left that says what was expected', () =
     ['NaN similarity', { size: 10, similarity: Number.NaN }, 'similarity', 'a number in [0, 1]'],
     ['one class', { size: 10, similarity: 0.5, classes: 1 }, 'classes', 'an integer ≥ 2 (a classification target has at least two classes)'],
     ['fractional classes', { size: 10, similarity: 0.5, classes: 2.5 }, 'classes', 'an integer ≥ 2 (a classification target has at least two classes)'],
+    [
+      "measureSimilarity's result (1 − PAD/2, another scale)",
+      { size: 10, similarity: { similarity: 0.9, proxyADistance: 0.2 } as never },
+      'similarity',
+      "measureTransferGain's result, or a number on its scale (0.5: the source's weights help no more than random ones)",
+    ],
   ])('%s', (_, args, path, expected) => {
     expect(err(selectStrategy(args))).toMatchObject({ _tag: 'InvalidArgument', path, expected });
   });

@@ -31,10 +31,9 @@ describe('measureSimilarity', () => {
     expect(apart.marginalShift.pValue).toBeLessThan(0.05);
     expect(alike.marginalShift.pValue).toBeGreaterThan(0.05);
 
-    // The measurement feeds both the selector and the scenario classifier.
-    const recipe = ok(selectStrategy({ size: 12, similarity: apart, classes: 3 }));
-    expect(recipe.kind).toBe('earlier-layer-tap');
-    expect(recipe.rationale.join(' ')).toContain('was measured');
+    // The measurement feeds the scenario classifier; the selector refuses it (issue #16: 1 − PAD/2
+    // says a shift can be detected, not that the source stops helping).
+    expect(err(selectStrategy({ size: 12, similarity: apart, classes: 3 }))).toMatchObject({ _tag: 'InvalidArgument', path: 'similarity' });
     const space = { id: 'toy-8', shape: [8], dtype: 'float32' } as const;
     const labels = { labelSpace: { kind: 'categorical', classes: ['a', 'b', 'c'] }, labelling: 'same-rule' } as const;
     const problem: TransferProblem = {

@@ -187,7 +187,7 @@ describe('recipes from selectStrategy run unchanged', () => {
     [12, 0.9, 'feature-extractor'],
     [12, 0.1, 'earlier-layer-tap'],
     [3000, 0.9, 'partial-fine-tune'],
-    [30_000, 0.1, 'full-fine-tune'],
+    [30_000, 0.6, 'full-fine-tune'],
     [30_000, 0.0, 'from-scratch'],
   ] as const)('size %i, similarity %f → %s', async (size, similarity, kind) => {
     await withModel(mobileNetLike, [8, 8, 3], async (model, x, y) => {
