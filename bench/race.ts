@@ -1,7 +1,8 @@
 /**
- * What the validation race costs: `autoTransfer` with its default budget (2.5 full fine-tunes,
- * estimated from the candidates' phases) against one full fine-tune (`transfer` with
- * `fullFineTune`), same backbone, data and seed, in alternating rounds. On cells of the
+ * What the validation race costs: `autoTransfer` with its default budget (2 full fine-tunes,
+ * estimated from the candidates' phases, with a step from random weights timed on the cell)
+ * against one full fine-tune (`transfer` with `fullFineTune`), same backbone, data and seed, in
+ * alternating rounds. On cells of the
  * calibration grid (scripts/grid/): its three sources at sizes 5 to 600 per class. The issue's
  * goal: at most 2.5×.
  * Run: npm run bench -- race
@@ -33,7 +34,7 @@ const orThrow = <A>(result: E.Either<{ readonly message: string }, A>): A => {
 export const run = async (): Promise<void> => {
   const choice = orThrow(await setupBackend()());
   console.log(`The race against one full fine-tune, ${choice.description.split(' (')[0]}, median of ${ROUNDS} alternating rounds`);
-  console.log('| source | domain | per class | race (s) | full fine-tune (s) | ratio | winner |', '\n|---|---|---:|---:|---:|---:|---|');
+  console.log('| source | domain | per class | race (s) | full fine-tune (s) | ratio | winner | random-start price | last rung |', '\n|---|---|---:|---:|---:|---:|---|---:|---:|');
   const ratios: number[] = [];
   for (const [name, domain, perClass] of CELLS) {
     const source = await loadSource(name);
@@ -41,18 +42,22 @@ export const run = async (): Promise<void> => {
     const x = tf.tensor4d(set.x, [set.count, 28, 28, 1]);
     const data = { x, y: Array.from(set.y) };
     let winner = '';
+    let price = 0;
+    let lastRung = 0;
     try {
       const [race, full] = await alternate(
         async () => {
           const r = orThrow(await autoTransfer(source.backbone, data, { seed: 0 })());
           winner = r.race.winner;
+          price = r.race.randomStartCost.value;
+          lastRung = r.race.fractions.at(-1)!;
           r.model.dispose();
         },
         async () => orThrow(await transfer(source.backbone, fullFineTune, data, { seed: 0 })()).model.dispose(),
         ROUNDS,
       );
       ratios.push(race / full);
-      console.log(`| ${name} | ${domain} | ${perClass} | ${(race / 1000).toFixed(1)} | ${(full / 1000).toFixed(1)} | ${(race / full).toFixed(2)}× | ${winner} |`);
+      console.log(`| ${name} | ${domain} | ${perClass} | ${(race / 1000).toFixed(1)} | ${(full / 1000).toFixed(1)} | ${(race / full).toFixed(2)}× | ${winner} | ${price.toFixed(2)} | ${lastRung} |`);
     } finally {
       x.dispose();
       source.dispose();

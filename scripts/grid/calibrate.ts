@@ -11,6 +11,7 @@
  *   npm run calibrate -- --domain parity  one domain's grid cells
  *   npm run calibrate -- --summary        the summary alone, from what is there
  *   npm run calibrate -- --cells          the grid cells alone: no probe, race or summary
+ *   npm run calibrate -- --measure        the probe and the race on the cells there are, and the summary
  */
 import '@tensorflow/tfjs-backend-cpu';
 import { setupBackend } from 'transferkit/tfjs';
@@ -34,7 +35,7 @@ if (process.argv.includes('--summary')) {
 }
 console.log(unwrap(await setupBackend()()).description.split(';')[0]);
 const started = performance.now();
-for (const name of sources) {
+for (const name of process.argv.includes('--measure') ? [] : sources) {
   // Seed by seed: a grid stopped part way has every domain and size of its first seeds.
   const keys = SEEDS.flatMap((seed) => domains.flatMap((domain) => SIZES.map((perClass) => ({ source: name, domain, perClass, seed }))));
   const missing = keys.filter((k) => readCell(k) === undefined);

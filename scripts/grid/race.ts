@@ -1,7 +1,10 @@
 /**
  * The validation race on every grid cell: `autoTransfer` with its default budget and folds on the
  * cell's labelled images (seeded by the cell's seed), its winner scored on the cell's test images,
- * into docs/results/grid-race/. With `--prior`, the selector's pick (from the cell's probe
+ * into docs/results/grid-race/. The race times a step from random weights on the cell, so its plan
+ * depends on the machine's load; each record keeps the price it planned with, and passing that as
+ * `randomStartCost` runs the same race again. (docs/results/grid-race-price-1.5/ holds the races
+ * run before the price was timed, all at the fixed 1.5.) With `--prior`, the selector's pick (from the cell's probe
  * similarity, docs/results/grid-probe/) races first. Resumable.
  *
  * Run: npx tsx scripts/grid/race.ts [--source cnn] [--prior]
@@ -19,7 +22,9 @@ export interface RaceRecord {
   readonly winner: string;
   /** The winner's accuracy on the cell's test images, in [0, 1]. */
   readonly accuracy: number;
-  readonly ms: { readonly race: number; readonly retrain: number };
+  readonly ms: { readonly race: number; readonly retrain: number; readonly timing?: number };
+  /** The price of a step from random weights the race planned with (timed on the cell; absent in races run before it was timed, at 1.5). */
+  readonly randomStartCost?: { readonly value: number; readonly source: string };
   readonly retrainFraction: number;
   readonly fractions: ReadonlyArray<number>;
   readonly entries: ReadonlyArray<{ readonly name: string; readonly stop: string; readonly accuracy?: number; readonly runs: number }>;
@@ -43,6 +48,7 @@ export const runRaces = (only?: GridSourceName, withPrior = false): Promise<void
         accuracy,
         ms: race.ms,
         retrainFraction: race.retrainFraction,
+        randomStartCost: race.randomStartCost,
         fractions: race.fractions,
         entries: race.entries.map((e) => ({ name: e.name, stop: e.stop, ...(e.accuracy === undefined ? {} : { accuracy: e.accuracy }), runs: e.runs.length })),
       };

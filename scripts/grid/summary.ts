@@ -36,6 +36,8 @@ interface Row {
   readonly racePrior?: RaceRecord;
   /** The race with its first prior order (the earlier tap second), before it was changed. */
   readonly raceFirst?: RaceRecord;
+  /** The race before it timed the price of a step from random weights (all at 1.5). */
+  readonly raceFixed?: RaceRecord;
 }
 
 const read = <A>(file: URL): A | undefined => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as A) : undefined);
@@ -48,6 +50,7 @@ const rows: Row[] = gridCells().map((cell) => {
   const race = read<RaceRecord>(outFile('grid-race', cell));
   const racePrior = read<RaceRecord>(outFile('grid-race-prior', cell));
   const raceFirst = read<RaceRecord>(outFile('grid-race-first-order', cell));
+  const raceFixed = read<RaceRecord>(outFile('grid-race-price-1.5', cell));
   return {
     cell,
     acc,
@@ -60,6 +63,7 @@ const rows: Row[] = gridCells().map((cell) => {
     ...(race === undefined ? {} : { race }),
     ...(racePrior === undefined ? {} : { racePrior }),
     ...(raceFirst === undefined ? {} : { raceFirst }),
+    ...(raceFixed === undefined ? {} : { raceFixed }),
   };
 });
 
@@ -168,7 +172,8 @@ const shipped = (r: Row): RecipeKind | undefined => {
 };
 if (signalNames.includes(GAP)) line('`selectStrategy` as shipped, on the probe accuracy gap (its constants were fitted to these groups)', complete.map((g) => regretIn(g, (r) => r.acc[shipped(r)!])));
 for (const [name, get] of [
-  ['the race (autoTransfer, default budget, PRIOR_ORDER)', (r: Row) => r.race],
+  ['the race (autoTransfer, default budget, PRIOR_ORDER, a step from random weights timed on the cell)', (r: Row) => r.race],
+  ['the race before it timed that step (every step from random weights priced at 1.5 fine-tune steps)', (r: Row) => r.raceFixed],
   ['the race with its first order (the earlier tap second)', (r: Row) => r.raceFirst],
 ] as const) {
   const raced = groupRows(rows.filter((r) => get(r) !== undefined));

@@ -63,7 +63,7 @@ for (const { domain, perDigit } of CELLS) {
     const raced = unwrap(await autoTransfer(backbone, { x, y: Array.from(train.y) }, { seed: 0, prior })());
     const accuracy = unwrap(await evaluate(raced.model, { x: testX, y: Array.from(test.y) }, TARGET_DIGITS.length)()).accuracy;
     raced.model.dispose();
-    races.push({ winner: raced.race.winner, accuracy, reason: raced.race.reason, seconds: (raced.race.ms.race + raced.race.ms.retrain) / 1000 });
+    races.push({ winner: raced.race.winner, accuracy, reason: raced.race.reason, seconds: (raced.race.ms.timing + raced.race.ms.race + raced.race.ms.retrain) / 1000 });
   } finally {
     tf.dispose([x, testX]);
   }

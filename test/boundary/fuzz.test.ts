@@ -271,7 +271,7 @@ const entries = ({ hostile, slot, options, field }: Builders): ReadonlyArray<Ent
       slot('backbone'),
       options({ x: slot('x'), y: slot('y') }),
       // Valid options bound the work: two candidates of a few steps each, and the signal.
-      options({ candidates: field(QUICK_CANDIDATES, QUICK_CANDIDATES.slice(1)), budget: field(4, 2.5), folds: field(2, 3), prior: field(core.fromScratch, core.fullFineTune), seed: field(1), batchSize: field(8), signal: slot('signal'), onProgress: field(() => undefined) }, ['candidates', 'signal']),
+      options({ candidates: field(QUICK_CANDIDATES, QUICK_CANDIDATES.slice(1)), budget: field(4, 2.5), folds: field(2, 3), prior: field(core.fromScratch, core.fullFineTune), randomStartCost: field(1.5, 3), seed: field(1), batchSize: field(8), signal: slot('signal'), onProgress: field(() => undefined) }, ['candidates', 'signal']),
     ),
   },
   { name: 'measureTransferGain', kind: 'task', runs: 10, call: fn(core.measureTransferGain), args: args(slot('backbone'), options({ x: slot('x'), y: slot('y') }), options({ fraction: field(0.02, 0.05), seed: field(1, 2), batchSize: field(8), classes: field(3), signal: slot('signal') }, ['fraction', 'signal'])) },

@@ -12,7 +12,7 @@ import { either as E } from 'fp-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { autoTransfer, measureTransferGain, PROBE_FRACTION, earlierLayerTap, featureExtractor, fromScratch, fullFineTune, headPhase, makeRecipe, selectStrategy, type Recipe } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
-import { planCost, planRace, retrainFraction, rungsFor } from '../../src/strategy/race/budget';
+import { LAST_RESORT_FRACTION, planCost, planRace, retrainFraction, rungsFor } from '../../src/strategy/race/budget';
 import { recipeCost } from '../../src/strategy/race/cost';
 import { stratifiedFolds } from '../../src/strategy/race/folds';
 import { pairedSpread, type Racer } from '../../src/strategy/race/race';
@@ -92,8 +92,9 @@ describe('autoTransfer', () => {
   it("races the selector's pick first when given it, and the prior order without", async () => {
     const pick = ok(selectStrategy({ size: 60, similarity: 0.05, classes: 3 }));
     expect(pick.kind).toBe('from-scratch');
+    // A fixed price for a step from random weights: the order, not the timing, is under test.
     const shortlist = async (prior?: Recipe) => {
-      const r = ok(await autoTransfer(backbone, { x, y }, { seed: 1, batchSize: 16, ...(prior === undefined ? {} : { prior }) })());
+      const r = ok(await autoTransfer(backbone, { x, y }, { seed: 1, batchSize: 16, randomStartCost: 1.5, ...(prior === undefined ? {} : { prior }) })());
       r.model.dispose();
       return r.race.entries.map((e) => e.name);
     };
@@ -124,6 +125,7 @@ describe('autoTransfer', () => {
   it('answers bad input with a typed Left that names what would do', async () => {
     const run = (data: unknown, options: unknown) => autoTransfer(backbone, data as { x: tf.Tensor; y: number[] }, options as object)();
     for (const budget of [0, -1, Number.NaN, Infinity, '2']) expect(err(await run({ x, y }, { budget })).path).toBe('options.budget');
+    for (const randomStartCost of [0, -1, Number.NaN, Infinity, '2']) expect(err(await run({ x, y }, { randomStartCost })).path).toBe('options.randomStartCost');
     const tooSmall = err(await run({ x, y }, { budget: 0.001 }));
     expect(tooSmall.path).toBe('options.budget');
     expect(tooSmall.message).toMatch(/at least \d+\.\d+ full fine-tunes/);
@@ -141,6 +143,29 @@ describe('autoTransfer', () => {
     expect(err(await run({ x, y: y.slice(1) }, {}))._tag).toBe('ShapeMismatch');
     expect(err(await run(null, {})).path).toBe('data');
     expect(err(await run({ x, y }, 'fast')).path).toBe('options');
+  });
+
+  it('times a step from random weights against a fine-tune step when a candidate needs it, and takes a given price as is', async () => {
+    const race = async (candidates: Recipe[], price?: number) => {
+      const r = ok(await autoTransfer(backbone, { x, y }, { candidates, budget: 6, seed: 1, batchSize: 16, ...(price === undefined ? {} : { randomStartCost: price }) })());
+      r.model.dispose();
+      return r.race;
+    };
+    const timed = await race([quick(fullFineTune), quick(fromScratch)]);
+    expect(timed.randomStartCost.source).toBe('timed');
+    expect(timed.randomStartCost.value).toBeGreaterThanOrEqual(0.5);
+    expect(timed.randomStartCost.value).toBeLessThanOrEqual(20);
+    expect(timed.ms.timing).toBeGreaterThan(0);
+    const given = await race([quick(fullFineTune), quick(fromScratch)], 2);
+    expect(given.randomStartCost).toEqual({ value: 2, source: 'given' });
+    expect(given.ms.timing).toBe(0);
+    // A dearer step from random weights makes from scratch dearer in the report, in proportion.
+    const dearer = await race([quick(fullFineTune), quick(fromScratch)], 4);
+    const scratchCost = (r: typeof given) => r.entries.find((e) => e.name === 'from-scratch')!.cost;
+    expect(scratchCost(dearer) / scratchCost(given)).toBeCloseTo(2, 6);
+    const none = await race([quick(fullFineTune), quick(featureExtractor)]);
+    expect(none.randomStartCost.source).toBe('default');
+    expect(none.ms.timing).toBe(0);
   });
 
   it('stops on abort with Aborted and leaks nothing', async () => {
@@ -224,6 +249,16 @@ describe('the race\'s parts', () => {
       if (p.count < 5) for (const f of [1, 0.5, 0.25]) expect(planCost(p.count + 1, f, run, run).cost).toBeGreaterThan(limit);
     }
     expect(planRace(5, 1, run, run)).toBeUndefined();
+    // When no two candidates fit at a quarter, two or more race at an eighth rather than one alone.
+    const dear = [1, 6, 0.1];
+    const runDear = (i: number, f: number) => dear[i]! * f;
+    expect(planCost(2, 0.25, runDear, runDear).cost).toBeGreaterThan(2);
+    const lastResort = planRace(3, 2, runDear, runDear)!;
+    expect(lastResort).toMatchObject({ count: 2, fractions: [LAST_RESORT_FRACTION] });
+    expect(lastResort.cost).toBeLessThanOrEqual(2);
+    expect(planCost(3, LAST_RESORT_FRACTION, runDear, runDear).cost).toBeGreaterThan(2);
+    // Where two fit at a quarter, the last resort changes nothing.
+    expect(planRace(3, 4, runDear, runDear)!.fractions.at(-1)).toBeGreaterThanOrEqual(0.25);
     expect(retrainFraction(100, 10, 0.25)).toBe(1);
     expect(retrainFraction(5, 10, 0.25)).toBe(0.5);
     expect(retrainFraction(1, 10, 0.25)).toBe(0.25);

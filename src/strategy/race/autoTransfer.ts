@@ -17,9 +17,10 @@ import { earlierLayerTap, featureExtractor, fromScratch, fullFineTune, partialFi
 import { runPlan } from '../runPlan';
 import type { TransferResult } from '../transfer';
 import { planRace, retrainFraction } from './budget';
-import { recipeCost } from './cost';
+import { DEFAULT_PRICES, recipeCost } from './cost';
 import { stratifiedFolds } from './folds';
 import { byMerit, lastAccuracy, pairedSpread, runRungs, spreadOf, stepsAt, type RaceProgress, type RaceRun, type Racer } from './race';
+import { timeRandomStart } from './timing';
 
 export type { RaceProgress, RaceRun } from './race';
 export { MIN_EXAMPLES_PER_CLASS } from './folds';
@@ -29,7 +30,7 @@ export { MIN_EXAMPLES_PER_CLASS } from './folds';
  * the race may spend, the winner's retrain included. The estimate leaves out what every run costs
  * besides its steps (building the model, choosing a ranked tap); at 2.5 the race's wall time
  * measured 1.25–2.68 times a full fine-tune's on six grid cells (`npm run bench -- race`), so the
- * default is 2, to stay within 2.5 on the wall clock.
+ * default is 2, to stay within 2.5 on the wall clock (docs/benchmarks.md has the latest run).
  */
 export const DEFAULT_RACE_BUDGET = 2;
 /** Folds the data are split into by default. */
@@ -52,9 +53,17 @@ export interface AutoTransferOptions<X> extends Pick<TransferOptions<X>, 'batchS
   /**
    * What the race may spend, the winner's retrain on all the data included, in multiples of one
    * full fine-tune of the data (> 0; default {@link DEFAULT_RACE_BUDGET}). Costs are estimated from
-   * the candidates' phases, not timed, so the same seed runs the same race on any machine.
+   * the candidates' phases, with a step from random weights priced by `randomStartCost`.
    */
   readonly budget?: number;
+  /**
+   * What a training step from random weights costs, in full fine-tune steps (a finite number > 0).
+   * By default, when a candidate starts from random weights, the race times a few steps of it and
+   * of a full fine-tune on this backbone and data before it plans (it varied from 1.3 to 3.3
+   * between the grid's architectures): the plan then depends on the machine's timing. Give it to
+   * make the same seed run the same race anywhere.
+   */
+  readonly randomStartCost?: number;
   /** Stratified folds (an integer ≥ 2; default {@link DEFAULT_RACE_FOLDS}); each rung trains on a fold of its own. */
   readonly folds?: number;
   /**
@@ -113,10 +122,19 @@ export interface AutoTransferResult<M> extends TransferResult<M> {
       /** The plan's worst-case cost, at most `given`. */
       readonly planned: number;
     };
+    /** The price of a step from random weights the plan used, in full fine-tune steps, and whether it was timed here (else given, or not needed). */
+    readonly randomStartCost: {
+      /** The price. */
+      readonly value: number;
+      /** `'timed'` on this backbone and data, `'given'` in the options, or `'default'` when no candidate starts from random weights. */
+      readonly source: 'timed' | 'given' | 'default';
+    };
     /** What the spread means with this little data. */
     readonly note: string;
     /** Wall time, ms. */
     readonly ms: {
+      /** Of timing a step from random weights against a fine-tune step (0 when not timed). */
+      readonly timing: number;
       /** Of the rungs. */
       readonly race: number;
       /** Of the winner's retrain on all the data. */
@@ -193,11 +211,13 @@ export const autoTransfer = guardTask(
       if (E.isLeft(k)) return k;
       const batch = optional(positiveInteger, 32)('options.batchSize', o.batchSize);
       if (E.isLeft(batch)) return batch;
+      const givenPrice = optional(positiveNumber, undefined)('options.randomStartCost', o.randomStartCost);
+      if (E.isLeft(givenPrice)) return givenPrice;
       if (o.onProgress !== undefined && typeof o.onProgress !== 'function') return E.left(invalidArgument('options.onProgress', "a function called with each batch's progress", o.onProgress));
       const custom = checkCandidates(o.candidates);
       if (E.isLeft(custom)) return custom;
       if (!isRecord(data)) return E.left(invalidArgument('data', 'labelled data { x, y }', data));
-      const { onProgress, budget: _b, folds: _f, prior, candidates: _c, ...shared } = o;
+      const { onProgress, budget: _b, folds: _f, prior, candidates: _c, randomStartCost: _p, ...shared } = o;
       const labels = checkLabels(data.y, o.classes);
       if (E.isLeft(labels)) return E.left(within('data', labels.left));
       const { ids, classes } = labels.right;
@@ -220,10 +240,16 @@ export const autoTransfer = guardTask(
         if (E.isLeft(ok)) return E.left(within(`candidate ${c.name}`, ok.left));
       }
       const n = ids.length;
+      const ctx = { backbone, data, classes, folds: folds.right, batchSize: batch.right, options: { ...shared, batchSize: batch.right, classes, seed }, ...(onProgress === undefined ? {} : { onProgress }) };
+      const random = shortlist.find((c) => c.recipe.start === 'random');
+      const timed = givenPrice.right === undefined && random !== undefined ? await timeRandomStart(ctx, random.recipe) : undefined;
+      if (timed !== undefined && E.isLeft(timed)) return timed;
+      const price = givenPrice.right ?? timed?.right.price ?? DEFAULT_PRICES.randomStart;
+      const prices = { randomStart: price };
       const foldTrain = folds.right.reduce((m, f) => Math.max(m, f.train.length), 0);
       const unit = recipeCost(fullFineTune, n, batch.right, 1);
-      const runCost = (i: number, f: number): number => recipeCost(shortlist[i]!.recipe, foldTrain, batch.right, f, n);
-      const retrainCost = (i: number, f: number): number => recipeCost(shortlist[i]!.recipe, n, batch.right, f);
+      const runCost = (i: number, f: number): number => recipeCost(shortlist[i]!.recipe, foldTrain, batch.right, f, n, prices);
+      const retrainCost = (i: number, f: number): number => recipeCost(shortlist[i]!.recipe, n, batch.right, f, 0, prices);
       const racePlan = planRace(shortlist.length, budget.right * unit, runCost, retrainCost);
       if (racePlan === undefined) {
         const least = (runCost(0, 0.25) + retrainCost(0, 0.25)) / unit;
@@ -232,7 +258,6 @@ export const autoTransfer = guardTask(
         );
       }
       const racers: Racer[] = shortlist.slice(0, racePlan.count).map((c) => ({ name: c.name, recipe: c.recipe, cost: retrainCost(shortlist.indexOf(c), 1), runs: [] }));
-      const ctx = { backbone, data, classes, folds: folds.right, batchSize: batch.right, options: { ...shared, batchSize: batch.right, classes, seed }, ...(onProgress === undefined ? {} : { onProgress }) };
       const raceStarted = performance.now();
       const finalists = await runRungs(ctx, racers, racePlan.fractions, ids);
       if (E.isLeft(finalists)) return finalists;
@@ -255,7 +280,7 @@ export const autoTransfer = guardTask(
       const retrainStarted = performance.now();
       const trained = await runPlan(backbone, final.right);
       if (E.isLeft(trained)) return trained;
-      const cannot = leftOut.map((c): RaceEntry => ({ name: c.name, recipe: c.recipe, runs: [], ms: 0, cost: recipeCost(c.recipe, n, batch.right, 1) / unit, stop: 'not-run', reason: `this backbone cannot fine-tune (${backbone.capabilities.description})` }));
+      const cannot = leftOut.map((c): RaceEntry => ({ name: c.name, recipe: c.recipe, runs: [], ms: 0, cost: recipeCost(c.recipe, n, batch.right, 1, 0, prices) / unit, stop: 'not-run', reason: `this backbone cannot fine-tune (${backbone.capabilities.description})` }));
       const entries: RaceEntry[] = shortlist.map((c, i) => {
         const r = racers[i];
         const cost = retrainCost(i, 1) / unit;
@@ -280,8 +305,9 @@ export const autoTransfer = guardTask(
           retrainFraction: fraction,
           folds: k.right,
           budget: { given: budget.right, planned: racePlan.cost / unit },
+          randomStartCost: { value: price, source: givenPrice.right !== undefined ? 'given' : timed !== undefined ? 'timed' : 'default' },
           note,
-          ms: { race: raceMs, retrain: performance.now() - retrainStarted },
+          ms: { timing: timed?.right.ms ?? 0, race: raceMs, retrain: performance.now() - retrainStarted },
         },
       });
     },

@@ -1,10 +1,11 @@
 /**
  * What a candidate of the validation race costs, estimated from its phases before anything runs,
  * in units of one full-network training step (a forward and a backward pass of the whole backbone
- * over a batch). The race plans its budget with it, so that its decisions do not depend on the
- * machine's speed: the same data and seed run the same race anywhere. The constants were read off
- * the first MNIST grid's timings on its small CNN; `npm run bench -- race` measures the race's wall
- * time against a full fine-tune's side by side, and docs/study.md where the model falls short.
+ * over a batch). The race plans its budget with it. Two of the prices are constants, read off the
+ * first MNIST grid's timings on its small CNN; the third, a step from random weights, varies with
+ * the architecture by more than the budget can absorb, so the race times it (timing.ts) unless the
+ * caller fixes it. `npm run bench -- race` measures the race's wall time against a full
+ * fine-tune's side by side.
  */
 import { backboneFraction, type Phase, type Recipe } from '../../core/recipe';
 import { phaseSteps } from '../epochs';
@@ -20,20 +21,31 @@ export const FORWARD_COST = 1 / 3;
 export const HEAD_STEP_COST = 0.1;
 
 /**
- * A step of a model trained from random weights, as a share of a fine-tune step: its BatchNorm
- * layers run on batch statistics, which the fine-tune's folded convolutions do not. This prices a
- * from-scratch run on small data at 2.8 full fine-tunes; the grid of #16 measured a median of
- * 2.2–2.7 on its CNN, 3.7–4.0 on its residual net and 8–10.6 on its MobileNet-style net
- * (docs/study.md), so on BatchNorm-heavy networks the estimate is low and the race overruns.
+ * A step of a model trained from random weights, as a share of a fine-tune step, when nothing
+ * better is known: its BatchNorm layers run on batch statistics, which the fine-tune's folded
+ * convolutions do not. Measured on the grid of #16's sources (wasm, one thread, batch 32, steps
+ * timed side by side): 1.5–1.7 on the small CNN, 1.3–1.7 on the residual net, 3.1–3.3 on the
+ * MobileNet-style net, and 2.6–2.9 on a MobileNetV2 at 32² and 64². No count of layers or
+ * activations predicted that spread, so `autoTransfer` times the step on the backbone itself;
+ * this value is what tests and a caller's fixed price fall back on.
  */
 export const RANDOM_START_STEP_COST = 1.5;
+
+/** What the race pays per step, in full-network fine-tune steps. */
+export interface StepPrices {
+  /** A training step from random weights (BatchNorm on batch statistics). */
+  readonly randomStart: number;
+}
+
+/** The prices when nothing was measured. */
+export const DEFAULT_PRICES: StepPrices = { randomStart: RANDOM_START_STEP_COST };
 
 /** The steps each of `recipe`'s phases takes on `examples` training examples, scaled by `fraction` (at least 1 each). */
 export const scaledSteps = (recipe: Recipe, examples: number, batchSize: number, fraction: number): number[] =>
   recipe.phases.map((phase) => Math.max(1, Math.ceil(fraction * phaseSteps(phase, examples, batchSize))));
 
-const phaseCost = (phase: Phase, steps: number, examples: number, batchSize: number, random: boolean): number => {
-  if (random) return steps * RANDOM_START_STEP_COST;
+const phaseCost = (phase: Phase, steps: number, examples: number, batchSize: number, random: boolean, prices: StepPrices): number => {
+  if (random) return steps * prices.randomStart;
   // A policy the fraction cannot say (a named layer) counts as the whole backbone: the estimate errs high.
   const share = backboneFraction(phase.trains) ?? 1;
   // The frozen part runs once over the examples (cached); each step trains the rest and the head.
@@ -45,9 +57,9 @@ const phaseCost = (phase: Phase, steps: number, examples: number, batchSize: num
  * The estimated cost of training `recipe` on `examples` examples at `fraction` of its schedule,
  * then scoring `scored` examples (a forward pass each).
  */
-export const recipeCost = (recipe: Recipe, examples: number, batchSize: number, fraction: number, scored = 0): number => {
+export const recipeCost = (recipe: Recipe, examples: number, batchSize: number, fraction: number, scored = 0, prices: StepPrices = DEFAULT_PRICES): number => {
   const steps = scaledSteps(recipe, examples, batchSize, fraction);
   const random = recipe.start === 'random';
-  const training = recipe.phases.reduce((sum, phase, i) => sum + phaseCost(phase, steps[i]!, examples, batchSize, random), 0);
+  const training = recipe.phases.reduce((sum, phase, i) => sum + phaseCost(phase, steps[i]!, examples, batchSize, random, prices), 0);
   return training + FORWARD_COST * Math.ceil(scored / batchSize);
 };

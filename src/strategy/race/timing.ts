@@ -1,0 +1,60 @@
+/**
+ * The one price of the race's cost model that is timed rather than assumed: a training step from
+ * random weights, in full fine-tune steps. It ran from 1.3 to 3.3 on four architectures at one
+ * batch size on one backend (cost.ts), enough to make a budget of two fine-tunes overrun by half
+ * on a BatchNorm-heavy net, and nothing in a model's layer list predicted it. So before planning,
+ * the race trains a few steps of each on the first fold, after one step that warms the kernels
+ * and is not counted, and divides.
+ */
+import { either as E } from 'fp-ts';
+import type { Backbone, TransferModel } from '../../core/backbone';
+import type { Recipe } from '../../core/recipe';
+import { plan, type Progress } from '../plan';
+import { fullFineTune } from '../presets';
+import { runPlan } from '../runPlan';
+import { HEAD_STEP_COST } from './cost';
+import type { RaceContext } from './race';
+import type { TransferError } from '../../core/errors';
+
+/** Steps timed of each kind, after the one that warms up. */
+export const TIMED_STEPS = 3;
+
+/** A timed price is kept within these bounds (a stalled step should not stop the race from planning). */
+export const PRICE_BOUNDS = [0.5, 20] as const;
+
+/**
+ * The mean time of a step of `recipe`'s first phase that trains the backbone (its `phase`-th),
+ * over {@link TIMED_STEPS} steps after the first, on the first fold's training rows.
+ */
+const stepMs = async <X, M extends TransferModel<X>>(ctx: RaceContext<X, M>, recipe: Recipe, phase: number): Promise<E.Either<TransferError, number>> => {
+  const stamps: number[] = [];
+  const onProgress = (p: Progress): void => {
+    if (p.phaseIndex === phase) stamps.push(performance.now());
+  };
+  const phases = Object.fromEntries(recipe.phases.map((p, i) => [p.name, { steps: i === phase ? 1 + TIMED_STEPS : 1 }]));
+  const planned = plan(ctx.backbone, recipe, ctx.data, { ...ctx.options, divergenceGuard: false, onProgress, phases });
+  if (E.isLeft(planned)) return planned;
+  const trained = await runPlan(ctx.backbone, { ...planned.right, train: ctx.folds[0]!.train, validation: { kind: 'none' } });
+  if (E.isLeft(trained)) return trained;
+  trained.right.model.dispose();
+  return E.right((stamps.at(-1)! - stamps[0]!) / Math.max(1, stamps.length - 1));
+};
+
+/**
+ * The price of a step of `random` (a recipe from random weights) in full fine-tune steps: its
+ * time over that of a full fine-tune's second phase, which the cost model prices at
+ * 1 + {@link HEAD_STEP_COST} (the backbone and the head), within {@link PRICE_BOUNDS}.
+ */
+export const timeRandomStart = async <X, M extends TransferModel<X>>(
+  ctx: RaceContext<X, M>,
+  random: Recipe,
+): Promise<E.Either<TransferError, { readonly price: number; readonly ms: number }>> => {
+  const started = performance.now();
+  const tuned = await stepMs(ctx, fullFineTune, 1);
+  if (E.isLeft(tuned)) return tuned;
+  const fresh = await stepMs(ctx, random, 0);
+  if (E.isLeft(fresh)) return fresh;
+  const ratio = tuned.right > 0 ? (fresh.right / tuned.right) * (1 + HEAD_STEP_COST) : PRICE_BOUNDS[1];
+  const price = Math.min(PRICE_BOUNDS[1], Math.max(PRICE_BOUNDS[0], Number.isFinite(ratio) ? ratio : PRICE_BOUNDS[1]));
+  return E.right({ price, ms: performance.now() - started });
+};
