@@ -12,7 +12,7 @@ import { either as E } from 'fp-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { autoTransfer, measureTransferGain, PROBE_FRACTION, earlierLayerTap, featureExtractor, fromScratch, fullFineTune, headPhase, makeRecipe, selectStrategy, type Recipe } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
-import { LAST_RESORT_FRACTION, planCost, planRace, retrainFraction, rungsFor } from '../../src/strategy/race/budget';
+import { FINAL_FRACTIONS, MIN_RUNG_FRACTION, planCost, planRace, retrainFraction, rungsFor } from '../../src/strategy/race/budget';
 import { recipeCost } from '../../src/strategy/race/cost';
 import { stratifiedFolds } from '../../src/strategy/race/folds';
 import { pairedSpread, type Racer } from '../../src/strategy/race/race';
@@ -245,19 +245,27 @@ describe('the race\'s parts', () => {
       const p = planRace(5, limit, run, run);
       if (p === undefined) continue;
       expect(p.cost).toBeLessThanOrEqual(limit);
-      // No plan with more candidates fits.
-      if (p.count < 5) for (const f of [1, 0.5, 0.25]) expect(planCost(p.count + 1, f, run, run).cost).toBeGreaterThan(limit);
+      // No rung below an eighth of a schedule.
+      expect(p.fractions[0]).toBeGreaterThanOrEqual(MIN_RUNG_FRACTION);
+      // No allowed plan with more candidates fits.
+      if (p.count < 5) {
+        for (const f of FINAL_FRACTIONS) {
+          const more = planCost(p.count + 1, f, run, run);
+          if (more.fractions[0]! >= MIN_RUNG_FRACTION) expect(more.cost).toBeGreaterThan(limit);
+        }
+      }
     }
     expect(planRace(5, 1, run, run)).toBeUndefined();
-    // When no two candidates fit at a quarter, two or more race at an eighth rather than one alone.
+    // When no two candidates fit at a quarter, two race at an eighth rather than one alone; three
+    // would need a rung at a sixteenth, which is not allowed however cheap.
     const dear = [1, 6, 0.1];
     const runDear = (i: number, f: number) => dear[i]! * f;
     expect(planCost(2, 0.25, runDear, runDear).cost).toBeGreaterThan(2);
-    const lastResort = planRace(3, 2, runDear, runDear)!;
-    expect(lastResort).toMatchObject({ count: 2, fractions: [LAST_RESORT_FRACTION] });
-    expect(lastResort.cost).toBeLessThanOrEqual(2);
-    expect(planCost(3, LAST_RESORT_FRACTION, runDear, runDear).cost).toBeGreaterThan(2);
-    // Where two fit at a quarter, the last resort changes nothing.
+    expect(planCost(3, 0.125, runDear, runDear).cost).toBeLessThanOrEqual(2.5);
+    const eighth = planRace(3, 2.5, runDear, runDear)!;
+    expect(eighth).toMatchObject({ count: 2, fractions: [0.125] });
+    expect(eighth.cost).toBeLessThanOrEqual(2.5);
+    // Where two fit at a quarter, they race there.
     expect(planRace(3, 4, runDear, runDear)!.fractions.at(-1)).toBeGreaterThanOrEqual(0.25);
     expect(retrainFraction(100, 10, 0.25)).toBe(1);
     expect(retrainFraction(5, 10, 0.25)).toBe(0.5);

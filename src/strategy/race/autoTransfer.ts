@@ -16,7 +16,7 @@ import { plan, type TransferData, type TransferOptions } from '../plan';
 import { earlierLayerTap, featureExtractor, fromScratch, fullFineTune, partialFineTune } from '../presets';
 import { runPlan } from '../runPlan';
 import type { TransferResult } from '../transfer';
-import { planRace, retrainFraction } from './budget';
+import { MIN_RUNG_FRACTION, planRace, retrainFraction } from './budget';
 import { DEFAULT_PRICES, recipeCost } from './cost';
 import { stratifiedFolds } from './folds';
 import { byMerit, lastAccuracy, pairedSpread, runRungs, spreadOf, stepsAt, type RaceProgress, type RaceRun, type Racer } from './race';
@@ -252,9 +252,9 @@ export const autoTransfer = guardTask(
       const retrainCost = (i: number, f: number): number => recipeCost(shortlist[i]!.recipe, n, batch.right, f, 0, prices);
       const racePlan = planRace(shortlist.length, budget.right * unit, runCost, retrainCost);
       if (racePlan === undefined) {
-        const least = (runCost(0, 0.25) + retrainCost(0, 0.25)) / unit;
+        const least = (runCost(0, MIN_RUNG_FRACTION) + retrainCost(0, MIN_RUNG_FRACTION)) / unit;
         return E.left(
-          invalidArgument('options.budget', `at least ${least.toFixed(2)} full fine-tunes: one fold and the retrain of the shortlist's first candidate (${shortlist[0]!.name}) at a quarter of its schedule`, budget.right),
+          invalidArgument('options.budget', `at least ${least.toFixed(2)} full fine-tunes: one fold and the retrain of the shortlist's first candidate (${shortlist[0]!.name}) at an eighth of its schedule`, budget.right),
         );
       }
       const racers: Racer[] = shortlist.slice(0, racePlan.count).map((c) => ({ name: c.name, recipe: c.recipe, cost: retrainCost(shortlist.indexOf(c), 1), runs: [] }));

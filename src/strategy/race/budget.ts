@@ -17,17 +17,20 @@ export interface RacePlan {
   readonly cost: number;
 }
 
-/** The final fractions tried, largest first: a winner trained on its whole schedule, or a half, or a quarter. */
-export const FINAL_FRACTIONS = [1, 0.5, 0.25] as const;
+/** The last rung's fractions tried, largest first: the whole schedule, a half, a quarter, an eighth. */
+export const FINAL_FRACTIONS = [1, 0.5, 0.25, 0.125] as const;
 
 /**
- * The last rung's fraction when no two candidates fit at a quarter: an eighth, the probe's
- * (`measureTransferGain`). Tried only to race two or more, so that where a quarter fits the plan
- * is what it was: on a network whose from-scratch run costs six full fine-tunes (the grid's
- * MobileNet-style one), a budget of two fits a full fine-tune and from scratch at an eighth, and
- * nothing at a quarter but one candidate, which is no race.
+ * No rung trains less than this share of a schedule: an eighth, the probe's
+ * (`measureTransferGain`), the shortest at which the grid of #16 measured a difference between
+ * candidates that predicted their outcome. Below it the cheap frozen heads won the ties: with a
+ * step from random weights timed cheap, five candidates raced from a sixteenth or a thirty-second
+ * of their schedules, and a feature extractor or an earlier tap won cells where a full fine-tune
+ * was 9 to 18 points better. On a network whose from-scratch run costs six full fine-tunes (the
+ * grid's MobileNet-style one), a budget of two then fits a full fine-tune and from scratch at an
+ * eighth.
  */
-export const LAST_RESORT_FRACTION = 0.125;
+export const MIN_RUNG_FRACTION = 0.125;
 
 /** How many candidates survive a rung of `n`: the better half, rounded up. */
 export const survivors = (n: number): number => Math.ceil(n / 2);
@@ -56,27 +59,18 @@ export const planCost = (count: number, final: number, runCost: (i: number, f: n
 
 /**
  * The plan for a budget of `limit` full-network steps over `shortlist` candidates: as many of the
- * shortlist's first candidates as fit with the last rung at one of {@link FINAL_FRACTIONS}, at the
- * largest of them that fits; when only one fits so, as many as fit (at least two) with the last
- * rung at {@link LAST_RESORT_FRACTION}, else that one; `undefined` when not even one candidate
- * fits at a quarter.
+ * shortlist's first candidates as fit with the last rung at one of {@link FINAL_FRACTIONS} and no
+ * rung below {@link MIN_RUNG_FRACTION}, at the largest last rung that fits; `undefined` when not
+ * even one candidate fits at an eighth.
  */
 export const planRace = (shortlist: number, limit: number, runCost: (i: number, f: number) => number, retrainCost: (i: number, f: number) => number): RacePlan | undefined => {
-  let single: RacePlan | undefined;
-  for (let count = shortlist; count >= 1 && single === undefined; count--) {
+  for (let count = shortlist; count >= 1; count--) {
     for (const final of FINAL_FRACTIONS) {
       const p = planCost(count, final, runCost, retrainCost);
-      if (p.cost > limit) continue;
-      if (count > 1) return p;
-      single = p;
-      break;
+      if (p.fractions[0]! >= MIN_RUNG_FRACTION && p.cost <= limit) return p;
     }
   }
-  for (let count = shortlist; count >= 2; count--) {
-    const p = planCost(count, LAST_RESORT_FRACTION, runCost, retrainCost);
-    if (p.cost <= limit) return p;
-  }
-  return single;
+  return undefined;
 };
 
 /**

@@ -16,15 +16,26 @@ import { HEAD_STEP_COST } from './cost';
 import type { RaceContext } from './race';
 import type { TransferError } from '../../core/errors';
 
-/** Steps timed of each kind, after the one that warms up. */
-export const TIMED_STEPS = 3;
-
-/** A timed price is kept within these bounds (a stalled step should not stop the race from planning). */
-export const PRICE_BOUNDS = [0.5, 20] as const;
+/**
+ * Steps timed of each kind, after the one that warms up. The fastest of them is taken: on a shared
+ * machine a step is only ever slowed (preempted, or paused for garbage collection), never sped up.
+ * With three steps and their mean the price timed on the grid's small CNN ran from 0.5 to 8 where
+ * side by side it measures 1.5–1.7; with five and the fastest, 1.3–1.7 at 5 per class and 1.6–1.7
+ * at 100 (one cold first run, 2.5), 1.6–2.1 on the residual net, and 2.7–5.9 on the MobileNet-style
+ * net, whose steps vary the most (`npx tsx scripts/grid/timeRandomStart.ts`, four runs each).
+ */
+export const TIMED_STEPS = 5;
 
 /**
- * The mean time of a step of `recipe`'s first phase that trains the backbone (its `phase`-th),
- * over {@link TIMED_STEPS} steps after the first, on the first fold's training rows.
+ * A timed price is kept within these bounds: a step from random weights does all a fine-tune step
+ * does and computes batch statistics besides, so it costs at least one; and a stalled step should
+ * not stop the race from planning.
+ */
+export const PRICE_BOUNDS = [1, 20] as const;
+
+/**
+ * The time of the fastest of {@link TIMED_STEPS} steps of `recipe`'s `phase`-th phase after its
+ * first, on the first fold's training rows.
  */
 const stepMs = async <X, M extends TransferModel<X>>(ctx: RaceContext<X, M>, recipe: Recipe, phase: number): Promise<E.Either<TransferError, number>> => {
   const stamps: number[] = [];
@@ -37,7 +48,8 @@ const stepMs = async <X, M extends TransferModel<X>>(ctx: RaceContext<X, M>, rec
   const trained = await runPlan(ctx.backbone, { ...planned.right, train: ctx.folds[0]!.train, validation: { kind: 'none' } });
   if (E.isLeft(trained)) return trained;
   trained.right.model.dispose();
-  return E.right((stamps.at(-1)! - stamps[0]!) / Math.max(1, stamps.length - 1));
+  const times = stamps.slice(1).map((t, i) => t - stamps[i]!);
+  return E.right(times.length === 0 ? 0 : times.reduce((m, t) => Math.min(m, t), Infinity));
 };
 
 /**
