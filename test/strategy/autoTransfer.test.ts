@@ -153,7 +153,8 @@ describe('autoTransfer', () => {
     };
     const timed = await race([quick(fullFineTune), quick(fromScratch)]);
     expect(timed.randomStartCost.source).toBe('timed');
-    expect(timed.randomStartCost.value).toBeGreaterThanOrEqual(0.5);
+    // A timing can only raise the price above the cost model's prior of 1.5.
+    expect(timed.randomStartCost.value).toBeGreaterThanOrEqual(1.5);
     expect(timed.randomStartCost.value).toBeLessThanOrEqual(20);
     expect(timed.ms.timing).toBeGreaterThan(0);
     const given = await race([quick(fullFineTune), quick(fromScratch)], 2);

@@ -26,8 +26,8 @@ export const HEAD_STEP_COST = 0.1;
  * convolutions do not. Measured on the grid of #16's sources (wasm, one thread, batch 32, steps
  * timed side by side): 1.5–1.7 on the small CNN, 1.3–1.7 on the residual net, 3.1–3.3 on the
  * MobileNet-style net, and 2.6–2.9 on a MobileNetV2 at 32² and 64². No count of layers or
- * activations predicted that spread, so `autoTransfer` times the step on the backbone itself;
- * this value is what tests and a caller's fixed price fall back on.
+ * activations predicted that spread, so `autoTransfer` times the step on the backbone itself,
+ * and takes the larger of this and the timed price (timing.ts).
  */
 export const RANDOM_START_STEP_COST = 1.5;
 
