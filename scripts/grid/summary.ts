@@ -181,6 +181,15 @@ for (const [name, get] of [
   out.push('', `${name[0]!.toUpperCase()}${name.slice(1)}, on the ${raced.length} groups it has run. Nothing in it is fitted to this grid by a program; its order was set by hand, the second after the first had run on cnn groups (docs/study.md), so only the other sources' groups are out of sample for it:`, '', '| policy | mean | worst |', '|---|---:|---:|');
   line('autoTransfer', raced.map((g) => regretIn(g, (r) => 100 * get(r)!.accuracy)));
   for (const k of CHOICES) line(`always ${k} (same groups)`, raced.map((g) => regretIn(g, (r) => r.acc[k])));
+  const bySource = [...new Set(raced.map((g) => g.rows[0]!.cell.source))];
+  if (bySource.length > 1) {
+    out.push('', 'By source (mean / worst):', '', '| source | groups | autoTransfer | always full fine-tune |', '|---|---:|---:|---:|');
+    for (const src of bySource) {
+      const gs = raced.filter((g) => g.rows[0]!.cell.source === src);
+      const mw = (r: ReadonlyArray<number>): string => `${f1(mean(r))} / ${f1(Math.max(...r))}`;
+      out.push(`| ${src} | ${gs.length} | ${mw(gs.map((g) => regretIn(g, (r) => 100 * get(r)!.accuracy)))} | ${mw(gs.map((g) => regretIn(g, (r) => r.acc['full-fine-tune'])))} |`);
+    }
+  }
 }
 if (signalNames.includes(GAP)) {
   out.push(
