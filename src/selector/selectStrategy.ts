@@ -174,8 +174,8 @@ const warningsFor = (args: Checked, p: Plan): string[] => {
     out.push(
       p.scratch
         ? `Similarity ${num(args.similarity)} is below ${NEGATIVE_TRANSFER_SIMILARITY}, but a short probe scored on few held-out ` +
-            'examples is noisy: on the calibration grid, of the 33 cells that read below it, a full fine-tune still beat training ' +
-            'from scratch in 10, by up to 11 points. If you can afford it, let autoTransfer race the two on folds of your data, or ' +
+            'examples is noisy: on the calibration grid, of the 42 cells that read below it, a full fine-tune still beat training ' +
+            'from scratch in 11, by up to 11 points. If you can afford it, let autoTransfer race the two on folds of your data, or ' +
             'compare with the full-fine-tune preset.'
         : `Similarity ${num(args.similarity)} is below ${NEGATIVE_TRANSFER_SIMILARITY}: the source may hurt rather than help (negative ` +
             'transfer). Compare against a model trained from scratch on the target data (the from-scratch preset).',
