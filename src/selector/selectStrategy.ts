@@ -126,8 +126,8 @@ const reasons = (args: Checked, p: Plan, trains: TrainablePolicy): string[] => {
     out.push(
       `That is at least ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, and similarity ${num(args.similarity)} is below ` +
         `${NEGATIVE_TRANSFER_SIMILARITY}: a short fine-tune of the source scores more than ${num(100 * (1 - 2 * NEGATIVE_TRANSFER_SIMILARITY))} points below a short run from random weights, so the source is unlikely to help. ` +
-        'On the calibration grid of #16 (docs/study.md) this threshold, fitted on all domains but one, lost 0.8 points on average on the one ' +
-        'left out, against 1.8 for always fine-tuning.',
+        'On the calibration grid of #16 (docs/study.md) this rule, fitted on all domains but one, lost 0.7 points on average on the one ' +
+        'left out, against 1.7 for always fine-tuning.',
     );
     out.push(
       `The source's architecture trains from random weights, every layer from the start, with BatchNorm on batch statistics as in ` +
