@@ -1,7 +1,8 @@
 /**
  * How steady the race's timed price of a step from random weights is: `timeRandomStart` four times
- * on each grid source, at 5 and 100 images per class of unchanged digits, with the price and the
- * time the timing took. Quoted in src/strategy/race/timing.ts.
+ * on each grid source, at 5 and 100 images per class of unchanged digits, with the ratio it
+ * measured (before the race's bounds) and the time the timing took. Quoted in
+ * src/strategy/race/timing.ts.
  *
  * Run: npx tsx scripts/grid/timeRandomStart.ts
  */
@@ -26,7 +27,7 @@ for (const name of ['cnn', 'residual', 'mobilenet'] as GridSourceName[]) {
     const prices: string[] = [];
     for (let i = 0; i < 4; i++) {
       const t = unwrap(await timeRandomStart({ backbone: source.backbone, data: { x, y: Array.from(set.y) }, classes: 5, folds, batchSize: 32, options: { seed: 0, batchSize: 32, classes: 5 } }, fromScratch));
-      prices.push(`${t.price.toFixed(2)} (${t.ms.toFixed(0)} ms)`);
+      prices.push(`${t.measured.toFixed(2)} (${t.ms.toFixed(0)} ms)`);
     }
     console.log(name, perClass, prices.join(', '));
     x.dispose();

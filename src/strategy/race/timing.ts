@@ -20,9 +20,10 @@ import type { TransferError } from '../../core/errors';
  * Steps timed of each kind, after the one that warms up. The fastest of them is taken: on a shared
  * machine a step is only ever slowed (preempted, or paused for garbage collection), never sped up.
  * With three steps and their mean the price timed on the grid's small CNN ran from 0.5 to 8 where
- * side by side it measures 1.5–1.7; with five and the fastest, 1.3–1.7 at 5 per class and 1.6–1.7
- * at 100 (one cold first run, 2.5), 1.6–2.1 on the residual net, and 2.7–5.9 on the MobileNet-style
- * net, whose steps vary the most (`npx tsx scripts/grid/timeRandomStart.ts`, four runs each).
+ * side by side it measures 1.5–1.7; with five and the fastest, over two runs of the script below
+ * (four timings each), 1.0–1.7 at 5 per class and 1.6–2.6 at 100 on the CNN, 1.4–2.2 on the
+ * residual net, and 2.7–5.9 on the MobileNet-style net, whose steps vary the most (`npx tsx
+ * scripts/grid/timeRandomStart.ts`). Still noisy: hence the floor below.
  */
 export const TIMED_STEPS = 5;
 
@@ -57,12 +58,13 @@ const stepMs = async <X, M extends TransferModel<X>>(ctx: RaceContext<X, M>, rec
 /**
  * The price of a step of `random` (a recipe from random weights) in full fine-tune steps: its
  * time over that of a full fine-tune's second phase, which the cost model prices at
- * 1 + {@link HEAD_STEP_COST} (the backbone and the head), within {@link PRICE_BOUNDS}.
+ * 1 + {@link HEAD_STEP_COST} (the backbone and the head), within {@link PRICE_BOUNDS}; `measured`
+ * is the ratio before the bounds.
  */
 export const timeRandomStart = async <X, M extends TransferModel<X>>(
   ctx: RaceContext<X, M>,
   random: Recipe,
-): Promise<E.Either<TransferError, { readonly price: number; readonly ms: number }>> => {
+): Promise<E.Either<TransferError, { readonly price: number; readonly measured: number; readonly ms: number }>> => {
   const started = performance.now();
   const tuned = await stepMs(ctx, fullFineTune, 1);
   if (E.isLeft(tuned)) return tuned;
@@ -70,5 +72,5 @@ export const timeRandomStart = async <X, M extends TransferModel<X>>(
   if (E.isLeft(fresh)) return fresh;
   const ratio = tuned.right > 0 ? (fresh.right / tuned.right) * (1 + HEAD_STEP_COST) : PRICE_BOUNDS[1];
   const price = Math.min(PRICE_BOUNDS[1], Math.max(PRICE_BOUNDS[0], Number.isFinite(ratio) ? ratio : PRICE_BOUNDS[1]));
-  return E.right({ price, ms: performance.now() - started });
+  return E.right({ price, measured: ratio, ms: performance.now() - started });
 };
