@@ -60,8 +60,8 @@ export interface AutoTransferOptions<X> extends Pick<TransferOptions<X>, 'batchS
    * What a training step from random weights costs, in full fine-tune steps (a finite number > 0).
    * By default, when a candidate starts from random weights, the race times a few steps of it and
    * of a full fine-tune on this backbone and data before it plans (it varied from 1.3 to 3.3
-   * between the grid's architectures): the plan then depends on the machine's timing. Give it to
-   * make the same seed run the same race anywhere.
+   * between the grid's architectures), never pricing it below 1.5: the plan then depends on the
+   * machine's timing. Give it to make the same seed run the same race anywhere.
    */
   readonly randomStartCost?: number;
   /** Stratified folds (an integer ≥ 2; default {@link DEFAULT_RACE_FOLDS}); each rung trains on a fold of its own. */

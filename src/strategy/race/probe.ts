@@ -47,8 +47,8 @@ export interface TransferGain {
    * neither help nor hurt, 1 when the fine-tuned source gets every held-out example right and the
    * random start none, 0 the other way round. On the calibration grid of #16 this accuracy gap
    * predicted the gain of transfer better than the ratio of the two losses, LogME's gain over
-   * random weights and 1 − PAD/2 (docs/study.md). It is not on the scale `selectStrategy`'s
-   * constants were calibrated on (`1 − PAD/2`); docs/study.md says how far the grid has measured it.
+   * random weights and 1 − PAD/2 (docs/study.md). It is the scale `selectStrategy`'s constants
+   * were fitted on: pass this result to it as is.
    */
   readonly similarity: number;
   /** The source fine-tuned: a head phase, then the whole backbone. */
