@@ -43,14 +43,15 @@ export const run = async (): Promise<void> => {
     const data = { x, y: Array.from(set.y) };
     let winner = '';
     let price = 0;
-    let lastRung = 0;
+    // The last rung's fraction, or none when the budget fitted one candidate and nothing raced.
+    let lastRung = 'none';
     try {
       const [race, full] = await alternate(
         async () => {
           const r = orThrow(await autoTransfer(source.backbone, data, { seed: 0 })());
           winner = r.race.winner;
           price = r.race.randomStartCost.value;
-          lastRung = r.race.fractions.at(-1)!;
+          lastRung = String(r.race.fractions.at(-1) ?? 'none');
           r.model.dispose();
         },
         async () => orThrow(await transfer(source.backbone, fullFineTune, data, { seed: 0 })()).model.dispose(),

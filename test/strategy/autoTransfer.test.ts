@@ -12,7 +12,7 @@ import { either as E } from 'fp-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { autoTransfer, measureTransferGain, PROBE_FRACTION, earlierLayerTap, featureExtractor, fromScratch, fullFineTune, headPhase, makeRecipe, selectStrategy, type Recipe } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
-import { FINAL_FRACTIONS, MIN_RUNG_FRACTION, planCost, planRace, retrainFraction, rungsFor } from '../../src/strategy/race/budget';
+import { FINAL_FRACTIONS, leastToRaceTwo, MIN_RUNG_FRACTION, planCost, planRace, retrainFraction, rungsFor } from '../../src/strategy/race/budget';
 import { recipeCost } from '../../src/strategy/race/cost';
 import { stratifiedFolds } from '../../src/strategy/race/folds';
 import { pairedSpread, type Racer } from '../../src/strategy/race/race';
@@ -169,6 +169,30 @@ describe('autoTransfer', () => {
     expect(none.ms.timing).toBe(0);
   });
 
+  it('when the budget fits one candidate, trains it on all the data without a rung, and says what a race of two needs', async () => {
+    const progress = new Set<string>();
+    // The quick full fine-tune costs a twentieth of the preset's, the budget's unit; from scratch,
+    // priced at 20 fine-tune steps a step, costs 0.75, so the two race only from a budget of 0.2.
+    const r = ok(await autoTransfer(backbone, { x, y }, { candidates: [quick(fullFineTune), quick(fromScratch)], budget: 0.1, randomStartCost: 20, seed: 1, batchSize: 16, onProgress: (p) => progress.add(String(p.rung)) })());
+    const { race } = r;
+    expect(race.fractions).toEqual([]);
+    expect(race.winner).toBe('full-fine-tune');
+    expect(race.retrainFraction).toBe(1);
+    const [alone, left] = race.entries;
+    expect(alone).toMatchObject({ name: 'full-fine-tune', stop: 'won', runs: [] });
+    expect(alone!.accuracy).toBeUndefined();
+    expect(race.reason).toMatch(/racing from-scratch beside it needs at least \d+\.\d+/);
+    expect(left).toMatchObject({ name: 'from-scratch', stop: 'not-run' });
+    expect([...progress]).toEqual(['retrain']);
+    expect(r.recipe.kind).toBe('full-fine-tune');
+    r.model.dispose();
+    const one = ok(await autoTransfer(backbone, { x, y }, { candidates: [quick(featureExtractor)], seed: 1, batchSize: 16 })());
+    expect(one.race.fractions).toEqual([]);
+    expect(one.race.reason).toMatch(/only candidate/);
+    one.model.dispose();
+    expect(snapshot(source)).toEqual(before);
+  });
+
   it('stops on abort with Aborted and leaks nothing', async () => {
     const controller = new AbortController();
     let batches = 0;
@@ -246,8 +270,9 @@ describe('the race\'s parts', () => {
       const p = planRace(5, limit, run, run);
       if (p === undefined) continue;
       expect(p.cost).toBeLessThanOrEqual(limit);
-      // No rung below an eighth of a schedule.
-      expect(p.fractions[0]).toBeGreaterThanOrEqual(MIN_RUNG_FRACTION);
+      // No rung below an eighth of a schedule, and a race has at least two candidates.
+      for (const f of p.fractions) expect(f).toBeGreaterThanOrEqual(MIN_RUNG_FRACTION);
+      expect(p.fractions.length === 0).toBe(p.count === 1);
       // No allowed plan with more candidates fits.
       if (p.count < 5) {
         for (const f of FINAL_FRACTIONS) {
@@ -268,6 +293,12 @@ describe('the race\'s parts', () => {
     expect(eighth.cost).toBeLessThanOrEqual(2.5);
     // Where two fit at a quarter, they race there.
     expect(planRace(3, 4, runDear, runDear)!.fractions.at(-1)).toBeGreaterThanOrEqual(0.25);
+    // Where not even two fit at an eighth, the first trains alone with no rung, at as much of its
+    // schedule as the budget pays for; the least budget for a race of two is what the eighth costs.
+    expect(leastToRaceTwo(runDear, runDear)).toBeCloseTo(0.125 + 0.75 + 0.75);
+    expect(planRace(3, 1.5, runDear, runDear)).toEqual({ count: 1, fractions: [], retrain: 1, cost: 1 });
+    expect(planRace(3, 0.6, runDear, runDear)).toEqual({ count: 1, fractions: [], retrain: 0.5, cost: 0.5 });
+    expect(planRace(3, 0.1, runDear, runDear)).toBeUndefined();
     expect(retrainFraction(100, 10, 0.25)).toBe(1);
     expect(retrainFraction(5, 10, 0.25)).toBe(0.5);
     expect(retrainFraction(1, 10, 0.25)).toBe(0.25);

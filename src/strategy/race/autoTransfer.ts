@@ -16,7 +16,7 @@ import { plan, type TransferData, type TransferOptions } from '../plan';
 import { earlierLayerTap, featureExtractor, fromScratch, fullFineTune, partialFineTune } from '../presets';
 import { runPlan } from '../runPlan';
 import type { TransferResult } from '../transfer';
-import { MIN_RUNG_FRACTION, planRace, retrainFraction } from './budget';
+import { leastToRaceTwo, MIN_RUNG_FRACTION, planRace, retrainFraction } from './budget';
 import { DEFAULT_PRICES, recipeCost } from './cost';
 import { stratifiedFolds } from './folds';
 import { byMerit, lastAccuracy, pairedSpread, runRungs, spreadOf, stepsAt, type RaceProgress, type RaceRun, type Racer } from './race';
@@ -109,9 +109,9 @@ export interface AutoTransferResult<M> extends TransferResult<M> {
     readonly winner: string;
     /** Why it won. */
     readonly reason: string;
-    /** Each rung's fraction of a schedule. */
+    /** Each rung's fraction of a schedule; empty when the budget fitted one candidate, which then did not race. */
     readonly fractions: ReadonlyArray<number>;
-    /** The fraction of its schedule the winner retrained at: as much as the budget left paid for, at least the last rung's. */
+    /** The fraction of its schedule the winner retrained at: as much as the budget left paid for, at least the last rung's (at least an eighth when nothing raced). */
     readonly retrainFraction: number;
     /** How many stratified folds the data were split into. */
     readonly folds: number;
@@ -183,7 +183,9 @@ const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
  * the better half; each rung's fraction is twice the last's. Of the last rung's candidates, the
  * cheapest whose shortfall against the best is within the spread of their difference (both scored
  * on the same rows) wins, and retrains on all the data at as much of its schedule as the rest of
- * the budget pays for (all of it when it can, never less than it raced at).
+ * the budget pays for (all of it when it can, never less than it raced at). When the budget fits
+ * only one candidate (or one is given), nothing races: it trains on all the data without a
+ * validation run, and its reason names the budget a race of two would need.
  *
  * @remarks Every run goes through the same runner as `transfer`: the source is never changed,
  * the seed fixes every split and every run, and each fold's model is disposed once scored. With
@@ -252,10 +254,8 @@ export const autoTransfer = guardTask(
       const retrainCost = (i: number, f: number): number => recipeCost(shortlist[i]!.recipe, n, batch.right, f, 0, prices);
       const racePlan = planRace(shortlist.length, budget.right * unit, runCost, retrainCost);
       if (racePlan === undefined) {
-        const least = (runCost(0, MIN_RUNG_FRACTION) + retrainCost(0, MIN_RUNG_FRACTION)) / unit;
-        return E.left(
-          invalidArgument('options.budget', `at least ${least.toFixed(2)} full fine-tunes: one fold and the retrain of the shortlist's first candidate (${shortlist[0]!.name}) at an eighth of its schedule`, budget.right),
-        );
+        const least = retrainCost(0, MIN_RUNG_FRACTION) / unit;
+        return E.left(invalidArgument('options.budget', `at least ${least.toFixed(2)} full fine-tunes: the shortlist's first candidate (${shortlist[0]!.name}) trained at an eighth of its schedule`, budget.right));
       }
       const racers: Racer[] = shortlist.slice(0, racePlan.count).map((c) => ({ name: c.name, recipe: c.recipe, cost: retrainCost(shortlist.indexOf(c), 1), runs: [] }));
       const raceStarted = performance.now();
@@ -267,12 +267,15 @@ export const autoTransfer = guardTask(
       // their paired difference (both were scored on the same rows of the last rung's fold).
       const close = finalists.right.filter((r) => lastAccuracy(best) - lastAccuracy(r) <= pairedSpread(best, r));
       const winner = [...close].sort((a, b) => a.cost - b.cost || byMerit(a, b))[0]!;
-      const reason =
-        winner === best
+      const alone = racePlan.count === 1;
+      const second = shortlist[1];
+      const reason = alone
+        ? `nothing raced it: ${second === undefined ? 'it was the only candidate' : `the budget of ${budget.right} full fine-tunes fits no race (racing ${second.name} beside it needs at least ${(leastToRaceTwo(runCost, retrainCost) / unit).toFixed(2)})`}, so it trained on all the data without a validation run.`
+        : winner === best
           ? `${winner.name} had the best validation accuracy at the last rung, ${pct(lastAccuracy(winner))}${finalists.right.length > 1 ? ', and no cheaper finalist came within the spread of the difference' : ''}.`
           : `${best.name} scored ${pct(lastAccuracy(best))} and ${winner.name} ${pct(lastAccuracy(winner))} on the same rows: a difference within its spread (± ${pct(pairedSpread(best, winner))}), and ${winner.name} costs less, so it won.`;
       const spent = racers.reduce((sum, r, i) => sum + r.runs.reduce((s, run) => s + runCost(i, run.fraction), 0), 0);
-      const fraction = retrainFraction(budget.right * unit - spent, retrainCost(racers.indexOf(winner), 1), racePlan.fractions.at(-1)!);
+      const fraction = retrainFraction(budget.right * unit - spent, retrainCost(racers.indexOf(winner), 1), racePlan.retrain);
       if (o.signal?.aborted === true) return E.left(aborted('the retrain of the winner'));
       const retrainProgress = onProgress === undefined ? {} : { onProgress: (p: Parameters<NonNullable<TransferOptions<X>['onProgress']>>[0]) => onProgress({ ...p, candidate: winner.name, rung: 'retrain' }) };
       const final = plan(backbone, winner.recipe, data, { ...shared, ...retrainProgress, batchSize: batch.right, classes, ...(fraction < 1 ? { phases: stepsAt(winner.recipe, n, batch.right, fraction) } : {}) });
@@ -285,6 +288,7 @@ export const autoTransfer = guardTask(
         const r = racers[i];
         const cost = retrainCost(i, 1) / unit;
         if (r === undefined) return { name: c.name, recipe: c.recipe, runs: [], ms: 0, cost, stop: 'not-run' as const, reason: `the budget of ${budget.right} full fine-tunes fitted only the shortlist's first ${racePlan.count}` };
+        if (r.runs.length === 0) return { name: r.name, recipe: r.recipe, runs: [], ms: 0, cost, stop: 'won' as const, reason };
         const stop = r === winner ? ('won' as const) : r.eliminatedAt !== undefined ? ('eliminated' as const) : ('lost' as const);
         const why = stop === 'won' ? reason : stop === 'eliminated' ? `in the worse half after rung ${r.eliminatedAt! + 1}` : 'a finalist, beaten by the winner';
         return { name: r.name, recipe: r.recipe, runs: r.runs, accuracy: lastAccuracy(r), spread: spreadOf(r), ms: r.runs.reduce((s, run) => s + run.ms, 0), cost, stop, reason: why };

@@ -11,8 +11,10 @@
 export interface RacePlan {
   /** Candidates that race: the first `count` of the shortlist. */
   readonly count: number;
-  /** Each rung's fraction of a candidate's schedule, ascending; the winner retrains at least at the last (`retrainFraction`). */
+  /** Each rung's fraction of a candidate's schedule, ascending; the winner retrains at least at the last (`retrainFraction`). Empty for one candidate: nothing races. */
   readonly fractions: ReadonlyArray<number>;
+  /** The fraction of its schedule the plan reserves for the winner's retrain on all the data: the last rung's, or the lone candidate's. */
+  readonly retrain: number;
   /** The plan's worst-case cost, in full-network steps. */
   readonly cost: number;
 }
@@ -54,24 +56,31 @@ export const planCost = (count: number, final: number, runCost: (i: number, f: n
     alive = survivors(alive);
   }
   cost += Array.from({ length: count }, (_, i) => retrainCost(i, final)).reduce((m, c) => Math.max(m, c), 0);
-  return { count, fractions, cost };
+  return { count, fractions, retrain: final, cost };
 };
 
 /**
  * The plan for a budget of `limit` full-network steps over `shortlist` candidates: as many of the
  * shortlist's first candidates as fit with the last rung at one of {@link FINAL_FRACTIONS} and no
- * rung below {@link MIN_RUNG_FRACTION}, at the largest last rung that fits; `undefined` when not
- * even one candidate fits at an eighth.
+ * rung below {@link MIN_RUNG_FRACTION}, at the largest last rung that fits. When not even two fit,
+ * there is nothing to race: the first candidate alone, with no rung (`fractions` empty), retrained
+ * at the largest of those fractions the budget pays for. A rung for one candidate would spend the
+ * budget on a score nothing is compared with. `undefined` when not even its retrain fits at an eighth.
  */
 export const planRace = (shortlist: number, limit: number, runCost: (i: number, f: number) => number, retrainCost: (i: number, f: number) => number): RacePlan | undefined => {
-  for (let count = shortlist; count >= 1; count--) {
+  for (let count = shortlist; count >= 2; count--) {
     for (const final of FINAL_FRACTIONS) {
       const p = planCost(count, final, runCost, retrainCost);
       if (p.fractions[0]! >= MIN_RUNG_FRACTION && p.cost <= limit) return p;
     }
   }
-  return undefined;
+  const alone = FINAL_FRACTIONS.find((f) => f >= MIN_RUNG_FRACTION && retrainCost(0, f) <= limit);
+  return alone === undefined ? undefined : { count: 1, fractions: [], retrain: alone, cost: retrainCost(0, alone) };
 };
+
+/** The least budget, in full-network steps, at which the shortlist's first two candidates race (at an eighth of their schedules). */
+export const leastToRaceTwo = (runCost: (i: number, f: number) => number, retrainCost: (i: number, f: number) => number): number =>
+  planCost(2, MIN_RUNG_FRACTION, runCost, retrainCost).cost;
 
 /**
  * The fraction of its schedule the winner retrains at: all of it if what the race left of the
