@@ -1,12 +1,12 @@
 /**
- * Whether the probe (`measureTransferGain`) reads tiny data better on every fold than on one: at 5
- * labelled images per class, on five of the grid's domains and three seeds, the accuracy gap of a
+ * Whether the probe (`measureTransferGain`) reads small data better on every fold than on one: at 5
+ * labelled images per class (or `--per-class N`), on five of the grid's domains and three seeds, the accuracy gap of a
  * full fine-tune over from scratch at an eighth and a quarter of their schedules, on each of the
  * three folds and their mean. The probe scores fold 0 alone (9 images at 5 per class); this asks
  * whether the mean over 25 would have told permuted digits, where from scratch wins by 10–20
  * points, from the others. A one-off measurement for docs/study.md, not part of the grid.
  *
- * Run: npx tsx scripts/grid/tinyProbe.ts [cnn|residual|mobilenet]
+ * Run: npx tsx scripts/grid/tinyProbe.ts [cnn|residual|mobilenet] [--per-class 20]
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { setupBackend } from 'transferkit/tfjs';
@@ -19,12 +19,15 @@ import { stratifiedFolds } from '../../src/strategy/race/folds';
 import { runRungs, type Racer } from '../../src/strategy/race/race';
 import { deriveSeed } from '../../src/core/random';
 unwrap(await setupBackend()());
-const source = await loadSource((process.argv[2] ?? 'cnn') as GridSourceName);
+const named = process.argv[2]?.startsWith('--') === false ? process.argv[2] : 'cnn';
+const source = await loadSource(named as GridSourceName);
 const fractions = [0.125, 0.25];
+const at = process.argv.indexOf('--per-class');
+const perClass = at < 0 ? 5 : Number(process.argv[at + 1]);
 for (const domain of ['permuted', 'digits', 'inverted', 'noisy', 'trio-thick'] as GridDomainName[]) {
   for (const seed of [0, 1, 2]) {
     const d = gridDomain(domain);
-    const set = trainingSet(d, 5, seed);
+    const set = trainingSet(d, perClass, seed);
     const x = tf.tensor4d(set.x, [set.count, 28, 28, 1]);
     const ids = Int32Array.from(set.y);
     const classes = d.classes.length;
