@@ -30,10 +30,10 @@ export interface CellImages {
 
 const images = (set: Digits): tf.Tensor4D => tf.tensor4d(set.x, [set.count, 28, 28, 1]);
 
-/** Runs `work` on each grid cell that has no file in `dir` yet, logging `describe` of each result. */
-export const forEachGridCell = async <R>(dir: string, work: (source: LoadedSource, cell: GridCell, images: CellImages) => Promise<R>, describe: (r: R) => string, only?: GridSourceName): Promise<void> => {
+/** Runs `work` on each grid cell (that `wanted` accepts, when given) that has no file in `dir` yet, logging `describe` of each result. */
+export const forEachGridCell = async <R>(dir: string, work: (source: LoadedSource, cell: GridCell, images: CellImages) => Promise<R>, describe: (r: R) => string, only?: GridSourceName, wanted: (cell: GridCell) => boolean = () => true): Promise<void> => {
   for (const name of GRID_SOURCE_NAMES.filter((s) => only === undefined || s === only)) {
-    const cells = gridCells(name).filter((c) => !existsSync(outFile(dir, c)));
+    const cells = gridCells(name).filter((c) => wanted(c) && !existsSync(outFile(dir, c)));
     if (cells.length === 0) continue;
     const source = await loadSource(name);
     for (const cell of cells) {

@@ -221,10 +221,31 @@ describe('measureTransferGain', () => {
       expect(side.accuracy).toBeLessThanOrEqual(1);
       expect(Number.isFinite(side.loss) && side.loss > 0).toBe(true);
     }
-    // Stratified thirds of 60 examples: the first fold holds 20 of them out.
-    expect(gain.scored).toBe(20);
+    // 20 examples per class, below PROBE_EVERY_FOLD_BELOW: both run on each of the three folds, and every row is scored once.
+    expect(gain).toMatchObject({ folds: 3, scored: 60 });
     expect(ok(await measureTransferGain(backbone, { x, y }, { seed: 2, batchSize: 16 })())).toEqual({ ...gain, pretrained: { ...gain.pretrained, ms: expect.any(Number) }, random: { ...gain.random, ms: expect.any(Number) } });
     expect(snapshot(source)).toEqual(before);
+  });
+
+  it('on one fold scores its held-out third, and the every-fold reading pools the folds row by row', async () => {
+    const one = ok(await measureTransferGain(backbone, { x, y }, { seed: 2, batchSize: 16, folds: 1 })());
+    expect(one).toMatchObject({ folds: 1, scored: 20 });
+    const all = ok(await measureTransferGain(backbone, { x, y }, { seed: 2, batchSize: 16, folds: 3 })());
+    const two = ok(await measureTransferGain(backbone, { x, y }, { seed: 2, batchSize: 16, folds: 2 })());
+    expect(two).toMatchObject({ folds: 2, scored: 40 });
+    // Each reading is a count of rows right over the rows scored, and a reading on more folds adds
+    // the next fold's rows to the same first ones: what it adds is a count over that fold's 20.
+    const count = (acc: number, rows: number) => acc * rows;
+    for (const [g, rows] of [[one, 20], [two, 40], [all, 60]] as const) {
+      for (const side of [g.pretrained, g.random]) expect(count(side.accuracy, rows)).toBeCloseTo(Math.round(count(side.accuracy, rows)), 9);
+    }
+    for (const [more, fewer] of [[two, one], [all, two]] as const) {
+      const added = count(more.pretrained.accuracy, more.scored) - count(fewer.pretrained.accuracy, fewer.scored);
+      expect(added).toBeGreaterThanOrEqual(-1e-9);
+      expect(added).toBeLessThanOrEqual(20 + 1e-9);
+    }
+    expect(all.similarity).toBeCloseTo((1 + all.pretrained.accuracy - all.random.accuracy) / 2, 12);
+    for (const folds of [0, 4, 1.5, 'all']) expect(err(await measureTransferGain(backbone, { x, y }, { folds: folds as number })()).path).toBe('options.folds');
   });
 
   it('cannot measure one class, or a class of one example, and says what it needs', async () => {
