@@ -7,11 +7,14 @@
  * run before the price was timed, all at the fixed 1.5.) With `--prior`, the selector's pick (from the cell's probe
  * similarity, docs/results/grid-probe/) races first. Resumable.
  *
- * Run: npx tsx scripts/grid/race.ts [--source cnn] [--prior]
+ * Run: npx tsx scripts/grid/race.ts [--source cnn] [--prior] [--small] [--dir grid-race]
+ *
+ * `--small` runs only the cells below EVERY_FOLD_BELOW examples per class (where each rung trains on
+ * every fold), `--dir` writes to another directory under docs/results/.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import '@tensorflow/tfjs-backend-cpu';
-import { autoTransfer, evaluate, selectStrategy, type TransferGain } from 'transferkit';
+import { autoTransfer, evaluate, EVERY_FOLD_BELOW, selectStrategy, type TransferGain } from 'transferkit';
 import { setupBackend } from 'transferkit/tfjs';
 import { unwrap } from '../mnist/sourceModel';
 import { forEachGridCell, outFile } from './perCell';
@@ -26,14 +29,16 @@ export interface RaceRecord {
   /** The price of a step from random weights the race planned with (timed on the cell; absent in races run before it was timed, at 1.5). */
   readonly randomStartCost?: { readonly value: number; readonly source: string };
   readonly retrainFraction: number;
+  /** Whether each rung trained on every fold (absent in races run before that existed: a fold a rung). */
+  readonly everyFold?: boolean;
   readonly fractions: ReadonlyArray<number>;
   readonly entries: ReadonlyArray<{ readonly name: string; readonly stop: string; readonly accuracy?: number; readonly runs: number }>;
 }
 
-/** The race on every grid cell (of `only`, when given) that has none yet; with `withPrior`, the selector's pick from the probe races first. */
-export const runRaces = (only?: GridSourceName, withPrior = false): Promise<void> =>
+/** The race on every grid cell (of `only`, when given; below EVERY_FOLD_BELOW per class with `small`) that has none yet; with `withPrior`, the selector's pick from the probe races first. */
+export const runRaces = (only?: GridSourceName, withPrior = false, small = false, dir = withPrior ? 'grid-race-prior' : 'grid-race'): Promise<void> =>
   forEachGridCell(
-  withPrior ? 'grid-race-prior' : 'grid-race',
+  dir,
   async (source, cell, images): Promise<RaceRecord> => {
     const probeFile = outFile('grid-probe', cell);
     // The probe's similarity from its two accuracies (files written before it was the accuracy gap hold the loss ratio).
@@ -50,6 +55,7 @@ export const runRaces = (only?: GridSourceName, withPrior = false): Promise<void
         retrainFraction: race.retrainFraction,
         randomStartCost: race.randomStartCost,
         fractions: race.fractions,
+        everyFold: race.everyFold,
         entries: race.entries.map((e) => ({ name: e.name, stop: e.stop, ...(e.accuracy === undefined ? {} : { accuracy: e.accuracy }), runs: e.runs.length })),
       };
     } finally {
@@ -58,10 +64,12 @@ export const runRaces = (only?: GridSourceName, withPrior = false): Promise<void
   },
   (r) => `${r.winner} ${(100 * r.accuracy).toFixed(1)} % in ${((r.ms.race + r.ms.retrain) / 1000).toFixed(1)} s`,
   only,
+  (cell) => !small || cell.perClass < EVERY_FOLD_BELOW,
 );
 
 if (process.argv[1] !== undefined && new URL(import.meta.url).pathname === process.argv[1]) {
   const i = process.argv.indexOf('--source');
   unwrap(await setupBackend()());
-  await runRaces(i < 0 ? undefined : (process.argv[i + 1] as GridSourceName), process.argv.includes('--prior'));
+  const d = process.argv.indexOf('--dir');
+  await runRaces(i < 0 ? undefined : (process.argv[i + 1] as GridSourceName), process.argv.includes('--prior'), process.argv.includes('--small'), d < 0 ? undefined : process.argv[d + 1]);
 }

@@ -11,6 +11,19 @@ import { permutation, seededRandom } from '../../core/random';
 /** Each class needs at least this many labelled examples: one to train on and one to validate on in some fold. */
 export const MIN_EXAMPLES_PER_CLASS = 2;
 
+/**
+ * Below this many labelled examples per class (on average) the data are small: the probe
+ * (`measureTransferGain`) runs on every fold, not the first alone, and so does each rung of the
+ * race (`autoTransfer`) where the budget fits two candidates that way. A fold holds out a third of
+ * the rows: 9 images at 5 per class and 34 at 20 on the grid of #16, where one image moves the
+ * probe's similarity by 0.056 and 0.015, against a from-scratch threshold 0.04 below 0.5. On the
+ * grid's CNN the mean over the three folds took the worst groups' regret from 7.4 to 3.8 points
+ * (permuted digits, 5 per class), 3.5 to 0 (permuted, 20) and 6.2 to 2.5 (noisy, 20), at three
+ * times the cost (`npx tsx scripts/grid/tinyProbe.ts`; docs/study.md). At 100 per class a fold
+ * scores 167 images and was not measured on every fold; the threshold sits between the two sizes.
+ */
+export const EVERY_FOLD_BELOW = 30;
+
 /** One fold: the rows a candidate trains on and the rows it is scored on. */
 export interface Fold {
   readonly train: Int32Array;

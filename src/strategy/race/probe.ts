@@ -17,25 +17,14 @@ import { deriveSeed } from '../../core/random';
 import { integerIn, optional, positiveInteger, unitIntervalOpenBelow } from '../../core/validate';
 import { plan, type TransferData, type TransferOptions } from '../plan';
 import { fromScratch, fullFineTune } from '../presets';
-import { stratifiedFolds } from './folds';
-import { runRungs, type RaceRun, type Racer } from './race';
+import { EVERY_FOLD_BELOW, stratifiedFolds } from './folds';
+import { lastAccuracy, lastLoss, runRungs, type Racer } from './race';
 
 /** The share of each schedule the probe trains by default: an eighth (the two runs come to about half a full fine-tune on small data, by the race's cost model). */
 export const PROBE_FRACTION = 0.125;
 /** Folds the probe's data are split into. */
 export const PROBE_FOLDS = 3;
 
-/**
- * Below this many labelled examples per class (on average) the probe runs on every fold, not the
- * first alone. A fold then holds out a third of the rows, 9 images at 5 per class and 34 at 20 on
- * the grid of #16, where one image moves the similarity by 0.056 and 0.015 against a from-scratch
- * threshold 0.04 below 0.5. On the grid's CNN the mean over the three folds took the worst groups'
- * regret from 7.4 to 3.8 points (permuted digits, 5 per class), 3.5 to 0 (permuted, 20) and 6.2 to
- * 2.5 (noisy, 20), at three times the cost (`npx tsx scripts/grid/tinyProbe.ts`; docs/study.md). At
- * 100 per class a fold scores 167 images and was not measured on every fold; the threshold sits
- * between the two sizes.
- */
-export const PROBE_EVERY_FOLD_BELOW = 30;
 
 /** Options of {@link measureTransferGain}: `transfer`'s that apply to both runs, and how long they train. */
 export interface TransferGainOptions<X> extends Pick<TransferOptions<X>, 'batchSize' | 'classes' | 'pooling' | 'seed' | 'signal' | 'activationStore' | 'memoryBytes'> {
@@ -43,7 +32,7 @@ export interface TransferGainOptions<X> extends Pick<TransferOptions<X>, 'batchS
   readonly fraction?: number;
   /**
    * On how many of the {@link PROBE_FOLDS} folds both train and are scored, each on its own held-out
-   * rows (1–3). By default all of them below {@link PROBE_EVERY_FOLD_BELOW} examples per class, else one.
+   * rows (1–3). By default all of them below {@link EVERY_FOLD_BELOW} examples per class, else one.
    */
   readonly folds?: number;
 }
@@ -85,7 +74,7 @@ export interface TransferGain {
  * Measures how much the source's weights help learn the target's task: a short full fine-tune and
  * a short training of the same architecture from random weights, on the same rows, scored on the
  * same held-out rows (see {@link TransferGain.similarity}). It costs about half a full fine-tune a
- * fold: one fold, or all three below {@link PROBE_EVERY_FOLD_BELOW} examples per class.
+ * fold: one fold, or all three below {@link EVERY_FOLD_BELOW} examples per class.
  *
  * @function
  * @param backbone - the pretrained model through a backend that can fine-tune
@@ -121,22 +110,13 @@ export const measureTransferGain = guardTask(
       const seed = shared.seed ?? 0;
       const folds = stratifiedFolds(ids, classes, PROBE_FOLDS, deriveSeed(seed, 41));
       if (E.isLeft(folds)) return folds;
-      const count = askedFolds.right ?? (ids.length < PROBE_EVERY_FOLD_BELOW * classes ? PROBE_FOLDS : 1);
-      // Each fold's two runs, as a race of one rung on that fold alone; the sides pool their rows.
-      const runs: Array<[RaceRun, RaceRun]> = [];
-      for (const fold of folds.right.slice(0, count)) {
-        const racers: Racer[] = [fullFineTune, fromScratch].map((recipe) => ({ name: recipe.kind, recipe, cost: 0, runs: [] }));
-        const ran = await runRungs({ backbone, data, classes, folds: [fold], batchSize: batch.right, options: shared }, racers, [fraction.right], ids);
-        if (E.isLeft(ran)) return ran;
-        runs.push([racers[0]!.runs[0]!, racers[1]!.runs[0]!]);
-      }
-      const scored = runs.reduce((n, [a]) => n + a.scored, 0);
-      const side = (i: 0 | 1): ProbeSide => ({
-        accuracy: runs.reduce((s, r) => s + r[i].accuracy * r[i].scored, 0) / scored,
-        loss: runs.reduce((s, r) => s + r[i].loss * r[i].scored, 0) / scored,
-        ms: runs.reduce((s, r) => s + r[i].ms, 0),
-      });
-      const [pretrained, random] = [side(0), side(1)];
-      return E.right({ similarity: (1 + pretrained.accuracy - random.accuracy) / 2, pretrained, random, scored, folds: count, fraction: fraction.right });
+      const count = askedFolds.right ?? (ids.length < EVERY_FOLD_BELOW * classes ? PROBE_FOLDS : 1);
+      // A race of one rung on the first `count` folds, each fold in turn: the sides pool their rows.
+      const racers: Racer[] = [fullFineTune, fromScratch].map((recipe) => ({ name: recipe.kind, recipe, cost: 0, runs: [] }));
+      const ran = await runRungs({ backbone, data, classes, folds: folds.right.slice(0, count), everyFold: true, batchSize: batch.right, options: shared }, racers, [fraction.right], ids);
+      if (E.isLeft(ran)) return ran;
+      const side = (r: Racer): ProbeSide => ({ accuracy: lastAccuracy(r), loss: lastLoss(r), ms: r.runs.reduce((s, run) => s + run.ms, 0) });
+      const [pretrained, random] = racers.map(side) as [ProbeSide, ProbeSide];
+      return E.right({ similarity: (1 + pretrained.accuracy - random.accuracy) / 2, pretrained, random, scored: racers[0]!.correct?.length ?? 0, folds: count, fraction: fraction.right });
     },
 );

@@ -1,7 +1,8 @@
 /**
  * The rungs of the validation race: each surviving candidate trains on one fold's training rows at
- * the rung's fraction of its schedule and is scored on the fold's held-out rows; the better half
- * (by accuracy at that rung; ties to the cheaper) goes on.
+ * the rung's fraction of its schedule and is scored on the fold's held-out rows (on small data, on
+ * every fold in turn, so that every row is scored); the better half (by accuracy at that rung;
+ * ties to the cheaper) goes on.
  */
 import { either as E } from 'fp-ts';
 import type { Backbone, TransferModel } from '../../core/backbone';
@@ -38,19 +39,37 @@ export interface Racer {
   /** Its estimated cost on all the data at its whole schedule, in full-network steps: what "cheaper" means. */
   readonly cost: number;
   readonly runs: RaceRun[];
-  /** Which of its last run's scored rows it got right: racers of one rung are compared row by row. */
+  /** Which of the rows its last rung scored it got right, fold after fold: racers of one rung are compared row by row. */
   correct?: Uint8Array;
   /** The rung it lost at, or undefined while it is in the race. */
   eliminatedAt?: number;
 }
 
-/** A racer's accuracy at its last rung (the runs of one rung share a fold and a fraction, so they compare). */
-export const lastAccuracy = (r: Racer): number => r.runs.at(-1)?.accuracy ?? 0;
+/** A racer's runs at its last rung: one per fold that rung scored. */
+const lastRung = (r: Racer): RaceRun[] => r.runs.filter((run) => run.rung === r.runs.at(-1)?.rung);
+
+/** Rows a racer's last rung scored, over its folds. */
+const lastScored = (r: Racer): number => lastRung(r).reduce((n, run) => n + run.scored, 0);
+
+/**
+ * A racer's accuracy at its last rung, over every row that rung scored (the runs of one rung share
+ * their folds and fraction, so they compare).
+ */
+export const lastAccuracy = (r: Racer): number => {
+  const scored = lastScored(r);
+  return scored === 0 ? 0 : lastRung(r).reduce((s, run) => s + run.accuracy * run.scored, 0) / scored;
+};
+
+/** A racer's mean cross-entropy at its last rung, over every row that rung scored. */
+export const lastLoss = (r: Racer): number => {
+  const scored = lastScored(r);
+  return scored === 0 ? 0 : lastRung(r).reduce((s, run) => s + run.loss * run.scored, 0) / scored;
+};
 
 /** The binomial standard error of a racer's last accuracy on the rows it was scored on. */
 export const spreadOf = (r: Racer): number => {
   const p = lastAccuracy(r);
-  const scored = r.runs.at(-1)?.scored ?? 1;
+  const scored = Math.max(1, lastScored(r));
   return Math.sqrt(Math.max(p * (1 - p), 1 / scored) / scored);
 };
 
@@ -85,6 +104,8 @@ export interface RaceContext<X, M extends TransferModel<X>> {
   readonly classes: number;
   readonly folds: ReadonlyArray<Fold>;
   readonly batchSize: number;
+  /** Whether each rung trains and scores on every fold (small data), rather than on a fold of its own. */
+  readonly everyFold?: boolean;
   /** The options every run shares (seed, pooling, store, signal, batch size, classes). */
   readonly options: TransferOptions<X>;
   readonly onProgress?: (progress: RaceProgress) => void;
@@ -99,6 +120,16 @@ export interface RaceProgress extends Progress {
   /** 0-based fold (undefined for the retrain). */
   readonly fold?: number;
 }
+
+const concat = (parts: ReadonlyArray<Uint8Array>): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
 
 /** The phases' step overrides that train `recipe` at `fraction` of its schedule on `examples` rows. */
 export const stepsAt = (recipe: Recipe, examples: number, batchSize: number, fraction: number): Record<string, { readonly steps: number }> => {
@@ -149,19 +180,24 @@ const runOnFold = async <X, M extends TransferModel<X>>(
 };
 
 /**
- * Runs the rungs: at rung r every racer still in trains on fold r (mod the folds) at
- * `fractions[r]`; after each rung but the last, the better half by {@link byMerit} goes on. Returns
- * the racers still in after the last rung, best first.
+ * Runs the rungs: at rung r every racer still in trains on fold r (mod the folds), or with
+ * `everyFold` on each fold in turn, at `fractions[r]`; after each rung but the last, the better
+ * half by {@link byMerit} goes on. Returns the racers still in after the last rung, best first.
  */
 export const runRungs = async <X, M extends TransferModel<X>>(ctx: RaceContext<X, M>, racers: Racer[], fractions: ReadonlyArray<number>, ids: Int32Array): Promise<E.Either<TransferError, Racer[]>> => {
   let alive = [...racers];
   for (const [rung, fraction] of fractions.entries()) {
+    const folds = ctx.everyFold === true ? [...ctx.folds.keys()] : [rung % ctx.folds.length];
     for (const racer of alive) {
-      if (ctx.options.signal?.aborted === true) return E.left(aborted(`rung ${rung + 1} of the race`));
-      const run = await runOnFold(ctx, racer, rung, rung % ctx.folds.length, fraction, ids);
-      if (E.isLeft(run)) return run;
-      racer.runs.push(run.right.run);
-      racer.correct = run.right.correct;
+      const correct: Uint8Array[] = [];
+      for (const f of folds) {
+        if (ctx.options.signal?.aborted === true) return E.left(aborted(`rung ${rung + 1} of the race`));
+        const run = await runOnFold(ctx, racer, rung, f, fraction, ids);
+        if (E.isLeft(run)) return run;
+        racer.runs.push(run.right.run);
+        correct.push(run.right.correct);
+      }
+      racer.correct = concat(correct);
     }
     alive.sort(byMerit);
     if (rung < fractions.length - 1) {
