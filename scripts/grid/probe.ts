@@ -1,8 +1,8 @@
 /**
  * The probe signal on every grid cell: `measureTransferGain` on the cell's own labelled images
- * (seeded by the cell's seed) on its first fold, into docs/results/grid-probe/; and with
- * `--every-fold`, on the cells below EVERY_FOLD_BELOW examples per class, with its defaults
- * (every fold there) into docs/results/grid-probe-folds/. Resumable. The files of the first
+ * (seeded by the cell's seed) on its first fold (its default), into docs/results/grid-probe/; and
+ * with `--every-fold`, on the cells below EVERY_FOLD_BELOW examples per class, on all three folds
+ * (`folds: 3`) into docs/results/grid-probe-folds/: measured, not shipped. Resumable. The files of the first
  * pass (2026-12-07) hold in `similarity` the ratio of the two losses, the probe's first
  * definition; the summary reads both sides' accuracies and losses, never that field.
  *
@@ -15,12 +15,12 @@ import { unwrap } from '../mnist/sourceModel';
 import { forEachGridCell } from './perCell';
 import type { GridSourceName } from './sources';
 
-/** The probe on every grid cell (of `only`, when given) that has none yet: on the first fold, or with `everyFold` as shipped on the cells where that means every fold. */
+/** The probe on every grid cell (of `only`, when given) that has none yet: on the first fold, or with `everyFold` on all three on the small cells. */
 export const runProbes = (only?: GridSourceName, everyFold = false): Promise<void> =>
   forEachGridCell(
   everyFold ? 'grid-probe-folds' : 'grid-probe',
   async (source, cell, images): Promise<{ readonly probe: TransferGain }> => ({
-    probe: unwrap(await measureTransferGain(source.backbone, { x: images.train.x, y: Array.from(images.train.y) }, { seed: cell.seed, classes: images.classes, ...(everyFold ? {} : { folds: 1 }) })()),
+    probe: unwrap(await measureTransferGain(source.backbone, { x: images.train.x, y: Array.from(images.train.y) }, { seed: cell.seed, classes: images.classes, folds: everyFold ? 3 : 1 })()),
   }),
   (r) => `similarity ${r.probe.similarity.toFixed(3)} (pretrained ${(100 * r.probe.pretrained.accuracy).toFixed(1)} %, loss ${r.probe.pretrained.loss.toFixed(3)}; random ${(100 * r.probe.random.accuracy).toFixed(1)} %, loss ${r.probe.random.loss.toFixed(3)})`,
   only,

@@ -12,15 +12,13 @@ import { permutation, seededRandom } from '../../core/random';
 export const MIN_EXAMPLES_PER_CLASS = 2;
 
 /**
- * Below this many labelled examples per class (on average) the data are small: the probe
- * (`measureTransferGain`) runs on every fold, not the first alone, and so does each rung of the
- * race (`autoTransfer`) where the budget fits two candidates that way. A fold holds out a third of
- * the rows: 9 images at 5 per class and 34 at 20 on the grid of #16, where one image moves the
- * probe's similarity by 0.056 and 0.015, against a from-scratch threshold 0.04 below 0.5. On the
- * grid's CNN the mean over the three folds took the worst groups' regret from 7.4 to 3.8 points
- * (permuted digits, 5 per class), 3.5 to 0 (permuted, 20) and 6.2 to 2.5 (noisy, 20), at three
- * times the cost (`npx tsx scripts/grid/tinyProbe.ts`; docs/study.md). At 100 per class a fold
- * scores 167 images and was not measured on every fold; the threshold sits between the two sizes.
+ * Below this many labelled examples per class (on average) the data are small, and each rung of
+ * the race (`autoTransfer`) trains on every fold in turn where the budget fits two candidates so,
+ * rather than on a fold of its own. A fold holds out a third of the rows: 9 images at 5 per class
+ * and 34 at 20 on the grid of #16, where one image is 11 or 3 points of accuracy. On the grid's
+ * CNN, at 5 and 20 per class, the race's regret went from 2.0 points mean and 14.4 worst to 1.7
+ * and 8.5 (16 groups; docs/study.md). At 100 per class a fold scores 167 images, and the rungs
+ * stay a fold each; the threshold sits between the two sizes measured.
  */
 export const EVERY_FOLD_BELOW = 30;
 
