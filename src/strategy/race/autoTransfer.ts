@@ -193,8 +193,8 @@ const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
  *
  * @remarks Every run goes through the same runner as `transfer`: the source is never changed,
  * the seed fixes every split and every run, and each fold's model is disposed once scored. With
- * 5 examples per class and 3 folds a fold scores 1–2 examples of each class: the spread is then
- * wide, and a cheaper candidate wins unless a costlier one is clearly better.
+ * 5 examples per class a rung scores 5 of each class even on every fold (1–2 on one fold): the
+ * spread is then wide, and a cheaper candidate wins unless a costlier one is clearly better.
  *
  * @function
  * @param backbone - the pretrained model through a backend
@@ -273,7 +273,7 @@ export const autoTransfer = guardTask(
       const raceMs = performance.now() - raceStarted;
       const best = finalists.right[0]!;
       // The cheapest finalist whose shortfall against the best is within one standard error of
-      // their paired difference (both were scored on the same rows of the last rung's fold).
+      // their paired difference (both were scored on the same rows at the last rung).
       const close = finalists.right.filter((r) => lastAccuracy(best) - lastAccuracy(r) <= pairedSpread(best, r));
       const winner = [...close].sort((a, b) => a.cost - b.cost || byMerit(a, b))[0]!;
       const alone = racePlan.count === 1;

@@ -4,9 +4,9 @@
  * architecture from random weights each train a short, equal share of their schedules on a
  * stratified fold, and both are scored on its held-out rows (on more folds in turn when asked).
  * A pretrained start that is worth nothing here scores as the random one does, whether or not the
- * inputs look alike: this is the
- * "short fine-tuning probe" of issue #16, in the spirit of Rosenstein et al., "To transfer or not
- * to transfer" (NIPS 2005 workshop): transfer is judged by what it does to learning the target.
+ * inputs look alike: this is the "short fine-tuning probe" of issue #16, in the spirit of
+ * Rosenstein et al., "To transfer or not to transfer" (NIPS 2005 workshop): transfer is judged by
+ * what it does to learning the target.
  */
 import { either as E, type taskEither as TE } from 'fp-ts';
 import type { Backbone, TransferModel } from '../../core/backbone';
@@ -24,7 +24,6 @@ import { lastAccuracy, lastLoss, runRungs, type Racer } from './race';
 export const PROBE_FRACTION = 0.125;
 /** Folds the probe's data are split into. */
 export const PROBE_FOLDS = 3;
-
 
 /** Options of {@link measureTransferGain}: `transfer`'s that apply to both runs, and how long they train. */
 export interface TransferGainOptions<X> extends Pick<TransferOptions<X>, 'batchSize' | 'classes' | 'pooling' | 'seed' | 'signal' | 'activationStore' | 'memoryBytes'> {
