@@ -22,6 +22,12 @@ export const CHOICES: ReadonlyArray<RecipeKind> = ['feature-extractor', 'earlier
 export const SIZES = [5, 20, 100, 600] as const;
 export const SEEDS = [0, 1, 2] as const;
 /**
+ * The grid's small cells (5 and 20 per class) are those below this many examples per class: where
+ * the probe was also run on every fold (grid-probe-folds/) and the race tried with every fold a
+ * rung (grid-race-every-fold/). A fold holds out a third of the rows: 9 images at 5 per class.
+ */
+export const SMALL_PER_CLASS = 30;
+/**
  * The from-scratch baseline's time budget in the grid: an hour, where `transfer`'s default is five
  * minutes. On the MobileNet-style source its 1,000 steps take 4–5 minutes on one core, so the
  * default would cut some runs short by the clock and make a cell depend on the machine's load.

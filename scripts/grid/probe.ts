@@ -1,7 +1,7 @@
 /**
  * The probe signal on every grid cell: `measureTransferGain` on the cell's own labelled images
  * (seeded by the cell's seed) on its first fold (its default), into docs/results/grid-probe/; and
- * with `--every-fold`, on the cells below EVERY_FOLD_BELOW examples per class, on all three folds
+ * with `--every-fold`, on the cells below SMALL_PER_CLASS examples per class, on all three folds
  * (`folds: 3`) into docs/results/grid-probe-folds/: measured, not shipped. Resumable. The files of the first
  * pass (2026-12-07) hold in `similarity` the ratio of the two losses, the probe's first
  * definition; the summary reads both sides' accuracies and losses, never that field.
@@ -9,9 +9,10 @@
  * Run: npx tsx scripts/grid/probe.ts [--source cnn] [--every-fold]
  */
 import '@tensorflow/tfjs-backend-cpu';
-import { measureTransferGain, EVERY_FOLD_BELOW, type TransferGain } from 'transferkit';
+import { measureTransferGain, type TransferGain } from 'transferkit';
 import { setupBackend } from 'transferkit/tfjs';
 import { unwrap } from '../mnist/sourceModel';
+import { SMALL_PER_CLASS } from './cells';
 import { forEachGridCell } from './perCell';
 import type { GridSourceName } from './sources';
 
@@ -24,7 +25,7 @@ export const runProbes = (only?: GridSourceName, everyFold = false): Promise<voi
   }),
   (r) => `similarity ${r.probe.similarity.toFixed(3)} (pretrained ${(100 * r.probe.pretrained.accuracy).toFixed(1)} %, loss ${r.probe.pretrained.loss.toFixed(3)}; random ${(100 * r.probe.random.accuracy).toFixed(1)} %, loss ${r.probe.random.loss.toFixed(3)})`,
   only,
-  (cell) => !everyFold || cell.perClass < EVERY_FOLD_BELOW,
+  (cell) => !everyFold || cell.perClass < SMALL_PER_CLASS,
 );
 
 if (process.argv[1] !== undefined && new URL(import.meta.url).pathname === process.argv[1]) {

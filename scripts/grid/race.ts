@@ -9,14 +9,16 @@
  *
  * Run: npx tsx scripts/grid/race.ts [--source cnn] [--prior] [--small] [--dir grid-race]
  *
- * `--small` runs only the cells below EVERY_FOLD_BELOW examples per class (where each rung trains on
- * every fold), `--dir` writes to another directory under docs/results/.
+ * `--small` runs only the cells below SMALL_PER_CLASS examples per class, `--dir` writes to another
+ * directory under docs/results/. (docs/results/grid-race-every-fold/ holds the small cells raced by
+ * the variant that trained each rung on every fold, at commit 684f5ab; it was not kept.)
  */
 import { existsSync, readFileSync } from 'node:fs';
 import '@tensorflow/tfjs-backend-cpu';
-import { autoTransfer, evaluate, EVERY_FOLD_BELOW, selectStrategy, type TransferGain } from 'transferkit';
+import { autoTransfer, evaluate, selectStrategy, type TransferGain } from 'transferkit';
 import { setupBackend } from 'transferkit/tfjs';
 import { unwrap } from '../mnist/sourceModel';
+import { SMALL_PER_CLASS } from './cells';
 import { forEachGridCell, outFile } from './perCell';
 import type { GridSourceName } from './sources';
 
@@ -29,13 +31,13 @@ export interface RaceRecord {
   /** The price of a step from random weights the race planned with (timed on the cell; absent in races run before it was timed, at 1.5). */
   readonly randomStartCost?: { readonly value: number; readonly source: string };
   readonly retrainFraction: number;
-  /** Whether each rung trained on every fold (absent in races run before that existed: a fold a rung). */
+  /** Whether each rung trained on every fold: present only in grid-race-every-fold/, the variant not kept (elsewhere a fold a rung). */
   readonly everyFold?: boolean;
   readonly fractions: ReadonlyArray<number>;
   readonly entries: ReadonlyArray<{ readonly name: string; readonly stop: string; readonly accuracy?: number; readonly runs: number }>;
 }
 
-/** The race on every grid cell (of `only`, when given; below EVERY_FOLD_BELOW per class with `small`) that has none yet; with `withPrior`, the selector's pick from the probe races first. */
+/** The race on every grid cell (of `only`, when given; below SMALL_PER_CLASS per class with `small`) that has none yet; with `withPrior`, the selector's pick from the probe races first. */
 export const runRaces = (only?: GridSourceName, withPrior = false, small = false, dir = withPrior ? 'grid-race-prior' : 'grid-race'): Promise<void> =>
   forEachGridCell(
   dir,
@@ -55,7 +57,6 @@ export const runRaces = (only?: GridSourceName, withPrior = false, small = false
         retrainFraction: race.retrainFraction,
         randomStartCost: race.randomStartCost,
         fractions: race.fractions,
-        everyFold: race.everyFold,
         entries: race.entries.map((e) => ({ name: e.name, stop: e.stop, ...(e.accuracy === undefined ? {} : { accuracy: e.accuracy }), runs: e.runs.length })),
       };
     } finally {
@@ -64,7 +65,7 @@ export const runRaces = (only?: GridSourceName, withPrior = false, small = false
   },
   (r) => `${r.winner} ${(100 * r.accuracy).toFixed(1)} % in ${((r.ms.race + r.ms.retrain) / 1000).toFixed(1)} s`,
   only,
-  (cell) => !small || cell.perClass < EVERY_FOLD_BELOW,
+  (cell) => !small || cell.perClass < SMALL_PER_CLASS,
 );
 
 if (process.argv[1] !== undefined && new URL(import.meta.url).pathname === process.argv[1]) {

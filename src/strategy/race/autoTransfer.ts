@@ -18,12 +18,12 @@ import { runPlan } from '../runPlan';
 import type { TransferResult } from '../transfer';
 import { leastToRaceTwo, MIN_RUNG_FRACTION, planRace, retrainFraction } from './budget';
 import { DEFAULT_PRICES, recipeCost } from './cost';
-import { EVERY_FOLD_BELOW, stratifiedFolds } from './folds';
+import { stratifiedFolds } from './folds';
 import { byMerit, lastAccuracy, pairedSpread, runRungs, spreadOf, stepsAt, type RaceProgress, type RaceRun, type Racer } from './race';
 import { timeRandomStart } from './timing';
 
 export type { RaceProgress, RaceRun } from './race';
-export { EVERY_FOLD_BELOW, MIN_EXAMPLES_PER_CLASS } from './folds';
+export { MIN_EXAMPLES_PER_CLASS } from './folds';
 
 /**
  * The race's default budget, in full fine-tunes of the data as the cost model estimates them: what
@@ -115,8 +115,6 @@ export interface AutoTransferResult<M> extends TransferResult<M> {
     readonly retrainFraction: number;
     /** How many stratified folds the data were split into. */
     readonly folds: number;
-    /** Whether each rung trained on every fold in turn (below {@link EVERY_FOLD_BELOW} examples per class, where the budget fits two candidates so), rather than on a fold of its own. */
-    readonly everyFold: boolean;
     /** The budget, in full fine-tunes. */
     readonly budget: {
       /** As given (or the default). */
@@ -182,9 +180,7 @@ const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
  * many of its first candidates into `options.budget` as it can. Candidates train on stratified
  * folds with successive halving (Jamieson & Talwalkar 2016): each rung trains the survivors at a
  * fraction of their schedule on a fold of their own, scores them on its held-out rows, and keeps
- * the better half; each rung's fraction is twice the last's. Below {@link EVERY_FOLD_BELOW}
- * examples per class, where the budget fits two candidates that way, each rung trains on every
- * fold in turn instead, so that every example is scored. Of the last rung's candidates, the
+ * the better half; each rung's fraction is twice the last's. Of the last rung's candidates, the
  * cheapest whose shortfall against the best is within the spread of their difference (both scored
  * on the same rows) wins, and retrains on all the data at as much of its schedule as the rest of
  * the budget pays for (all of it when it can, never less than it raced at). When the budget fits
@@ -193,8 +189,10 @@ const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
  *
  * @remarks Every run goes through the same runner as `transfer`: the source is never changed,
  * the seed fixes every split and every run, and each fold's model is disposed once scored. With
- * 5 examples per class a rung scores 5 of each class even on every fold (1–2 on one fold): the
- * spread is then wide, and a cheaper candidate wins unless a costlier one is clearly better.
+ * 5 examples per class and 3 folds a rung scores 1–2 examples of each class: the spread is then
+ * wide, and a cheaper candidate wins unless a costlier one is clearly better. (Rungs that train
+ * on every fold in turn, scoring every example, were tried there and did not help on the
+ * sources held out from their design: docs/study.md.)
  *
  * @function
  * @param backbone - the pretrained model through a backend
@@ -256,19 +254,14 @@ export const autoTransfer = guardTask(
       const unit = recipeCost(fullFineTune, n, batch.right, 1);
       const runCost = (i: number, f: number): number => recipeCost(shortlist[i]!.recipe, foldTrain, batch.right, f, n, prices);
       const retrainCost = (i: number, f: number): number => recipeCost(shortlist[i]!.recipe, n, batch.right, f, 0, prices);
-      // On small data a rung that scores every fold, where the budget fits two candidates so; else a fold a rung.
-      const small = n < EVERY_FOLD_BELOW * classes;
-      const everyFoldCost = (i: number, f: number): number => k.right * runCost(i, f);
-      const everyFoldPlan = small ? planRace(shortlist.length, budget.right * unit, everyFoldCost, retrainCost) : undefined;
-      const everyFold = everyFoldPlan !== undefined && everyFoldPlan.count >= 2;
-      const racePlan = everyFold ? everyFoldPlan : planRace(shortlist.length, budget.right * unit, runCost, retrainCost);
+      const racePlan = planRace(shortlist.length, budget.right * unit, runCost, retrainCost);
       if (racePlan === undefined) {
         const least = retrainCost(0, MIN_RUNG_FRACTION) / unit;
         return E.left(invalidArgument('options.budget', `at least ${least.toFixed(2)} full fine-tunes: the shortlist's first candidate (${shortlist[0]!.name}) trained at an eighth of its schedule`, budget.right));
       }
       const racers: Racer[] = shortlist.slice(0, racePlan.count).map((c) => ({ name: c.name, recipe: c.recipe, cost: retrainCost(shortlist.indexOf(c), 1), runs: [] }));
       const raceStarted = performance.now();
-      const finalists = await runRungs({ ...ctx, everyFold }, racers, racePlan.fractions, ids);
+      const finalists = await runRungs(ctx, racers, racePlan.fractions, ids);
       if (E.isLeft(finalists)) return finalists;
       const raceMs = performance.now() - raceStarted;
       const best = finalists.right[0]!;
@@ -304,9 +297,8 @@ export const autoTransfer = guardTask(
       });
       const smallest = folds.right.reduce((m, f) => Math.min(m, f.validation.length), Infinity);
       const largest = folds.right.reduce((m, f) => Math.max(m, f.validation.length), 0);
-      const note = everyFold
-        ? `Below ${EVERY_FOLD_BELOW} examples per class each rung trains on every fold in turn and scores all ${n} examples once (${classes} classes): one example is ${pct(1 / n)} of accuracy, a candidate at 50 % has a spread of ± ${pct(Math.sqrt(0.25 / n))}, and a cheaper candidate wins unless a costlier one is better by more than the spread of their difference.`
-        : smallest < 10 * classes
+      const note =
+        smallest < 10 * classes
           ? `Each fold scores only ${smallest}–${largest} examples (${classes} classes): one example is ${pct(1 / smallest)} of accuracy, so the spread is wide and a cheaper candidate wins unless a costlier one is clearly better.`
           : `Each fold scores ${smallest} or more examples; a candidate's spread is the binomial standard error of its accuracy there, and the finalists are compared row by row.`;
       return E.right({
@@ -318,7 +310,6 @@ export const autoTransfer = guardTask(
           fractions: racePlan.fractions,
           retrainFraction: fraction,
           folds: k.right,
-          everyFold,
           budget: { given: budget.right, planned: racePlan.cost / unit },
           randomStartCost: { value: price, source: givenPrice.right !== undefined ? 'given' : timed !== undefined ? 'timed' : 'default' },
           note,

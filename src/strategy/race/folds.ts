@@ -11,17 +11,6 @@ import { permutation, seededRandom } from '../../core/random';
 /** Each class needs at least this many labelled examples: one to train on and one to validate on in some fold. */
 export const MIN_EXAMPLES_PER_CLASS = 2;
 
-/**
- * Below this many labelled examples per class (on average) the data are small, and each rung of
- * the race (`autoTransfer`) trains on every fold in turn where the budget fits two candidates so,
- * rather than on a fold of its own. A fold holds out a third of the rows: 9 images at 5 per class
- * and 34 at 20 on the grid of #16, where one image is 11 or 3 points of accuracy. On the grid's
- * CNN, at 5 and 20 per class, the race's regret went from 2.0 points mean and 14.4 worst to 1.7
- * and 8.5 (16 groups; docs/study.md). At 100 per class a fold scores 167 images, and the rungs
- * stay a fold each; the threshold sits between the two sizes measured.
- */
-export const EVERY_FOLD_BELOW = 30;
-
 /** One fold: the rows a candidate trains on and the rows it is scored on. */
 export interface Fold {
   readonly train: Int32Array;

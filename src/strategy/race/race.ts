@@ -1,8 +1,8 @@
 /**
  * The rungs of the validation race: each surviving candidate trains on one fold's training rows at
- * the rung's fraction of its schedule and is scored on the fold's held-out rows (on small data, on
- * every fold in turn, so that every row is scored); the better half (by accuracy at that rung;
- * ties to the cheaper) goes on.
+ * the rung's fraction of its schedule and is scored on the fold's held-out rows (or, for the
+ * transfer-gain probe, on every fold in turn, so that every row is scored); the better half (by
+ * accuracy at that rung; ties to the cheaper) goes on.
  */
 import { either as E } from 'fp-ts';
 import type { Backbone, TransferModel } from '../../core/backbone';
@@ -97,14 +97,14 @@ export const pairedSpread = (a: Racer, b: Racer): number => {
 /** Better first: higher accuracy at the last rung, then the cheaper. */
 export const byMerit = (a: Racer, b: Racer): number => lastAccuracy(b) - lastAccuracy(a) || a.cost - b.cost;
 
-/** What the race needs from `autoTransfer`. */
+/** What the rungs need from `autoTransfer` or the probe. */
 export interface RaceContext<X, M extends TransferModel<X>> {
   readonly backbone: Backbone<X, M>;
   readonly data: TransferData<X>;
   readonly classes: number;
   readonly folds: ReadonlyArray<Fold>;
   readonly batchSize: number;
-  /** Whether each rung trains and scores on every fold (small data), rather than on a fold of its own. */
+  /** Whether each rung trains and scores on every fold (the probe's `folds`), rather than on a fold of its own. */
   readonly everyFold?: boolean;
   /** The options every run shares (seed, pooling, store, signal, batch size, classes). */
   readonly options: TransferOptions<X>;
