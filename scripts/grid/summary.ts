@@ -17,7 +17,7 @@
  * is scored by the preset of its kind run in the cell.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { selectStrategy, type RecipeKind, type TransferGain } from 'transferkit';
+import { FULL_FINE_TUNE_MAX_SIMILARITY, selectStrategy, type RecipeKind, type TransferGain } from 'transferkit';
 import { spearman } from '../mnist/spearman';
 import { CHOICES, SIZES, SMALL_PER_CLASS, type GridCell } from './cells';
 import { GRID_DOMAINS, type GridDomainName } from './domains';
@@ -207,6 +207,24 @@ for (const [i, [name, get]] of ([
       const shippedCol = variant ? ` ${mw(gs.map((g) => regretIn(g, (r) => 100 * r.race!.accuracy)))} |` : '';
       out.push(`| ${src} | ${gs.length} | ${mw(gs.map((g) => regretIn(g, (r) => 100 * get(r)!.accuracy)))} |${shippedCol} ${mw(gs.map((g) => regretIn(g, (r) => r.acc['full-fine-tune'])))} |`);
     }
+    // The sources the race's design never saw.
+    const held = raced.filter((g) => g.rows[0]!.cell.source !== 'cnn');
+    if (held.length > 0 && held.length < raced.length) {
+      const mw = (r: ReadonlyArray<number>): string => `${f1(mean(r))} / ${f1(Math.max(...r))}`;
+      const shippedCol = variant ? ` ${mw(held.map((g) => regretIn(g, (r) => 100 * r.race!.accuracy)))} |` : '';
+      out.push(`| out of sample (all but cnn) | ${held.length} | ${mw(held.map((g) => regretIn(g, (r) => 100 * get(r)!.accuracy)))} |${shippedCol} ${mw(held.map((g) => regretIn(g, (r) => r.acc['full-fine-tune'])))} |`);
+    }
+  }
+  if (name.startsWith('the race with every fold')) {
+    // Cell by cell: where the variant trained its rungs on every fold, and where the budget did not fit that and it ran the shipped race again (the race's own noise).
+    const paired = rows.filter((r) => r.raceEveryFold !== undefined && r.race !== undefined && r.cell.perClass < SMALL_PER_CLASS);
+    out.push('', 'Cell by cell, the variant\'s winner minus the shipped race\'s on the same cell (test accuracy, points): where the variant trained every fold, and where the budget did not fit that so it ran the shipped race again.', '', '| source | every fold: cells | mean | where it reran the shipped race: cells | mean | largest move |', '|---|---:|---:|---:|---:|---:|');
+    for (const src of [...new Set(paired.map((r) => r.cell.source))]) {
+      const of = (every: boolean): number[] => paired.filter((r) => r.cell.source === src && (r.raceEveryFold!.everyFold === true) === every).map((r) => 100 * (r.raceEveryFold!.accuracy - r.race!.accuracy));
+      const e = of(true);
+      const again = of(false);
+      out.push(`| ${src} | ${e.length} | ${e.length === 0 ? '–' : f2(mean(e))} | ${again.length} | ${again.length === 0 ? '–' : f2(mean(again))} | ${again.length === 0 ? '–' : f1(Math.max(...again.map(Math.abs)))} |`);
+    }
   }
 }
 if (signalNames.includes(GAP)) {
@@ -225,6 +243,18 @@ if (signalNames.includes(GAP)) {
     if (gs.length === 0) continue;
     out.push(`| ${src} | ${gs.length} | ${mw(gs.map((g) => regretIn(g, (r) => r.acc[shipped(r)!])))} | ${mw(gs.map((g) => regretIn(g, (r) => r.acc['full-fine-tune'])))} | ${mw(gs.map((g) => regretIn(g, (r) => r.acc['from-scratch'])))} |`);
   }
+  // Where the partial fine-tune's region starts: how high the signal reached, and where a partial fine-tune beat the full one.
+  const read = rows.filter((r) => r.signals[GAP] !== undefined);
+  const values = read.map((r) => r.signals[GAP]!);
+  const above = read.filter((r) => r.signals[GAP]! > FULL_FINE_TUNE_MAX_SIMILARITY).map((r) => `${r.cell.source} ${r.cell.domain} ${r.cell.perClass}/class seed ${r.cell.seed} (${f2(r.signals[GAP]!)})`);
+  const partialWins = complete
+    .map((g) => ({ g, by: mean(g.rows.map((r) => r.acc['partial-fine-tune'])) - mean(g.rows.map((r) => r.acc['full-fine-tune'])) }))
+    .filter((x) => x.by > 0.5)
+    .map((x) => `${x.g.key} (${f1(x.by)})`);
+  out.push(
+    '',
+    `The probe's accuracy gap ranged from ${f2(Math.min(...values))} to ${f2(Math.max(...values))} over ${read.length} cells; ${above.length} read above FULL_FINE_TUNE_MAX_SIMILARITY (${FULL_FINE_TUNE_MAX_SIMILARITY})${above.length === 0 ? '' : `: ${above.join(', ')}, where \`selectStrategy\` picks a partial fine-tune of a fraction the cell did not run, scored here by the partial preset`}. A partial fine-tune beat the full one by more than half a point in ${partialWins.length} of ${complete.length} groups${partialWins.length === 0 ? '' : ` (by points: ${partialWins.join(', ')})`}.`,
+  );
 }
 out.push('', '## Leave one domain out', '', 'For each domain: the rule fitted on every other domain (all sources, sizes and seeds), its regret on the domain left out.', '');
 out.push(`| signal | ${domains.join(' | ')} | mean | worst |`, `|---|${domains.map(() => '---:').join('|')}|---:|---:|`);
