@@ -17,7 +17,7 @@
  * is scored by the preset of its kind run in the cell.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { FULL_FINE_TUNE_MAX_SIMILARITY, selectStrategy, type RecipeKind, type TransferGain } from 'transferkit';
+import { FULL_FINE_TUNE_MAX_SIMILARITY, NEGATIVE_TRANSFER_SIMILARITY, selectStrategy, type RecipeKind, type TransferGain } from 'transferkit';
 import { spearman } from '../mnist/spearman';
 import { CHOICES, SIZES, SMALL_PER_CLASS, type GridCell } from './cells';
 import { GRID_DOMAINS, type GridDomainName } from './domains';
@@ -247,11 +247,15 @@ if (signalNames.includes(GAP)) {
   const read = rows.filter((r) => r.signals[GAP] !== undefined);
   const values = read.map((r) => r.signals[GAP]!);
   const above = read.filter((r) => r.signals[GAP]! > FULL_FINE_TUNE_MAX_SIMILARITY).map((r) => `${r.cell.source} ${r.cell.domain} ${r.cell.perClass}/class seed ${r.cell.seed} (${f2(r.signals[GAP]!)})`);
+  const below = read.filter((r) => r.signals[GAP]! < NEGATIVE_TRANSFER_SIMILARITY);
+  const fineTuneWon = below.map((r) => r.acc['full-fine-tune'] - r.acc['from-scratch']).filter((d) => d > 0);
   const partialWins = complete
     .map((g) => ({ g, by: mean(g.rows.map((r) => r.acc['partial-fine-tune'])) - mean(g.rows.map((r) => r.acc['full-fine-tune'])) }))
     .filter((x) => x.by > 0.5)
     .map((x) => `${x.g.key} (${f1(x.by)})`);
   out.push(
+    '',
+    `Below NEGATIVE_TRANSFER_SIMILARITY (${NEGATIVE_TRANSFER_SIMILARITY}), where the selector trains from scratch from 5 per class on, ${below.length} cells read; in ${fineTuneWon.length} of them a full fine-tune still beat from scratch${fineTuneWon.length === 0 ? '' : `, by up to ${f1(Math.max(...fineTuneWon))} points`}.`,
     '',
     `The probe's accuracy gap ranged from ${f2(Math.min(...values))} to ${f2(Math.max(...values))} over ${read.length} cells; ${above.length} read above FULL_FINE_TUNE_MAX_SIMILARITY (${FULL_FINE_TUNE_MAX_SIMILARITY})${above.length === 0 ? '' : `: ${above.join(', ')}, where \`selectStrategy\` picks a partial fine-tune of a fraction the cell did not run, scored here by the partial preset`}. A partial fine-tune beat the full one by more than half a point in ${partialWins.length} of ${complete.length} groups${partialWins.length === 0 ? '' : ` (by points: ${partialWins.join(', ')})`}.`,
   );
