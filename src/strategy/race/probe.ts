@@ -31,10 +31,10 @@ export interface TransferGainOptions<X> extends Pick<TransferOptions<X>, 'batchS
   readonly fraction?: number;
   /**
    * On how many of the {@link PROBE_FOLDS} folds both train and are scored, each on its own held-out
-   * rows, pooled (1–3; default 1). On the grid of #16 three folds ranked the cells' gain of transfer
-   * better below 30 per class (Spearman ρ 0.66 against 0.57 over all cells), but `selectStrategy`'s
-   * rule on them did worse left one domain out (1.4 points mean and 28.6 worst, against 0.9 and
-   * 10.9): with 10 images to score, a binary task at 5 per class read below the threshold where a
+   * rows, pooled (1–3; default 1). On the grid of #16 three folds below 30 per class ranked the
+   * cells' gain of transfer better (Spearman ρ 0.66 against 0.57, 192 cells), but `selectStrategy`'s
+   * rule on them did worse left one domain out (1.4 points mean and 28.6 worst, against 1.1 and
+   * 14.0): scoring all 10 images, a binary task at 5 per class read below the threshold where a
    * full fine-tune won by 28 points (docs/study.md). So the default stays one fold, on which the
    * selector's constants were fitted.
    */
