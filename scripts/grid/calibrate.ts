@@ -1,7 +1,7 @@
 /**
  * `npm run calibrate`: the calibration grid of issue #16 — 3 sources × 8 target domains × 4 sizes
  * (5, 20, 100, 600 labelled images per class) × 3 seeds — run cell by cell into
- * docs/results/grid/ (cells.ts), seed by seed; then the probe (probe.ts: on one fold as shipped, and on every fold below 30 per class) and the race (race.ts)
+ * docs/results/grid/ (cells.ts), seed by seed; then the probe (probe.ts: on the first fold, and on every fold below 30 per class as shipped) and the race (race.ts)
  * on every cell; then the summary, docs/results/grid-summary.md (summary.ts). Every step is
  * resumable: a cell whose file exists is not run again. Hours on 2 cores (the residual and
  * MobileNet-style sources take about 2 minutes a cell).

@@ -1,8 +1,9 @@
 /**
  * The probe signal on every grid cell: `measureTransferGain` on the cell's own labelled images
- * (seeded by the cell's seed) on its first fold (its default), into docs/results/grid-probe/; and
+ * (seeded by the cell's seed) on its first fold (`folds: 1`), into docs/results/grid-probe/; and
  * with `--every-fold`, on the cells below SMALL_PER_CLASS examples per class, on all three folds
- * (`folds: 3`) into docs/results/grid-probe-folds/: measured, not shipped. Resumable. The files of the first
+ * (`folds: 3`) into docs/results/grid-probe-folds/. `measureTransferGain`'s default is the second
+ * below 30 per class and the first from there on. Resumable. The files of the first
  * pass (2026-12-07) hold in `similarity` the ratio of the two losses, the probe's first
  * definition; the summary reads both sides' accuracies and losses, never that field.
  *

@@ -42,7 +42,8 @@ export const runRaces = (only?: GridSourceName, withPrior = false, small = false
   forEachGridCell(
   dir,
   async (source, cell, images): Promise<RaceRecord> => {
-    const probeFile = outFile('grid-probe', cell);
+    // The probe as shipped: on every fold below SMALL_PER_CLASS per class, else the first.
+    const probeFile = outFile(cell.perClass < SMALL_PER_CLASS ? 'grid-probe-folds' : 'grid-probe', cell);
     // The probe's similarity from its two accuracies (files written before it was the accuracy gap hold the loss ratio).
     const probe = withPrior && existsSync(probeFile) ? (JSON.parse(readFileSync(probeFile, 'utf8')) as { probe: TransferGain }).probe : undefined;
     const prior = probe === undefined ? undefined : unwrap(selectStrategy({ size: images.train.y.length, similarity: (1 + probe.pretrained.accuracy - probe.random.accuracy) / 2, classes: images.classes }));

@@ -147,7 +147,7 @@ const reasons = (args: Checked, p: Plan, trains: TrainablePolicy): string[] => {
     args.similarity <= FULL_FINE_TUNE_MAX_SIMILARITY
       ? `That is at least ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, and similarity ${num(args.similarity)} is at most ` +
           `${FULL_FINE_TUNE_MAX_SIMILARITY}: on the calibration grid of #16 (docs/study.md), from 5 per class on, the rule fitted to it ` +
-          'never chose a frozen head or a partial fine-tune over fine-tuning the whole backbone, at any similarity it measured (up to 0.83).'
+          'never chose a frozen head or a partial fine-tune over fine-tuning the whole backbone, at any similarity it measured (up to 0.76).'
       : `That is at least ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, enough to adapt backbone weights. Similarity ${num(args.similarity)} is ` +
           `above ${FULL_FINE_TUNE_MAX_SIMILARITY}, so the lower layers should already fit and the share that adapts shrinks toward ` +
           `the top (CS231n: large and similar → fine-tune the top); it grows with the data up to ${LARGE_EXAMPLES_PER_CLASS} per class. ` +
@@ -174,8 +174,8 @@ const warningsFor = (args: Checked, p: Plan): string[] => {
     out.push(
       p.scratch
         ? `Similarity ${num(args.similarity)} is below ${NEGATIVE_TRANSFER_SIMILARITY}, but a short probe scored on few held-out ` +
-            'examples is noisy: on the calibration grid, of the 42 cells that read below it, a full fine-tune still beat training ' +
-            'from scratch in 11, by up to 11 points. If you can afford it, let autoTransfer race the two on folds of your data, or ' +
+            'examples is noisy: on the calibration grid, of the 53 cells that read below it, a full fine-tune still beat training ' +
+            'from scratch in 12, by up to 28 points. If you can afford it, let autoTransfer race the two on folds of your data, or ' +
             'compare with the full-fine-tune preset.'
         : `Similarity ${num(args.similarity)} is below ${NEGATIVE_TRANSFER_SIMILARITY}: the source may hurt rather than help (negative ` +
             'transfer). Compare against a model trained from scratch on the target data (the from-scratch preset).',

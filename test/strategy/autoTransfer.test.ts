@@ -10,7 +10,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { either as E } from 'fp-ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { autoTransfer, measureTransferGain, PROBE_FRACTION, earlierLayerTap, featureExtractor, fromScratch, fullFineTune, headPhase, makeRecipe, selectStrategy, type Recipe } from 'transferkit';
+import { autoTransfer, measureTransferGain, PROBE_EVERY_FOLD_BELOW, PROBE_FRACTION, earlierLayerTap, featureExtractor, fromScratch, fullFineTune, headPhase, makeRecipe, selectStrategy, type Recipe } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
 import { FINAL_FRACTIONS, leastToRaceTwo, MIN_RUNG_FRACTION, planCost, planRace, retrainFraction, rungsFor } from '../../src/strategy/race/budget';
 import { recipeCost } from '../../src/strategy/race/cost';
@@ -229,10 +229,18 @@ describe('measureTransferGain', () => {
       expect(side.accuracy).toBeLessThanOrEqual(1);
       expect(Number.isFinite(side.loss) && side.loss > 0).toBe(true);
     }
-    // Stratified thirds of 60 examples: by default the first fold, which holds 20 of them out.
-    expect(gain).toMatchObject({ folds: 1, scored: 20 });
+    // 20 examples per class, below PROBE_EVERY_FOLD_BELOW: both train on each of the three folds in turn, and every row is scored once.
+    expect(gain).toMatchObject({ folds: 3, scored: 60 });
     expect(ok(await measureTransferGain(backbone, { x, y }, { seed: 2, batchSize: 16 })())).toEqual({ ...gain, pretrained: { ...gain.pretrained, ms: expect.any(Number) }, random: { ...gain.random, ms: expect.any(Number) } });
     expect(snapshot(source)).toEqual(before);
+  });
+
+  it('from PROBE_EVERY_FOLD_BELOW examples per class on, reads the first fold alone', async () => {
+    const larger = toyData([8], 3 * PROBE_EVERY_FOLD_BELOW, 3, 5);
+    const gain = ok(await measureTransferGain(backbone, larger, { seed: 2, batchSize: 16 })());
+    // Stratified thirds of 90 examples: the first fold holds 30 of them out.
+    expect(gain).toMatchObject({ folds: 1, scored: 30 });
+    larger.x.dispose();
   });
 
   it('on one fold scores its held-out third, and the every-fold reading pools the folds row by row', async () => {

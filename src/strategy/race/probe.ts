@@ -2,7 +2,8 @@
  * `measureTransferGain`: whether the source's weights help this target's task, measured on the
  * target's own labels. The source fine-tuned (head first, then everything) and the same
  * architecture from random weights each train a short, equal share of their schedules on a
- * stratified fold, and both are scored on its held-out rows (on more folds in turn when asked).
+ * stratified fold, and both are scored on its held-out rows; on small data, on every fold in turn,
+ * so that every labelled row is scored once.
  * A pretrained start that is worth nothing here scores as the random one does, whether or not the
  * inputs look alike: this is the "short fine-tuning probe" of issue #16, in the spirit of
  * Rosenstein et al., "To transfer or not to transfer" (NIPS 2005 workshop): transfer is judged by
@@ -25,18 +26,28 @@ export const PROBE_FRACTION = 0.125;
 /** Folds the probe's data are split into. */
 export const PROBE_FOLDS = 3;
 
+/**
+ * Below this many labelled examples per class (on average) the probe trains and scores on every
+ * one of its {@link PROBE_FOLDS} folds in turn, so that every labelled row is scored once; from it
+ * on, on the first fold alone. A fold holds out a third of the rows: 9 images at 5 per class and 34
+ * at 20 on the grid of #16, where one image moves the similarity by 0.056 and 0.015, against a
+ * from-scratch threshold 0.04 below 0.5; at 100 per class a fold scores 167. On that grid (236
+ * cells) every fold below 30 per class ranked the cells' gain of transfer better (Spearman ρ 0.67
+ * against 0.58), and `selectStrategy`'s rule on it left one domain out scored 1.0 points of regret
+ * mean and 16.6 worst, against 1.6 and 20.0 on one fold and 1.5 and 20.0 for always fine-tuning
+ * (docs/study.md, which also says where the one fold did better). The threshold sits between the
+ * grid's sizes 20 and 100.
+ */
+export const PROBE_EVERY_FOLD_BELOW = 30;
+
 /** Options of {@link measureTransferGain}: `transfer`'s that apply to both runs, and how long they train. */
 export interface TransferGainOptions<X> extends Pick<TransferOptions<X>, 'batchSize' | 'classes' | 'pooling' | 'seed' | 'signal' | 'activationStore' | 'memoryBytes'> {
   /** The share of each schedule both runs train, in (0, 1]; default {@link PROBE_FRACTION}. */
   readonly fraction?: number;
   /**
    * On how many of the {@link PROBE_FOLDS} folds both train and are scored, each on its own held-out
-   * rows, pooled (1–3; default 1). On the grid of #16 three folds below 30 per class ranked the
-   * cells' gain of transfer better (Spearman ρ 0.66 against 0.57, 192 cells), but `selectStrategy`'s
-   * rule on them did worse left one domain out (1.4 points mean and 28.6 worst, against 1.1 and
-   * 14.0): scoring all 10 images, a binary task at 5 per class read below the threshold where a
-   * full fine-tune won by 28 points (docs/study.md). So the default stays one fold, on which the
-   * selector's constants were fitted.
+   * rows, pooled (1–3). By default all three below {@link PROBE_EVERY_FOLD_BELOW} examples per
+   * class, else one.
    */
   readonly folds?: number;
 }
@@ -78,7 +89,7 @@ export interface TransferGain {
  * Measures how much the source's weights help learn the target's task: a short full fine-tune and
  * a short training of the same architecture from random weights, on the same rows, scored on the
  * same held-out rows (see {@link TransferGain.similarity}). It costs about half a full fine-tune a
- * fold (one by default).
+ * fold: all three folds below {@link PROBE_EVERY_FOLD_BELOW} examples per class, else one.
  *
  * @function
  * @param backbone - the pretrained model through a backend that can fine-tune
@@ -114,7 +125,7 @@ export const measureTransferGain = guardTask(
       const seed = shared.seed ?? 0;
       const folds = stratifiedFolds(ids, classes, PROBE_FOLDS, deriveSeed(seed, 41));
       if (E.isLeft(folds)) return folds;
-      const count = askedFolds.right ?? 1;
+      const count = askedFolds.right ?? (ids.length < PROBE_EVERY_FOLD_BELOW * classes ? PROBE_FOLDS : 1);
       // A race of one rung on the first `count` folds, each fold in turn: the sides pool their rows.
       const racers: Racer[] = [fullFineTune, fromScratch].map((recipe) => ({ name: recipe.kind, recipe, cost: 0, runs: [] }));
       const ran = await runRungs({ backbone, data, classes, folds: folds.right.slice(0, count), everyFold: true, batchSize: batch.right, options: shared }, racers, [fraction.right], ids);
