@@ -85,6 +85,8 @@ const rows: Row[] = gridCells().map((cell) => {
 const mean = (xs: ReadonlyArray<number>): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
 const f1 = (x: number): string => x.toFixed(1);
 const f2 = (x: number): string => x.toFixed(2);
+/** Mean / worst of regrets. */
+const mw = (r: ReadonlyArray<number>): string => `${f1(mean(r))} / ${f1(Math.max(...r))}`;
 
 /** A group: one source, domain and size, over its seeds. */
 interface Group {
@@ -178,6 +180,7 @@ const line = (name: string, r: ReadonlyArray<number>) => out.push(`| ${name} | $
 for (const k of CHOICES) line(`always ${k}`, complete.map((g) => regretIn(g, (r) => r.acc[k])));
 for (const s of signalNames) line(`the rule on ${s}, fitted to all groups`, ruleRegret(fit(s, complete), s, complete));
 const GAP = EVERY;
+const EVERY_FOLD_RACE = 'the race with every fold a rung below 30 per class where the budget fit two candidates so (tried, not shipped; from 30 per class on, the shipped race)';
 /** What the shipped selector picks for a row from its probe (undefined without one). */
 const shipped = (r: Row): RecipeKind | undefined => {
   const similarity = r.signals[GAP];
@@ -188,7 +191,7 @@ const shipped = (r: Row): RecipeKind | undefined => {
 if (signalNames.includes(GAP)) line('`selectStrategy` as shipped, on the probe accuracy gap as shipped', complete.map((g) => regretIn(g, (r) => r.acc[shipped(r)!])));
 for (const [i, [name, get]] of ([
   ['the race (autoTransfer as shipped: default budget, PRIOR_ORDER, a step from random weights timed on the cell, a fold a rung)', (r: Row) => r.race],
-  ['the race with every fold a rung below 30 per class where the budget fit two candidates so (tried, not shipped; from 30 per class on, the shipped race)', (r: Row) => r.raceEveryFold],
+  [EVERY_FOLD_RACE, (r: Row) => r.raceEveryFold],
   ['the race before it timed that step (every step from random weights priced at 1.5 fine-tune steps)', (r: Row) => r.raceFixed],
   ['the race with its first order (the earlier tap second)', (r: Row) => r.raceFirst],
 ] as const).entries()) {
@@ -205,19 +208,17 @@ for (const [i, [name, get]] of ([
     out.push('', 'By source (mean / worst):', '', `| source | groups | autoTransfer${variant ? ', this variant | as shipped' : ''} | always full fine-tune |`, `|---|---:|---:|${variant ? '---:|' : ''}---:|`);
     for (const src of bySource) {
       const gs = raced.filter((g) => g.rows[0]!.cell.source === src);
-      const mw = (r: ReadonlyArray<number>): string => `${f1(mean(r))} / ${f1(Math.max(...r))}`;
       const shippedCol = variant ? ` ${mw(gs.map((g) => regretIn(g, (r) => 100 * r.race!.accuracy)))} |` : '';
       out.push(`| ${src} | ${gs.length} | ${mw(gs.map((g) => regretIn(g, (r) => 100 * get(r)!.accuracy)))} |${shippedCol} ${mw(gs.map((g) => regretIn(g, (r) => r.acc['full-fine-tune'])))} |`);
     }
     // The sources the race's design never saw.
     const held = raced.filter((g) => g.rows[0]!.cell.source !== 'cnn');
     if (held.length > 0 && held.length < raced.length) {
-      const mw = (r: ReadonlyArray<number>): string => `${f1(mean(r))} / ${f1(Math.max(...r))}`;
       const shippedCol = variant ? ` ${mw(held.map((g) => regretIn(g, (r) => 100 * r.race!.accuracy)))} |` : '';
       out.push(`| out of sample (all but cnn) | ${held.length} | ${mw(held.map((g) => regretIn(g, (r) => 100 * get(r)!.accuracy)))} |${shippedCol} ${mw(held.map((g) => regretIn(g, (r) => r.acc['full-fine-tune'])))} |`);
     }
   }
-  if (name.startsWith('the race with every fold')) {
+  if (name === EVERY_FOLD_RACE) {
     // Cell by cell: where the variant trained its rungs on every fold, and where the budget did not fit that and it ran the shipped race again (the race's own noise).
     const paired = rows.filter((r) => r.raceEveryFold !== undefined && r.race !== undefined && r.cell.perClass < SMALL_PER_CLASS);
     out.push('', 'Cell by cell, the variant\'s winner minus the shipped race\'s on the same cell (test accuracy, points): where the variant trained every fold, and where the budget did not fit that so it ran the shipped race again.', '', '| source | every fold: cells | mean | where it reran the shipped race: cells | mean | largest move |', '|---|---:|---:|---:|---:|---:|');
@@ -239,7 +240,6 @@ if (signalNames.includes(GAP)) {
     '| source | groups | `selectStrategy` | always full fine-tune | always from scratch |',
     '|---|---:|---:|---:|---:|',
   );
-  const mw = (r: ReadonlyArray<number>): string => `${f1(mean(r))} / ${f1(Math.max(...r))}`;
   for (const src of sources) {
     const gs = complete.filter((g) => g.rows[0]!.cell.source === src);
     if (gs.length === 0) continue;

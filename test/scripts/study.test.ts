@@ -2,12 +2,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { setupBackend } from 'transferkit/tfjs';
+import { ok } from '../fixtures/either';
 import { studyChart } from '../../scripts/mnist/chart';
 import { loadSourceModel } from '../../scripts/mnist/sourceModel';
 import { runCell, type CellResult } from '../../scripts/mnist/study';
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
+  // The wasm backend with transferkit's kernels, as the study runs: the selector's probe trains six short runs.
+  ok(await setupBackend()());
 });
 
 describe('the MNIST study', () => {
