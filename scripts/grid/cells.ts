@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { logme, measureSimilarity, type Matrix, type RecipeKind } from 'transferkit';
+import { logme, measureSimilarity, PROBE_EVERY_FOLD_BELOW, type Matrix, type RecipeKind } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
 import type { Digits } from '../mnist/fitSource';
 import { unwrap } from '../mnist/sourceModel';
@@ -23,10 +23,11 @@ export const SIZES = [5, 20, 100, 600] as const;
 export const SEEDS = [0, 1, 2] as const;
 /**
  * The grid's small cells (5 and 20 per class) are those below this many examples per class: where
- * the probe was also run on every fold (grid-probe-folds/) and the race tried with every fold a
- * rung (grid-race-every-fold/). A fold holds out a third of the rows: 9 images at 5 per class.
+ * `measureTransferGain` reads every fold (its PROBE_EVERY_FOLD_BELOW, so the summary's shipped
+ * reading follows the library), the probe was also run on every fold (grid-probe-folds/) and the
+ * race tried with every fold a rung (grid-race-every-fold/).
  */
-export const SMALL_PER_CLASS = 30;
+export const SMALL_PER_CLASS = PROBE_EVERY_FOLD_BELOW;
 /**
  * The from-scratch baseline's time budget in the grid: an hour, where `transfer`'s default is five
  * minutes. On the MobileNet-style source its 1,000 steps take 4–5 minutes on one core, so the

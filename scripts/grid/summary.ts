@@ -302,7 +302,7 @@ if (heldSources.length > 1) {
   for (const sig of signalNames) {
     const per = heldSources.map((src) => ruleRegret(fit(sig, complete.filter((g) => !ofSource(src)(g))), sig, complete.filter(ofSource(src))));
     const all = per.flat();
-    out.push(`| ${sig} | ${per.map((r) => `${f1(mean(r))} / ${f1(Math.max(...r))}`).join(' | ')} | ${f1(mean(all))} | ${f1(Math.max(...all))} |`);
+    out.push(`| ${sig} | ${per.map(mw).join(' | ')} | ${f1(mean(all))} | ${f1(Math.max(...all))} |`);
   }
   out.push('');
 }
