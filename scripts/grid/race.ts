@@ -46,7 +46,7 @@ export const runRaces = (only?: GridSourceName, withPrior = false, small = false
     const probeFile = outFile(cell.perClass < SMALL_PER_CLASS ? 'grid-probe-folds' : 'grid-probe', cell);
     // The probe's similarity from its two accuracies (files written before it was the accuracy gap hold the loss ratio).
     const probe = withPrior && existsSync(probeFile) ? (JSON.parse(readFileSync(probeFile, 'utf8')) as { probe: TransferGain }).probe : undefined;
-    const prior = probe === undefined ? undefined : unwrap(selectStrategy({ size: images.train.y.length, similarity: (1 + probe.pretrained.accuracy - probe.random.accuracy) / 2, classes: images.classes }));
+    const prior = probe === undefined ? undefined : unwrap(selectStrategy({ size: images.train.y.length, similarity: (1 + (probe.pretrained.accuracy - probe.random.accuracy)) / 2, classes: images.classes }));
     const result = unwrap(await autoTransfer(source.backbone, { x: images.train.x, y: Array.from(images.train.y) }, { seed: cell.seed, classes: images.classes, ...(prior === undefined ? {} : { prior }) })());
     try {
       const accuracy = unwrap(await evaluate(result.model, { x: images.test.x, y: Array.from(images.test.y) }, images.classes)()).accuracy;

@@ -38,7 +38,7 @@ for (const domain of ['permuted', 'digits', 'inverted', 'noisy', 'trio-thick'] a
       for (let f = 0; f < 3; f++) {
         const racers: Racer[] = [fullFineTune, fromScratch].map((recipe) => ({ name: recipe.kind, recipe, cost: 0, runs: [] }));
         unwrap(await runRungs({ backbone: source.backbone, data: { x, y: Array.from(set.y) }, classes, folds: [folds[f]!], batchSize: 32, options: { seed, batchSize: 32, classes } }, racers, [fraction], ids));
-        gaps.push((1 + racers[0]!.runs[0]!.accuracy - racers[1]!.runs[0]!.accuracy) / 2);
+        gaps.push((1 + (racers[0]!.runs[0]!.accuracy - racers[1]!.runs[0]!.accuracy)) / 2);
       }
       out.push(`f=${fraction}: ${gaps.map((g) => g.toFixed(3)).join(' ')} mean ${(gaps.reduce((a, b) => a + b, 0) / 3).toFixed(3)}`);
     }

@@ -59,7 +59,9 @@ for (const { domain, perDigit } of CELLS) {
   const x = tf.tensor4d(train.x, [train.count, SIDE, SIDE, 1]);
   const testX = tf.tensor4d(test.x, [test.count, SIDE, SIDE, 1]);
   try {
-    const prior = unwrap(selectStrategy({ size: train.count, similarity: cell.transferGain ?? 0.5, classes: TARGET_DIGITS.length }));
+    // The same pick the selector made in the cell: the measured gain with its interval.
+    const similarity = { similarity: cell.transferGain ?? 0.5, ...(cell.transferGainInterval === undefined ? {} : { interval: cell.transferGainInterval }) };
+    const prior = unwrap(selectStrategy({ size: train.count, similarity, classes: TARGET_DIGITS.length }));
     const raced = unwrap(await autoTransfer(backbone, { x, y: Array.from(train.y) }, { seed: 0, prior })());
     const accuracy = unwrap(await evaluate(raced.model, { x: testX, y: Array.from(test.y) }, TARGET_DIGITS.length)()).accuracy;
     raced.model.dispose();

@@ -49,6 +49,8 @@ export interface CellResult extends CellSpec {
   readonly similarity: number;
   /** What the selector was given: `measureTransferGain`'s similarity on the cell's training images (only when the selector ran). */
   readonly transferGain?: number;
+  /** Its interval (`measureTransferGain`'s), which decides whether the selector trains from scratch. */
+  readonly transferGainInterval?: { readonly low: number; readonly high: number };
   readonly results: ReadonlyArray<MethodResult>;
 }
 
@@ -183,12 +185,14 @@ export const runCell = async (
     const similarity = await similarityOf(source, spec.domain, () => measureDomain(backbone, spec.domain));
     const results: MethodResult[] = [];
     let transferGain: number | undefined;
+    let transferGainInterval: { readonly low: number; readonly high: number } | undefined;
     for (const method of methods) {
       const started = performance.now();
       // The selector's similarity is measured on the cell's own labelled images (issue #16): a short
       // fine-tune of the source against a short training from random weights. Its time is the selector's.
       const gain = method === 'selector' ? unwrap(await measureTransferGain(backbone, { x, y: Array.from(train.y) }, { seed: spec.seed, classes: TARGET_DIGITS.length })()) : undefined;
       transferGain = gain?.similarity ?? transferGain;
+      transferGainInterval = gain?.interval ?? transferGainInterval;
       const recipe = gain !== undefined ? unwrap(selectStrategy({ size: train.count, similarity: gain, classes: TARGET_DIGITS.length })) : RECIPES[method as RecipeKind];
       const ran = recipe.kind;
       const extra: Pick<MethodResult, 'warnings'> = method === 'selector' ? { warnings: recipe.warnings } : {};
@@ -205,7 +209,7 @@ export const runCell = async (
       results.push(result);
       onMethod(result);
     }
-    return { ...spec, similarity, ...(transferGain === undefined ? {} : { transferGain }), results };
+    return { ...spec, similarity, ...(transferGain === undefined ? {} : { transferGain }), ...(transferGainInterval === undefined ? {} : { transferGainInterval }), results };
   } finally {
     tf.dispose([x, testX]);
   }

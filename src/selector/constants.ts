@@ -113,5 +113,20 @@ export const FRACTION_STEP = 0.05;
  */
 export const NEGATIVE_TRANSFER_SIMILARITY = 0.46;
 
+/**
+ * When the similarity comes with the probe's interval (`measureTransferGain`'s `interval`), the
+ * selector trains from scratch, from {@link FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class on, only
+ * when the interval's upper end is below this: 0.5 is where the source's weights help no more than
+ * random ones, so the probe must show, at the 5 % level, that they hurt. Nothing here is fitted: a
+ * short probe on a few dozen held-out images cannot resolve the few points that
+ * {@link NEGATIVE_TRANSFER_SIMILARITY} asks it to, and on the grid of #16 (236 cells, 96 groups)
+ * that threshold's worst groups were cells where the probe read just below it on 10 or 25 images
+ * while a full fine-tune won by 20 points or more. With the interval the rule scored 0.7 points of
+ * regret mean and 14.0 worst, the same in and out of sample since nothing is fitted, against 1.0
+ * and 16.6 for the fitted threshold left one domain out and 1.5 and 20.0 for always fine-tuning
+ * (docs/study.md).
+ */
+export const NO_GAIN_SIMILARITY = 0.5;
+
 /** Below this many labelled examples per class a recipe warns that held-out estimates will be noisy. */
 export const FEW_EXAMPLES_PER_CLASS = 10;

@@ -244,7 +244,7 @@ const entries = ({ hostile, slot, options, field }: Builders): ReadonlyArray<Ent
   { name: 'checkLabels', kind: 'either', call: fn(core.checkLabels), args: args(fc.oneof(slot('labels'), fc.constant<Spec>({ make: 'huge-labels' })), field(2, 3, undefined, 2 ** 31 - 1), field(true, false)) },
   { name: 'memoryRowStore', kind: 'either', call: fn(core.memoryRowStore), args: args(options({ chunkFloats: field(16, 1) })) },
   // transferkit: the selector.
-  { name: 'selectStrategy', kind: 'either', call: fn(core.selectStrategy), args: args(options({ size: field(5, 500, 0), similarity: field(0, 0.5, 1, { similarity: 0.3 }), classes: field(2, 10) })) },
+  { name: 'selectStrategy', kind: 'either', call: fn(core.selectStrategy), args: args(options({ size: field(5, 500, 0), similarity: field(0, 0.5, 1, { similarity: 0.3 }, { similarity: 0.45, interval: { low: 0.3, high: 0.6 } }, { similarity: 0.3, interval: { low: 0.2, high: 0.4 } }), classes: field(2, 10) })) },
   // transferkit: the metrics on matrices.
   ...(['mmd', 'coral', 'proxyADistance'] as const).map((name): Entry => ({
     name,

@@ -6,6 +6,7 @@ import {
   FINE_TUNE_MIN_EXAMPLES_PER_CLASS,
   FULL_FINE_TUNE_MAX_SIMILARITY,
   NEGATIVE_TRANSFER_SIMILARITY,
+  NO_GAIN_SIMILARITY,
   SCRATCH_MAX_MS,
   SCRATCH_MIN_STEPS,
   scratchPhase,
@@ -200,6 +201,51 @@ describe('selectStrategy: reasons and warnings', () => {
     const r = select({ size: 100, similarity: gain, classes: 5 });
     expect(r.kind).toBe('from-scratch');
     expect(r.rationale.join(' ')).toContain("was measured on the target's labels");
+  });
+
+  describe("with measureTransferGain's interval, it trains from scratch only where the probe showed the source hurts", () => {
+    const gain = (similarity: number, low: number, high: number) => ({ similarity, interval: { low, high } });
+
+    it('from scratch when the interval lies below 0.5, whatever the point reading (here above the 0.46 threshold)', () => {
+      expect(NO_GAIN_SIMILARITY).toBe(0.5);
+      const r = select({ size: 100, similarity: gain(0.48, 0.47, 0.49), classes: 5 });
+      expect(r.kind).toBe('from-scratch');
+      expect(r.rationale.join(' ')).toMatch(/interval reaches only 0\.49, below 0\.5: the probe showed, at the 5 % level/);
+      expect(r.warnings.join(' ')).toMatch(/of the 51 cells it put there, a full fine-tune still beat training from scratch in 9/);
+    });
+
+    it('a full fine-tune when the reading is below the threshold but the interval reaches above 0.5: the probe could not tell', () => {
+      const bare = select({ size: 25, similarity: 0.4, classes: 5 });
+      expect(bare.kind).toBe('from-scratch');
+      const r = select({ size: 25, similarity: gain(0.4, 0.28, 0.52), classes: 5 });
+      expect(r.kind).toBe('full-fine-tune');
+      expect(r.warnings.join(' ')).toMatch(/Similarity 0\.4 is below 0\.5, but its interval reaches 0\.52: .*could not tell/);
+      // An interval that reaches 0.5 exactly has not shown anything either.
+      expect(select({ size: 25, similarity: gain(0.4, 0.3, 0.5), classes: 5 }).kind).toBe('full-fine-tune');
+    });
+
+    it('below 5 per class the backbone stays frozen, interval or not: the tap follows the reading', () => {
+      for (const s of [0.2, 0.45, 0.7]) {
+        const withInterval = select({ size: 20, similarity: gain(s, Math.max(0, s - 0.2), Math.min(1, s + 0.2)), classes: 5 });
+        expect(withInterval).toEqual(select({ size: 20, similarity: { similarity: s }, classes: 5 }));
+      }
+    });
+
+    it('refuses an interval that is not { low, high } in [0, 1] with low ≤ high, naming the field', () => {
+      const bad: ReadonlyArray<[unknown, string]> = [
+        [null, 'similarity.interval'],
+        [0.4, 'similarity.interval'],
+        [{ low: 0.6, high: 0.4 }, 'similarity.interval'],
+        [{ low: Number.NaN, high: 0.4 }, 'similarity.interval.low'],
+        [{ low: 0.1, high: 1.5 }, 'similarity.interval.high'],
+        [{ low: 0.1 }, 'similarity.interval.high'],
+      ];
+      for (const [interval, path] of bad) {
+        const left = err(selectStrategy({ size: 100, similarity: { similarity: 0.4, interval } as never, classes: 5 }));
+        expect(left._tag).toBe('InvalidArgument');
+        expect(left.path).toBe(path);
+      }
+    });
   });
 
   it('warns when a class cannot have an example, and when examples per class are few', () => {

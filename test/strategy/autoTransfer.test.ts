@@ -15,6 +15,7 @@ import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
 import { FINAL_FRACTIONS, leastToRaceTwo, MIN_RUNG_FRACTION, planCost, planRace, retrainFraction, rungsFor } from '../../src/strategy/race/budget';
 import { recipeCost } from '../../src/strategy/race/cost';
 import { stratifiedFolds } from '../../src/strategy/race/folds';
+import { similarityInterval } from '../../src/strategy/race/interval';
 import { pairedSpread, type Racer } from '../../src/strategy/race/race';
 import { err, ok } from '../fixtures/either';
 import { denseModel, snapshot, toyData } from '../fixtures/models';
@@ -224,6 +225,9 @@ describe('measureTransferGain', () => {
     expect(gain.similarity).toBeGreaterThanOrEqual(0);
     expect(gain.similarity).toBeLessThanOrEqual(1);
     expect(gain.similarity).toBeCloseTo((1 + gain.pretrained.accuracy - gain.random.accuracy) / 2, 12);
+    // Its interval is the one its two accuracies and the rows they were scored on give.
+    expect(gain.interval).toEqual(similarityInterval(gain.pretrained.accuracy, gain.random.accuracy, gain.scored));
+    expect(gain.interval.low).toBeLessThanOrEqual(gain.interval.high);
     for (const side of [gain.pretrained, gain.random]) {
       expect(side.accuracy).toBeGreaterThanOrEqual(0);
       expect(side.accuracy).toBeLessThanOrEqual(1);
