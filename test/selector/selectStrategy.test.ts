@@ -231,6 +231,21 @@ describe('selectStrategy: reasons and warnings', () => {
       }
     });
 
+    it('stays monotone with an interval: from scratch exactly when it lies below 0.5 (from 5 per class on), and more data or a lower interval never brings transfer back', () => {
+      const unit = fc.double({ min: 0, max: 1, noNaN: true });
+      fc.assert(
+        fc.property(fc.integer({ min: 10, max: 100_000 }), fc.integer({ min: 1, max: 100 }), unit, unit, unit, (n, more, s, a, b) => {
+          const [low, high] = a <= b ? [a, b] : [b, a];
+          const r = select({ size: n, similarity: gain(s, low, high), classes: 2 });
+          expect(r.kind === 'from-scratch').toBe(high < NO_GAIN_SIMILARITY);
+          if (r.kind !== 'from-scratch') return;
+          expect(select({ size: n * more, similarity: gain(s, low, high), classes: 2 }).kind).toBe('from-scratch');
+          expect(select({ size: n, similarity: gain(s * low, low * low, low), classes: 2 }).kind).toBe('from-scratch');
+        }),
+        { numRuns: 1000 },
+      );
+    });
+
     it('refuses an interval that is not { low, high } in [0, 1] with low ≤ high, naming the field', () => {
       const bad: ReadonlyArray<[unknown, string]> = [
         [null, 'similarity.interval'],

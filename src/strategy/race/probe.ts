@@ -82,7 +82,12 @@ export interface TransferGain {
    * up to ±0.11 about the middle; on 500, ±0.03. `selectStrategy` trains from scratch only when `high` is below 0.5:
    * a reading below 0.5 whose interval reaches above it says the probe could not tell.
    */
-  readonly interval: { readonly low: number; readonly high: number };
+  readonly interval: {
+    /** The lower end, in [0, 1]. */
+    readonly low: number;
+    /** The upper end, in [0, 1], at least `low`. */
+    readonly high: number;
+  };
   /** The source fine-tuned: a head phase, then the whole backbone. */
   readonly pretrained: ProbeSide;
   /** The same architecture from random weights. */
