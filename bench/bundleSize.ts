@@ -25,10 +25,10 @@ export const PEERS = ['@tensorflow/*', 'fp-ts', 'fp-ts/*'];
  * without γ; then 57 kB for images in, names out (input specs, image batches, classifiers that
  * keep their class names, and a loader that checks model files); then 67 kB for domain adaptation
  * (`adapt`, `autoAdapt`, their metrics, the session's adaptation terms and AdaBN's two kernels);
- * then 72 kB for the validation race and its probe (`autoTransfer`, `measureTransferGain`);
- * argued in docs/benchmarks.md.
+ * then 72 kB for the validation race and its probe (`autoTransfer`, `measureTransferGain`); then
+ * 73 kB for the probe's interval and the selector's reading of it; argued in docs/benchmarks.md.
  */
-export const BUDGET_GZIP_BYTES = 72 * 1024;
+export const BUDGET_GZIP_BYTES = 73 * 1024;
 
 /** Minified and gzipped bytes of a bundle of `source` (an app's entry file, as text). */
 export const bundleBytes = async (source: string | { readonly file: string }, external: ReadonlyArray<string> = PEERS): Promise<{ minified: number; gzipped: number }> => {

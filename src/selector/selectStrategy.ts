@@ -142,12 +142,10 @@ const reasons = (args: Checked, p: Plan, trains: TrainablePolicy): string[] => {
       args.high === undefined
         ? `That is at least ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, and similarity ${num(args.similarity)} is below ` +
             `${NEGATIVE_TRANSFER_SIMILARITY}: a short fine-tune of the source scores more than ${num(100 * (1 - 2 * NEGATIVE_TRANSFER_SIMILARITY))} points below a short run from random weights, so the source is unlikely to help. ` +
-            'On the calibration grid of #16 (docs/study.md) this threshold, fitted on all domains but one, lost 1.1 points on average ' +
-            'on the one left out, against 1.5 for always fine-tuning.'
-        : `That is at least ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, and the similarity's interval reaches only ${num(args.high)}, ` +
-            `below ${NO_GAIN_SIMILARITY}: the probe showed, at the 5 % level, that a short fine-tune of the source scores below a short ` +
-            'run from random weights, so the source is unlikely to help. On the calibration grid of #16 (docs/study.md) this rule, ' +
-            'with nothing fitted, lost 0.7 points on average against 1.5 for always fine-tuning.',
+            'That threshold was fitted on the grid of #16 (docs/study.md); measureTransferGain\'s interval decides with evidence instead.'
+        : `That is at least ${FINE_TUNE_MIN_EXAMPLES_PER_CLASS} per class, and the similarity's interval reaches only ${num(args.high)}: ` +
+            'the probe showed, at the 5 % level, that the source does worse than random weights here. On the grid of #16 ' +
+            '(docs/study.md) this rule, with nothing fitted, lost 0.6 points on average, against 1.4 for always fine-tuning.',
     );
     out.push(
       `The source's architecture trains from random weights, every layer from the start, with BatchNorm on batch statistics as in ` +
@@ -188,31 +186,31 @@ const reasons = (args: Checked, p: Plan, trains: TrainablePolicy): string[] => {
   return out;
 };
 
+/** The advice every negative-transfer warning ends with. */
+const RACE_THEM = 'If you can afford it, let autoTransfer race the two on folds of your data';
+
 const warningsFor = (args: Checked, p: Plan): string[] => {
   const out: string[] = [];
   if (args.high !== undefined && p.perClass >= FINE_TUNE_MIN_EXAMPLES_PER_CLASS) {
-    // The numbers: docs/results/grid-summary.md, on the probe as shipped.
+    // The counts: docs/results/grid-summary.md, on the probe as shipped.
     if (p.scratch) {
       out.push(
-        `The probe's interval (up to ${num(args.high)}) lies below ${NO_GAIN_SIMILARITY}, a test at the 5 % level: on the calibration ` +
-          'grid, of the 51 cells it put there, a full fine-tune still beat training from scratch in 9, by up to 7.6 points. ' +
-          'If you can afford it, let autoTransfer race the two on folds of your data.',
+        `The interval lies below ${NO_GAIN_SIMILARITY}, a test at the 5 % level: of the 51 grid cells it put there, a full ` +
+          `fine-tune still beat from scratch in 9, by up to 7.6 points. ${RACE_THEM}.`,
       );
     } else if (args.similarity < NO_GAIN_SIMILARITY) {
       out.push(
-        `Similarity ${num(args.similarity)} is below ${NO_GAIN_SIMILARITY}, but its interval reaches ${num(args.high)}: on so few ` +
-          'held-out examples the probe could not tell whether the source helps, so the selector fine-tunes. On the calibration ' +
-          'grid, of the 41 cells that read so, a full fine-tune beat training from scratch in 21 (by up to 57 points) and lost ' +
-          'in 19 (by up to 20). If you can afford it, let autoTransfer race the two on folds of your data.',
+        `Similarity ${num(args.similarity)} is below ${NO_GAIN_SIMILARITY}, but its interval reaches ${num(args.high)}: the probe ` +
+          'could not tell whether the source helps, so the selector fine-tunes. Of the 41 grid cells that read so, a full ' +
+          `fine-tune beat from scratch in 21 (by up to 57 points) and lost in 19 (by up to 20). ${RACE_THEM}.`,
       );
     }
   } else if (args.similarity < NEGATIVE_TRANSFER_SIMILARITY) {
     out.push(
       p.scratch
         ? `Similarity ${num(args.similarity)} is below ${NEGATIVE_TRANSFER_SIMILARITY}, but a short probe scored on few held-out ` +
-            'examples is noisy: on the calibration grid, of the 51 cells that read below it, a full fine-tune still beat training ' +
-            'from scratch in 11, by up to 28 points. If you can afford it, let autoTransfer race the two on folds of your data, or ' +
-            'compare with the full-fine-tune preset.'
+            'examples is noisy: of the 51 grid cells that read below it, a full fine-tune still beat from scratch in 11, by up ' +
+            `to 28 points. ${RACE_THEM}, or compare with the full-fine-tune preset.`
         : `Similarity ${num(args.similarity)} is below ${NEGATIVE_TRANSFER_SIMILARITY}: the source may hurt rather than help (negative ` +
             'transfer). Compare against a model trained from scratch on the target data (the from-scratch preset).',
     );

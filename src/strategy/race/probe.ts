@@ -79,8 +79,9 @@ export interface TransferGain {
   /**
    * How far the similarity can be trusted: an interval on its scale, each end a one-sided 95 %
    * bound (Agresti & Caffo 2000; see {@link PROBE_CONFIDENCE_Z}). On 25 held-out images it reaches
-   * up to ±0.11 about the middle; on 500, ±0.03. `selectStrategy` trains from scratch only when `high` is below 0.5:
-   * a reading below 0.5 whose interval reaches above it says the probe could not tell.
+   * up to ±0.11 about the middle; on 500, ±0.03. `selectStrategy` trains from scratch only when
+   * `high` is below 0.5: a reading below 0.5 whose interval reaches above it says the probe could
+   * not tell.
    */
   readonly interval: {
     /** The lower end, in [0, 1]. */
