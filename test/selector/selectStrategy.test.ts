@@ -211,7 +211,7 @@ describe('selectStrategy: reasons and warnings', () => {
       const r = select({ size: 100, similarity: gain(0.48, 0.47, 0.49), classes: 5 });
       expect(r.kind).toBe('from-scratch');
       expect(r.rationale.join(' ')).toMatch(/interval reaches only 0\.49: the probe showed, at the 5 % level, that the source does worse than random weights/);
-      expect(r.warnings.join(' ')).toMatch(/The interval lies below 0\.5, a test at the 5 % level: of the 51 grid cells it put there/);
+      expect(r.warnings.join(' ')).toMatch(/The interval lies below 0\.5, a test at the 5 % level: of the 56 grid cells it put there/);
     });
 
     it('a full fine-tune when the reading is below the threshold but the interval reaches above 0.5: the probe could not tell', () => {

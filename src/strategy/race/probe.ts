@@ -35,11 +35,11 @@ export const PROBE_FOLDS = 3;
  * on, on the first fold alone. A fold holds out a third of the rows: 9 images at 5 per class and 34
  * at 20 on the grid of #16, where one image moves the similarity by 0.056 and 0.015, against a
  * from-scratch threshold 0.04 below 0.5; at 100 per class a fold scores 167. On that grid (236
- * cells) every fold below 30 per class ranked the cells' gain of transfer better (Spearman ρ 0.67
- * against 0.58), and `selectStrategy`'s rule on it left one domain out scored 1.0 points of regret
- * mean and 16.6 worst, against 1.6 and 20.0 on one fold and 1.5 and 20.0 for always fine-tuning
- * (docs/study.md, which also says where the one fold did better). The threshold sits between the
- * grid's sizes 20 and 100.
+ * cells, and again on 269) every fold below 30 per class ranked the cells' gain of transfer better
+ * (Spearman ρ 0.66 against 0.55 on 269), and the threshold rule on it left one domain out scored
+ * 1.4 points of regret mean and 14.6 worst, against 1.8 and 20.0 on one fold (docs/study.md,
+ * which also says where the one fold did as well); every fold also gives the interval three times
+ * the rows. The threshold sits between the grid's sizes 20 and 100.
  */
 export const PROBE_EVERY_FOLD_BELOW = 30;
 
