@@ -33,8 +33,6 @@ interface Row {
   /** The best strategy minus from scratch, points. */
   readonly gain: number;
   readonly signals: Readonly<Record<string, number>>;
-  /** The shipped probe's interval (`measureTransferGain`'s, from its two accuracies and the rows they were scored on). */
-  readonly interval?: { readonly low: number; readonly high: number };
   /** The probe as shipped (every fold below SMALL_PER_CLASS per class, else the first). */
   readonly probe?: TransferGain;
   /** Whether the cell was there when the interval rule was chosen (grid-seen-by-interval-rule.json). */
@@ -76,7 +74,7 @@ const rows: Row[] = gridCells().map((cell) => {
     cell,
     acc,
     seen: seenCells.has(`${cell.source}/${cell.domain}-${cell.perClass}-${cell.seed}`),
-    ...(everyFold === undefined ? {} : { probe: everyFold, interval: similarityInterval(everyFold.pretrained.accuracy, everyFold.random.accuracy, everyFold.scored) }),
+    ...(everyFold === undefined ? {} : { probe: everyFold }),
     gain: Math.max(...STRATEGIES.map((k) => acc[k])) - acc['from-scratch'],
     signals: {
       'similarity (1 − PAD/2)': cell.signals.similarity,
@@ -92,6 +90,9 @@ const rows: Row[] = gridCells().map((cell) => {
   };
 });
 
+/** The shipped probe's interval at quantile z (`measureTransferGain`'s, from its two accuracies and the rows they were scored on; the files predate the field). */
+const intervalOf = (r: Row, z = PROBE_CONFIDENCE_Z): { readonly low: number; readonly high: number } | undefined =>
+  r.probe === undefined ? undefined : similarityInterval(r.probe.pretrained.accuracy, r.probe.random.accuracy, r.probe.scored, z);
 const mean = (xs: ReadonlyArray<number>): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
 const f1 = (x: number): string => x.toFixed(1);
 const f2 = (x: number): string => x.toFixed(2);
@@ -195,7 +196,8 @@ const EVERY_FOLD_RACE = 'the race with every fold a rung below 30 per class wher
 const shipped = (r: Row): RecipeKind | undefined => {
   const similarity = r.signals[GAP];
   if (similarity === undefined) return undefined;
-  const picked = selectStrategy({ size: r.cell.perClass * r.cell.classes, similarity: { similarity, ...(r.interval === undefined ? {} : { interval: r.interval }) }, classes: r.cell.classes });
+  const interval = intervalOf(r);
+  const picked = selectStrategy({ size: r.cell.perClass * r.cell.classes, similarity: { similarity, ...(interval === undefined ? {} : { interval }) }, classes: r.cell.classes });
   return picked._tag === 'Right' ? picked.right.kind : undefined;
 };
 const SHIPPED = `\`selectStrategy\` as shipped: the probe as shipped with its interval, from scratch only where the interval lies below ${NO_GAIN_SIMILARITY} (nothing fitted)`;
@@ -260,20 +262,18 @@ if (signalNames.includes(GAP)) {
   }
   // How much the interval's level matters: the same rule at other quantiles than PROBE_CONFIDENCE_Z.
   const atLevel = [1, 1.28, PROBE_CONFIDENCE_Z, 1.96, 2.33].map((z) => {
-    const pick = (r: Row): RecipeKind => {
-      const p = r.probe!;
-      return r.cell.perClass >= FINE_TUNE_MIN_EXAMPLES_PER_CLASS && similarityInterval(p.pretrained.accuracy, p.random.accuracy, p.scored, z).high < NO_GAIN_SIMILARITY ? 'from-scratch' : 'full-fine-tune';
-    };
+    const pick = (r: Row): RecipeKind => (r.cell.perClass >= FINE_TUNE_MIN_EXAMPLES_PER_CLASS && intervalOf(r, z)!.high < NO_GAIN_SIMILARITY ? 'from-scratch' : 'full-fine-tune');
     return `z ${z}: ${mw(complete.map((g) => regretIn(g, (r) => r.acc[pick(r)])))}`;
   });
   out.push('', `The interval rule at other levels (the quantile z of each one-sided bound; shipped ${PROBE_CONFIDENCE_Z}), mean / worst over the ${complete.length} groups: ${atLevel.join('; ')}.`);
   // The cells run after the interval rule was chosen: held-out seeds (and, for the MobileNet-style net's third seed, cells of a seed it never saw).
-  const fresh = groupRows(rows.filter((r) => !r.seen && r.signals[GAP] !== undefined));
+  const freshRows = rows.filter((r) => !r.seen && r.signals[GAP] !== undefined);
+  const fresh = groupRows(freshRows);
   out.push('', '## Cells run after the interval rule was chosen', '');
   if (fresh.length === 0) out.push('None yet.');
   else {
     out.push(
-      `${rows.filter((r) => !r.seen && r.signals[GAP] !== undefined).length} cells in ${fresh.length} groups (each group over the new seeds alone): held out from the interval rule and from the 0.46 threshold alike.`,
+      `${freshRows.length} cells in ${fresh.length} groups (each group over the new seeds alone): held out from the interval rule and from the 0.46 threshold alike.`,
       '',
       '| policy | mean | worst |',
       '|---|---:|---:|',
@@ -288,9 +288,9 @@ if (signalNames.includes(GAP)) {
   const above = read.filter((r) => r.signals[GAP]! > FULL_FINE_TUNE_MAX_SIMILARITY).map((r) => `${r.cell.source} ${r.cell.domain} ${r.cell.perClass}/class seed ${r.cell.seed} (${f2(r.signals[GAP]!)})`);
   const below = read.filter((r) => r.signals[GAP]! < NEGATIVE_TRANSFER_SIMILARITY);
   const fineTuneWon = below.map((r) => r.acc['full-fine-tune'] - r.acc['from-scratch']).filter((d) => d > 0);
-  const shown = read.filter((r) => r.interval !== undefined && r.interval.high < NO_GAIN_SIMILARITY);
+  const shown = read.filter((r) => intervalOf(r)!.high < NO_GAIN_SIMILARITY);
   const shownWon = shown.map((r) => r.acc['full-fine-tune'] - r.acc['from-scratch']).filter((d) => d > 0);
-  const untold = read.filter((r) => r.interval !== undefined && r.signals[GAP]! < NO_GAIN_SIMILARITY && r.interval.high >= NO_GAIN_SIMILARITY);
+  const untold = read.filter((r) => r.signals[GAP]! < NO_GAIN_SIMILARITY && intervalOf(r)!.high >= NO_GAIN_SIMILARITY);
   const untoldBy = untold.map((r) => r.acc['full-fine-tune'] - r.acc['from-scratch']);
   const partialWins = complete
     .map((g) => ({ g, by: mean(g.rows.map((r) => r.acc['partial-fine-tune'])) - mean(g.rows.map((r) => r.acc['full-fine-tune'])) }))
