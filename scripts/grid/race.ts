@@ -17,7 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import '@tensorflow/tfjs-backend-cpu';
 import { autoTransfer, evaluate, selectStrategy, type TransferGain } from 'transferkit';
 import { setupBackend } from 'transferkit/tfjs';
-import { similarityInterval } from '../../src/strategy/race/interval';
+import { gainSimilarity, similarityInterval } from '../../src/strategy/race/interval';
 import { unwrap } from '../mnist/sourceModel';
 import { SMALL_PER_CLASS } from './cells';
 import { forEachGridCell, outFile } from './perCell';
@@ -48,7 +48,7 @@ export const runRaces = (only?: GridSourceName, withPrior = false, small = false
     // The probe's similarity from its two accuracies (files written before it was the accuracy gap hold the loss ratio).
     const probe = withPrior && existsSync(probeFile) ? (JSON.parse(readFileSync(probeFile, 'utf8')) as { probe: TransferGain }).probe : undefined;
     // With its interval, as measureTransferGain now reports it (the files predate the field).
-    const similarity = probe === undefined ? undefined : { similarity: (1 + (probe.pretrained.accuracy - probe.random.accuracy)) / 2, interval: similarityInterval(probe.pretrained.accuracy, probe.random.accuracy, probe.scored) };
+    const similarity = probe === undefined ? undefined : { similarity: gainSimilarity(probe.pretrained.accuracy, probe.random.accuracy), interval: similarityInterval(probe.pretrained.accuracy, probe.random.accuracy, probe.scored) };
     const prior = similarity === undefined ? undefined : unwrap(selectStrategy({ size: images.train.y.length, similarity, classes: images.classes }));
     const result = unwrap(await autoTransfer(source.backbone, { x: images.train.x, y: Array.from(images.train.y) }, { seed: cell.seed, classes: images.classes, ...(prior === undefined ? {} : { prior }) })());
     try {

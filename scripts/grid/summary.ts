@@ -18,7 +18,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { FINE_TUNE_MIN_EXAMPLES_PER_CLASS, FULL_FINE_TUNE_MAX_SIMILARITY, NEGATIVE_TRANSFER_SIMILARITY, NO_GAIN_SIMILARITY, PROBE_CONFIDENCE_Z, selectStrategy, type RecipeKind, type TransferGain } from 'transferkit';
-import { similarityInterval } from '../../src/strategy/race/interval';
+import { gainSimilarity, similarityInterval } from '../../src/strategy/race/interval';
 import { spearman } from '../mnist/spearman';
 import { CHOICES, SIZES, SMALL_PER_CLASS, type GridCell } from './cells';
 import { GRID_DOMAINS, type GridDomainName } from './domains';
@@ -64,7 +64,7 @@ const rows: Row[] = gridCells().map((cell) => {
   const probe = read<{ probe: TransferGain }>(outFile('grid-probe', cell))?.probe;
   // On every fold below SMALL_PER_CLASS per class (grid-probe-folds/), else the first fold's (the same run).
   const everyFold = cell.perClass < SMALL_PER_CLASS ? read<{ probe: TransferGain }>(outFile('grid-probe-folds', cell))?.probe : probe;
-  const gap = (p: TransferGain): number => (1 + (p.pretrained.accuracy - p.random.accuracy)) / 2;
+  const gap = (p: TransferGain): number => gainSimilarity(p.pretrained.accuracy, p.random.accuracy);
   const race = read<RaceRecord>(outFile('grid-race', cell));
   const racePrior = read<RaceRecord>(outFile('grid-race-prior', cell));
   const raceFirst = read<RaceRecord>(outFile('grid-race-first-order', cell));
@@ -91,7 +91,7 @@ const rows: Row[] = gridCells().map((cell) => {
 });
 
 /** The shipped probe's interval at quantile z (`measureTransferGain`'s, from its two accuracies and the rows they were scored on; the files predate the field). */
-const intervalOf = (r: Row, z = PROBE_CONFIDENCE_Z): { readonly low: number; readonly high: number } | undefined =>
+const intervalOf = (r: Row, z = PROBE_CONFIDENCE_Z): TransferGain['interval'] | undefined =>
   r.probe === undefined ? undefined : similarityInterval(r.probe.pretrained.accuracy, r.probe.random.accuracy, r.probe.scored, z);
 const mean = (xs: ReadonlyArray<number>): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
 const f1 = (x: number): string => x.toFixed(1);

@@ -16,6 +16,7 @@ import { loadSource } from './cells';
 import { gridDomain, trainingSet, type GridDomainName } from './domains';
 import type { GridSourceName } from './sources';
 import { stratifiedFolds } from '../../src/strategy/race/folds';
+import { gainSimilarity } from '../../src/strategy/race/interval';
 import { runRungs, type Racer } from '../../src/strategy/race/race';
 import { deriveSeed } from '../../src/core/random';
 unwrap(await setupBackend()());
@@ -38,7 +39,7 @@ for (const domain of ['permuted', 'digits', 'inverted', 'noisy', 'trio-thick'] a
       for (let f = 0; f < 3; f++) {
         const racers: Racer[] = [fullFineTune, fromScratch].map((recipe) => ({ name: recipe.kind, recipe, cost: 0, runs: [] }));
         unwrap(await runRungs({ backbone: source.backbone, data: { x, y: Array.from(set.y) }, classes, folds: [folds[f]!], batchSize: 32, options: { seed, batchSize: 32, classes } }, racers, [fraction], ids));
-        gaps.push((1 + (racers[0]!.runs[0]!.accuracy - racers[1]!.runs[0]!.accuracy)) / 2);
+        gaps.push(gainSimilarity(racers[0]!.runs[0]!.accuracy, racers[1]!.runs[0]!.accuracy));
       }
       out.push(`f=${fraction}: ${gaps.map((g) => g.toFixed(3)).join(' ')} mean ${(gaps.reduce((a, b) => a + b, 0) / 3).toFixed(3)}`);
     }

@@ -15,7 +15,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { evaluate, fromScratch, measureSimilarity, measureTransferGain, presets, selectStrategy, transfer, type Recipe, type RecipeKind, type TransferOptions, type TransferResult } from 'transferkit';
+import { evaluate, fromScratch, measureSimilarity, measureTransferGain, presets, selectStrategy, transfer, type Recipe, type RecipeKind, type TransferGain, type TransferOptions, type TransferResult } from 'transferkit';
 import { fromLayersModel, type TfjsBackbone } from 'transferkit/tfjs';
 import { DOMAINS, SIDE, SOURCE_DIGITS, SPLITS, take, TARGET_DIGITS, type DomainName, type Set } from './data';
 import { SOURCE_TOP, unwrap } from './sourceModel';
@@ -50,7 +50,7 @@ export interface CellResult extends CellSpec {
   /** What the selector was given: `measureTransferGain`'s similarity on the cell's training images (only when the selector ran). */
   readonly transferGain?: number;
   /** Its interval (`measureTransferGain`'s), which decides whether the selector trains from scratch. */
-  readonly transferGainInterval?: { readonly low: number; readonly high: number };
+  readonly transferGainInterval?: TransferGain['interval'];
   readonly results: ReadonlyArray<MethodResult>;
 }
 
@@ -185,7 +185,7 @@ export const runCell = async (
     const similarity = await similarityOf(source, spec.domain, () => measureDomain(backbone, spec.domain));
     const results: MethodResult[] = [];
     let transferGain: number | undefined;
-    let transferGainInterval: { readonly low: number; readonly high: number } | undefined;
+    let transferGainInterval: TransferGain['interval'] | undefined;
     for (const method of methods) {
       const started = performance.now();
       // The selector's similarity is measured on the cell's own labelled images (issue #16): a short

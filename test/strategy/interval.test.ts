@@ -1,7 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PROBE_CONFIDENCE_Z } from 'transferkit';
-import { similarityInterval } from '../../src/strategy/race/interval';
+import { gainSimilarity, similarityInterval } from '../../src/strategy/race/interval';
+
+describe('gainSimilarity: the probe similarity from its two accuracies', () => {
+  it('reads an exact tie as 0.5 exactly, where (1 + a − a) / 2 in that order does not (a = 0.4 and 0.9)', () => {
+    for (const a of [0, 0.1, 0.4, 0.52, 0.9, 1]) expect(gainSimilarity(a, a)).toBe(0.5);
+    expect(gainSimilarity(1, 0)).toBe(1);
+    expect(gainSimilarity(0, 1)).toBe(0);
+    expect(gainSimilarity(0.8, 0.6)).toBeCloseTo(0.6, 12);
+  });
+});
 
 describe("similarityInterval: the probe's interval on the similarity scale", () => {
   it('is a one-sided 95 % bound each side, Agresti–Caffo: one success and one failure added to each accuracy', () => {

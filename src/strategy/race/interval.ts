@@ -15,6 +15,12 @@
 export const PROBE_CONFIDENCE_Z = 1.645;
 
 /**
+ * The probe's similarity from its two held-out accuracies: `(1 + a_p − a_r) / 2`. The difference
+ * is taken first: 1 + a − a is not always 1 in floating point, and an exact tie must read 0.5.
+ */
+export const gainSimilarity = (pretrained: number, random: number): number => (1 + (pretrained - random)) / 2;
+
+/**
  * An interval for the similarity `(1 + a_p − a_r) / 2` from the two held-out accuracies and the
  * number of rows each was scored on: Agresti & Caffo's interval for a difference of proportions
  * ("Simple and effective confidence intervals for proportions and differences of proportions result

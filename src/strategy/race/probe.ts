@@ -19,7 +19,7 @@ import { integerIn, optional, positiveInteger, unitIntervalOpenBelow } from '../
 import { plan, type TransferData, type TransferOptions } from '../plan';
 import { fromScratch, fullFineTune } from '../presets';
 import { stratifiedFolds } from './folds';
-import { similarityInterval } from './interval';
+import { gainSimilarity, similarityInterval } from './interval';
 import { lastAccuracy, lastLoss, runRungs, type Racer } from './race';
 
 export { PROBE_CONFIDENCE_Z } from './interval';
@@ -150,8 +150,7 @@ export const measureTransferGain = guardTask(
       const [pretrained, random] = racers.map(side) as [ProbeSide, ProbeSide];
       const scored = racers[0]!.correct?.length ?? 0;
       return E.right({
-        // The difference first: 1 + a − a is not always 1 in floating point, and an exact tie must read 0.5.
-        similarity: (1 + (pretrained.accuracy - random.accuracy)) / 2,
+        similarity: gainSimilarity(pretrained.accuracy, random.accuracy),
         interval: similarityInterval(pretrained.accuracy, random.accuracy, scored),
         pretrained,
         random,
